@@ -1,0 +1,1 @@
+"""Cloison: bulk SMS campaigns with confidential replies."""

@@ -1,0 +1,1 @@
+"""Handlers: one Lambda entry point per module."""
