@@ -1,0 +1,1 @@
+"""Small adapters in front of AWS services; services take them as parameters."""

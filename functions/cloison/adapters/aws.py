@@ -1,0 +1,42 @@
+"""boto3 clients and resources, built once per execution environment with standard retries."""
+
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+    from mypy_boto3_sqs import SQSClient
+
+# Standard mode retries throttling and transient errors with backoff; a throttled call did not happen.
+RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+
+
+@lru_cache(maxsize=1)
+def dynamodb() -> "DynamoDBServiceResource":
+    return boto3.resource("dynamodb", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def s3() -> "S3Client":
+    return boto3.client("s3", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def sqs() -> "SQSClient":
+    return boto3.client("sqs", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def scheduler() -> "EventBridgeSchedulerClient":
+    return boto3.client("scheduler", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def sms() -> "PinpointSMSVoiceV2Client":
+    return boto3.client("pinpoint-sms-voice-v2", config=RETRIES)

@@ -1,0 +1,74 @@
+"""Per-function settings, read from the environment the template gives each function."""
+
+import os
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+
+    @classmethod
+    def from_environ(cls) -> Self:
+        """Validates the environment; a missing variable fails the invocation with its name."""
+        return cls.model_validate(dict(os.environ))
+
+
+class Tables(_Settings):
+    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE")
+    messages_table: str = Field(alias="MESSAGES_TABLE")
+    contacts_table: str = Field(alias="CONTACTS_TABLE")
+    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE")
+    replies_table: str = Field(alias="REPLIES_TABLE")
+    audit_table: str = Field(alias="AUDIT_TABLE")
+
+
+class Secrets(_Settings):
+    data_key_arn: str = Field(alias="DATA_KEY_ARN")
+    pepper_secret_arn: str = Field(alias="PEPPER_SECRET_ARN")
+
+
+class Retention(_Settings):
+    message_retention_days: int = Field(alias="MESSAGE_RETENTION_DAYS", gt=0)
+    reply_retention_days: int = Field(alias="REPLY_RETENTION_DAYS", gt=0)
+    prospect_retention_days: int = Field(alias="PROSPECT_RETENTION_DAYS", gt=0)
+
+
+class Messaging(_Settings):
+    configuration_set: str = Field(alias="CONFIGURATION_SET")
+    opt_out_list: str = Field(alias="OPT_OUT_LIST")
+    origination_identity: str = Field(alias="ORIGINATION_IDENTITY")
+
+
+class ApiSettings(Tables, Secrets, Retention):
+    """The HTTP API function."""
+
+    launch_queue_url: str = Field(alias="LAUNCH_QUEUE_URL")
+    launch_queue_arn: str = Field(alias="LAUNCH_QUEUE_ARN")
+    launch_dlq_arn: str = Field(alias="LAUNCH_DLQ_ARN")
+    schedule_group: str = Field(alias="SCHEDULE_GROUP")
+    scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")
+    reply_bucket: str = Field(alias="REPLY_BUCKET")
+
+
+class LaunchSettings(Tables, Secrets):
+    """The function that fans a campaign out into chunk references."""
+
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL")
+
+
+class SendSettings(Tables, Secrets, Retention, Messaging):
+    """The send worker."""
+
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL")
+
+
+class DeliverySettings(Tables, Retention):
+    """The delivery events function."""
+
+
+class InboundSettings(Tables, Secrets, Retention, Messaging):
+    """The inbound replies function."""
+
+    reply_bucket: str = Field(alias="REPLY_BUCKET")

@@ -1,0 +1,38 @@
+"""The errors services raise; only the HTTP layer turns them into responses."""
+
+
+class CloisonError(Exception):
+    """Base of every error Cloison raises on purpose."""
+
+
+class NotFound(CloisonError):
+    """The object does not exist, or belongs to a team the caller is not in."""
+
+
+class Conflict(CloisonError):
+    """The request makes no sense in the object's current state."""
+
+
+class Forbidden(CloisonError):
+    """The caller's role does not allow this action."""
+
+
+class RuleViolation(CloisonError):
+    """The input breaks a rule; `field` names what is wrong."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class ContextMismatch(CloisonError):
+    """Ciphertext opened in an encryption context other than its own."""
+
+
+class DependencyError(CloisonError):
+    """An AWS dependency failed in a way worth retrying."""
+
+
+class Throttled(DependencyError):
+    """The carrier refused the call for rate; nothing was sent."""

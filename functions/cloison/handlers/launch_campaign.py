@@ -1,0 +1,35 @@
+"""Entry point of LaunchCampaignFunction: launch requests from the API and from schedules."""
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloison.adapters.queues import WorkQueue
+from cloison.adapters.tables import CampaignStore
+from cloison.config import LaunchSettings
+from cloison.models.events import LaunchRequest
+from cloison.observability import logger, metrics, tracer
+from cloison.services.launching import Launcher
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def launcher() -> Launcher:
+    config = LaunchSettings.from_environ()
+    return Launcher(store=CampaignStore(config.campaigns_table), send_queue=WorkQueue(config.send_queue_url))
+
+
+def launch(record: SQSRecord) -> None:
+    launcher().launch(LaunchRequest.model_validate_json(record.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    launcher()
+    return process_partial_response(event=event, record_handler=launch, processor=processor, context=context)

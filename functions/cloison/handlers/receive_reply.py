@@ -1,0 +1,45 @@
+"""Entry point of InboundFunction: two-way SMS replies, through SNS and SQS."""
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloison.adapters.carrier import SmsCarrier
+from cloison.adapters.envelope import EnvelopeSealer
+from cloison.adapters.identity import PepperedHasher
+from cloison.adapters.tables import MessageStore, ReplyIndex, SuppressionStore
+from cloison.adapters.vault import ReplyVault
+from cloison.config import InboundSettings
+from cloison.models.events import InboundSms
+from cloison.observability import logger, metrics, tracer
+from cloison.services.replies import ReplyReceiver
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def receiver() -> ReplyReceiver:
+    config = InboundSettings.from_environ()
+    return ReplyReceiver(
+        hasher=PepperedHasher(config.pepper_secret_arn),
+        suppressions=SuppressionStore(config.suppressions_table),
+        messages=MessageStore(config.messages_table, config.message_retention_days),
+        index=ReplyIndex(config.replies_table, config.reply_retention_days),
+        vault=ReplyVault(config.reply_bucket, EnvelopeSealer(config.data_key_arn)),
+        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+    )
+
+
+def receive(record: SQSRecord) -> None:
+    receiver().receive(InboundSms.model_validate_json(record.body))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    receiver()
+    return process_partial_response(event=event, record_handler=receive, processor=processor, context=context)

@@ -1,0 +1,36 @@
+"""Entry point of DeliveryEventsFunction: End User Messaging delivery events, in batches."""
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloison.adapters.tables import CampaignStore, MessageStore
+from cloison.config import DeliverySettings
+from cloison.models.events import DeliveryEvent
+from cloison.observability import logger, metrics, tracer
+from cloison.services.delivery import DeliveryRecorder
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def recorder() -> DeliveryRecorder:
+    config = DeliverySettings.from_environ()
+    return DeliveryRecorder(messages=MessageStore(config.messages_table, config.message_retention_days),
+                            campaigns=CampaignStore(config.campaigns_table))
+
+
+def record_event(record: SQSRecord) -> None:
+    recorder().record([DeliveryEvent.model_validate_json(record.body)])
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    recorder()
+    return process_partial_response(event=event, record_handler=record_event, processor=processor,
+                                    context=context)

@@ -1,0 +1,46 @@
+"""Entry point of SendWorkerFunction: one audience chunk per send-queue message."""
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from cloison.adapters.carrier import SmsCarrier
+from cloison.adapters.envelope import EnvelopeSealer
+from cloison.adapters.tables import CampaignStore, ConsentStore, MessageStore, SuppressionStore
+from cloison.config import SendSettings
+from cloison.models.events import ChunkRef
+from cloison.observability import logger, metrics, tracer
+from cloison.services.sending import ChunkSender
+
+processor = BatchProcessor(event_type=EventType.SQS)
+
+
+@lru_cache(maxsize=1)
+def chunk_sender(worker_id: str) -> ChunkSender:
+    config = SendSettings.from_environ()
+    return ChunkSender(
+        campaigns=CampaignStore(config.campaigns_table),
+        messages=MessageStore(config.messages_table, config.message_retention_days),
+        suppressions=SuppressionStore(config.suppressions_table),
+        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
+        sealer=EnvelopeSealer(config.data_key_arn),
+        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+        origination=config.origination_identity,
+        worker_id=worker_id,
+    )
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    sender = chunk_sender(context.log_stream_name)
+
+    def send(record: SQSRecord) -> None:
+        counts = sender.send(ChunkRef.model_validate_json(record.body))
+        logger.info("chunk done", extra={"counts": counts})
+
+    return process_partial_response(event=event, record_handler=send, processor=processor, context=context)

@@ -1,0 +1,1 @@
+"""The HTTP API: routes, problem documents, and the services they call."""

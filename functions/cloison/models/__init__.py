@@ -1,0 +1,1 @@
+"""Pydantic models: API bodies (`api`), stored items (`records`) and event payloads (`events`)."""

@@ -1,0 +1,48 @@
+"""Payloads that arrive on queues: launch requests, chunk references, carrier events, replies."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class LaunchRequest(BaseModel):
+    """Body of a launch-queue message, put there by the API or by an EventBridge schedule."""
+
+    model_config = ConfigDict(extra="forbid")
+    campaign_id: str
+    team: str
+
+
+class ChunkRef(BaseModel):
+    """Body of a send-queue message: which chunk of which campaign to send. No phone number."""
+
+    model_config = ConfigDict(extra="forbid")
+    campaign_id: str
+    team: str
+    chunk: Annotated[int, Field(ge=0)]
+
+
+class DeliveryEvent(BaseModel):
+    """An End User Messaging SMS event, as the configuration set's SNS destination publishes it."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    event_type: str = Field(alias="eventType")
+    event_timestamp: int = Field(alias="eventTimestamp")
+    is_final: bool = Field(default=False, alias="isFinal")
+    message_id: str = Field(alias="messageId")
+    message_status: str | None = Field(default=None, alias="messageStatus")
+    context: dict[str, str] = Field(default_factory=dict)
+    total_message_parts: int | None = Field(default=None, alias="totalMessageParts")
+    total_message_price: float | None = Field(default=None, alias="totalMessagePrice")
+
+
+class InboundSms(BaseModel):
+    """A two-way SMS reply, as End User Messaging publishes it to the two-way SNS topic."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    origination_number: Annotated[str, Field(alias="originationNumber", max_length=32)]
+    destination_number: Annotated[str, Field(alias="destinationNumber", max_length=64)]
+    message_body: Annotated[str, Field(alias="messageBody", max_length=5000)]
+    inbound_message_id: Annotated[str, Field(alias="inboundMessageId", min_length=1, max_length=128)]
+    message_keyword: str | None = Field(default=None, alias="messageKeyword")
+    previous_published_message_id: str | None = Field(default=None, alias="previousPublishedMessageId")

@@ -1,0 +1,178 @@
+"""Runs each function in worker processes of its own, with its own environment, as Lambda does."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+from cloison_local.model import FunctionSpec, JsonDict
+
+log = logging.getLogger("cloison_local.runtime")
+
+
+class FunctionError(Exception):
+    """The function raised, timed out or returned something that is not JSON."""
+
+    def __init__(self, function: str, error_type: str, message: str) -> None:
+        super().__init__(f"{function}: {error_type}: {message}")
+        self.function = function
+        self.error_type = error_type
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of Lambda's context object that handlers and Powertools read."""
+
+    function_name: str
+    function_version: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int
+    aws_request_id: str
+    log_group_name: str
+    log_stream_name: str
+    deadline: float
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self.deadline - time.monotonic()) * 1000))
+
+
+def _worker_main(connection: Connection, spec: FunctionSpec, environment: Mapping[str, str],
+                 clock_start: str | None) -> None:
+    """Inside the worker process: set the environment, import the handler, serve invocations."""
+    os.environ.update(environment)
+    if clock_start:
+        _set_clock(datetime.fromisoformat(clock_start))
+    module_name, _, function_name = spec.handler.rpartition(".")
+    try:
+        handler = getattr(importlib.import_module(module_name), function_name)
+    except Exception as exc:  # noqa: BLE001 - reported as Runtime.ImportModuleError, as Lambda does
+        error = ("Runtime.ImportModuleError", f"{type(exc).__name__}: {exc}")
+        while True:
+            connection.recv()
+            connection.send(("error", error))
+    while True:
+        request_id, event = connection.recv()
+        context = LambdaContext(
+            function_name=spec.name, function_version="$LATEST", invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_mb, aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{spec.name}", log_stream_name=f"local/{os.getpid()}",
+            deadline=time.monotonic() + spec.timeout_seconds,
+        )
+        try:
+            result = handler(event, context)
+            connection.send(("ok", json.dumps(result)))
+        except Exception as exc:  # noqa: BLE001 - every function error goes back to the caller
+            traceback.print_exc()
+            connection.send(("error", (type(exc).__name__, str(exc))))
+
+
+def _set_clock(start: datetime) -> None:
+    """Moves the application's clock to `start`, from which it runs on in real time."""
+    from cloison import clock  # the local stack's one hook into the package: its clock
+
+    offset = start - clock.now()
+    real_now = clock.now
+    clock.now = lambda: real_now() + offset  # type: ignore[assignment]
+
+
+class _Worker:
+    """One warm execution environment."""
+
+    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], clock_start: str | None) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=_worker_main, args=(child, spec, dict(environment), clock_start),
+            name=f"lambda-{spec.logical_id}", daemon=True,
+        )
+        self.process.start()
+
+    def invoke(self, event: JsonDict, timeout: float) -> tuple[str, Any]:
+        self.connection.send((str(uuid.uuid4()), event))
+        if not self.connection.poll(timeout):
+            self.kill()
+            return "error", ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+        try:
+            status, payload = self.connection.recv()
+        except EOFError:
+            return "error", ("Runtime.ExitError", "the runtime exited without answering")
+        return status, payload
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(timeout=5)
+
+
+class FunctionRuntime:
+    """A pool of warm workers for one function; concurrency beyond the pool waits its turn."""
+
+    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], *, concurrency: int,
+                 clock_start: str | None = None) -> None:
+        self.spec = spec
+        self.environment = {**spec.environment, **environment}
+        self.concurrency = concurrency
+        self.clock_start = clock_start
+        self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+        self.invocations = 0
+        self.errors = 0
+
+    def warm(self) -> None:
+        worker = self._take()
+        self._idle.put(worker)
+
+    def invoke(self, event: JsonDict) -> Any:
+        worker = self._take()
+        try:
+            status, payload = worker.invoke(event, float(self.spec.timeout_seconds))
+        finally:
+            if worker.alive():
+                self._idle.put(worker)
+            else:
+                with self._lock:
+                    self._started -= 1
+        with self._lock:
+            self.invocations += 1
+            if status != "ok":
+                self.errors += 1
+        if status != "ok":
+            error_type, message = payload
+            raise FunctionError(self.spec.logical_id, error_type, message)
+        return json.loads(payload)
+
+    def _take(self) -> _Worker:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            start_new = self._started < self.concurrency
+            if start_new:
+                self._started += 1
+        if start_new:
+            return _Worker(self.spec, self.environment, self.clock_start)
+        return self._idle.get()
+
+    def stop(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().kill()
+            except queue.Empty:
+                return

@@ -1,0 +1,85 @@
+"""Demo data: two teams with a user each, a privacy officer, an admin, sender profiles, consents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+DEMO_PASSWORD = "Cloison-Demo-2026"  # noqa: S105 - local demo users only, printed on start
+TEAMS = ("sales", "support")
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    groups: tuple[str, ...]
+    description: str
+
+
+USERS = (
+    DemoUser("alice", ("member", "team-sales"), "member of team sales"),
+    DemoUser("bruno", ("member", "team-support"), "member of team support"),
+    DemoUser("priya", ("privacy_officer",), "privacy officer"),
+    DemoUser("aurele", ("auditor",), "auditor"),
+    DemoUser("ada", ("admin", "team-sales", "team-support"), "administrator"),
+)
+
+# Fictional numbers: phonenumbers' example mobiles and neighbours of them (they pass validation).
+CONSENTED_CONTACTS = {
+    "sales": ("+33612345678", "+33612345679", "+590690001234"),
+    "support": ("+33612345680",),
+}
+
+
+def user_token(cognito: Any, user_pool_id: str, client_id: str, username: str,
+               password: str = DEMO_PASSWORD) -> str:
+    """An access token for a user, as the console gets it (USER_PASSWORD_AUTH)."""
+    answer = cognito.initiate_auth(
+        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    return str(answer["AuthenticationResult"]["AccessToken"])
+
+
+def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
+    """Creates the demo users and data; returns each user's access token."""
+    pool = outputs["UserPoolId"]
+    existing = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool)["Groups"]}
+    for team in TEAMS:
+        if f"team-{team}" not in existing:
+            cognito.create_group(UserPoolId=pool, GroupName=f"team-{team}", Description=f"Members of team {team}")
+    tokens: dict[str, str] = {}
+    for user in USERS:
+        cognito.admin_create_user(UserPoolId=pool, Username=user.username, MessageAction="SUPPRESS")
+        cognito.admin_set_user_password(UserPoolId=pool, Username=user.username, Password=DEMO_PASSWORD,
+                                        Permanent=True)
+        for group in user.groups:
+            cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username, GroupName=group)
+        tokens[user.username] = user_token(cognito, pool, outputs["UserPoolClientId"], user.username)
+    short_code = outputs["OriginationIdentity"]
+    for team, company in (("sales", "Boutique Exemple"), ("support", "Exemple Services")):
+        for name, window in (("promo", "default"), ("alerts", "daily")):
+            call(api_url, tokens["ada"], "PUT", f"/teams/{team}/senders/{name}", {
+                "sender_id": short_code, "stop_mention": f"STOP au {short_code}", "window": window, "mps": 20,
+                "price_per_segment": 0.0458, "company": company,
+            })
+    member = {"sales": "alice", "support": "bruno"}
+    for team, numbers in CONSENTED_CONTACTS.items():
+        for number in numbers:
+            call(api_url, tokens[member[team]], "POST", "/consents", {
+                "team": team, "phone": number, "source": "web form /newsletter",
+                "proof": "J'accepte de recevoir les offres par SMS. Désinscription : STOP.", "purpose": "marketing",
+            })
+    return tokens
+
+
+def call(api_url: str, token: str | None, method: str, path: str, body: Any = None,
+         expect: tuple[int, ...] = (200, 201, 202)) -> Any:
+    """One API request; an unexpected status raises with the problem document."""
+    headers = {"Authorization": token} if token else {}
+    response = requests.request(method, api_url + path, json=body, headers=headers, timeout=30)
+    if response.status_code not in expect:
+        raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text[:500]}")
+    return response.json() if response.content else None

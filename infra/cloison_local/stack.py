@@ -1,0 +1,236 @@
+"""The local stack: moto server, the template's resources, its functions, event sources and API."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import boto3
+from moto.server import ThreadedMotoServer
+
+from cloison_local.carrier import CarrierSimulator
+from cloison_local.gateway import ApiGateway, CognitoAuthorizer
+from cloison_local.model import JsonDict
+from cloison_local.pollers import Scheduler, SqsPoller
+from cloison_local.provision import Provisioner, Stack
+from cloison_local.runtime import FunctionRuntime
+from cloison_local.template import load_template
+
+log = logging.getLogger("cloison_local")
+
+REGION = "eu-west-3"
+CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's placeholder credentials
+    "AWS_SESSION_TOKEN": "testing",
+}
+DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class LocalStack:
+    """Runs template.yaml on this machine: nothing but moto server and our own processes.
+
+    `clock_start` moves the functions' clock to that instant (it then runs on in real time),
+    so that a demo or a test can run inside the sending window whatever the hour.
+    """
+
+    def __init__(
+        self,
+        template_path: Path = DEFAULT_TEMPLATE,
+        *,
+        host: str = "127.0.0.1",
+        api_port: int = 3000,
+        moto_port: int = 0,
+        carrier_port: int = 0,
+        stack_name: str = "cloison-local",
+        parameters: Mapping[str, str] | None = None,
+        clock_start: datetime | None = None,
+        retry_after_seconds: int | None = None,
+        delivery_delay_seconds: float = 0.2,
+    ) -> None:
+        self.template_path = template_path
+        self.host = host
+        self.api_port = api_port
+        self.moto_port = moto_port
+        self.carrier_port = carrier_port
+        self.stack_name = stack_name
+        self.parameters = dict(parameters or {})
+        self.clock_start = clock_start
+        self._clock_offset = (clock_start - datetime.now(UTC)) if clock_start else None
+        self.retry_after_seconds = retry_after_seconds
+        self.delivery_delay_seconds = delivery_delay_seconds
+        self.runtimes: dict[str, FunctionRuntime] = {}
+        self.pollers: list[SqsPoller] = []
+        self._moto: ThreadedMotoServer | None = None
+        self.stack: Stack | None = None
+        self.carrier: CarrierSimulator | None = None
+        self.gateway: ApiGateway | None = None
+        self.scheduler: Scheduler | None = None
+        self.moto_url = ""
+
+    # ------------------------------------------------------------------ lifecycle
+    def start(self) -> LocalStack:
+        for key, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
+            os.environ.setdefault(key, value)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        self._moto.start()
+        host, port = self._moto.get_host_and_port()
+        self.moto_url = f"http://{host}:{port}"
+        template = load_template(self.template_path)
+        self.stack = Provisioner(template, endpoint_url=self.moto_url, region=REGION, stack_name=self.stack_name,
+                                 parameter_overrides=self.parameters).provision()
+        self._start_carrier(self.stack)
+        self._start_functions(self.stack)
+        self._start_gateway(self.stack)
+        self._start_event_sources(self.stack)
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        if self.scheduler:
+            self.scheduler.stop()
+        if self.gateway:
+            self.gateway.stop()
+        for runtime in self.runtimes.values():
+            runtime.stop()
+        if self.carrier:
+            self.carrier.stop()
+        if self._moto:
+            self._moto.stop()
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ parts
+    def _start_carrier(self, stack: Stack) -> None:
+        self.carrier = CarrierSimulator(self.moto_url, REGION, host=self.host, port=self.carrier_port,
+                                        delivery_delay_seconds=self.delivery_delay_seconds)
+        for configuration_set in stack.configuration_sets:
+            self.carrier.register_configuration_set(configuration_set.name, configuration_set.destinations)  # type: ignore[arg-type]
+        for name in stack.opt_out_lists:
+            self.carrier.register_opt_out_list(name)
+        # In AWS the origination identity's two-way channel is pointed at this output by hand.
+        self.carrier.register_two_way_channel(stack.outputs["OriginationIdentity"], stack.outputs["InboundTopicArn"])
+        self.carrier.start()
+
+    def function_environment(self, spec_name: str, memory_mb: int, handler: str) -> dict[str, str]:
+        """What Lambda and the local stack add to a function's own environment."""
+        assert self.carrier is not None
+        return {
+            **CREDENTIALS,
+            "AWS_REGION": REGION,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_LAMBDA_FUNCTION_NAME": spec_name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+            "_HANDLER": handler,
+            "AWS_ENDPOINT_URL": self.moto_url,
+            "AWS_ENDPOINT_URL_PINPOINT_SMS_VOICE_V2": self.carrier.endpoint_url,
+            # No X-Ray daemon runs locally.
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "PYTHONUNBUFFERED": "1",
+        }
+
+    def _start_functions(self, stack: Stack) -> None:
+        for logical_id, spec in stack.functions.items():
+            sources = [source for source in stack.sqs_sources if source.function == logical_id]
+            concurrency = spec.reserved_concurrency or max(
+                [2, *[source.maximum_concurrency or 1 for source in sources]]
+            )
+            self.runtimes[logical_id] = FunctionRuntime(
+                spec, self.function_environment(spec.name, spec.memory_mb, spec.handler),
+                concurrency=concurrency,
+                clock_start=self.clock_start.isoformat() if self.clock_start else None,
+            )
+        # Cold starts happen now, in parallel, rather than on the first request.
+        warmers = [threading.Thread(target=runtime.warm) for runtime in self.runtimes.values()]
+        for thread in warmers:
+            thread.start()
+        for thread in warmers:
+            thread.join()
+
+    def _start_gateway(self, stack: Stack) -> None:
+        authorizers = {
+            name: CognitoAuthorizer(self.moto_url, REGION, pool_arn.rsplit("/", 1)[1], stack.app_client_ids)
+            for name, pool_arn in stack.authorizer_pools.items()
+        }
+        self.gateway = ApiGateway(stack.routes, self.invoke, authorizers, host=self.host, port=self.api_port,
+                                  stage=str(stack.parameters.get("Stage", "dev")))
+        self.gateway.start()
+
+    def _start_event_sources(self, stack: Stack) -> None:
+        sqs = self.client("sqs")
+        for source in stack.sqs_sources:
+            poller = SqsPoller(source, sqs, self.invoke, REGION, retry_after_seconds=self.retry_after_seconds)
+            poller.start()
+            self.pollers.append(poller)
+        queue_urls = {physical.attributes["Arn"]: physical.ref for physical in stack.resources.values()
+                      if str(physical.attributes.get("Arn", "")).startswith("arn:aws:sqs:")}
+        self.scheduler = Scheduler(self.client("scheduler"), sqs, self.invoke_arn, queue_urls.get, self.now)
+        self.scheduler.start()
+
+    # ------------------------------------------------------------------ use
+    def now(self) -> datetime:
+        """The functions' clock."""
+        current = datetime.now(UTC)
+        return current + self._clock_offset if self._clock_offset else current
+
+    def invoke(self, function: str, event: JsonDict) -> Any:
+        return self.runtimes[function].invoke(event)
+
+    def invoke_arn(self, arn: str, event: JsonDict) -> Any:
+        assert self.stack is not None
+        spec = self.stack.function_by_arn(arn)
+        if spec is None:
+            raise LookupError(f"no function of this stack has the ARN {arn}")
+        return self.invoke(spec.logical_id, event)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)  # type: ignore[call-overload]
+
+    @property
+    def outputs(self) -> dict[str, str]:
+        assert self.stack is not None
+        return self.stack.outputs
+
+    @property
+    def api_url(self) -> str:
+        assert self.gateway is not None
+        return self.gateway.url
+
+    def wait_idle(self, timeout: float = 60.0, quiet_seconds: float = 1.0) -> bool:
+        """Waits until every event-source queue is empty and no function is busy for a while."""
+        assert self.stack is not None
+        sqs = self.client("sqs")
+        deadline = time.monotonic() + timeout
+        quiet_since: float | None = None
+        while time.monotonic() < deadline:
+            busy = any(poller.busy for poller in self.pollers) or any(
+                int(sqs.get_queue_attributes(
+                    QueueUrl=source.queue_url,
+                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                                    "ApproximateNumberOfMessagesDelayed"],
+                )["Attributes"].get(name, 0))
+                for source in self.stack.sqs_sources
+                for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
+                             "ApproximateNumberOfMessagesDelayed")
+            ) or (self.carrier is not None and not self.carrier.wait_idle(0.0))
+            if busy:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since >= quiet_seconds:
+                return True
+            time.sleep(0.2)
+        return False
