@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import signal
@@ -25,16 +26,22 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         tokens = seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
         STATE_FILE.parent.mkdir(exist_ok=True)
-        STATE_FILE.write_text(json.dumps({"moto_url": stack.moto_url, "api_url": stack.api_url,
-                                          "carrier_url": stack.carrier.endpoint_url if stack.carrier else "",
-                                          "outputs": stack.outputs}, indent=2))
+        STATE_FILE.write_text(
+            json.dumps(
+                {
+                    "moto_url": stack.moto_url,
+                    "api_url": stack.api_url,
+                    "carrier_url": stack.carrier.endpoint_url if stack.carrier else "",
+                    "outputs": stack.outputs,
+                },
+                indent=2,
+            )
+        )
         print(banner(stack, tokens), flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     finally:
         print("Stopping...", flush=True)
         stack.stop()
@@ -51,6 +58,7 @@ Cloison is running locally.
   API              {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
   moto server      {stack.moto_url}
   carrier (SMS v2) {carrier}   (sent messages: {carrier}/_simulator/messages)
+  function logs    {stack.log_dir}/<Function>.log
 
   Users (password {DEMO_PASSWORD}):
 {users}
@@ -69,10 +77,22 @@ def token(arguments: argparse.Namespace) -> int:
         print("The local stack is not running: start it with `make run`.", file=sys.stderr)
         return 1
     state = json.loads(STATE_FILE.read_text())
-    cognito = boto3.client("cognito-idp", endpoint_url=state["moto_url"], region_name=REGION,
-                           aws_access_key_id="testing", aws_secret_access_key="testing")  # noqa: S106
-    print(user_token(cognito, state["outputs"]["UserPoolId"], state["outputs"]["UserPoolClientId"],
-                     arguments.username, arguments.password))
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state["moto_url"],
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
+    )
+    print(
+        user_token(
+            cognito,
+            state["outputs"]["UserPoolId"],
+            state["outputs"]["UserPoolClientId"],
+            arguments.username,
+            arguments.password,
+        )
+    )
     return 0
 
 
@@ -88,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     run_parser = commands.add_parser("run", help="start the stack with demo data and wait")
     run_parser.add_argument("--port", type=int, default=3000, help="API port (default 3000)")
-    run_parser.add_argument("--moto-port", type=int, default=5000, help="moto server port (default 5000)")
+    run_parser.add_argument(
+        "--moto-port", type=int, default=5000, help="moto server port (default 5000)"
+    )
     token_parser = commands.add_parser("token", help="print an access token of a demo user")
     token_parser.add_argument("username")
     token_parser.add_argument("--password", default=DEMO_PASSWORD)

@@ -33,8 +33,12 @@ def sqs_event(messages: list[JsonDict], source: SqsSource, region: str) -> JsonD
                 "attributes": {
                     key: attributes[key]
                     for key in (
-                        "ApproximateReceiveCount", "SentTimestamp", "SenderId",
-                        "ApproximateFirstReceiveTimestamp", "MessageGroupId", "MessageDeduplicationId",
+                        "ApproximateReceiveCount",
+                        "SentTimestamp",
+                        "SenderId",
+                        "ApproximateFirstReceiveTimestamp",
+                        "MessageGroupId",
+                        "MessageDeduplicationId",
                     )
                     if key in attributes
                 },
@@ -65,8 +69,14 @@ class SqsPoller:
     timeout and end in the dead-letter queue after `maxReceiveCount` receives.
     """
 
-    def __init__(self, source: SqsSource, sqs: Any, invoke: Invoker, region: str,
-                 retry_after_seconds: int | None = None) -> None:
+    def __init__(
+        self,
+        source: SqsSource,
+        sqs: Any,
+        invoke: Invoker,
+        region: str,
+        retry_after_seconds: int | None = None,
+    ) -> None:
         self.source = source
         self.sqs = sqs
         self.invoke = invoke
@@ -107,7 +117,7 @@ class SqsPoller:
                     finally:
                         with self._lock:
                             self._busy -= 1
-            except Exception:  # noqa: BLE001 - a poller never dies; the error is logged
+            except Exception:
                 if not self._stop.is_set():
                     log.exception("poller of %s failed; retrying", self.source.function)
                     time.sleep(1)
@@ -118,9 +128,11 @@ class SqsPoller:
         while len(messages) < self.source.batch_size and not self._stop.is_set():
             wanted = min(10, self.source.batch_size - len(messages))
             answer = self.sqs.receive_message(
-                QueueUrl=self.source.queue_url, MaxNumberOfMessages=wanted,
+                QueueUrl=self.source.queue_url,
+                MaxNumberOfMessages=wanted,
                 WaitTimeSeconds=0 if messages else 1,
-                AttributeNames=["All"], MessageAttributeNames=["All"],
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             )
             received = answer.get("Messages", [])
             messages.extend(received)
@@ -133,7 +145,12 @@ class SqsPoller:
         try:
             result = self.invoke(self.source.function, event)
         except FunctionError as error:
-            log.warning("%s failed on a batch of %d: %s", self.source.function, len(messages), error.error_type)
+            log.warning(
+                "%s failed on a batch of %d: %s",
+                self.source.function,
+                len(messages),
+                error,
+            )
             self._release(messages)
             return
         failed: set[str] = set()
@@ -156,12 +173,15 @@ class SqsPoller:
             return
         for message in messages:
             self.sqs.change_message_visibility(
-                QueueUrl=self.source.queue_url, ReceiptHandle=message["ReceiptHandle"],
+                QueueUrl=self.source.queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=self.retry_after_seconds,
             )
 
 
-def next_fire_time(expression: str, timezone: str, after: datetime, start: datetime) -> datetime | None:
+def next_fire_time(
+    expression: str, timezone: str, after: datetime, start: datetime
+) -> datetime | None:
     """When an EventBridge Scheduler expression next fires strictly after `after` (UTC)."""
     zone = ZoneInfo(timezone or "UTC")
     kind, _, body = expression.partition("(")
@@ -182,14 +202,22 @@ def next_fire_time(expression: str, timezone: str, after: datetime, start: datet
         weekday = "*" if weekday == "?" else _shift_weekdays(weekday)
         day = "*" if day == "?" else day
         local_after = after.astimezone(zone)
-        following: datetime = croniter(f"{minute} {hour} {day} {month} {weekday}", local_after).get_next(datetime)
+        following: datetime = croniter(
+            f"{minute} {hour} {day} {month} {weekday}", local_after
+        ).get_next(datetime)
         return following.astimezone(UTC)
     raise ValueError(f"unknown schedule expression {expression!r}")
 
 
 def _rate_unit(unit: str) -> str:
-    return {"minute": "minutes", "minutes": "minutes", "hour": "hours", "hours": "hours",
-            "day": "days", "days": "days"}[unit]
+    return {
+        "minute": "minutes",
+        "minutes": "minutes",
+        "hour": "hours",
+        "hours": "hours",
+        "day": "days",
+        "days": "days",
+    }[unit]
 
 
 def _shift_weekdays(field: str) -> str:
@@ -213,9 +241,15 @@ class Scheduler:
     dead-letter queue. One-time `at()` schedules with ActionAfterCompletion DELETE are deleted.
     """
 
-    def __init__(self, scheduler: Any, sqs: Any, invoke_arn: Callable[[str, JsonDict], Any],
-                 queue_url_by_arn: Callable[[str], str | None], now: Callable[[], datetime],
-                 interval_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        scheduler: Any,
+        sqs: Any,
+        invoke_arn: Callable[[str, JsonDict], Any],
+        queue_url_by_arn: Callable[[str], str | None],
+        now: Callable[[], datetime],
+        interval_seconds: float = 1.0,
+    ) -> None:
         self.scheduler = scheduler
         self.sqs = sqs
         self.invoke_arn = invoke_arn
@@ -239,7 +273,7 @@ class Scheduler:
         while not self._stop.wait(self.interval_seconds):
             try:
                 self.tick()
-            except Exception:  # noqa: BLE001 - the scheduler never dies; the error is logged
+            except Exception:
                 log.exception("scheduler tick failed")
 
     def tick(self) -> int:
@@ -247,22 +281,35 @@ class Scheduler:
         now = self.now()
         fired = 0
         for summary in self._schedules():
-            detail = self.scheduler.get_schedule(Name=summary["Name"], GroupName=summary["GroupName"])
+            detail = self.scheduler.get_schedule(
+                Name=summary["Name"], GroupName=summary["GroupName"]
+            )
             if detail.get("State", "ENABLED") != "ENABLED":
                 continue
             arn = detail["Arn"]
             seen = self._seen_at.setdefault(arn, now)
             start = detail.get("StartDate") or seen
-            last = self._last_fired.get(arn, seen if not detail["ScheduleExpression"].startswith("at(") else
-                                        datetime(1970, 1, 1, tzinfo=UTC))
-            due = next_fire_time(detail["ScheduleExpression"], detail.get("ScheduleExpressionTimezone", "UTC"),
-                                 last, start)
+            last = self._last_fired.get(
+                arn,
+                seen
+                if not detail["ScheduleExpression"].startswith("at(")
+                else datetime(1970, 1, 1, tzinfo=UTC),
+            )
+            due = next_fire_time(
+                detail["ScheduleExpression"],
+                detail.get("ScheduleExpressionTimezone", "UTC"),
+                last,
+                start,
+            )
             if due is None or due > now:
                 continue
             self._last_fired[arn] = now
             self._fire(detail)
             fired += 1
-            if detail["ScheduleExpression"].startswith("at(") and detail.get("ActionAfterCompletion") == "DELETE":
+            if (
+                detail["ScheduleExpression"].startswith("at(")
+                and detail.get("ActionAfterCompletion") == "DELETE"
+            ):
                 self.scheduler.delete_schedule(Name=detail["Name"], GroupName=detail["GroupName"])
         self.fired += fired
         return fired
@@ -286,15 +333,24 @@ class Scheduler:
                 self.sqs.send_message(QueueUrl=queue_url, MessageBody=payload)
             else:
                 self.invoke_arn(target["Arn"], json.loads(payload))
-        except Exception as exc:  # noqa: BLE001 - a failed target goes to the schedule's DLQ
-            log.warning("schedule %s failed to reach its target: %s", detail["Name"], type(exc).__name__)
+        except Exception as exc:
+            log.warning(
+                "schedule %s failed to reach its target: %s", detail["Name"], type(exc).__name__
+            )
             dead_letter = target.get("DeadLetterConfig", {}).get("Arn")
             dead_letter_url = self.queue_url_by_arn(dead_letter) if dead_letter else None
             if dead_letter_url:
                 self.sqs.send_message(
-                    QueueUrl=dead_letter_url, MessageBody=payload,
+                    QueueUrl=dead_letter_url,
+                    MessageBody=payload,
                     MessageAttributes={
-                        "X-Amz-Scheduler-Schedule": {"DataType": "String", "StringValue": detail["Arn"]},
-                        "X-Amz-Scheduler-Attempt": {"DataType": "String", "StringValue": str(uuid.uuid4())},
+                        "X-Amz-Scheduler-Schedule": {
+                            "DataType": "String",
+                            "StringValue": detail["Arn"],
+                        },
+                        "X-Amz-Scheduler-Attempt": {
+                            "DataType": "String",
+                            "StringValue": str(uuid.uuid4()),
+                        },
                     },
                 )

@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 
+from cloison_local.carrier import EventDestinationSpec
 from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource
 from cloison_local.template import (
     Resolver,
@@ -40,7 +41,7 @@ class ConfigurationSet:
     """An End User Messaging configuration set and where it publishes events."""
 
     name: str
-    destinations: list[JsonDict]
+    destinations: list[EventDestinationSpec]
 
 
 @dataclass
@@ -67,8 +68,15 @@ class Stack:
 class Provisioner:
     """Walks the template in dependency order and creates each resource in moto server."""
 
-    def __init__(self, template: JsonDict, *, endpoint_url: str, region: str, stack_name: str,
-                 parameter_overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        template: JsonDict,
+        *,
+        endpoint_url: str,
+        region: str,
+        stack_name: str,
+        parameter_overrides: dict[str, str] | None = None,
+    ) -> None:
         self.template = template
         self.region = region
         self.stack_name = stack_name
@@ -140,7 +148,9 @@ class Provisioner:
                 self.resources[logical_id] = physical
         functions = {
             logical_id: function_spec(
-                self.template, logical_id, self.resolver,
+                self.template,
+                logical_id,
+                self.resolver,
                 name=self.resources[logical_id].ref,
                 arn=self.resources[logical_id].attributes["Arn"],
             )
@@ -185,7 +195,9 @@ class Provisioner:
     def _get_att(self, logical_id: str, attribute: str) -> Any:
         physical = self.resources.get(logical_id)
         if physical is None:
-            raise TemplateError(f"GetAtt {logical_id}.{attribute}: {logical_id} is not created (yet)")
+            raise TemplateError(
+                f"GetAtt {logical_id}.{attribute}: {logical_id} is not created (yet)"
+            )
         if attribute not in physical.attributes:
             raise TemplateError(f"GetAtt {logical_id}.{attribute}: attribute not known locally")
         return physical.attributes[attribute]
@@ -221,8 +233,10 @@ class Provisioner:
         value = properties.get("SecretString") or "".join(
             secrets.choice(alphabet) for _ in range(int(generate.get("PasswordLength", 32)))
         )
-        arguments: JsonDict = {"Name": properties.get("Name", self._name(logical_id)),
-                               "SecretString": value}
+        arguments: JsonDict = {
+            "Name": properties.get("Name", self._name(logical_id)),
+            "SecretString": value,
+        }
         if "KmsKeyId" in properties:
             arguments["KmsKeyId"] = properties["KmsKeyId"]
         arn = self.client("secretsmanager").create_secret(**arguments)["ARN"]
@@ -244,12 +258,17 @@ class Provisioner:
         if "ProvisionedThroughput" in properties:
             arguments["ProvisionedThroughput"] = properties["ProvisionedThroughput"]
         if "StreamSpecification" in properties:
-            arguments["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
+            arguments["StreamSpecification"] = {
+                "StreamEnabled": True,
+                **properties["StreamSpecification"],
+            }
         table = dynamodb.create_table(**arguments)["TableDescription"]
         ttl = properties.get("TimeToLiveSpecification")
         if ttl and ttl.get("Enabled"):
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
-        return Physical(name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")})
+        return Physical(
+            name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
+        )
 
     def _bucket(self, logical_id: str, properties: JsonDict) -> Physical:
         s3 = self.client("s3")
@@ -261,10 +280,14 @@ class Provisioner:
                 ServerSideEncryptionConfiguration={
                     "Rules": [
                         {
-                            "ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"],
+                            "ApplyServerSideEncryptionByDefault": rule[
+                                "ServerSideEncryptionByDefault"
+                            ],
                             "BucketKeyEnabled": bool(rule.get("BucketKeyEnabled", False)),
                         }
-                        for rule in properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+                        for rule in properties["BucketEncryption"][
+                            "ServerSideEncryptionConfiguration"
+                        ]
                     ]
                 },
             )
@@ -275,16 +298,22 @@ class Provisioner:
             )
         if "VersioningConfiguration" in properties:
             s3.put_bucket_versioning(
-                Bucket=name, VersioningConfiguration={"Status": properties["VersioningConfiguration"]["Status"]}
+                Bucket=name,
+                VersioningConfiguration={"Status": properties["VersioningConfiguration"]["Status"]},
             )
         if "LifecycleConfiguration" in properties:
             s3.put_bucket_lifecycle_configuration(
                 Bucket=name,
                 LifecycleConfiguration={
-                    "Rules": [_lifecycle_rule(rule) for rule in properties["LifecycleConfiguration"]["Rules"]]
+                    "Rules": [
+                        _lifecycle_rule(rule)
+                        for rule in properties["LifecycleConfiguration"]["Rules"]
+                    ]
                 },
             )
-        return Physical(name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"})
+        return Physical(
+            name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+        )
 
     def _bucket_policy(self, logical_id: str, properties: JsonDict) -> None:
         # Kept as data: moto ignores policy conditions, so applying a Deny-unless-TLS statement
@@ -295,8 +324,13 @@ class Provisioner:
         sqs = self.client("sqs")
         name = properties.get("QueueName", self._name(logical_id, 80))
         attributes = {
-            key: (json.dumps(value) if isinstance(value, dict) else str(value).lower()
-                  if isinstance(value, bool) else str(value))
+            key: (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
             for key, value in properties.items()
             if key not in ("QueueName", "Tags")
         }
@@ -307,11 +341,17 @@ class Provisioner:
     def _queue_policy(self, logical_id: str, properties: JsonDict) -> None:
         sqs = self.client("sqs")
         for url in properties["Queues"]:
-            sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])})
+            sqs.set_queue_attributes(
+                QueueUrl=url, Attributes={"Policy": json.dumps(properties["PolicyDocument"])}
+            )
 
     def _topic(self, logical_id: str, properties: JsonDict) -> Physical:
         name = properties.get("TopicName", self._name(logical_id, 256))
-        attributes = {key: str(properties[key]) for key in ("DisplayName", "KmsMasterKeyId") if key in properties}
+        attributes = {
+            key: str(properties[key])
+            for key in ("DisplayName", "KmsMasterKeyId")
+            if key in properties
+        }
         arn = self.client("sns").create_topic(Name=name, Attributes=attributes)["TopicArn"]
         return Physical(arn, {"TopicArn": arn, "TopicName": name})
 
@@ -319,31 +359,41 @@ class Provisioner:
         sns = self.client("sns")
         for arn in properties["Topics"]:
             sns.set_topic_attributes(
-                TopicArn=arn, AttributeName="Policy", AttributeValue=json.dumps(properties["PolicyDocument"])
+                TopicArn=arn,
+                AttributeName="Policy",
+                AttributeValue=json.dumps(properties["PolicyDocument"]),
             )
 
     def _subscription(self, logical_id: str, properties: JsonDict) -> Physical:
         attributes = {
-            key: (json.dumps(properties[key]) if isinstance(properties[key], dict) else str(properties[key]).lower()
-                  if isinstance(properties[key], bool) else str(properties[key]))
+            key: (
+                json.dumps(properties[key])
+                if isinstance(properties[key], dict)
+                else str(properties[key]).lower()
+                if isinstance(properties[key], bool)
+                else str(properties[key])
+            )
             for key in ("RawMessageDelivery", "FilterPolicy", "RedrivePolicy")
             if key in properties
         }
         arn = self.client("sns").subscribe(
-            TopicArn=properties["TopicArn"], Protocol=properties["Protocol"], Endpoint=properties["Endpoint"],
-            Attributes=attributes, ReturnSubscriptionArn=True,
+            TopicArn=properties["TopicArn"],
+            Protocol=properties["Protocol"],
+            Endpoint=properties["Endpoint"],
+            Attributes=attributes,
+            ReturnSubscriptionArn=True,
         )["SubscriptionArn"]
         return Physical(arn)
 
     def _configuration_set(self, logical_id: str, properties: JsonDict) -> Physical:
         name = properties.get("ConfigurationSetName", self._name(logical_id))
         destinations = [
-            {
-                "name": destination["EventDestinationName"],
-                "topic_arn": destination["SnsDestination"]["TopicArn"],
-                "matching_event_types": list(destination["MatchingEventTypes"]),
-                "enabled": bool(destination.get("Enabled", True)),
-            }
+            EventDestinationSpec(
+                name=destination["EventDestinationName"],
+                topic_arn=destination["SnsDestination"]["TopicArn"],
+                matching_event_types=list(destination["MatchingEventTypes"]),
+                enabled=bool(destination.get("Enabled", True)),
+            )
             for destination in properties.get("EventDestinations", [])
             if "SnsDestination" in destination
         ]
@@ -370,7 +420,9 @@ class Provisioner:
         )["Role"]
         for policy in properties.get("Policies", []):
             iam.put_role_policy(
-                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+                RoleName=name,
+                PolicyName=policy["PolicyName"],
+                PolicyDocument=json.dumps(policy["PolicyDocument"]),
             )
         for arn in properties.get("ManagedPolicyArns", []):
             iam.attach_role_policy(RoleName=name, PolicyArn=arn)
@@ -379,31 +431,56 @@ class Provisioner:
     def _user_pool(self, logical_id: str, properties: JsonDict) -> Physical:
         arguments = {
             key: properties[key]
-            for key in ("Policies", "AdminCreateUserConfig", "UsernameConfiguration", "MfaConfiguration")
+            for key in (
+                "Policies",
+                "AdminCreateUserConfig",
+                "UsernameConfiguration",
+                "MfaConfiguration",
+            )
             if key in properties
         }
         pool = self.client("cognito-idp").create_user_pool(
             PoolName=properties.get("UserPoolName", self._name(logical_id)), **arguments
         )["UserPool"]
         provider = f"cognito-idp.{self.region}.amazonaws.com/{pool['Id']}"
-        return Physical(pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
-                                     "ProviderURL": f"https://{provider}", "UserPoolId": pool["Id"]})
+        return Physical(
+            pool["Id"],
+            {
+                "Arn": pool["Arn"],
+                "ProviderName": provider,
+                "ProviderURL": f"https://{provider}",
+                "UserPoolId": pool["Id"],
+            },
+        )
 
     def _user_pool_client(self, logical_id: str, properties: JsonDict) -> Physical:
-        keys = ("GenerateSecret", "ExplicitAuthFlows", "AllowedOAuthFlows", "AllowedOAuthScopes",
-                "AllowedOAuthFlowsUserPoolClient", "AccessTokenValidity", "IdTokenValidity",
-                "TokenValidityUnits", "PreventUserExistenceErrors")
+        keys = (
+            "GenerateSecret",
+            "ExplicitAuthFlows",
+            "AllowedOAuthFlows",
+            "AllowedOAuthScopes",
+            "AllowedOAuthFlowsUserPoolClient",
+            "AccessTokenValidity",
+            "IdTokenValidity",
+            "TokenValidityUnits",
+            "PreventUserExistenceErrors",
+        )
         client = self.client("cognito-idp").create_user_pool_client(
-            UserPoolId=properties["UserPoolId"], ClientName=properties.get("ClientName", logical_id),
+            UserPoolId=properties["UserPoolId"],
+            ClientName=properties.get("ClientName", logical_id),
             **{key: properties[key] for key in keys if key in properties},
         )["UserPoolClient"]
-        return Physical(client["ClientId"], {"ClientSecret": client.get("ClientSecret", ""),
-                                             "ClientId": client["ClientId"]})
+        return Physical(
+            client["ClientId"],
+            {"ClientSecret": client.get("ClientSecret", ""), "ClientId": client["ClientId"]},
+        )
 
     def _resource_server(self, logical_id: str, properties: JsonDict) -> Physical:
         self.client("cognito-idp").create_resource_server(
-            UserPoolId=properties["UserPoolId"], Identifier=properties["Identifier"],
-            Name=properties["Name"], Scopes=properties.get("Scopes", []),
+            UserPoolId=properties["UserPoolId"],
+            Identifier=properties["Identifier"],
+            Name=properties["Name"],
+            Scopes=properties.get("Scopes", []),
         )
         return Physical(properties["Identifier"])
 
@@ -415,7 +492,8 @@ class Provisioner:
 
     def _user_pool_group(self, logical_id: str, properties: JsonDict) -> Physical:
         self.client("cognito-idp").create_group(
-            UserPoolId=properties["UserPoolId"], GroupName=properties["GroupName"],
+            UserPoolId=properties["UserPoolId"],
+            GroupName=properties["GroupName"],
             Description=properties.get("Description", ""),
         )
         return Physical(properties["GroupName"])
@@ -425,7 +503,9 @@ class Provisioner:
         logs = self.client("logs")
         logs.create_log_group(logGroupName=name)
         if "RetentionInDays" in properties:
-            logs.put_retention_policy(logGroupName=name, retentionInDays=int(properties["RetentionInDays"]))
+            logs.put_retention_policy(
+                logGroupName=name, retentionInDays=int(properties["RetentionInDays"])
+            )
         return Physical(name, {"Arn": self._arn("logs", f"log-group:{name}")})
 
     def _api(self, logical_id: str, properties: JsonDict) -> Physical:
@@ -444,7 +524,10 @@ class Provisioner:
                 if event.get("Type") != "ScheduleV2":
                     continue
                 properties = self.resolver.resolve(event.get("Properties", {}))
-                target: JsonDict = {"Arn": spec.arn, "RoleArn": self._arn("iam", "role/local-scheduler")}
+                target: JsonDict = {
+                    "Arn": spec.arn,
+                    "RoleArn": self._arn("iam", "role/local-scheduler"),
+                }
                 if "Input" in properties:
                     target["Input"] = properties["Input"]
                 scheduler.create_schedule(
@@ -459,8 +542,11 @@ class Provisioner:
 
 def _lifecycle_rule(rule: JsonDict) -> JsonDict:
     """CloudFormation's lifecycle rule shape to the S3 API's."""
-    converted: JsonDict = {"ID": rule.get("Id", "rule"), "Status": rule["Status"],
-                           "Filter": {"Prefix": rule.get("Prefix", "")}}
+    converted: JsonDict = {
+        "ID": rule.get("Id", "rule"),
+        "Status": rule["Status"],
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+    }
     if "ExpirationInDays" in rule:
         converted["Expiration"] = {"Days": int(rule["ExpirationInDays"])}
     if "NoncurrentVersionExpiration" in rule:
@@ -469,6 +555,8 @@ def _lifecycle_rule(rule: JsonDict) -> JsonDict:
         }
     if "AbortIncompleteMultipartUpload" in rule:
         converted["AbortIncompleteMultipartUpload"] = {
-            "DaysAfterInitiation": int(rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"])
+            "DaysAfterInitiation": int(
+                rule["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+            )
         }
     return converted

@@ -49,16 +49,26 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
-def _worker_main(connection: Connection, spec: FunctionSpec, environment: Mapping[str, str],
-                 clock_start: str | None) -> None:
+def _worker_main(
+    connection: Connection,
+    spec: FunctionSpec,
+    environment: Mapping[str, str],
+    clock_start: str | None,
+    log_path: str | None,
+) -> None:
     """Inside the worker process: set the environment, import the handler, serve invocations."""
+    if log_path:
+        # What the function prints goes to its own file, as it would to its log group.
+        log_file = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(log_file, 1)
+        os.dup2(log_file, 2)
     os.environ.update(environment)
     if clock_start:
         _set_clock(datetime.fromisoformat(clock_start))
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
-    except Exception as exc:  # noqa: BLE001 - reported as Runtime.ImportModuleError, as Lambda does
+    except Exception as exc:
         error = ("Runtime.ImportModuleError", f"{type(exc).__name__}: {exc}")
         while True:
             connection.recv()
@@ -66,15 +76,19 @@ def _worker_main(connection: Connection, spec: FunctionSpec, environment: Mappin
     while True:
         request_id, event = connection.recv()
         context = LambdaContext(
-            function_name=spec.name, function_version="$LATEST", invoked_function_arn=spec.arn,
-            memory_limit_in_mb=spec.memory_mb, aws_request_id=request_id,
-            log_group_name=f"/aws/lambda/{spec.name}", log_stream_name=f"local/{os.getpid()}",
+            function_name=spec.name,
+            function_version="$LATEST",
+            invoked_function_arn=spec.arn,
+            memory_limit_in_mb=spec.memory_mb,
+            aws_request_id=request_id,
+            log_group_name=f"/aws/lambda/{spec.name}",
+            log_stream_name=f"local/{os.getpid()}",
             deadline=time.monotonic() + spec.timeout_seconds,
         )
         try:
             result = handler(event, context)
             connection.send(("ok", json.dumps(result)))
-        except Exception as exc:  # noqa: BLE001 - every function error goes back to the caller
+        except Exception as exc:
             traceback.print_exc()
             connection.send(("error", (type(exc).__name__, str(exc))))
 
@@ -85,18 +99,26 @@ def _set_clock(start: datetime) -> None:
 
     offset = start - clock.now()
     real_now = clock.now
-    clock.now = lambda: real_now() + offset  # type: ignore[assignment]
+    clock.now = lambda: real_now() + offset
 
 
 class _Worker:
     """One warm execution environment."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], clock_start: str | None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        clock_start: str | None,
+        log_path: str | None,
+    ) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
         self.process = context.Process(
-            target=_worker_main, args=(child, spec, dict(environment), clock_start),
-            name=f"lambda-{spec.logical_id}", daemon=True,
+            target=_worker_main,
+            args=(child, spec, dict(environment), clock_start, log_path),
+            name=f"lambda-{spec.logical_id}",
+            daemon=True,
         )
         self.process.start()
 
@@ -122,9 +144,17 @@ class _Worker:
 class FunctionRuntime:
     """A pool of warm workers for one function; concurrency beyond the pool waits its turn."""
 
-    def __init__(self, spec: FunctionSpec, environment: Mapping[str, str], *, concurrency: int,
-                 clock_start: str | None = None) -> None:
+    def __init__(
+        self,
+        spec: FunctionSpec,
+        environment: Mapping[str, str],
+        *,
+        concurrency: int,
+        clock_start: str | None = None,
+        log_path: str | None = None,
+    ) -> None:
         self.spec = spec
+        self.log_path = log_path
         self.environment = {**spec.environment, **environment}
         self.concurrency = concurrency
         self.clock_start = clock_start
@@ -167,7 +197,7 @@ class FunctionRuntime:
             if start_new:
                 self._started += 1
         if start_new:
-            return _Worker(self.spec, self.environment, self.clock_start)
+            return _Worker(self.spec, self.environment, self.clock_start, self.log_path)
         return self._idle.get()
 
     def stop(self) -> None:

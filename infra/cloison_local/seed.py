@@ -33,11 +33,13 @@ CONSENTED_CONTACTS = {
 }
 
 
-def user_token(cognito: Any, user_pool_id: str, client_id: str, username: str,
-               password: str = DEMO_PASSWORD) -> str:
+def user_token(
+    cognito: Any, user_pool_id: str, client_id: str, username: str, password: str = DEMO_PASSWORD
+) -> str:
     """An access token for a user, as the console gets it (USER_PASSWORD_AUTH)."""
     answer = cognito.initiate_auth(
-        ClientId=client_id, AuthFlow="USER_PASSWORD_AUTH",
+        ClientId=client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     return str(answer["AuthenticationResult"]["AccessToken"])
@@ -49,37 +51,71 @@ def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
     existing = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool)["Groups"]}
     for team in TEAMS:
         if f"team-{team}" not in existing:
-            cognito.create_group(UserPoolId=pool, GroupName=f"team-{team}", Description=f"Members of team {team}")
+            cognito.create_group(
+                UserPoolId=pool, GroupName=f"team-{team}", Description=f"Members of team {team}"
+            )
     tokens: dict[str, str] = {}
     for user in USERS:
         cognito.admin_create_user(UserPoolId=pool, Username=user.username, MessageAction="SUPPRESS")
-        cognito.admin_set_user_password(UserPoolId=pool, Username=user.username, Password=DEMO_PASSWORD,
-                                        Permanent=True)
+        cognito.admin_set_user_password(
+            UserPoolId=pool, Username=user.username, Password=DEMO_PASSWORD, Permanent=True
+        )
         for group in user.groups:
-            cognito.admin_add_user_to_group(UserPoolId=pool, Username=user.username, GroupName=group)
-        tokens[user.username] = user_token(cognito, pool, outputs["UserPoolClientId"], user.username)
+            cognito.admin_add_user_to_group(
+                UserPoolId=pool, Username=user.username, GroupName=group
+            )
+        tokens[user.username] = user_token(
+            cognito, pool, outputs["UserPoolClientId"], user.username
+        )
     short_code = outputs["OriginationIdentity"]
     for team, company in (("sales", "Boutique Exemple"), ("support", "Exemple Services")):
         for name, window in (("promo", "default"), ("alerts", "daily")):
-            call(api_url, tokens["ada"], "PUT", f"/teams/{team}/senders/{name}", {
-                "sender_id": short_code, "stop_mention": f"STOP au {short_code}", "window": window, "mps": 20,
-                "price_per_segment": 0.0458, "company": company,
-            })
+            call(
+                api_url,
+                tokens["ada"],
+                "PUT",
+                f"/teams/{team}/senders/{name}",
+                {
+                    "sender_id": short_code,
+                    "stop_mention": f"STOP au {short_code}",
+                    "window": window,
+                    "mps": 20,
+                    "price_per_segment": 0.0458,
+                    "company": company,
+                },
+            )
     member = {"sales": "alice", "support": "bruno"}
     for team, numbers in CONSENTED_CONTACTS.items():
         for number in numbers:
-            call(api_url, tokens[member[team]], "POST", "/consents", {
-                "team": team, "phone": number, "source": "web form /newsletter",
-                "proof": "J'accepte de recevoir les offres par SMS. Désinscription : STOP.", "purpose": "marketing",
-            })
+            call(
+                api_url,
+                tokens[member[team]],
+                "POST",
+                "/consents",
+                {
+                    "team": team,
+                    "phone": number,
+                    "source": "web form /newsletter",
+                    "proof": "J'accepte de recevoir les offres par SMS. Désinscription : STOP.",
+                    "purpose": "marketing",
+                },
+            )
     return tokens
 
 
-def call(api_url: str, token: str | None, method: str, path: str, body: Any = None,
-         expect: tuple[int, ...] = (200, 201, 202)) -> Any:
+def call(
+    api_url: str,
+    token: str | None,
+    method: str,
+    path: str,
+    body: Any = None,
+    expect: tuple[int, ...] = (200, 201, 202),
+) -> Any:
     """One API request; an unexpected status raises with the problem document."""
     headers = {"Authorization": token} if token else {}
     response = requests.request(method, api_url + path, json=body, headers=headers, timeout=30)
     if response.status_code not in expect:
-        raise RuntimeError(f"{method} {path} answered {response.status_code}: {response.text[:500]}")
+        raise RuntimeError(
+            f"{method} {path} answered {response.status_code}: {response.text[:500]}"
+        )
     return response.json() if response.content else None

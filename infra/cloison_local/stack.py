@@ -27,7 +27,7 @@ log = logging.getLogger("cloison_local")
 REGION = "eu-west-3"
 CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",  # noqa: S105 - moto's placeholder credentials
+    "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
@@ -53,7 +53,9 @@ class LocalStack:
         clock_start: datetime | None = None,
         retry_after_seconds: int | None = None,
         delivery_delay_seconds: float = 0.2,
+        log_dir: Path | None = Path(".local/logs"),
     ) -> None:
+        self.log_dir = log_dir
         self.template_path = template_path
         self.host = host
         self.api_port = api_port
@@ -84,8 +86,13 @@ class LocalStack:
         host, port = self._moto.get_host_and_port()
         self.moto_url = f"http://{host}:{port}"
         template = load_template(self.template_path)
-        self.stack = Provisioner(template, endpoint_url=self.moto_url, region=REGION, stack_name=self.stack_name,
-                                 parameter_overrides=self.parameters).provision()
+        self.stack = Provisioner(
+            template,
+            endpoint_url=self.moto_url,
+            region=REGION,
+            stack_name=self.stack_name,
+            parameter_overrides=self.parameters,
+        ).provision()
         self._start_carrier(self.stack)
         self._start_functions(self.stack)
         self._start_gateway(self.stack)
@@ -114,14 +121,23 @@ class LocalStack:
 
     # ------------------------------------------------------------------ parts
     def _start_carrier(self, stack: Stack) -> None:
-        self.carrier = CarrierSimulator(self.moto_url, REGION, host=self.host, port=self.carrier_port,
-                                        delivery_delay_seconds=self.delivery_delay_seconds)
+        self.carrier = CarrierSimulator(
+            self.moto_url,
+            REGION,
+            host=self.host,
+            port=self.carrier_port,
+            delivery_delay_seconds=self.delivery_delay_seconds,
+        )
         for configuration_set in stack.configuration_sets:
-            self.carrier.register_configuration_set(configuration_set.name, configuration_set.destinations)  # type: ignore[arg-type]
+            self.carrier.register_configuration_set(
+                configuration_set.name, configuration_set.destinations
+            )
         for name in stack.opt_out_lists:
             self.carrier.register_opt_out_list(name)
         # In AWS the origination identity's two-way channel is pointed at this output by hand.
-        self.carrier.register_two_way_channel(stack.outputs["OriginationIdentity"], stack.outputs["InboundTopicArn"])
+        self.carrier.register_two_way_channel(
+            stack.outputs["OriginationIdentity"], stack.outputs["InboundTopicArn"]
+        )
         self.carrier.start()
 
     def function_environment(self, spec_name: str, memory_mb: int, handler: str) -> dict[str, str]:
@@ -143,15 +159,19 @@ class LocalStack:
         }
 
     def _start_functions(self, stack: Stack) -> None:
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
         for logical_id, spec in stack.functions.items():
             sources = [source for source in stack.sqs_sources if source.function == logical_id]
             concurrency = spec.reserved_concurrency or max(
                 [2, *[source.maximum_concurrency or 1 for source in sources]]
             )
             self.runtimes[logical_id] = FunctionRuntime(
-                spec, self.function_environment(spec.name, spec.memory_mb, spec.handler),
+                spec,
+                self.function_environment(spec.name, spec.memory_mb, spec.handler),
                 concurrency=concurrency,
                 clock_start=self.clock_start.isoformat() if self.clock_start else None,
+                log_path=str(self.log_dir / f"{logical_id}.log") if self.log_dir else None,
             )
         # Cold starts happen now, in parallel, rather than on the first request.
         warmers = [threading.Thread(target=runtime.warm) for runtime in self.runtimes.values()]
@@ -162,22 +182,37 @@ class LocalStack:
 
     def _start_gateway(self, stack: Stack) -> None:
         authorizers = {
-            name: CognitoAuthorizer(self.moto_url, REGION, pool_arn.rsplit("/", 1)[1], stack.app_client_ids)
+            name: CognitoAuthorizer(
+                self.moto_url, REGION, pool_arn.rsplit("/", 1)[1], stack.app_client_ids
+            )
             for name, pool_arn in stack.authorizer_pools.items()
         }
-        self.gateway = ApiGateway(stack.routes, self.invoke, authorizers, host=self.host, port=self.api_port,
-                                  stage=str(stack.parameters.get("Stage", "dev")))
+        self.gateway = ApiGateway(
+            stack.routes,
+            self.invoke,
+            authorizers,
+            host=self.host,
+            port=self.api_port,
+            stage=str(stack.parameters.get("Stage", "dev")),
+        )
         self.gateway.start()
 
     def _start_event_sources(self, stack: Stack) -> None:
         sqs = self.client("sqs")
         for source in stack.sqs_sources:
-            poller = SqsPoller(source, sqs, self.invoke, REGION, retry_after_seconds=self.retry_after_seconds)
+            poller = SqsPoller(
+                source, sqs, self.invoke, REGION, retry_after_seconds=self.retry_after_seconds
+            )
             poller.start()
             self.pollers.append(poller)
-        queue_urls = {physical.attributes["Arn"]: physical.ref for physical in stack.resources.values()
-                      if str(physical.attributes.get("Arn", "")).startswith("arn:aws:sqs:")}
-        self.scheduler = Scheduler(self.client("scheduler"), sqs, self.invoke_arn, queue_urls.get, self.now)
+        queue_urls = {
+            physical.attributes["Arn"]: physical.ref
+            for physical in stack.resources.values()
+            if str(physical.attributes.get("Arn", "")).startswith("arn:aws:sqs:")
+        }
+        self.scheduler = Scheduler(
+            self.client("scheduler"), sqs, self.invoke_arn, queue_urls.get, self.now
+        )
         self.scheduler.start()
 
     # ------------------------------------------------------------------ use
@@ -216,16 +251,28 @@ class LocalStack:
         deadline = time.monotonic() + timeout
         quiet_since: float | None = None
         while time.monotonic() < deadline:
-            busy = any(poller.busy for poller in self.pollers) or any(
-                int(sqs.get_queue_attributes(
-                    QueueUrl=source.queue_url,
-                    AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                                    "ApproximateNumberOfMessagesDelayed"],
-                )["Attributes"].get(name, 0))
-                for source in self.stack.sqs_sources
-                for name in ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible",
-                             "ApproximateNumberOfMessagesDelayed")
-            ) or (self.carrier is not None and not self.carrier.wait_idle(0.0))
+            busy = (
+                any(poller.busy for poller in self.pollers)
+                or any(
+                    int(
+                        sqs.get_queue_attributes(
+                            QueueUrl=source.queue_url,
+                            AttributeNames=[
+                                "ApproximateNumberOfMessages",
+                                "ApproximateNumberOfMessagesNotVisible",
+                                "ApproximateNumberOfMessagesDelayed",
+                            ],
+                        )["Attributes"].get(name, 0)
+                    )
+                    for source in self.stack.sqs_sources
+                    for name in (
+                        "ApproximateNumberOfMessages",
+                        "ApproximateNumberOfMessagesNotVisible",
+                        "ApproximateNumberOfMessagesDelayed",
+                    )
+                )
+                or (self.carrier is not None and not self.carrier.wait_idle(0.0))
+            )
             if busy:
                 quiet_since = None
             elif quiet_since is None:

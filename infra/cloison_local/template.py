@@ -72,14 +72,14 @@ class Resolver:
             self.conditions[name] = bool(self.resolve(expression))
         return self.conditions[name]
 
-    def resolve(self, value: Any) -> Any:  # noqa: C901, PLR0911, PLR0912 - one branch per intrinsic
+    def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             items = [self.resolve(item) for item in value]
             return [item for item in items if item is not NO_VALUE]
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -266,11 +266,15 @@ def api_routes(template: JsonDict, resolver: Resolver) -> list[Route]:
             auth = properties.get("Auth", {})
             authorizer_name = auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
             if authorizer_name in (None, "NONE"):
-                routes.append(Route(str(properties["Method"]).upper(), properties["Path"], logical_id))
+                routes.append(
+                    Route(str(properties["Method"]).upper(), properties["Path"], logical_id)
+                )
                 continue
             authorizer = api_auth.get("Authorizers", {}).get(authorizer_name)
             if authorizer is None:
-                raise TemplateError(f"{logical_id}.{event_name}: unknown authorizer {authorizer_name}")
+                raise TemplateError(
+                    f"{logical_id}.{event_name}: unknown authorizer {authorizer_name}"
+                )
             scopes = auth.get("AuthorizationScopes", authorizer.get("AuthorizationScopes", []))
             routes.append(
                 Route(
@@ -290,11 +294,13 @@ def authorizer_pools(template: JsonDict, resolver: Resolver) -> dict[str, str]:
     for resource in template["Resources"].values():
         if resource.get("Type") != "AWS::Serverless::Api":
             continue
-        for name, authorizer in resource.get("Properties", {}).get("Auth", {}).get(
-            "Authorizers", {}
-        ).items():
+        for name, authorizer in (
+            resource.get("Properties", {}).get("Auth", {}).get("Authorizers", {}).items()
+        ):
             if "UserPoolArn" not in authorizer:
-                raise TemplateError(f"authorizer {name}: only Cognito user pool authorizers run locally")
+                raise TemplateError(
+                    f"authorizer {name}: only Cognito user pool authorizers run locally"
+                )
             pools[name] = str(resolver.resolve(authorizer["UserPoolArn"]))
     return pools
 
@@ -324,7 +330,9 @@ def sqs_sources(
                     queue_arn=queue_arn,
                     queue_url=queue_url_by_arn[queue_arn],
                     batch_size=int(properties.get("BatchSize", 10)),
-                    batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                    batching_window_seconds=int(
+                        properties.get("MaximumBatchingWindowInSeconds", 0)
+                    ),
                     report_batch_item_failures="ReportBatchItemFailures"
                     in properties.get("FunctionResponseTypes", []),
                     maximum_concurrency=(

@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 # Standard mode retries throttling and transient errors with backoff; a throttled call did not happen.
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20)
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
+)
 
 
 @lru_cache(maxsize=1)

@@ -17,8 +17,15 @@ class SmsCarrier:
         self.configuration_set = configuration_set
         self.opt_out_list = opt_out_list
 
-    def send(self, *, destination: str, body: str, origination: str, message_type: str,
-             context: Mapping[str, str]) -> str:
+    def send(
+        self,
+        *,
+        destination: str,
+        body: str,
+        origination: str,
+        message_type: str,
+        context: Mapping[str, str],
+    ) -> str:
         """Sends one SMS and returns the carrier's message id."""
         try:
             answer = aws.sms().send_text_message(

@@ -47,7 +47,9 @@ class EnvelopeSealer:
         return bytes(ciphertext)
 
     def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        plaintext, header = self._client.decrypt(source=ciphertext, materials_manager=self._materials)
+        plaintext, header = self._client.decrypt(
+            source=ciphertext, materials_manager=self._materials
+        )
         stored = header.encryption_context
         if any(stored.get(key) != value for key, value in context.items()):
             raise ContextMismatch("the ciphertext belongs to another context")

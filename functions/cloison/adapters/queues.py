@@ -20,7 +20,11 @@ class WorkQueue:
     def send(self, messages: Sequence[BaseModel], *, delay_seconds: int = 0) -> None:
         for start in range(0, len(messages), SQS_BATCH):
             entries = [
-                {"Id": str(index), "MessageBody": message.model_dump_json(), "DelaySeconds": delay_seconds}
+                {
+                    "Id": str(index),
+                    "MessageBody": message.model_dump_json(),
+                    "DelaySeconds": delay_seconds,
+                }
                 for index, message in enumerate(messages[start : start + SQS_BATCH])
             ]
             try:

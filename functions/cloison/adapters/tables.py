@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
@@ -91,8 +91,11 @@ class CampaignStore:
     # campaigns
     def put_campaign(self, record: CampaignRecord) -> None:
         item = _item(record.model_dump())
-        item |= {"pk": f"campaign#{record.campaign_id}", "sk": "campaign",
-                 "team_pk": f"team#{record.team}"}
+        item |= {
+            "pk": f"campaign#{record.campaign_id}",
+            "sk": "campaign",
+            "team_pk": f"team#{record.team}",
+        }
         try:
             self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
         except ClientError as exc:
@@ -109,8 +112,14 @@ class CampaignStore:
             raise _failed(exc) from exc
         return CampaignRecord.model_validate(item) if item else None
 
-    def set_status(self, campaign_id: str, status: str, *, allowed_from: Iterable[str],
-                   launch_at: datetime | None = None) -> None:
+    def set_status(
+        self,
+        campaign_id: str,
+        status: str,
+        *,
+        allowed_from: Iterable[str],
+        launch_at: datetime | None = None,
+    ) -> None:
         """Moves a campaign to `status` only from one of `allowed_from`; otherwise Conflict."""
         names = {"#status": "status"}
         values: Item = {":status": status}
@@ -121,19 +130,25 @@ class CampaignStore:
         if launch_at is not None:
             update += ", launch_at = :launch_at"
             values[":launch_at"] = launch_at.isoformat()
-        condition = "#status IN (" + ", ".join(f":from{index}" for index in range(len(allowed))) + ")"
+        condition = (
+            "#status IN (" + ", ".join(f":from{index}" for index in range(len(allowed))) + ")"
+        )
         try:
             self._table.update_item(
                 Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
-                UpdateExpression=update, ConditionExpression=condition,
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
             )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise Conflict(f"campaign cannot become {status} from its current status") from exc
             raise _failed(exc) from exc
 
-    def add_audience(self, campaign: CampaignRecord, sealed_chunks: Sequence[tuple[bytes, int]]) -> None:
+    def add_audience(
+        self, campaign: CampaignRecord, sealed_chunks: Sequence[tuple[bytes, int]]
+    ) -> None:
         """Appends sealed chunks and their counts in one transaction: all of them or none.
 
         The campaign must still be a draft with the chunk count read before; a concurrent
@@ -143,33 +158,52 @@ class CampaignStore:
         recipients = sum(size for _, size in sealed_chunks)
         key = {"pk": f"campaign#{campaign.campaign_id}", "sk": "campaign"}
         actions: list[Any] = [
-            {"Update": {
-                "TableName": self.table_name, "Key": key,
-                "UpdateExpression": "SET chunk_count = :new_chunks ADD recipient_count :recipients",
-                "ConditionExpression": "#status = :draft AND chunk_count = :old_chunks",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": {":new_chunks": first + len(sealed_chunks), ":old_chunks": first,
-                                              ":recipients": recipients, ":draft": "draft"},
-            }},
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": key,
+                    "UpdateExpression": "SET chunk_count = :new_chunks ADD recipient_count :recipients",
+                    "ConditionExpression": "#status = :draft AND chunk_count = :old_chunks",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {
+                        ":new_chunks": first + len(sealed_chunks),
+                        ":old_chunks": first,
+                        ":recipients": recipients,
+                        ":draft": "draft",
+                    },
+                }
+            },
         ]
         actions += [
-            {"Put": {
-                "TableName": self.table_name,
-                "Item": {"pk": key["pk"], "sk": f"chunk#{first + offset:07d}", "sealed": sealed, "size": size},
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }}
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": key["pk"],
+                        "sk": f"chunk#{first + offset:07d}",
+                        "sealed": sealed,
+                        "size": size,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
             for offset, (sealed, size) in enumerate(sealed_chunks)
         ]
         try:
             aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                raise Conflict("the campaign changed meanwhile, or is no longer a draft; retry") from exc
+                raise Conflict(
+                    "the campaign changed meanwhile, or is no longer a draft; retry"
+                ) from exc
             raise _failed(exc) from exc
 
     # sender profiles
     def put_sender(self, record: SenderRecord) -> None:
-        item = _item(record.model_dump()) | {"pk": f"team#{record.team}", "sk": f"sender#{record.name}"}
+        item = _item(record.model_dump()) | {
+            "pk": f"team#{record.team}",
+            "sk": f"sender#{record.name}",
+        }
         try:
             self._table.put_item(Item=item)
         except ClientError as exc:
@@ -177,7 +211,9 @@ class CampaignStore:
 
     def get_sender(self, team: str, name: str) -> SenderRecord | None:
         try:
-            item = self._table.get_item(Key={"pk": f"team#{team}", "sk": f"sender#{name}"}).get("Item")
+            item = self._table.get_item(Key={"pk": f"team#{team}", "sk": f"sender#{name}"}).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return SenderRecord.model_validate(item) if item else None
@@ -185,20 +221,28 @@ class CampaignStore:
     # audience chunks
     def get_chunk(self, campaign_id: str, chunk: int) -> bytes | None:
         try:
-            item = self._table.get_item(Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{chunk:07d}"}).get("Item")
+            item = self._table.get_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{chunk:07d}"}
+            ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         if not item:
             return None
         sealed = item["sealed"]
-        return bytes(sealed.value) if isinstance(sealed, Binary) else bytes(sealed)
+        if isinstance(sealed, Binary):
+            return bytes(sealed.value)
+        return bytes(cast(bytes, sealed))
 
     def claim_chunk(self, campaign_id: str, chunk: int, worker: str, now: datetime) -> bool:
         """Claims a chunk for sending; False if it was claimed before (by this or another worker)."""
         try:
             self._table.put_item(
-                Item={"pk": f"campaign#{campaign_id}", "sk": f"claim#{chunk:07d}", "worker": worker,
-                      "claimed_at": now.isoformat()},
+                Item={
+                    "pk": f"campaign#{campaign_id}",
+                    "sk": f"claim#{chunk:07d}",
+                    "worker": worker,
+                    "claimed_at": now.isoformat(),
+                },
                 ConditionExpression=Attr("pk").not_exists(),
             )
         except ClientError as exc:
@@ -208,8 +252,9 @@ class CampaignStore:
         return True
 
     # counters: one update per batch, never one per recipient
-    def add_counts(self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0,
-                   cost: float = 0.0) -> dict[str, float]:
+    def add_counts(
+        self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
+    ) -> dict[str, float]:
         increments = {name: value for name, value in counts.items() if value}
         if segments:
             increments["segments"] = segments
@@ -226,20 +271,30 @@ class CampaignStore:
             answer = self._table.update_item(
                 Key={"pk": f"campaign#{campaign_id}", "sk": "stats"},
                 UpdateExpression="ADD " + ", ".join(clauses),
-                ExpressionAttributeNames=names, ExpressionAttributeValues=values, ReturnValues="ALL_NEW",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             raise _failed(exc) from exc
-        return {key: float(value) for key, value in answer.get("Attributes", {}).items()
-                if isinstance(value, Decimal | int)}
+        return {
+            key: float(value)
+            for key, value in answer.get("Attributes", {}).items()
+            if isinstance(value, Decimal | int)
+        }
 
     def get_counts(self, campaign_id: str) -> dict[str, float]:
         try:
-            item = self._table.get_item(Key={"pk": f"campaign#{campaign_id}", "sk": "stats"},
-                                        ConsistentRead=True).get("Item", {})
+            item = self._table.get_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": "stats"}, ConsistentRead=True
+            ).get("Item", {})
         except ClientError as exc:
             raise _failed(exc) from exc
-        return {key: float(value) for key, value in item.items() if key not in ("pk", "sk")}
+        return {
+            key: float(value)
+            for key, value in item.items()
+            if key not in ("pk", "sk") and isinstance(value, Decimal | int | float)
+        }
 
 
 class MessageStore:
@@ -260,15 +315,19 @@ class MessageStore:
 
     def _to_item(self, record: MessageRecord) -> Item:
         item = _item(record.model_dump())
-        item |= {"pk": f"campaign#{record.campaign_id}", "sk": f"recipient#{record.number_key}",
-                 "recipient_hmac": record.number_key,
-                 "expires_at": _expires_at(record.updated_at, self.retention_days)}
+        item |= {
+            "pk": f"campaign#{record.campaign_id}",
+            "sk": f"recipient#{record.number_key}",
+            "recipient_hmac": record.number_key,
+            "expires_at": _expires_at(record.updated_at, self.retention_days),
+        }
         if record.sent_at is not None:
             item["sent_at"] = record.sent_at.isoformat()
         return item
 
-    def advance(self, campaign_id: str, number_key: str, status: MessageStatus, rank: int,
-                now: datetime) -> int | None:
+    def advance(
+        self, campaign_id: str, number_key: str, status: MessageStatus, rank: int, now: datetime
+    ) -> int | None:
         """Moves a record forward to `status`; returns its former rank, or None if it did not move."""
         try:
             answer = self._table.update_item(
@@ -276,19 +335,24 @@ class MessageStore:
                 UpdateExpression="SET #status = :status, status_rank = :rank, updated_at = :now",
                 ConditionExpression="attribute_exists(pk) AND status_rank < :rank",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={":status": status.value, ":rank": rank, ":now": now.isoformat()},
+                ExpressionAttributeValues={
+                    ":status": status.value,
+                    ":rank": rank,
+                    ":now": now.isoformat(),
+                },
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
             raise _failed(exc) from exc
-        return int(answer.get("Attributes", {}).get("status_rank", 0))
+        return int(cast(Decimal, answer.get("Attributes", {}).get("status_rank", 0)))
 
     def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
         try:
             items = self._table.query(
-                IndexName="by-carrier-message", KeyConditionExpression=Key("carrier_message_id").eq(carrier_message_id),
+                IndexName="by-carrier-message",
+                KeyConditionExpression=Key("carrier_message_id").eq(carrier_message_id),
                 Limit=1,
             )["Items"]
         except ClientError as exc:
@@ -298,8 +362,10 @@ class MessageStore:
     def latest_to(self, number_key: str) -> MessageRecord | None:
         try:
             items = self._table.query(
-                IndexName="by-recipient", KeyConditionExpression=Key("recipient_hmac").eq(number_key),
-                ScanIndexForward=False, Limit=1,
+                IndexName="by-recipient",
+                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
+                ScanIndexForward=False,
+                Limit=1,
             )["Items"]
         except ClientError as exc:
             raise _failed(exc) from exc
@@ -308,7 +374,8 @@ class MessageStore:
     def get(self, campaign_id: str, number_key: str) -> MessageRecord | None:
         try:
             item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"recipient#{number_key}"}, ConsistentRead=True
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"recipient#{number_key}"},
+                ConsistentRead=True,
             ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
@@ -326,7 +393,10 @@ class SuppressionStore:
         self._table = _table(table_name)
 
     def put(self, record: SuppressionRecord) -> None:
-        item = _item(record.model_dump()) | {"pk": f"number#{record.number_key}", "sk": record.scope}
+        item = _item(record.model_dump()) | {
+            "pk": f"number#{record.number_key}",
+            "sk": record.scope,
+        }
         try:
             self._table.put_item(Item=item)
         except ClientError as exc:
@@ -340,8 +410,11 @@ class SuppressionStore:
 
     def suppressed(self, number_keys: Sequence[str], team: str) -> set[str]:
         """Which of `number_keys` must not receive messages of `team`."""
-        keys = [{"pk": f"number#{key}", "sk": scope}
-                for key in dict.fromkeys(number_keys) for scope in (GLOBAL_SCOPE, f"team#{team}")]
+        keys = [
+            {"pk": f"number#{key}", "sk": scope}
+            for key in dict.fromkeys(number_keys)
+            for scope in (GLOBAL_SCOPE, f"team#{team}")
+        ]
         return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
 
 
@@ -355,7 +428,8 @@ class ConsentStore:
 
     def put(self, record: ConsentRecord) -> None:
         item = _item(record.model_dump()) | {
-            "pk": f"contact#{record.number_key}", "sk": f"consent#{record.team}#{record.purpose}",
+            "pk": f"contact#{record.number_key}",
+            "sk": f"consent#{record.team}#{record.purpose}",
             "expires_at": _expires_at(record.given_at, self.retention_days),
         }
         try:
@@ -363,8 +437,13 @@ class ConsentStore:
         except ClientError as exc:
             raise _failed(exc) from exc
 
-    def consented(self, number_keys: Sequence[str], team: str, purpose: str = "marketing") -> set[str]:
-        keys = [{"pk": f"contact#{key}", "sk": f"consent#{team}#{purpose}"} for key in dict.fromkeys(number_keys)]
+    def consented(
+        self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
+    ) -> set[str]:
+        keys = [
+            {"pk": f"contact#{key}", "sk": f"consent#{team}#{purpose}"}
+            for key in dict.fromkeys(number_keys)
+        ]
         return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
 
 
@@ -379,7 +458,9 @@ class ReplyIndex:
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         """Writes the index entry unless the reply was seen before; returns the entry that stands."""
         item = _item(record.model_dump()) | {
-            "pk": f"team#{record.team}", "sk": f"reply#{record.reply_id}", "recipient_hmac": record.number_key,
+            "pk": f"team#{record.team}",
+            "sk": f"reply#{record.reply_id}",
+            "recipient_hmac": record.number_key,
             "expires_at": _expires_at(record.received_at, self.retention_days),
         }
         try:
@@ -396,25 +477,38 @@ class ReplyIndex:
     def mark_stored(self, team: str, reply_id: str) -> None:
         try:
             self._table.update_item(
-                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"}, UpdateExpression="SET #stored = :true",
-                ExpressionAttributeNames={"#stored": "stored"}, ExpressionAttributeValues={":true": True},
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                UpdateExpression="SET #stored = :true",
+                ExpressionAttributeNames={"#stored": "stored"},
+                ExpressionAttributeValues={":true": True},
             )
         except ClientError as exc:
             raise _failed(exc) from exc
 
     def get(self, team: str, reply_id: str) -> ReplyRecord | None:
         try:
-            item = self._table.get_item(Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
-                                        ConsistentRead=True).get("Item")
+            item = self._table.get_item(
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"}, ConsistentRead=True
+            ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         return ReplyRecord.model_validate(item) if item else None
 
-    def list(self, team: str, *, campaign_id: str | None = None, reply_class: str | None = None,
-             limit: int = 50) -> list[ReplyRecord]:
-        arguments: Any = {"IndexName": "by-time", "KeyConditionExpression": Key("pk").eq(f"team#{team}"),
-                          "ScanIndexForward": False, "Limit": limit}
-        filters = Attr("stored").eq(True)
+    def list(
+        self,
+        team: str,
+        *,
+        campaign_id: str | None = None,
+        reply_class: str | None = None,
+        limit: int = 50,
+    ) -> list[ReplyRecord]:
+        arguments: Any = {
+            "IndexName": "by-time",
+            "KeyConditionExpression": Key("pk").eq(f"team#{team}"),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        filters: ConditionBase = Attr("stored").eq(True)
         if campaign_id:
             filters &= Attr("campaign_id").eq(campaign_id)
         if reply_class:

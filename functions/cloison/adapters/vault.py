@@ -11,7 +11,9 @@ from cloison.errors import DependencyError, NotFound
 QUARANTINE = "quarantine"
 
 
-def reply_object_key(team: str | None, campaign_id: str | None, received_at: datetime, reply_id: str) -> str:
+def reply_object_key(
+    team: str | None, campaign_id: str | None, received_at: datetime, reply_id: str
+) -> str:
     """Where a reply lives: its team's compartment, or quarantine when it matched no campaign."""
     day = received_at.strftime("%Y/%m/%d")
     if team is None:
@@ -33,8 +35,9 @@ class ReplyVault:
     def put(self, key: str, body: str, context: dict[str, str]) -> None:
         sealed = self.sealer.seal(body.encode("utf-8"), context)
         try:
-            aws.s3().put_object(Bucket=self.bucket, Key=key, Body=sealed,
-                                ContentType="application/octet-stream")
+            aws.s3().put_object(
+                Bucket=self.bucket, Key=key, Body=sealed, ContentType="application/octet-stream"
+            )
         except ClientError as exc:
             raise DependencyError(f"S3 {exc.response['Error']['Code']}") from exc
 

@@ -87,21 +87,24 @@ def analyze_text(text: str, *, smart: bool = False) -> TextAnalysis:
 
     With `smart=True`, characters outside GSM 03.38 that have a look-alike (curly quotes,
     dashes, ellipsis, non-breaking spaces, accented capitals...) are replaced when that
-    makes the whole text GSM-7; otherwise the text is kept as written.
+    makes the whole text GSM-7 in no more segments; otherwise the text is kept as written.
     """
     if not _NOT_GSM7.search(text):
         return _gsm7(text)
     non_gsm = tuple(dict.fromkeys(_NOT_GSM7.findall(text)))
+    as_written = _ucs2(text, non_gsm)
     if smart:
-        table: dict[int, str] = {}
-        for char in non_gsm:
-            replacement = _look_alike(char)
-            if replacement is None:
-                break
-            table[ord(char)] = replacement
-        else:
-            return _gsm7(text.translate(table))
-    return _ucs2(text, non_gsm)
+        replacements = [(char, _look_alike(char)) for char in non_gsm]
+        if all(replacement is not None for _, replacement in replacements):
+            smart_text = text
+            # A few str.replace calls beat str.translate, which is slow on non-ASCII text.
+            for char, replacement in replacements:
+                smart_text = smart_text.replace(char, replacement or "")
+            substituted = _gsm7(smart_text)
+            # "…" becomes three septets: a long run of them can cost more than UCS-2 would.
+            if substituted.segments <= as_written.segments:
+                return substituted
+    return as_written
 
 
 def _gsm7(text: str) -> TextAnalysis:
@@ -120,7 +123,7 @@ def _gsm7(text: str) -> TextAnalysis:
 
 
 def _ucs2(text: str, non_gsm: tuple[str, ...]) -> TextAnalysis:
-    units = len(text.encode("utf-16-le")) // 2
+    units = len(text.encode("utf-16-le", "surrogatepass")) // 2
     if units <= UCS2_SINGLE_SEGMENT:
         return TextAnalysis(text, UCS2, units, 1, non_gsm)
     segments, used = 1, 0

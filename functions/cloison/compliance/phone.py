@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import phonenumbers
@@ -13,7 +14,12 @@ from .territories import zones_of_number
 
 # Metropolitan France and the overseas départements share the trunk prefix 0 and ten-digit
 # national numbers, so "0690 ..." written in France belongs to Guadeloupe, not to +33.
-FRENCH_NATIONAL_NUMBERING = ("FR", "GP", "MQ", "GF", "RE", "YT")
+# Overseas readings come first: see _parse.
+FRENCH_NATIONAL_NUMBERING = ("GP", "MQ", "GF", "RE", "YT", "FR")
+
+# The usual forms of French-plan numbers, read without the general parser (a third of the cost).
+_FRENCH_NATIONAL = re.compile(r"0([1-9][0-9]{8})")
+_FRENCH_PLAN_INTERNATIONAL = re.compile(r"(?:\+|00)(33|262|590|594|596)([1-9][0-9]{8})")
 
 _MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
 _MAX_INPUT = 40
@@ -83,18 +89,19 @@ def normalize_phone(raw: str, default_region: str = "FR") -> Phone:
     text = raw.strip()
     if not text:
         raise InvalidPhoneNumber("phone", "is empty")
-    masked = mask_phone(text)
     if len(text) > _MAX_INPUT:
-        raise InvalidPhoneNumber("phone", f"{masked} is too long to be a phone number")
-    number, number_type = _parse(text, region, masked)
+        raise InvalidPhoneNumber("phone", f"{mask_phone(text)} is too long to be a phone number")
+    number, number_type = _parse(text, region)
     if number.extension:
-        raise InvalidPhoneNumber("phone", f"{masked} has an extension, which SMS cannot reach")
+        raise InvalidPhoneNumber(
+            "phone", f"{mask_phone(text)} has an extension, which SMS cannot reach"
+        )
     number_region = phonenumbers.region_code_for_number(number)
     if number_region is None or number_region == phonenumbers.REGION_CODE_FOR_NON_GEO_ENTITY:
-        raise InvalidPhoneNumber("phone", f"{masked} belongs to no country")
+        raise InvalidPhoneNumber("phone", f"{mask_phone(text)} belongs to no country")
     zones = zones_of_number(_library_zones(number, number_type), number_region)
     if not zones:
-        raise InvalidPhoneNumber("phone", f"{masked} cannot be placed in a time zone")
+        raise InvalidPhoneNumber("phone", f"{mask_phone(text)} cannot be placed in a time zone")
     return Phone(
         e164=phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164),
         region=number_region,
@@ -104,12 +111,36 @@ def normalize_phone(raw: str, default_region: str = "FR") -> Phone:
     )
 
 
-def _parse(text: str, region: str, masked: str) -> tuple[phonenumbers.PhoneNumber, int]:
-    try:
-        number = phonenumbers.parse(text, region)
-    except NumberParseException as exc:
-        reason = _PARSE_REASONS.get(exc.error_type, "cannot be read")
-        raise InvalidPhoneNumber("phone", f"{masked} {reason}") from None
+def quick_read(text: str, region: str) -> phonenumbers.PhoneNumber | None:
+    """The number `phonenumbers.parse` would read, for the usual forms of the French plan.
+
+    `0612345678` (with spaces, dots or dashes) in a French-plan region, `+33612345678` or
+    `0033612345678`; None for anything else, which the general parser reads.
+    """
+    compact = text.replace(" ", "").replace(".", "").replace("-", "")
+    in_french_plan = region in FRENCH_NATIONAL_NUMBERING
+    national = _FRENCH_NATIONAL.fullmatch(compact) if in_french_plan else None
+    if national:
+        return phonenumbers.PhoneNumber(
+            country_code=phonenumbers.country_code_for_region(region),
+            national_number=int(national.group(1)),
+        )
+    international = _FRENCH_PLAN_INTERNATIONAL.fullmatch(compact)
+    if international and (in_french_plan or compact.startswith("+")):
+        return phonenumbers.PhoneNumber(
+            country_code=int(international.group(1)), national_number=int(international.group(2))
+        )
+    return None
+
+
+def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, int]:
+    number = quick_read(text, region)
+    if number is None:
+        try:
+            number = phonenumbers.parse(text, region)
+        except NumberParseException as exc:
+            reason = _PARSE_REASONS.get(exc.error_type, "cannot be read")
+            raise InvalidPhoneNumber("phone", f"{mask_phone(text)} {reason}") from None
     # number_type is UNKNOWN exactly when is_valid_number is False; calling it once is cheaper.
     number_type = phonenumbers.number_type(number)
     national = region in FRENCH_NATIONAL_NUMBERING and not text.startswith(("+", "00"))
@@ -125,9 +156,9 @@ def _parse(text: str, region: str, masked: str) -> tuple[phonenumbers.PhoneNumbe
                 country_code=phonenumbers.country_code_for_region(other),
                 national_number=number.national_number,
             )
-            candidate_type = phonenumbers.number_type(candidate)
-            if candidate_type != PhoneNumberType.UNKNOWN:
-                return candidate, candidate_type
+            # Checking one region's metadata is cheaper than number_type on a shared code.
+            if phonenumbers.is_valid_number_for_region(candidate, other):
+                return candidate, phonenumbers.number_type(candidate)
     if number_type != PhoneNumberType.UNKNOWN:
         return number, number_type
     compact = "".join(char for char in text if char.isdigit())
@@ -144,7 +175,7 @@ def _parse(text: str, region: str, masked: str) -> tuple[phonenumbers.PhoneNumbe
     reason = _POSSIBILITY_REASONS.get(
         phonenumbers.is_possible_number_with_reason(number), "is not a valid number"
     )
-    raise InvalidPhoneNumber("phone", f"{masked} {reason}")
+    raise InvalidPhoneNumber("phone", f"{mask_phone(text)} {reason}")
 
 
 # Zones of numbers that are not geographical depend on the country calling code alone.

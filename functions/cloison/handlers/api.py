@@ -7,12 +7,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloison.http import wiring
 from cloison.http.app import app
-from cloison.observability import logger, metrics, tracer
+from cloison.observability import logger, tracer
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 @tracer.capture_lambda_handler
-@metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     wiring.settings()  # a misconfigured function fails here, naming the missing variable
     return app.resolve(event, context)

@@ -3,7 +3,13 @@
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -20,16 +26,21 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def launcher() -> Launcher:
     config = LaunchSettings.from_environ()
-    return Launcher(store=CampaignStore(config.campaigns_table), send_queue=WorkQueue(config.send_queue_url))
+    return Launcher(
+        store=CampaignStore(config.campaigns_table), send_queue=WorkQueue(config.send_queue_url)
+    )
 
 
 def launch(record: SQSRecord) -> None:
-    launcher().launch(LaunchRequest.model_validate_json(record.body))
+    chunks = launcher().launch(LaunchRequest.model_validate_json(record.body))
+    metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=chunks)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     launcher()
-    return process_partial_response(event=event, record_handler=launch, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=launch, processor=processor, context=context
+    )

@@ -3,7 +3,13 @@
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -35,11 +41,14 @@ def receiver() -> ReplyReceiver:
 
 def receive(record: SQSRecord) -> None:
     receiver().receive(InboundSms.model_validate_json(record.body))
+    metrics.add_metric(name="RepliesReceived", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     receiver()
-    return process_partial_response(event=event, record_handler=receive, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=receive, processor=processor, context=context
+    )

@@ -3,7 +3,13 @@
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -19,18 +25,22 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def recorder() -> DeliveryRecorder:
     config = DeliverySettings.from_environ()
-    return DeliveryRecorder(messages=MessageStore(config.messages_table, config.message_retention_days),
-                            campaigns=CampaignStore(config.campaigns_table))
+    return DeliveryRecorder(
+        messages=MessageStore(config.messages_table, config.message_retention_days),
+        campaigns=CampaignStore(config.campaigns_table),
+    )
 
 
 def record_event(record: SQSRecord) -> None:
-    recorder().record([DeliveryEvent.model_validate_json(record.body)])
+    applied = recorder().record([DeliveryEvent.model_validate_json(record.body)])
+    metrics.add_metric(name="DeliveryEventsApplied", unit=MetricUnit.Count, value=applied)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     recorder()
-    return process_partial_response(event=event, record_handler=record_event, processor=processor,
-                                    context=context)
+    return process_partial_response(
+        event=event, record_handler=record_event, processor=processor, context=context
+    )

@@ -3,7 +3,13 @@
 from functools import lru_cache
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -36,11 +42,16 @@ def chunk_sender(worker_id: str) -> ChunkSender:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     sender = chunk_sender(context.log_stream_name)
 
     def send(record: SQSRecord) -> None:
         counts = sender.send(ChunkRef.model_validate_json(record.body))
         logger.info("chunk done", extra={"counts": counts})
+        metrics.add_metric(
+            name="MessagesQueued", unit=MetricUnit.Count, value=counts.get("queued", 0)
+        )
 
-    return process_partial_response(event=event, record_handler=send, processor=processor, context=context)
+    return process_partial_response(
+        event=event, record_handler=send, processor=processor, context=context
+    )

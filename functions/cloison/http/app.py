@@ -6,7 +6,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from cloison.errors import Conflict, ContextMismatch, DependencyError, Forbidden, NotFound, RuleViolation
+from cloison.errors import (
+    Conflict,
+    ContextMismatch,
+    DependencyError,
+    Forbidden,
+    NotFound,
+    RuleViolation,
+)
 from cloison.http import wiring
 from cloison.http.problems import field_errors, problem
 from cloison.models.api import (
@@ -47,14 +54,20 @@ def health() -> Health:
 
 @app.get("/openapi.json")
 def openapi() -> Response[str]:
-    return Response(status_code=200, content_type="application/json",
-                    body=app.get_openapi_json_schema(title="Cloison API", version="0.1.0"))
+    return Response(
+        status_code=200,
+        content_type="application/json",
+        body=app.get_openapi_json_schema(title="Cloison API", version="0.1.0"),
+    )
 
 
 @app.post("/campaigns")
 def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
-    return Response(status_code=201, content_type="application/json",
-                    body=wiring.campaigns().create(caller(), campaign))
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.campaigns().create(caller(), campaign),
+    )
 
 
 @app.get("/campaigns/<campaign_id>")
@@ -74,8 +87,11 @@ def preview_campaign(campaign_id: str) -> Preview:
 
 @app.post("/campaigns/<campaign_id>/launch")
 def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Response[Campaign]:
-    return Response(status_code=202, content_type="application/json",
-                    body=wiring.campaigns().launch(caller(), campaign_id, launch or LaunchIn()))
+    return Response(
+        status_code=202,
+        content_type="application/json",
+        body=wiring.campaigns().launch(caller(), campaign_id, launch or LaunchIn()),
+    )
 
 
 @app.get("/campaigns/<campaign_id>/stats")
@@ -88,7 +104,9 @@ def list_replies(
     campaign: Annotated[str | None, Query(max_length=64)] = None,
     reply_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
 ) -> ReplyList:
-    return ReplyList(items=wiring.replies().list(caller(), campaign_id=campaign, reply_class=reply_class))
+    return ReplyList(
+        items=wiring.replies().list(caller(), campaign_id=campaign, reply_class=reply_class)
+    )
 
 
 @app.get("/replies/<reply_id>")
@@ -98,14 +116,20 @@ def open_reply(reply_id: str) -> ReplyDetail:
 
 @app.post("/consents")
 def record_consent(consent: ConsentIn) -> Response[Consent]:
-    return Response(status_code=201, content_type="application/json",
-                    body=wiring.registry().record_consent(caller(), consent))
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.registry().record_consent(caller(), consent),
+    )
 
 
 @app.post("/suppressions")
 def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
-    return Response(status_code=201, content_type="application/json",
-                    body=wiring.registry().suppress(caller(), suppression))
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.registry().suppress(caller(), suppression),
+    )
 
 
 @app.put("/teams/<team>/senders/<sender>")
@@ -116,14 +140,24 @@ def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfil
 # ---------------------------------------------------------------- errors as problem documents
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[str]:
-    return problem(422, "invalid-request", "The request is invalid", "See `errors` for each field.",
-                   errors=field_errors(list(error.errors())))
+    return problem(
+        422,
+        "invalid-request",
+        "The request is invalid",
+        "See `errors` for each field.",
+        errors=field_errors(list(error.errors())),
+    )
 
 
 @app.exception_handler(RuleViolation)
 def rule_violation(error: RuleViolation) -> Response[str]:
-    return problem(422, "rule-violation", "A rule forbids this", error.reason,
-                   errors=[{"field": error.field, "reason": error.reason}])
+    return problem(
+        422,
+        "rule-violation",
+        "A rule forbids this",
+        error.reason,
+        errors=[{"field": error.field, "reason": error.reason}],
+    )
 
 
 @app.exception_handler(NotFound)

@@ -32,8 +32,12 @@ def campaigns() -> CampaignService:
         sealer=sealer(),
         hasher=PepperedHasher(config.pepper_secret_arn),
         launch_queue=WorkQueue(config.launch_queue_url),
-        schedules=LaunchSchedules(config.schedule_group, config.scheduler_role_arn, config.launch_queue_arn,
-                                  config.launch_dlq_arn),
+        schedules=LaunchSchedules(
+            config.schedule_group,
+            config.scheduler_role_arn,
+            config.launch_queue_arn,
+            config.launch_dlq_arn,
+        ),
     )
 
 
@@ -55,4 +59,3 @@ def replies() -> ReplyReader:
         index=ReplyIndex(config.replies_table, config.reply_retention_days),
         vault=ReplyVault(config.reply_bucket, sealer()),
     )
-

@@ -6,8 +6,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-TeamName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="Team slug, e.g. `sales`.")]
-PhoneText = Annotated[str, Field(min_length=3, max_length=32, description="Phone number as written.")]
+TeamName = Annotated[
+    str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="Team slug, e.g. `sales`.")
+]
+PhoneText = Annotated[
+    str, Field(min_length=3, max_length=32, description="Phone number as written.")
+]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
 
@@ -37,7 +41,9 @@ class CampaignIn(Input):
     name: Annotated[str, Field(min_length=1, max_length=120)]
     sender: Identifier = Field(description="Name of one of the team's sender profiles.")
     kind: CampaignKind
-    body: Annotated[str, Field(min_length=1, max_length=1600, description="Template; `{name}` variables.")]
+    body: Annotated[
+        str, Field(min_length=1, max_length=1600, description="Template; `{name}` variables.")
+    ]
 
 
 class Campaign(BaseModel):
@@ -56,9 +62,10 @@ class Campaign(BaseModel):
 
 class RecipientIn(Input):
     phone: PhoneText
-    variables: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")], Annotated[str, Field(max_length=200)]] = Field(
-        default_factory=dict, max_length=20
-    )
+    variables: dict[
+        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
+        Annotated[str, Field(max_length=200)],
+    ] = Field(default_factory=dict, max_length=20)
     departement: Annotated[str | None, Field(pattern=r"^(\d{2,3}|2[AB])$")] = None
 
 
@@ -79,7 +86,9 @@ class AudienceResult(BaseModel):
 
 
 class LaunchIn(Input):
-    at: datetime | None = Field(default=None, description="Launch at this instant; now when absent.")
+    at: datetime | None = Field(
+        default=None, description="Launch at this instant; now when absent."
+    )
 
 
 class Preview(BaseModel):
@@ -120,8 +129,12 @@ class ReplyDetail(ReplySummary):
 class ConsentIn(Input):
     team: TeamName
     phone: PhoneText
-    source: Annotated[str, Field(min_length=1, max_length=200, description="Where consent was given.")]
-    proof: Annotated[str, Field(min_length=1, max_length=2000, description="Text the person agreed to.")]
+    source: Annotated[
+        str, Field(min_length=1, max_length=200, description="Where consent was given.")
+    ]
+    proof: Annotated[
+        str, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
+    ]
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     given_at: datetime | None = None
 
@@ -147,12 +160,20 @@ class Suppression(BaseModel):
 
 
 class SenderProfileIn(Input):
-    sender_id: Annotated[str, Field(min_length=3, max_length=11, description="Alphanumeric sender ID or short code.")]
+    sender_id: Annotated[
+        str, Field(min_length=3, max_length=11, description="Alphanumeric sender ID or short code.")
+    ]
     stop_mention: Annotated[str, Field(min_length=4, max_length=40)] = "STOP au 36111"
-    window: Annotated[str, Field(description="Sending-window preset: default, extended or daily.")] = "default"
-    mps: Annotated[int, Field(ge=1, le=1000, description="Messages per second the sender may send.")] = 10
+    window: Annotated[
+        str, Field(description="Sending-window preset: default, extended or daily.")
+    ] = "default"
+    mps: Annotated[
+        int, Field(ge=1, le=1000, description="Messages per second the sender may send.")
+    ] = 10
     price_per_segment: Annotated[float, Field(ge=0, le=10)] = 0.0458
-    company: Annotated[str, Field(min_length=1, max_length=80, description="Identity given in HELP answers.")]
+    company: Annotated[
+        str, Field(min_length=1, max_length=80, description="Identity given in HELP answers.")
+    ]
 
 
 class SenderProfile(SenderProfileIn):

@@ -43,6 +43,10 @@ class InboundSms(BaseModel):
     origination_number: Annotated[str, Field(alias="originationNumber", max_length=32)]
     destination_number: Annotated[str, Field(alias="destinationNumber", max_length=64)]
     message_body: Annotated[str, Field(alias="messageBody", max_length=5000)]
-    inbound_message_id: Annotated[str, Field(alias="inboundMessageId", min_length=1, max_length=128)]
+    inbound_message_id: Annotated[
+        str, Field(alias="inboundMessageId", min_length=1, max_length=128)
+    ]
     message_keyword: str | None = Field(default=None, alias="messageKeyword")
-    previous_published_message_id: str | None = Field(default=None, alias="previousPublishedMessageId")
+    previous_published_message_id: str | None = Field(
+        default=None, alias="previousPublishedMessageId"
+    )

@@ -46,8 +46,13 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
     groups = parse_groups(claims.get("cognito:groups"))
     return Caller(
         subject=str(claims.get("sub", "")),
-        username=str(claims.get("username") or claims.get("cognito:username") or claims.get("client_id", "")),
-        teams=frozenset(group.removeprefix(TEAM_GROUP_PREFIX) for group in groups
-                        if group.startswith(TEAM_GROUP_PREFIX)),
+        username=str(
+            claims.get("username") or claims.get("cognito:username") or claims.get("client_id", "")
+        ),
+        teams=frozenset(
+            group.removeprefix(TEAM_GROUP_PREFIX)
+            for group in groups
+            if group.startswith(TEAM_GROUP_PREFIX)
+        ),
         roles=frozenset(group for group in groups if group in ROLES),
     )

@@ -2,6 +2,7 @@
 
 import json
 import secrets
+from typing import cast
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -12,8 +13,8 @@ from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore
 from cloison.compliance import InvalidPhoneNumber, analyze_text, compose_message, normalize_phone
-from cloison.compliance.message import template_variables
 from cloison.compliance.errors import ComplianceError
+from cloison.compliance.message import MessageKind, template_variables
 from cloison.errors import NotFound, RuleViolation
 from cloison.models.api import (
     AudienceIn,
@@ -58,9 +59,15 @@ class CampaignService:
         # Fails now, with the field named, if the template or sender cannot make a lawful message.
         _compose(request.body, request.kind.value, sender, variables=None, placeholder=True)
         record = CampaignRecord(
-            campaign_id=f"c-{secrets.token_hex(8)}", team=request.team, name=request.name,
-            sender=request.sender, kind=request.kind, body=request.body, status=CampaignStatus.DRAFT,
-            created_at=clock.now(), created_by=caller.username,
+            campaign_id=f"c-{secrets.token_hex(8)}",
+            team=request.team,
+            name=request.name,
+            sender=request.sender,
+            kind=request.kind,
+            body=request.body,
+            status=CampaignStatus.DRAFT,
+            created_at=clock.now(),
+            created_by=caller.username,
         )
         self.store.put_campaign(record)
         return to_campaign(record)
@@ -72,7 +79,9 @@ class CampaignService:
         caller.can_see(record.team)
         return record
 
-    def add_audience(self, caller: Caller, campaign_id: str, audience: AudienceIn) -> AudienceResult:
+    def add_audience(
+        self, caller: Caller, campaign_id: str, audience: AudienceIn
+    ) -> AudienceResult:
         campaign = self.get(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
         accepted: list[AudienceMember] = []
@@ -84,30 +93,57 @@ class CampaignService:
                 rejected.append(RowError(row=row, field="phone", reason=exc.reason))
                 continue
             try:
-                _compose(campaign.body, campaign.kind.value, sender, recipient.variables, placeholder=False)
+                _compose(
+                    campaign.body,
+                    campaign.kind.value,
+                    sender,
+                    recipient.variables,
+                    placeholder=False,
+                )
             except RuleViolation as exc:
-                rejected.append(RowError(row=row, field=f"variables ({exc.field})", reason=exc.reason))
+                rejected.append(
+                    RowError(row=row, field=f"variables ({exc.field})", reason=exc.reason)
+                )
                 continue
-            accepted.append(AudienceMember(e164=phone.e164, number_key=self.hasher.key(phone.e164),
-                                           variables=recipient.variables, departement=recipient.departement))
+            accepted.append(
+                AudienceMember(
+                    e164=phone.e164,
+                    number_key=self.hasher.key(phone.e164),
+                    variables=recipient.variables,
+                    departement=recipient.departement,
+                )
+            )
         if accepted:
-            chunks = [accepted[start : start + CHUNK_SIZE] for start in range(0, len(accepted), CHUNK_SIZE)]
+            chunks = [
+                accepted[start : start + CHUNK_SIZE]
+                for start in range(0, len(accepted), CHUNK_SIZE)
+            ]
             sealed = [(self._seal(campaign, chunk), len(chunk)) for chunk in chunks]
             self.store.add_audience(campaign, sealed)
-        return AudienceResult(accepted=len(accepted), rejected=rejected,
-                              total_recipients=campaign.recipient_count + len(accepted))
+        return AudienceResult(
+            accepted=len(accepted),
+            rejected=rejected,
+            total_recipients=campaign.recipient_count + len(accepted),
+        )
 
     def preview(self, caller: Caller, campaign_id: str) -> Preview:
         campaign = self.get(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
         sample = self._first_member(campaign)
         variables = sample.variables if sample else None
-        text = _compose(campaign.body, campaign.kind.value, sender, variables, placeholder=sample is None)
+        text = _compose(
+            campaign.body, campaign.kind.value, sender, variables, placeholder=sample is None
+        )
         analysis = analyze_text(text)
         return Preview(
-            text=text, encoding=analysis.encoding, segments=analysis.segments, non_gsm=list(analysis.non_gsm),
+            text=text,
+            encoding=analysis.encoding,
+            segments=analysis.segments,
+            non_gsm=list(analysis.non_gsm),
             recipients=campaign.recipient_count,
-            estimated_cost=round(campaign.recipient_count * analysis.segments * sender.price_per_segment, 4),
+            estimated_cost=round(
+                campaign.recipient_count * analysis.segments * sender.price_per_segment, 4
+            ),
         )
 
     def launch(self, caller: Caller, campaign_id: str, request: LaunchIn) -> Campaign:
@@ -117,22 +153,37 @@ class CampaignService:
         launch = LaunchRequest(campaign_id=campaign.campaign_id, team=campaign.team)
         now = clock.now()
         if request.at is not None and request.at > now:
-            self.store.set_status(campaign_id, CampaignStatus.SCHEDULED, allowed_from=LAUNCHABLE,
-                                  launch_at=request.at)
+            self.store.set_status(
+                campaign_id, CampaignStatus.SCHEDULED, allowed_from=LAUNCHABLE, launch_at=request.at
+            )
             self.schedules.at(launch, request.at)
         else:
-            self.store.set_status(campaign_id, CampaignStatus.LAUNCHING, allowed_from=LAUNCHABLE, launch_at=now)
+            self.store.set_status(
+                campaign_id, CampaignStatus.LAUNCHING, allowed_from=LAUNCHABLE, launch_at=now
+            )
             self.launch_queue.send([launch])
         return to_campaign(self.get(caller, campaign_id))
 
     def stats(self, caller: Caller, campaign_id: str) -> CampaignStats:
         campaign = self.get(caller, campaign_id)
         counts = self.store.get_counts(campaign_id)
-        statuses = ("queued", "sent", "delivered", "failed", "suppressed", "no_consent", "deferred", "expired")
+        statuses = (
+            "queued",
+            "sent",
+            "delivered",
+            "failed",
+            "suppressed",
+            "no_consent",
+            "deferred",
+            "expired",
+        )
         return CampaignStats(
-            campaign_id=campaign_id, status=campaign.status, recipients=campaign.recipient_count,
+            campaign_id=campaign_id,
+            status=campaign.status,
+            recipients=campaign.recipient_count,
             counts={status: int(counts.get(status, 0)) for status in statuses},
-            segments=int(counts.get("segments", 0)), cost=round(counts.get("cost", 0.0), 4),
+            segments=int(counts.get("segments", 0)),
+            cost=round(counts.get("cost", 0.0), 4),
         )
 
     def _sender(self, team: str, name: str) -> SenderRecord:
@@ -155,21 +206,40 @@ class CampaignService:
         return members[0] if members else None
 
 
-def _compose(body: str, kind: str, sender: SenderRecord, variables: dict[str, str] | None, *,
-             placeholder: bool) -> str:
+def _compose(
+    body: str,
+    kind: str,
+    sender: SenderRecord,
+    variables: dict[str, str] | None,
+    *,
+    placeholder: bool,
+) -> str:
     """The final text; with `placeholder`, every template variable stands for itself."""
     try:
         if placeholder:
             variables = {name: "{" + name + "}" for name in template_variables(body)}
-        return compose_message(body, kind=kind, sender=sender.sender_id, stop_mention=sender.stop_mention,
-                               variables=variables)
+        return compose_message(
+            body,
+            kind=cast(MessageKind, kind),
+            sender=sender.sender_id,
+            stop_mention=sender.stop_mention,
+            variables=variables,
+        )
     except ComplianceError as exc:
         raise RuleViolation(exc.field, exc.reason) from exc
 
 
 def to_campaign(record: CampaignRecord) -> Campaign:
     return Campaign(
-        id=record.campaign_id, team=record.team, name=record.name, sender=record.sender, kind=record.kind,
-        body=record.body, status=record.status, recipients=record.recipient_count,
-        created_at=record.created_at, created_by=record.created_by, launch_at=record.launch_at,
+        id=record.campaign_id,
+        team=record.team,
+        name=record.name,
+        sender=record.sender,
+        kind=record.kind,
+        body=record.body,
+        status=record.status,
+        recipients=record.recipient_count,
+        created_at=record.created_at,
+        created_by=record.created_by,
+        launch_at=record.launch_at,
     )

@@ -22,10 +22,18 @@ STATUS_RANK = {
     MessageStatus.NO_CONSENT: 9,
     MessageStatus.INVALID: 9,
 }
-FAILED_EVENTS = frozenset({
-    "TEXT_BLOCKED", "TEXT_CARRIER_UNREACHABLE", "TEXT_INVALID", "TEXT_INVALID_MESSAGE", "TEXT_CARRIER_BLOCKED",
-    "TEXT_UNREACHABLE", "TEXT_SPAM", "TEXT_PROTECT_BLOCKED",
-})
+FAILED_EVENTS = frozenset(
+    {
+        "TEXT_BLOCKED",
+        "TEXT_CARRIER_UNREACHABLE",
+        "TEXT_INVALID",
+        "TEXT_INVALID_MESSAGE",
+        "TEXT_CARRIER_BLOCKED",
+        "TEXT_UNREACHABLE",
+        "TEXT_SPAM",
+        "TEXT_PROTECT_BLOCKED",
+    }
+)
 EXPIRED_EVENTS = frozenset({"TEXT_TTL_EXPIRED", "TEXT_UNKNOWN"})
 
 
@@ -58,9 +66,13 @@ class DeliveryRecorder:
             if status is None:
                 continue
             if not campaign_id or not number_key:
-                logger.warning("delivery event without Cloison context", extra={"event_type": event.event_type})
+                logger.warning(
+                    "delivery event without Cloison context", extra={"event_type": event.event_type}
+                )
                 continue
-            former = self.messages.advance(campaign_id, number_key, status, STATUS_RANK[status], clock.now())
+            former = self.messages.advance(
+                campaign_id, number_key, status, STATUS_RANK[status], clock.now()
+            )
             if former is None:
                 continue
             counter = counts.setdefault(campaign_id, Counter())

@@ -17,23 +17,34 @@ class Launcher:
     send_queue: WorkQueue
 
     def launch(self, request: LaunchRequest) -> int:
-        """Enqueues every chunk, then marks the campaign sending; returns the chunks enqueued.
+        """Marks the campaign sending, then enqueues every chunk; returns the chunks enqueued.
 
-        Chunks are enqueued before the status changes, so a retry after a crash enqueues them
-        again; the send worker's chunk claim makes the duplicates harmless.
+        The status changes first so that no worker finds a chunk of a campaign not yet sending;
+        a retry after a crash enqueues the chunks again, and the send worker's chunk claim makes
+        the duplicates harmless.
         """
         campaign = self.store.get_campaign(request.campaign_id)
         if campaign is None or campaign.team != request.team:
-            logger.warning("launch request for an unknown campaign", extra={"campaign": request.campaign_id})
+            logger.warning(
+                "launch request for an unknown campaign", extra={"campaign": request.campaign_id}
+            )
             return 0
         if campaign.status not in STARTABLE:
-            logger.info("campaign not launchable", extra={"campaign": campaign.campaign_id,
-                                                           "status": campaign.status.value})
+            logger.info(
+                "campaign not launchable",
+                extra={"campaign": campaign.campaign_id, "status": campaign.status.value},
+            )
             return 0
-        refs = [ChunkRef(campaign_id=campaign.campaign_id, team=campaign.team, chunk=chunk)
-                for chunk in range(campaign.chunk_count)]
-        self.send_queue.send(refs)
         if campaign.status != CampaignStatus.SENDING:
-            self.store.set_status(campaign.campaign_id, CampaignStatus.SENDING, allowed_from=STARTABLE)
-        logger.info("campaign launched", extra={"campaign": campaign.campaign_id, "chunks": len(refs)})
+            self.store.set_status(
+                campaign.campaign_id, CampaignStatus.SENDING, allowed_from=STARTABLE
+            )
+        refs = [
+            ChunkRef(campaign_id=campaign.campaign_id, team=campaign.team, chunk=chunk)
+            for chunk in range(campaign.chunk_count)
+        ]
+        self.send_queue.send(refs)
+        logger.info(
+            "campaign launched", extra={"campaign": campaign.campaign_id, "chunks": len(refs)}
+        )
         return len(refs)

@@ -6,11 +6,18 @@ from cloison import clock
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.compliance import normalize_phone
+from cloison.compliance.errors import ComplianceError
 from cloison.compliance.message import validate_sender
 from cloison.compliance.phone import mask_phone
-from cloison.compliance.errors import ComplianceError
 from cloison.errors import RuleViolation
-from cloison.models.api import Consent, ConsentIn, SenderProfile, SenderProfileIn, Suppression, SuppressionIn
+from cloison.models.api import (
+    Consent,
+    ConsentIn,
+    SenderProfile,
+    SenderProfileIn,
+    Suppression,
+    SuppressionIn,
+)
 from cloison.models.records import ConsentRecord, SenderRecord, SuppressionRecord
 from cloison.services.access import Caller
 from cloison.services.windows import window_policy
@@ -39,25 +46,45 @@ class Registry:
             raise RuleViolation("given_at", "must carry a time zone")
         if given_at > now:
             raise RuleViolation("given_at", "is in the future")
-        self.consents.put(ConsentRecord(
-            number_key=self.hasher.key(e164), team=request.team, purpose=request.purpose, source=request.source,
-            proof=request.proof, given_at=given_at, recorded_by=caller.username,
-        ))
-        return Consent(team=request.team, phone=mask_phone(e164), purpose=request.purpose, given_at=given_at,
-                       recorded_by=caller.username)
+        self.consents.put(
+            ConsentRecord(
+                number_key=self.hasher.key(e164),
+                team=request.team,
+                purpose=request.purpose,
+                source=request.source,
+                proof=request.proof,
+                given_at=given_at,
+                recorded_by=caller.username,
+            )
+        )
+        return Consent(
+            team=request.team,
+            phone=mask_phone(e164),
+            purpose=request.purpose,
+            given_at=given_at,
+            recorded_by=caller.username,
+        )
 
     def suppress(self, caller: Caller, request: SuppressionIn) -> Suppression:
         team = request.team
         caller.require_team(team)
         e164 = _e164(request.phone)
         now = clock.now()
-        self.suppressions.put(SuppressionRecord(
-            number_key=self.hasher.key(e164), scope=f"team#{team}", reason=request.reason, source="api",
-            evidence=f"recorded by {caller.username}", created_at=now,
-        ))
+        self.suppressions.put(
+            SuppressionRecord(
+                number_key=self.hasher.key(e164),
+                scope=f"team#{team}",
+                reason=request.reason,
+                source="api",
+                evidence=f"recorded by {caller.username}",
+                created_at=now,
+            )
+        )
         return Suppression(phone=mask_phone(e164), reason=request.reason, created_at=now)
 
-    def put_sender(self, caller: Caller, team: str, name: str, request: SenderProfileIn) -> SenderProfile:
+    def put_sender(
+        self, caller: Caller, team: str, name: str, request: SenderProfileIn
+    ) -> SenderProfile:
         caller.require_role("admin")
         # Refused now, with the field named, rather than at send time.
         window_policy(request.window)

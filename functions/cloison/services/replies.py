@@ -40,25 +40,46 @@ class ReplyReceiver:
         now = clock.now()
         if reply_class in OPT_OUTS:
             # Before anything else: the next send to this number, even one already queued, is refused.
-            self.suppressions.put(SuppressionRecord(
-                number_key=number_key, scope=GLOBAL_SCOPE, reason=reply_class.value, source="sms-reply",
-                evidence=f"inbound {sms.inbound_message_id}", created_at=now,
-                review=reply_class == ReplyClass.OPT_OUT_REVIEW,
-            ))
+            self.suppressions.put(
+                SuppressionRecord(
+                    number_key=number_key,
+                    scope=GLOBAL_SCOPE,
+                    reason=reply_class.value,
+                    source="sms-reply",
+                    evidence=f"inbound {sms.inbound_message_id}",
+                    created_at=now,
+                    review=reply_class == ReplyClass.OPT_OUT_REVIEW,
+                )
+            )
             self.carrier.opt_out(e164)
         team, campaign_id = self._match(sms, number_key)
-        record = self.index.claim(ReplyRecord(
-            reply_id=sms.inbound_message_id, team=team or QUARANTINE_TEAM, campaign_id=campaign_id,
-            number_key=number_key, received_at=now, reply_class=reply_class.value,
-            sensitive=reply_class == ReplyClass.SENSITIVE,
-            object_key=reply_object_key(team, campaign_id, now, sms.inbound_message_id),
-        ))
+        record = self.index.claim(
+            ReplyRecord(
+                reply_id=sms.inbound_message_id,
+                team=team or QUARANTINE_TEAM,
+                campaign_id=campaign_id,
+                number_key=number_key,
+                received_at=now,
+                reply_class=reply_class.value,
+                sensitive=reply_class == ReplyClass.SENSITIVE,
+                object_key=reply_object_key(team, campaign_id, now, sms.inbound_message_id),
+            )
+        )
         if not record.stored:
             # Same key on every retry, so a second delivery overwrites rather than duplicates.
-            self.vault.put(record.object_key, sms.message_body, encryption_context(team, campaign_id))
+            self.vault.put(
+                record.object_key, sms.message_body, encryption_context(team, campaign_id)
+            )
             self.index.mark_stored(record.team, record.reply_id)
-        logger.info("reply stored", extra={"reply": record.reply_id, "team": record.team,
-                                           "campaign": record.campaign_id, "reply_class": record.reply_class})
+        logger.info(
+            "reply stored",
+            extra={
+                "reply": record.reply_id,
+                "team": record.team,
+                "campaign": record.campaign_id,
+                "reply_class": record.reply_class,
+            },
+        )
         return record
 
     def _match(self, sms: InboundSms, number_key: str) -> tuple[str | None, str | None]:
@@ -78,24 +99,39 @@ class ReplyReader:
     index: ReplyIndex
     vault: ReplyVault
 
-    def list(self, caller: Caller, *, campaign_id: str | None, reply_class: str | None) -> list[ReplySummary]:
+    def list(
+        self, caller: Caller, *, campaign_id: str | None, reply_class: str | None
+    ) -> list[ReplySummary]:
         items: list[ReplySummary] = []
         for team in sorted(caller.teams):
-            items += [_summary(record) for record in
-                      self.index.list(team, campaign_id=campaign_id, reply_class=reply_class)]
+            items += [
+                _summary(record)
+                for record in self.index.list(
+                    team, campaign_id=campaign_id, reply_class=reply_class
+                )
+            ]
         return sorted(items, key=lambda item: item.received_at, reverse=True)
 
     def open(self, caller: Caller, reply_id: str) -> ReplyDetail:
         for team in sorted(caller.teams):
             record = self.index.get(team, reply_id)
             if record is not None and record.stored:
-                body = self.vault.get(record.object_key, encryption_context(record.team, record.campaign_id))
-                logger.info("reply opened", extra={"reply": reply_id, "team": team, "by": caller.subject})
+                body = self.vault.get(
+                    record.object_key, encryption_context(record.team, record.campaign_id)
+                )
+                logger.info(
+                    "reply opened", extra={"reply": reply_id, "team": team, "by": caller.subject}
+                )
                 return ReplyDetail(**_summary(record).model_dump(), body=body)
         raise NotFound("no such reply")
 
 
 def _summary(record: ReplyRecord) -> ReplySummary:
-    return ReplySummary(id=record.reply_id, team=record.team, campaign_id=record.campaign_id,
-                        received_at=record.received_at, reply_class=record.reply_class,
-                        sensitive=record.sensitive)
+    return ReplySummary(
+        id=record.reply_id,
+        team=record.team,
+        campaign_id=record.campaign_id,
+        received_at=record.received_at,
+        reply_class=record.reply_class,
+        sensitive=record.sensitive,
+    )
