@@ -34,7 +34,9 @@ def validate_sender(sender: str) -> str:
         return sender
     if _SENDER_ID.fullmatch(sender) and not sender.isdigit():
         return sender
-    if sender.isdigit():
+    if not sender:
+        problem = "is empty"
+    elif sender.isdigit():
         problem = f"has {len(sender)} digits and no letter"
     elif not sender.isascii() or not sender.isalnum():
         problem = "holds characters other than unaccented letters and digits"

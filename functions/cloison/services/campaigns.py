@@ -2,9 +2,9 @@
 
 import json
 import secrets
-from typing import cast
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from cloison import clock
 from cloison.adapters.envelope import Sealer
