@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -12,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
+import requests
 
 from cloison_local.carrier import CarrierSimulator
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
@@ -31,6 +34,51 @@ CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+
+
+class MotoServer:
+    """moto in server mode, in a process of its own: its state is this stack's alone."""
+
+    def __init__(self, host: str, port: int = 0, log_path: Path | None = None) -> None:
+        self.host = host
+        self.port = port or _free_port(host)
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        output = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            stdout=output, stderr=output, env={**os.environ, **CREDENTIALS},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"moto server exited with {self._process.returncode} (port {self.port} taken?)")
+            try:
+                requests.get(f"{self.url}/moto-api/data.json", timeout=1)
+                return
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise RuntimeError(f"moto server did not answer on {self.url} within {timeout:.0f} s")
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
 
 
 class LocalStack:
@@ -69,7 +117,7 @@ class LocalStack:
         self.delivery_delay_seconds = delivery_delay_seconds
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.pollers: list[SqsPoller] = []
-        self._moto: ThreadedMotoServer | None = None
+        self._moto: MotoServer | None = None
         self.stack: Stack | None = None
         self.carrier: CarrierSimulator | None = None
         self.gateway: ApiGateway | None = None
@@ -80,11 +128,13 @@ class LocalStack:
     def start(self) -> LocalStack:
         for key, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
             os.environ.setdefault(key, value)
-        logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._moto = ThreadedMotoServer(ip_address=self.host, port=self.moto_port, verbose=False)
+        if self.log_dir:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+        self._moto = MotoServer(
+            self.host, self.moto_port, self.log_dir / "moto-server.log" if self.log_dir else None
+        )
         self._moto.start()
-        host, port = self._moto.get_host_and_port()
-        self.moto_url = f"http://{host}:{port}"
+        self.moto_url = self._moto.url
         template = load_template(self.template_path)
         self.stack = Provisioner(
             template,

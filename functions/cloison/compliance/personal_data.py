@@ -17,7 +17,10 @@ class PersonalData(StrEnum):
 
 
 _EMAIL = re.compile(r"[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}")
-_IBAN = re.compile(r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}")
+# IBANs are printed in groups of four, the last one shorter, or in one piece.
+_IBAN = re.compile(
+    r"(?<![A-Z0-9])[A-Z]{2}[0-9]{2}((?:[ -]?[A-Z0-9]{4}){2,7})([ -]?[A-Z0-9]{1,4})?(?![A-Z0-9])"
+)
 _CARD = re.compile(r"(?<![0-9])[2-6][0-9](?:[ -]?[0-9]){11,17}(?![0-9])")
 # Sex, year, month, département (2A/2B in Corsica), commune, order number, key.
 _NIR = re.compile(
@@ -26,6 +29,8 @@ _NIR = re.compile(
 )
 _IBAN_LENGTHS = range(15, 35)
 _CARD_LENGTHS = range(13, 20)
+# How cards print their numbers: 4-4-4-4 (Visa, Mastercard, CB) and 4-6-5 (American Express).
+_CARD_LAYOUTS = ((4, 4, 4, 4), (4, 6, 5))
 
 
 def find_personal_data(text: str) -> frozenset[PersonalData]:
@@ -35,7 +40,7 @@ def find_personal_data(text: str) -> frozenset[PersonalData]:
     if "@" in text and _EMAIL.search(text):
         found.add(PersonalData.EMAIL)
     upper = text.upper()
-    if any(_has_valid_iban(match.group()) for match in _IBAN.finditer(upper)):
+    if any(_has_valid_iban(match) for match in _IBAN.finditer(upper)):
         found.add(PersonalData.IBAN)
     if any(_has_valid_card(match.group()) for match in _CARD.finditer(text)):
         found.add(PersonalData.CARD_NUMBER)
@@ -81,13 +86,20 @@ def is_valid_nir(nir: str) -> bool:
     return 97 - int(body) % 97 == int(compact[13:])
 
 
-def _has_valid_iban(candidate: str) -> bool:
-    # The pattern may run into the next word ("... 189 MERCI"): try each length, longest first.
-    compact = candidate.replace(" ", "").replace("-", "")
-    return any(is_valid_iban(compact[:length]) for length in reversed(_IBAN_LENGTHS))
+def _has_valid_iban(match: re.Match[str]) -> bool:
+    # The short last group may be the start of the next word: try without it too.
+    whole = match.group()
+    without_tail = whole[: match.start(2) - match.start()] if match.group(2) else None
+    return is_valid_iban(whole) or (without_tail is not None and is_valid_iban(without_tail))
 
 
 def _has_valid_card(candidate: str) -> bool:
-    # A security code or expiry may follow the number: try each length, longest first.
     digits = "".join(char for char in candidate if char.isdigit())
-    return any(is_valid_card_number(digits[:length]) for length in reversed(_CARD_LENGTHS))
+    if is_valid_card_number(digits):
+        return True
+    # A security code may follow a number written in its usual groups: check those alone.
+    groups = tuple(len(group) for group in re.split(r"[ -]", candidate))
+    for layout in _CARD_LAYOUTS:
+        if groups[: len(layout)] == layout and is_valid_card_number(digits[: sum(layout)]):
+            return True
+    return False

@@ -87,7 +87,12 @@ def test_overseas_mobile_in_national_form_resolves_to_its_territory(
     # When it is normalized with the default region FR
     phone = normalize_phone(national)
     # Then it belongs to its territory and time zone, not to an invalid +33 number
-    assert (phone.e164, phone.region, phone.time_zone, phone.is_mobile) == (e164, region, zone, True)
+    assert (phone.e164, phone.region, phone.time_zone, phone.is_mobile) == (
+        e164,
+        region,
+        zone,
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -116,7 +121,14 @@ def test_overseas_mobile_in_international_form(
         ("+590 590 20 12 34", "GP", ("America/Guadeloupe",)),
         ("+262 262 16 12 34", "RE", ("Indian/Reunion",)),
     ],
-    ids=["saint-pierre", "polynesia", "new-caledonia", "wallis", "guadeloupe-fixed", "reunion-fixed"],
+    ids=[
+        "saint-pierre",
+        "polynesia",
+        "new-caledonia",
+        "wallis",
+        "guadeloupe-fixed",
+        "reunion-fixed",
+    ],
 )
 def test_overseas_collectivities_and_fixed_lines(
     written: str, region: str, zones: tuple[str, ...]
@@ -262,9 +274,12 @@ def test_normalize_is_idempotent_and_errors_stay_masked(digits: str) -> None:
     try:
         phone = normalize_phone(digits)
     except InvalidPhoneNumber as exc:
+        refusal = str(exc)
+    else:
+        refusal = ""
+    if refusal:
         # Then a refusal never shows more than the last two digits
-        assert digits[1:] not in str(exc)
-        assert digits[-4:] not in str(exc)
+        assert digits[-4:] not in refusal
         return
     # Then normalizing its E.164 form gives the same phone
     assert normalize_phone(phone.e164) == phone

@@ -1,0 +1,39 @@
+"""One local stack for the integration tests: started once, seeded with the demo data."""
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from cloison_local.demo import demo_clock
+from cloison_local.seed import seed
+from cloison_local.stack import LocalStack
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("function-logs")
+
+
+@pytest.fixture(scope="session")
+def stack(log_dir: Path) -> Iterator[LocalStack]:
+    """The template running on moto, its clock inside the sending window of the demo recipients."""
+    with LocalStack(
+        api_port=0,
+        clock_start=demo_clock(datetime.now(UTC)),
+        retry_after_seconds=1,
+        log_dir=log_dir,
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def tokens(stack: LocalStack) -> dict[str, str]:
+    """Access tokens of the demo users (alice: team sales, bruno: team support, ada: admin)."""
+    return seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)

@@ -1,0 +1,604 @@
+"""The promises template.yaml makes, read from the template itself: it is the source of truth."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import BaseModel
+
+from cloison.config import (
+    ApiSettings,
+    DeliverySettings,
+    InboundSettings,
+    LaunchSettings,
+    SendSettings,
+)
+from cloison_local.template import load_template, merged_function_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+FOURTEEN_DAYS = 14 * 24 * 3600
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
+REQUIRED_SCOPES = {"aws.cognito.signin.user.admin", "cloison/api"}
+KEPT_TABLE_VARIABLES = ("SUPPRESSIONS_TABLE", "AUDIT_TABLE")  # opt-outs and audit records stay
+SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
+    "ApiFunction": ApiSettings,
+    "LaunchCampaignFunction": LaunchSettings,
+    "SendWorkerFunction": SendSettings,
+    "DeliveryEventsFunction": DeliverySettings,
+    "InboundFunction": InboundSettings,
+}
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+def _resources(kind: str) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: resource
+        for logical_id, resource in _template()["Resources"].items()
+        if resource["Type"] == kind
+    }
+
+
+def _properties(logical_id: str) -> dict[str, Any]:
+    return dict(_template()["Resources"][logical_id].get("Properties", {}))
+
+
+def _target(value: Any) -> str | None:
+    """The logical id a `Ref` or `Fn::GetAtt` points at."""
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def _functions() -> list[str]:
+    return sorted(_resources("AWS::Serverless::Function"))
+
+
+def _events(kind: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, event name, event properties) of every event of `kind`."""
+    return [
+        (function, name, event.get("Properties", {}))
+        for function in _functions()
+        for name, event in _properties(function).get("Events", {}).items()
+        if event["Type"] == kind
+    ]
+
+
+def _dead_letter_queues() -> set[str]:
+    targets = {
+        _target(properties["RedrivePolicy"]["deadLetterTargetArn"])
+        for kind in ("AWS::SQS::Queue", "AWS::SNS::Subscription")
+        for properties in (r.get("Properties", {}) for r in _resources(kind).values())
+        if "RedrivePolicy" in properties
+    }
+    return {target for target in targets if target is not None}
+
+
+def _global_variable_target(name: str) -> str:
+    value = _template()["Globals"]["Function"]["Environment"]["Variables"][name]
+    target = _target(value)
+    assert target is not None, f"{name} does not refer to a resource"
+    return target
+
+
+# ---------------------------------------------------------------- functions
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_every_handler_imports_to_a_callable(function: str) -> None:
+    # Given the function's handler as the template names it
+    handler = merged_function_properties(_template(), function)["Handler"]
+    module_name, _, attribute = handler.rpartition(".")
+
+    # When it is imported as Lambda would
+    target = getattr(importlib.import_module(module_name), attribute, None)
+
+    # Then it is a callable
+    assert callable(target), f"{function}: {handler} is not a callable"
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_every_function_is_built_from_the_one_package_directory(function: str) -> None:
+    # Given the function's properties with Globals merged
+    properties = merged_function_properties(_template(), function)
+
+    # When its CodeUri is read
+    code_uri = properties.get("CodeUri")
+
+    # Then it is the shared package directory, set once in Globals
+    assert code_uri == "functions/"
+    assert "CodeUri" not in _properties(function)
+
+
+# ---------------------------------------------------------------- API
+
+
+def _template_routes() -> set[tuple[str, str]]:
+    return {
+        (str(properties["Method"]).upper(), properties["Path"])
+        for _, _, properties in _events("Api")
+    }
+
+
+def _resolver_routes() -> set[tuple[str, str]]:
+    from cloison.http.app import app
+
+    return {
+        (route.method.upper(), re.sub(r"<(\w+)>", r"{\1}", route.path))
+        for route in (*app._static_routes, *app._dynamic_routes)
+    }
+
+
+def test_every_template_route_is_served_by_the_resolver() -> None:
+    # Given the API events of the template
+    declared = _template_routes()
+
+    # When the routes registered on the Powertools resolver are read
+    served = _resolver_routes()
+
+    # Then each declared method and path has a handler
+    assert declared - served == set()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app.enable_swagger registers GET /docs on the resolver, but the template declares "
+    "no /docs event: the route is unreachable through API Gateway",
+)
+def test_every_resolver_route_is_declared_in_the_template() -> None:
+    # Given the routes registered on the Powertools resolver
+    served = _resolver_routes()
+
+    # When they are compared with the template's API events
+    declared = _template_routes()
+
+    # Then none is left out of API Gateway
+    assert served - declared == set()
+
+
+def test_only_health_and_openapi_are_public() -> None:
+    # Given every API event
+    events = _events("Api")
+
+    # When their authorizers are read
+    public = {
+        (str(p["Method"]).upper(), p["Path"])
+        for _, _, p in events
+        if p.get("Auth", {}).get("Authorizer") == "NONE"
+    }
+
+    # Then exactly the health check and the OpenAPI document skip authorization
+    assert public == PUBLIC_ROUTES
+    for _, _, properties in events:
+        if (str(properties["Method"]).upper(), properties["Path"]) in PUBLIC_ROUTES:
+            assert properties["Auth"] == {"Authorizer": "NONE"}
+
+
+def test_every_other_route_uses_the_cognito_authorizer_with_both_scopes() -> None:
+    # Given the API the events belong to and its authorizers
+    user_pools = _resources("AWS::Cognito::UserPool")
+    for function, name, properties in _events("Api"):
+        if (str(properties["Method"]).upper(), properties["Path"]) in PUBLIC_ROUTES:
+            continue
+        api_id = _target(properties["RestApiId"])
+        assert api_id in _resources("AWS::Serverless::Api"), f"{function}.{name}"
+        auth = _properties(api_id)["Auth"]
+
+        # When the authorizer that applies to the route is resolved
+        authorizer_name = properties.get("Auth", {}).get("Authorizer", auth["DefaultAuthorizer"])
+        authorizer = auth["Authorizers"][authorizer_name]
+        scopes = properties.get("Auth", {}).get(
+            "AuthorizationScopes", authorizer.get("AuthorizationScopes", [])
+        )
+
+        # Then it is a Cognito user pool authorizer asking for both scopes
+        assert _target(authorizer["UserPoolArn"]) in user_pools, f"{function}.{name}"
+        assert set(scopes) >= REQUIRED_SCOPES, f"{function}.{name}"
+
+
+# ---------------------------------------------------------------- queues and topics
+
+
+@pytest.mark.parametrize(("function", "event"), [(f, e) for f, e, _ in _events("SQS")])
+def test_every_consumed_queue_redrives_to_a_queue_of_the_template(
+    function: str, event: str
+) -> None:
+    # Given the queue the function consumes
+    properties = _properties(function)["Events"][event]["Properties"]
+    queue = _target(properties["Queue"])
+    assert queue in _resources("AWS::SQS::Queue")
+
+    # When its redrive policy is read
+    redrive = _properties(queue).get("RedrivePolicy")
+
+    # Then poison messages go to a dead-letter queue of the stack after a few receives
+    assert redrive is not None, f"{queue} has no RedrivePolicy"
+    assert _target(redrive["deadLetterTargetArn"]) in _resources("AWS::SQS::Queue")
+    assert int(redrive["maxReceiveCount"]) >= 1
+
+
+@pytest.mark.parametrize(("function", "event"), [(f, e) for f, e, _ in _events("SQS")])
+def test_every_sqs_event_reports_partial_batch_failures(function: str, event: str) -> None:
+    # Given an SQS event source of a function
+    properties = _properties(function)["Events"][event]["Properties"]
+
+    # When its response types are read
+    response_types = properties.get("FunctionResponseTypes")
+
+    # Then one failed record does not send the whole batch back
+    assert response_types == ["ReportBatchItemFailures"]
+
+
+def test_every_dead_letter_queue_keeps_messages_fourteen_days() -> None:
+    # Given the queues that some redrive policy points at
+    dead_letter_queues = _dead_letter_queues()
+    assert dead_letter_queues
+
+    # When their retention is read
+    retention = {
+        queue: _properties(queue).get("MessageRetentionPeriod") for queue in dead_letter_queues
+    }
+
+    # Then each keeps its messages as long as SQS allows
+    assert retention == dict.fromkeys(dead_letter_queues, FOURTEEN_DAYS)
+
+
+@pytest.mark.parametrize("queue", sorted(_resources("AWS::SQS::Queue")))
+def test_every_queue_is_encrypted(queue: str) -> None:
+    # Given a queue of the template
+    properties = _properties(queue)
+
+    # When its encryption settings are read
+    managed = properties.get("SqsManagedSseEnabled") is True
+    with_key = "KmsMasterKeyId" in properties
+
+    # Then it is encrypted at rest
+    assert managed or with_key
+
+
+@pytest.mark.parametrize("topic", sorted(_resources("AWS::SNS::Topic")))
+def test_every_topic_lands_in_an_sqs_queue(topic: str) -> None:
+    # Given a topic of the template
+    queues = _resources("AWS::SQS::Queue")
+
+    # When its subscriptions are collected
+    subscriptions = [
+        subscription.get("Properties", {})
+        for subscription in _resources("AWS::SNS::Subscription").values()
+        if _target(subscription.get("Properties", {}).get("TopicArn")) == topic
+    ]
+
+    # Then a raw SQS subscription with its own dead-letter queue takes every message
+    assert subscriptions, f"{topic} has no subscription"
+    for subscription in subscriptions:
+        assert subscription["Protocol"] == "sqs"
+        assert _target(subscription["Endpoint"]) in queues
+        assert subscription["RawMessageDelivery"] in (True, "true")
+        assert _target(subscription["RedrivePolicy"]["deadLetterTargetArn"]) in queues
+
+
+def test_no_function_is_triggered_by_sns() -> None:
+    # Given every function of the template
+    # When the SNS events are collected
+    sns_events = _events("SNS")
+
+    # Then there are none: SNS always lands in SQS first
+    assert sns_events == []
+
+
+# ---------------------------------------------------------------- observability and stages
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_every_function_has_its_log_group_with_retention(function: str) -> None:
+    # Given the log groups of the template
+    log_groups = _resources("AWS::Logs::LogGroup").values()
+
+    # When the one named after the function is looked up
+    own = [
+        group.get("Properties", {})
+        for group in log_groups
+        if group.get("Properties", {}).get("LogGroupName")
+        == {"Fn::Sub": f"/aws/lambda/${{{function}}}"}
+    ]
+
+    # Then it exists once and expires its events
+    assert len(own) == 1, f"{function} has {len(own)} log groups"
+    assert "RetentionInDays" in own[0]
+
+
+def test_globals_trace_and_configure_powertools() -> None:
+    # Given the template's function Globals
+    function_globals = _template()["Globals"]["Function"]
+
+    # When tracing and the environment are read
+    variables = function_globals["Environment"]["Variables"]
+
+    # Then every function is traced and Powertools knows its service, level and namespace
+    assert function_globals["Tracing"] == "Active"
+    for name in ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_LOG_LEVEL", "POWERTOOLS_METRICS_NAMESPACE"):
+        assert variables.get(name), name
+
+
+def test_stage_is_dev_or_prod_with_settings_for_both() -> None:
+    # Given the template's parameters and mappings
+    template = _template()
+
+    # When the stage parameter and the stage settings are read
+    allowed = template["Parameters"]["Stage"]["AllowedValues"]
+    settings = template["Mappings"]["StageSettings"]
+
+    # Then exactly dev and prod are allowed, each with the same settings
+    assert sorted(allowed) == ["dev", "prod"]
+    assert set(settings) >= {"dev", "prod"}
+    assert set(settings["dev"]) == set(settings["prod"])
+
+
+# ---------------------------------------------------------------- tables
+
+
+@pytest.mark.parametrize("table", sorted(_resources("AWS::DynamoDB::Table")))
+def test_tables_expire_items_except_opt_outs_and_audit(table: str) -> None:
+    # Given a table and the tables whose records are kept
+    kept = {_global_variable_target(name) for name in KEPT_TABLE_VARIABLES}
+
+    # When its time-to-live setting is read
+    ttl = _properties(table).get("TimeToLiveSpecification", {})
+
+    # Then it expires items unless it holds opt-outs or the audit trail
+    if table in kept:
+        assert ttl.get("Enabled") is not True
+    else:
+        assert ttl.get("Enabled") is True
+        assert ttl.get("AttributeName")
+
+
+@pytest.mark.parametrize("table", sorted(_resources("AWS::DynamoDB::Table")))
+def test_tables_have_point_in_time_recovery_and_encryption(table: str) -> None:
+    # Given a table of the template
+    properties = _properties(table)
+
+    # When its recovery and encryption settings are read
+    pitr = properties.get("PointInTimeRecoverySpecification", {})
+    sse = properties.get("SSESpecification", {})
+
+    # Then both are on
+    assert pitr.get("PointInTimeRecoveryEnabled") is True
+    assert sse.get("SSEEnabled") is True
+
+
+# ---------------------------------------------------------------- reply vault, key and secret
+
+
+def _reply_bucket() -> str:
+    return _global_variable_target("REPLY_BUCKET")
+
+
+def _data_key() -> str:
+    return _global_variable_target("DATA_KEY_ARN")
+
+
+def test_reply_bucket_blocks_public_access_and_keeps_versions() -> None:
+    # Given the reply bucket
+    properties = _properties(_reply_bucket())
+
+    # When its public access block and versioning are read
+    block = properties["PublicAccessBlockConfiguration"]
+    versioning = properties["VersioningConfiguration"]
+
+    # Then all four blocks are on and versioning is enabled
+    assert block == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert versioning["Status"] == "Enabled"
+
+
+def test_reply_bucket_is_encrypted_with_the_data_key() -> None:
+    # Given the reply bucket
+    encryption = _properties(_reply_bucket())["BucketEncryption"]
+
+    # When its default encryption rules are read
+    defaults = [
+        rule["ServerSideEncryptionByDefault"]
+        for rule in encryption["ServerSideEncryptionConfiguration"]
+    ]
+
+    # Then objects are encrypted with the stack's KMS key
+    assert any(
+        default["SSEAlgorithm"] == "aws:kms" and _target(default["KMSMasterKeyID"]) == _data_key()
+        for default in defaults
+    )
+
+
+@pytest.mark.parametrize("prefix", ["replies/", "quarantine/"])
+def test_reply_bucket_expires_replies_after_the_retention_parameter(prefix: str) -> None:
+    # Given the reply bucket's lifecycle rules
+    rules = _properties(_reply_bucket())["LifecycleConfiguration"]["Rules"]
+
+    # When the rule for the prefix is looked up
+    matching = [
+        rule for rule in rules if rule.get("Prefix", rule.get("Filter", {}).get("Prefix")) == prefix
+    ]
+
+    # Then it is enabled and expires objects after ReplyRetentionDays
+    assert len(matching) == 1
+    assert matching[0]["Status"] == "Enabled"
+    assert matching[0]["ExpirationInDays"] == {"Ref": "ReplyRetentionDays"}
+    assert "ReplyRetentionDays" in _template()["Parameters"]
+
+
+def test_reply_bucket_policy_denies_insecure_transport() -> None:
+    # Given the policies of the reply bucket
+    policies = [
+        properties["PolicyDocument"]
+        for properties in (r["Properties"] for r in _resources("AWS::S3::BucketPolicy").values())
+        if _target(properties["Bucket"]) == _reply_bucket()
+    ]
+
+    # When their deny statements are read
+    denials = [
+        statement
+        for policy in policies
+        for statement in policy["Statement"]
+        if statement["Effect"] == "Deny"
+    ]
+
+    # Then one refuses every request made without TLS
+    assert any(
+        str(statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport")).lower()
+        == "false"
+        for statement in denials
+    )
+
+
+@pytest.mark.parametrize("key", sorted(_resources("AWS::KMS::Key")))
+def test_kms_keys_rotate(key: str) -> None:
+    # Given a KMS key of the template
+    # When its rotation setting is read
+    rotation = _properties(key).get("EnableKeyRotation")
+
+    # Then it rotates
+    assert rotation is True
+
+
+def test_pepper_secret_is_generated_and_encrypted_with_the_data_key() -> None:
+    # Given the secret the functions read the pepper from
+    secret = _global_variable_target("PEPPER_SECRET_ARN")
+    assert _template()["Resources"][secret]["Type"] == "AWS::SecretsManager::Secret"
+
+    # When its properties are read
+    properties = _properties(secret)
+
+    # Then no one typed it: it is generated, and sealed with the stack's key
+    assert "GenerateSecretString" in properties
+    assert "SecretString" not in properties
+    assert _target(properties["KmsKeyId"]) == _data_key()
+
+
+# ---------------------------------------------------------------- outputs
+
+
+def _outputs() -> dict[str, Any]:
+    return dict(_template()["Outputs"])
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "MachineClientId",
+        "ReplyBucketName",
+        "InboundTopicArn",
+        "DeliveryTopicArn",
+    ],
+)
+def test_outputs_name_what_clients_need(name: str) -> None:
+    # Given the template's outputs
+    # When one a client needs is looked up
+    output = _outputs().get(name)
+
+    # Then it is there with a value
+    assert output is not None
+    assert output.get("Value")
+
+
+def _output_refs() -> set[str | None]:
+    return {_target(output["Value"]) for output in _outputs().values()}
+
+
+@pytest.mark.parametrize("queue", sorted(_resources("AWS::SQS::Queue")))
+def test_every_queue_url_is_an_output(queue: str) -> None:
+    # Given a queue of the template
+    # When the outputs that refer to it are looked up
+    refs = _output_refs()
+
+    # Then its URL is one of them
+    assert queue in refs
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        pytest.param(
+            table,
+            marks=pytest.mark.xfail(
+                strict=True, reason="IdempotencyTable has no output with its table name"
+            ),
+        )
+        if table == "IdempotencyTable"
+        else table
+        for table in sorted(_resources("AWS::DynamoDB::Table"))
+    ],
+)
+def test_every_table_name_is_an_output(table: str) -> None:
+    # Given a table of the template
+    # When the outputs that refer to it are looked up
+    refs = _output_refs()
+
+    # Then its name is one of them
+    assert table in refs
+
+
+# ---------------------------------------------------------------- End User Messaging
+
+
+def test_configuration_set_sends_all_events_to_the_delivery_topic() -> None:
+    # Given the configuration set the functions send with and the delivery topic
+    configuration_set = _global_variable_target("CONFIGURATION_SET")
+    assert _template()["Resources"][configuration_set]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
+    delivery_topic = _target(_outputs()["DeliveryTopicArn"]["Value"])
+
+    # When its event destinations are read
+    destinations = _properties(configuration_set)["EventDestinations"]
+
+    # Then one enabled destination publishes every event type to the delivery topic
+    assert any(
+        destination.get("Enabled") is True
+        and destination["MatchingEventTypes"] == ["ALL"]
+        and _target(destination["SnsDestination"]["TopicArn"]) == delivery_topic
+        for destination in destinations
+    )
+
+
+def test_an_opt_out_list_exists_and_is_given_to_the_functions() -> None:
+    # Given the template's resources
+    opt_out_lists = _resources("AWS::SMSVOICE::OptOutList")
+
+    # When the functions' OPT_OUT_LIST variable is resolved
+    named = _global_variable_target("OPT_OUT_LIST")
+
+    # Then it names the stack's opt-out list
+    assert named in opt_out_lists
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(("function", "settings"), sorted(SETTINGS_OF_FUNCTION.items()))
+def test_every_setting_a_function_reads_is_in_its_environment(
+    function: str, settings: type[BaseModel]
+) -> None:
+    # Given the variables the function's settings model reads
+    needed = {field.alias for field in settings.model_fields.values()}
+    assert None not in needed
+
+    # When the function's environment is merged with Globals
+    environment = merged_function_properties(_template(), function)["Environment"]["Variables"]
+
+    # Then every one of them is defined
+    assert needed - set(environment) == set()
