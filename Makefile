@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: install
-	$(BIN)/cloison-local run
+	$(BIN)/cloison-local run $(ARGS)
 
 demo: install
 	$(BIN)/cloison-local demo

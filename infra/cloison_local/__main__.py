@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 import threading
+from datetime import datetime
 from pathlib import Path
 
 import boto3
@@ -20,7 +21,9 @@ STATE_FILE = Path(".local/stack.json")
 
 
 def run(arguments: argparse.Namespace) -> int:
-    stack = LocalStack(api_port=arguments.port, moto_port=arguments.moto_port)
+    stack = LocalStack(
+        api_port=arguments.port, moto_port=arguments.moto_port, clock_start=arguments.clock
+    )
     print("Starting the local stack (moto server, template resources, functions)...", flush=True)
     stack.start()
     try:
@@ -110,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--port", type=int, default=3000, help="API port (default 3000)")
     run_parser.add_argument(
         "--moto-port", type=int, default=5000, help="moto server port (default 5000)"
+    )
+    run_parser.add_argument(
+        "--clock",
+        type=datetime.fromisoformat,
+        default=None,
+        help="start the functions' clock at this ISO instant, e.g. 2026-12-01T10:00:00+01:00",
     )
     token_parser = commands.add_parser("token", help="print an access token of a demo user")
     token_parser.add_argument("username")

@@ -53,12 +53,16 @@ class MotoServer:
         output = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
-            stdout=output, stderr=output, env={**os.environ, **CREDENTIALS},
+            stdout=output,
+            stderr=output,
+            env={**os.environ, **CREDENTIALS},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"moto server exited with {self._process.returncode} (port {self.port} taken?)")
+                raise RuntimeError(
+                    f"moto server exited with {self._process.returncode} (port {self.port} taken?)"
+                )
             try:
                 requests.get(f"{self.url}/moto-api/data.json", timeout=1)
                 return

@@ -11,6 +11,9 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+# Imported while collecting, before sockets are blocked: the X-Ray SDK behind the shared tracer
+# creates its UDP emitter socket when it is first imported.
+import cloison.observability  # noqa: F401
 from cloison.config import (
     ApiSettings,
     DeliverySettings,

@@ -27,8 +27,7 @@ def _lookup(name: str) -> str:
     return unicodedata.lookup(name)
 
 
-# gsm0338 lists ESCAPE (0x1B) as a character of the basic set: it is the switch to the
-# extension table, so a text holding U+001B is not GSM-7 (the codec would let "\x1b<" become "[").
+# gsm0338 wrongly maps U+001B, the escape to the extension table, as a character: "\x1b<" is "[".
 GSM7_BASIC = frozenset(_lookup(name) for name in BASIC_CHARACTER_SET.values()) - {_ESCAPE}
 GSM7_EXTENSION = frozenset(_lookup(name) for name in BASIC_CHARACTER_SET_EXTENSION.values())
 GSM7_CHARACTERS = GSM7_BASIC | GSM7_EXTENSION
@@ -94,9 +93,11 @@ def analyze_text(text: str, *, smart: bool = False) -> TextAnalysis:
     non_gsm = tuple(dict.fromkeys(_NOT_GSM7.findall(text)))
     as_written = _ucs2(text, non_gsm)
     if smart:
-        replacements = [(char, _look_alike(char)) for char in non_gsm]
+        # Accents typed as separate marks (macOS, iOS) recompose into GSM letters (e + U+0301 -> é).
+        smart_text = unicodedata.normalize("NFC", text)
+        forcing = dict.fromkeys(_NOT_GSM7.findall(smart_text))
+        replacements = [(char, _look_alike(char)) for char in forcing]
         if all(replacement is not None for _, replacement in replacements):
-            smart_text = text
             # A few str.replace calls beat str.translate, which is slow on non-ASCII text.
             for char, replacement in replacements:
                 smart_text = smart_text.replace(char, replacement or "")

@@ -12,9 +12,7 @@ from phonenumbers import timezone as phone_time_zones
 from .errors import InvalidPhoneNumber
 from .territories import zones_of_number
 
-# Metropolitan France and the overseas départements share the trunk prefix 0 and ten-digit
-# national numbers, so "0690 ..." written in France belongs to Guadeloupe, not to +33.
-# Overseas readings come first: see _parse.
+# One national plan for France and its overseas départements, overseas first (see _parse).
 FRENCH_NATIONAL_NUMBERING = ("GP", "MQ", "GF", "RE", "YT", "FR")
 
 # The usual forms of French-plan numbers, read without the general parser (a third of the cost).
@@ -144,8 +142,7 @@ def _parse(text: str, region: str) -> tuple[phonenumbers.PhoneNumber, int]:
     # number_type is UNKNOWN exactly when is_valid_number is False; calling it once is cheaper.
     number_type = phonenumbers.number_type(number)
     national = region in FRENCH_NATIONAL_NUMBERING and not text.startswith(("+", "00"))
-    # libphonenumber's FR fixed-line pattern also covers 0263 and 0269, which ARCEP allocates
-    # to Réunion and Mayotte: a metropolitan fixed-line reading yields to an overseas one.
+    # libphonenumber's FR landlines wrongly cover 0263/0269 (Réunion, Mayotte): overseas wins.
     metropolitan_fixed = number_type == PhoneNumberType.FIXED_LINE and number.country_code == 33
     if national and (number_type == PhoneNumberType.UNKNOWN or metropolitan_fixed):
         # The same national digits, read in the other territories of the French plan.

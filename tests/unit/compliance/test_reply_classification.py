@@ -107,6 +107,7 @@ def test_contact(reply: str) -> None:
         "",
         "Rappelez-moi au 06 12 34 56 78",
     ],
+    ids=["answer", "thanks", "top", "see-you", "emoji", "empty", "call-me-back"],
 )
 def test_ordinary_replies(reply: str) -> None:
     # Given a reply with no keyword and no personal data

@@ -1,0 +1,49 @@
+"""The sample events in events/ are the shapes the handlers parse (and `sam local invoke` can use)."""
+
+import json
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel
+
+from cloison.models.events import ChunkRef, DeliveryEvent, InboundSms, LaunchRequest
+from cloison.services.access import caller_from_claims
+from cloison.services.delivery import status_of
+
+EVENTS = Path(__file__).resolve().parents[2] / "events"
+
+
+@pytest.mark.parametrize(
+    ("name", "model"),
+    [
+        ("sqs/launch_request.json", LaunchRequest),
+        ("sqs/send_chunk.json", ChunkRef),
+        ("sqs/delivery_delivered.json", DeliveryEvent),
+        ("sqs/delivery_carrier_unreachable.json", DeliveryEvent),
+        ("sqs/inbound_stop.json", InboundSms),
+        ("sqs/inbound_reply.json", InboundSms),
+        ("sqs/inbound_help.json", InboundSms),
+    ],
+)
+def test_each_sqs_sample_parses_into_its_model(name: str, model: type[BaseModel]) -> None:
+    # Given a sample SQS event as Lambda delivers it
+    event = json.loads((EVENTS / name).read_text())
+    # When each record's body is parsed as the handler does
+    parsed = [model.model_validate_json(record["body"]) for record in event["Records"]]
+    # Then it parses, and it came from the queue the handler reads
+    assert len(parsed) == 1
+    assert event["Records"][0]["eventSource"] == "aws:sqs"
+
+
+def test_delivery_samples_mean_delivered_and_failed() -> None:
+    delivered = json.loads((EVENTS / "sqs/delivery_delivered.json").read_text())["Records"][0]["body"]
+    failed = json.loads((EVENTS / "sqs/delivery_carrier_unreachable.json").read_text())["Records"][0]["body"]
+    assert status_of(DeliveryEvent.model_validate_json(delivered).event_type) == "delivered"
+    assert status_of(DeliveryEvent.model_validate_json(failed).event_type) == "failed"
+
+
+def test_the_api_sample_carries_claims_as_api_gateway_renders_them() -> None:
+    event = json.loads((EVENTS / "api/create_campaign.json").read_text())
+    caller = caller_from_claims(event["requestContext"]["authorizer"]["claims"])
+    assert caller.teams == frozenset({"sales"})
+    assert caller.roles == frozenset({"member"})
