@@ -19,9 +19,19 @@ def request(
 
 
 def new_campaign(stack: LocalStack, token: str, team: str = "sales") -> str:
-    response = request(stack, token, "POST", "/campaigns", json={
-        "team": team, "name": "Essai", "sender": "promo", "kind": "marketing", "body": "Bonjour {first_name}",
-    })
+    response = request(
+        stack,
+        token,
+        "POST",
+        "/campaigns",
+        json={
+            "team": team,
+            "name": "Essai",
+            "sender": "promo",
+            "kind": "marketing",
+            "body": "Bonjour {first_name}",
+        },
+    )
     assert response.status_code == 201
     return str(response.json()["id"])
 
@@ -30,11 +40,22 @@ def fields(response: requests.Response) -> list[str]:
     return [error["field"] for error in response.json().get("errors", [])]
 
 
-def test_a_missing_field_is_a_422_naming_the_field(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_a_missing_field_is_a_422_naming_the_field(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     # When a campaign is created without its body
-    response = request(stack, tokens["alice"], "POST", "/campaigns", json={
-        "team": "sales", "name": "Sans corps", "sender": "promo", "kind": "marketing",
-    })
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/campaigns",
+        json={
+            "team": "sales",
+            "name": "Sans corps",
+            "sender": "promo",
+            "kind": "marketing",
+        },
+    )
     # Then 422, a problem document that names `body`
     assert response.status_code == 422
     assert response.headers["Content-Type"].startswith(PROBLEM)
@@ -43,43 +64,82 @@ def test_a_missing_field_is_a_422_naming_the_field(stack: LocalStack, tokens: di
 
 
 def test_an_unknown_field_is_refused(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(stack, tokens["alice"], "POST", "/campaigns", json={
-        "team": "sales", "name": "X", "sender": "promo", "kind": "marketing", "body": "Bonjour", "colour": "red",
-    })
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/campaigns",
+        json={
+            "team": "sales",
+            "name": "X",
+            "sender": "promo",
+            "kind": "marketing",
+            "body": "Bonjour",
+            "colour": "red",
+        },
+    )
     assert response.status_code == 422
     assert "colour" in fields(response)
 
 
 def test_broken_json_is_a_4xx_problem(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(stack, tokens["alice"], "POST", "/campaigns", data=b'{"team": "sales",',
-                       headers={"Content-Type": "application/json"})
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/campaigns",
+        data=b'{"team": "sales",',
+        headers={"Content-Type": "application/json"},
+    )
     assert 400 <= response.status_code < 500
     assert response.headers["Content-Type"].startswith(PROBLEM)
 
 
-def test_a_malformed_phone_number_is_a_422_naming_phone(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_a_malformed_phone_number_is_a_422_naming_phone(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     # When a consent is recorded for a number that cannot exist
-    response = request(stack, tokens["alice"], "POST", "/consents", json={
-        "team": "sales", "phone": "06 12", "source": "form", "proof": "oui",
-    })
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/consents",
+        json={
+            "team": "sales",
+            "phone": "06 12",
+            "source": "form",
+            "proof": "oui",
+        },
+    )
     # Then 422 naming `phone`, and the number is not echoed back
     assert response.status_code == 422
     assert fields(response) == ["phone"]
     assert "06 12" not in response.text
 
 
-def test_malformed_numbers_in_an_audience_are_reported_by_row(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_malformed_numbers_in_an_audience_are_reported_by_row(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     campaign = new_campaign(stack, tokens["alice"])
-    response = request(stack, tokens["alice"], "POST", f"/campaigns/{campaign}/audience", json={"recipients": [
-        {"phone": "+33612345678", "variables": {"first_name": "Léa"}},
-        {"phone": "not a number", "variables": {"first_name": "X"}},
-        {"phone": "+33612345679", "variables": {}},
-    ]})
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        f"/campaigns/{campaign}/audience",
+        json={
+            "recipients": [
+                {"phone": "+33612345678", "variables": {"first_name": "Léa"}},
+                {"phone": "not a number", "variables": {"first_name": "X"}},
+                {"phone": "+33612345679", "variables": {}},
+            ]
+        },
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["accepted"] == 1
     assert [(error["row"], error["field"].split(" ")[0]) for error in body["rejected"]] == [
-        (2, "phone"), (3, "variables"),
+        (2, "phone"),
+        (3, "variables"),
     ]
 
 
@@ -90,27 +150,43 @@ def test_an_unknown_campaign_is_a_404_problem(stack: LocalStack, tokens: dict[st
     assert response.json()["status"] == 404
 
 
-def test_another_teams_campaign_is_a_404_not_a_403(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_another_teams_campaign_is_a_404_not_a_403(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     # Given a campaign of team sales
     campaign = new_campaign(stack, tokens["alice"])
     # When a member of team support asks for it, its stats or its audience
     answers = [
         request(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}").status_code,
         request(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}/stats").status_code,
-        request(stack, tokens["bruno"], "POST", f"/campaigns/{campaign}/launch", json={}).status_code,
+        request(
+            stack, tokens["bruno"], "POST", f"/campaigns/{campaign}/launch", json={}
+        ).status_code,
     ]
     # Then it does not exist for them
     assert answers == [404, 404, 404]
 
 
 def test_creating_in_another_team_is_forbidden(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(stack, tokens["bruno"], "POST", "/campaigns", json={
-        "team": "sales", "name": "X", "sender": "promo", "kind": "marketing", "body": "Bonjour",
-    })
+    response = request(
+        stack,
+        tokens["bruno"],
+        "POST",
+        "/campaigns",
+        json={
+            "team": "sales",
+            "name": "X",
+            "sender": "promo",
+            "kind": "marketing",
+            "body": "Bonjour",
+        },
+    )
     assert response.status_code == 403
 
 
-def test_launching_without_an_audience_is_refused(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_launching_without_an_audience_is_refused(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     campaign = new_campaign(stack, tokens["alice"])
     response = request(stack, tokens["alice"], "POST", f"/campaigns/{campaign}/launch", json={})
     assert response.status_code == 422
@@ -119,17 +195,35 @@ def test_launching_without_an_audience_is_refused(stack: LocalStack, tokens: dic
     assert status == "draft"
 
 
-def test_an_unknown_sender_profile_is_a_422_naming_sender(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(stack, tokens["alice"], "POST", "/campaigns", json={
-        "team": "sales", "name": "X", "sender": "nobody", "kind": "marketing", "body": "Bonjour",
-    })
+def test_an_unknown_sender_profile_is_a_422_naming_sender(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/campaigns",
+        json={
+            "team": "sales",
+            "name": "X",
+            "sender": "nobody",
+            "kind": "marketing",
+            "body": "Bonjour",
+        },
+    )
     assert response.status_code == 422
     assert fields(response) == ["sender"]
 
 
-@pytest.mark.parametrize(("method", "path"), [
-    ("GET", "/campaigns/c-1"), ("POST", "/campaigns"), ("GET", "/replies"), ("POST", "/consents"),
-])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/campaigns/c-1"),
+        ("POST", "/campaigns"),
+        ("GET", "/replies"),
+        ("POST", "/consents"),
+    ],
+)
 def test_no_token_is_a_401(stack: LocalStack, method: str, path: str) -> None:
     response = request(stack, None, method, path, json={})
     assert response.status_code == 401

@@ -39,5 +39,9 @@ def test_function_logs_hold_no_phone_number_and_no_reply_body(
     assert "reply stored" in text
     international = [LEA, MARC, NO_CONSENT, "+590690001234"]
     national = ["0" + number[3:] for number in (LEA, MARC, NO_CONSENT)] + [GUADELOUPE, "690001234"]
-    leaked = [index for index, value in enumerate([*international, *national, REPLY_BODY]) if value in text]
+    leaked = [
+        index
+        for index, value in enumerate([*international, *national, REPLY_BODY])
+        if value in text
+    ]
     assert leaked == []

@@ -31,38 +31,55 @@ def test_every_sqs_event_of_the_template_is_polled_into_its_handler(stack: Local
     # Given the stack started from template.yaml
     assert stack.stack is not None
     queue_arn = {
-        logical_id: physical.attributes.get("Arn") for logical_id, physical in stack.stack.resources.items()
+        logical_id: physical.attributes.get("Arn")
+        for logical_id, physical in stack.stack.resources.items()
     }
     # When we list what its pollers run
     running = {
-        (poller.source.function, poller.source.queue_arn, stack.runtimes[poller.source.function].spec.handler)
+        (
+            poller.source.function,
+            poller.source.queue_arn,
+            stack.runtimes[poller.source.function].spec.handler,
+        )
         for poller in stack.pollers
     }
     # Then it is exactly what the template declares
-    declared = {(function, queue_arn[queue], handler) for function, queue, handler in template_sqs_events()}
+    declared = {
+        (function, queue_arn[queue], handler) for function, queue, handler in template_sqs_events()
+    }
     assert running == declared
     assert len(declared) == 4
 
 
-def test_a_batch_with_a_poison_message_keeps_the_good_ones(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_a_batch_with_a_poison_message_keeps_the_good_ones(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     # Given a valid reply and a malformed payload on the inbound queue, in one batch
     sqs = stack.client("sqs")
     queue = stack.outputs["InboundQueueUrl"]
     dead_letters = stack.outputs["InboundDeadLetterQueueUrl"]
     good = {
-        "originationNumber": "+33612345670", "destinationNumber": stack.outputs["OriginationIdentity"],
-        "messageKeyword": "KEYWORD_123456789012", "messageBody": "Bonjour",
-        "inboundMessageId": "wiring-good-1", "previousPublishedMessageId": "",
+        "originationNumber": "+33612345670",
+        "destinationNumber": stack.outputs["OriginationIdentity"],
+        "messageKeyword": "KEYWORD_123456789012",
+        "messageBody": "Bonjour",
+        "inboundMessageId": "wiring-good-1",
+        "previousPublishedMessageId": "",
     }
-    sqs.send_message_batch(QueueUrl=queue, Entries=[
-        {"Id": "good", "MessageBody": json.dumps(good)},
-        {"Id": "poison", "MessageBody": "{not json"},
-    ])
+    sqs.send_message_batch(
+        QueueUrl=queue,
+        Entries=[
+            {"Id": "good", "MessageBody": json.dumps(good)},
+            {"Id": "poison", "MessageBody": "{not json"},
+        ],
+    )
     # When the inbound function has had its tries
     deadline = time.monotonic() + 60
     moved: list[str] = []
     while time.monotonic() < deadline and not moved:
-        answer = sqs.receive_message(QueueUrl=dead_letters, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        answer = sqs.receive_message(
+            QueueUrl=dead_letters, MaxNumberOfMessages=10, WaitTimeSeconds=1
+        )
         moved = [message["Body"] for message in answer.get("Messages", [])]
     # Then only the poison message ended in the dead-letter queue, and the good reply was stored
     assert moved == ["{not json"]
@@ -73,17 +90,36 @@ def test_a_batch_with_a_poison_message_keeps_the_good_ones(stack: LocalStack, to
     assert privacy.get("Item", {}).get("stored", {}).get("BOOL") is True
 
 
-def test_a_launch_at_a_time_is_fired_by_the_scheduler(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_a_launch_at_a_time_is_fired_by_the_scheduler(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
     # Given a draft campaign with one consented recipient
     api, alice = stack.api_url, tokens["alice"]
-    campaign = call(api, alice, "POST", "/campaigns", {
-        "team": "sales", "name": "Programmée", "sender": "promo", "kind": "marketing", "body": "Bonjour",
-    })
-    call(api, alice, "POST", f"/campaigns/{campaign['id']}/audience",
-         {"recipients": [{"phone": "+33612345678"}]})
+    campaign = call(
+        api,
+        alice,
+        "POST",
+        "/campaigns",
+        {
+            "team": "sales",
+            "name": "Programmée",
+            "sender": "promo",
+            "kind": "marketing",
+            "body": "Bonjour",
+        },
+    )
+    call(
+        api,
+        alice,
+        "POST",
+        f"/campaigns/{campaign['id']}/audience",
+        {"recipients": [{"phone": "+33612345678"}]},
+    )
     # When it is launched for three seconds from now (on the functions' clock)
     at = stack.now() + timedelta(seconds=3)
-    scheduled = call(api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {"at": at.isoformat()})
+    scheduled = call(
+        api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {"at": at.isoformat()}
+    )
     assert scheduled["status"] == "scheduled"
     # Then the EventBridge schedule fires into the launch queue and the campaign completes
     deadline = time.monotonic() + 30
@@ -104,8 +140,10 @@ def test_a_handler_renamed_in_the_template_breaks_the_stack(tmp_path: Path) -> N
     copy = tmp_path / "template.yaml"
     copy.write_text(text)
     # When the local stack runs that template and the function is invoked
-    with LocalStack(copy, api_port=0, log_dir=tmp_path) as renamed:
-        with pytest.raises(FunctionError) as failure:
-            renamed.invoke("InboundFunction", {"Records": []})
+    with (
+        LocalStack(copy, api_port=0, log_dir=tmp_path) as renamed,
+        pytest.raises(FunctionError) as failure,
+    ):
+        renamed.invoke("InboundFunction", {"Records": []})
     # Then it fails as Lambda would, on the import of the handler
     assert failure.value.error_type == "Runtime.ImportModuleError"

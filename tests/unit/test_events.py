@@ -36,8 +36,12 @@ def test_each_sqs_sample_parses_into_its_model(name: str, model: type[BaseModel]
 
 
 def test_delivery_samples_mean_delivered_and_failed() -> None:
-    delivered = json.loads((EVENTS / "sqs/delivery_delivered.json").read_text())["Records"][0]["body"]
-    failed = json.loads((EVENTS / "sqs/delivery_carrier_unreachable.json").read_text())["Records"][0]["body"]
+    delivered = json.loads((EVENTS / "sqs/delivery_delivered.json").read_text())["Records"][0][
+        "body"
+    ]
+    failed = json.loads((EVENTS / "sqs/delivery_carrier_unreachable.json").read_text())["Records"][
+        0
+    ]["body"]
     assert status_of(DeliveryEvent.model_validate_json(delivered).event_type) == "delivered"
     assert status_of(DeliveryEvent.model_validate_json(failed).event_type) == "failed"
 

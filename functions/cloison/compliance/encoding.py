@@ -113,6 +113,8 @@ def _gsm7(text: str) -> TextAnalysis:
     units = len(text) + extended
     if units <= GSM7_SINGLE_SEGMENT:
         return TextAnalysis(text, GSM7, units, 1 if units else 0, ())
+    if not extended:
+        return TextAnalysis(text, GSM7, units, -(-units // GSM7_SEGMENT), ())
     segments, used = 1, 0
     for char in text:
         width = 2 if char in GSM7_EXTENSION else 1
@@ -127,6 +129,8 @@ def _ucs2(text: str, non_gsm: tuple[str, ...]) -> TextAnalysis:
     units = len(text.encode("utf-16-le", "surrogatepass")) // 2
     if units <= UCS2_SINGLE_SEGMENT:
         return TextAnalysis(text, UCS2, units, 1, non_gsm)
+    if units == len(text):
+        return TextAnalysis(text, UCS2, units, -(-units // UCS2_SEGMENT), non_gsm)
     segments, used = 1, 0
     for char in text:
         width = 2 if ord(char) > 0xFFFF else 1

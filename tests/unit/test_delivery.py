@@ -1,0 +1,311 @@
+"""Delivery events move message records forward only, and campaign counters count each once."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cloison.models.events import DeliveryEvent
+from cloison.models.records import MessageStatus
+from cloison.services.delivery import STATUS_RANK, DeliveryRecorder, status_of
+
+
+class FakeMessageStore:
+    """MessageStore.advance in memory: a record moves only to a higher rank."""
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], tuple[MessageStatus, int]] = {}
+
+    def queued(self, campaign_id: str, number_key: str) -> None:
+        self.records[(campaign_id, number_key)] = (
+            MessageStatus.QUEUED,
+            STATUS_RANK[MessageStatus.QUEUED],
+        )
+
+    def advance(
+        self, campaign_id: str, number_key: str, status: MessageStatus, rank: int, now: datetime
+    ) -> int | None:
+        key = (campaign_id, number_key)
+        if key not in self.records:
+            return None
+        _, former = self.records[key]
+        if former >= rank:
+            return None
+        self.records[key] = (status, rank)
+        return former
+
+    def status(self, campaign_id: str, number_key: str) -> MessageStatus:
+        return self.records[(campaign_id, number_key)][0]
+
+
+class FakeCampaignStore:
+    """CampaignStore.add_counts in memory: counters only ever add."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, Counter[str]] = {}
+        self.calls = 0
+
+    def add_counts(
+        self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
+    ) -> dict[str, float]:
+        self.calls += 1
+        counter = self.counts.setdefault(campaign_id, Counter())
+        counter.update({name: value for name, value in counts.items() if value})
+        return {name: float(value) for name, value in counter.items()}
+
+
+def _recorder() -> tuple[DeliveryRecorder, FakeMessageStore, FakeCampaignStore]:
+    messages, campaigns = FakeMessageStore(), FakeCampaignStore()
+    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
+    return recorder, messages, campaigns
+
+
+def _campaign() -> str:
+    return f"c-{uuid.uuid4().hex[:12]}"
+
+
+def _number_key() -> str:
+    return uuid.uuid4().hex + uuid.uuid4().hex  # stands for the HMAC of a number
+
+
+def _event(event_type: str, campaign_id: str, number_key: str, **extra: Any) -> DeliveryEvent:
+    return DeliveryEvent.model_validate(
+        {
+            "eventType": event_type,
+            "eventVersion": "1.0",
+            "eventTimestamp": 1767225600000,
+            "isFinal": event_type != "TEXT_SUCCESSFUL",
+            "messageId": str(uuid.uuid4()),
+            "context": {"campaign": campaign_id, "team": "sales", "recipient": number_key},
+            **extra,
+        }
+    )
+
+
+# ---------------------------------------------------------------- status_of
+
+
+@pytest.mark.parametrize(
+    ("event_type", "expected"),
+    [
+        ("TEXT_QUEUED", None),
+        ("TEXT_PENDING", None),
+        ("TEXT_SUCCESSFUL", MessageStatus.SENT),
+        ("TEXT_DELIVERED", MessageStatus.DELIVERED),
+        ("TEXT_BLOCKED", MessageStatus.FAILED),
+        ("TEXT_TTL_EXPIRED", MessageStatus.EXPIRED),
+        ("TEXT_CARRIER_UNREACHABLE", MessageStatus.FAILED),
+        ("TEXT_INVALID", MessageStatus.FAILED),
+        ("TEXT_INVALID_MESSAGE", MessageStatus.FAILED),
+        ("TEXT_CARRIER_BLOCKED", MessageStatus.FAILED),
+        ("TEXT_UNREACHABLE", MessageStatus.FAILED),
+        ("TEXT_SPAM", MessageStatus.FAILED),
+        ("TEXT_UNKNOWN", MessageStatus.EXPIRED),
+        ("TEXT_PROTECT_BLOCKED", MessageStatus.FAILED),
+    ],
+)
+def test_status_of_every_end_user_messaging_event(
+    event_type: str, expected: MessageStatus | None
+) -> None:
+    # Given an event type End User Messaging publishes
+    # When its meaning for a message record is asked
+    status = status_of(event_type)
+
+    # Then it is the expected status, or nothing for events before the carrier answers
+    assert status == expected
+
+
+def test_status_of_an_event_type_it_does_not_know_is_nothing() -> None:
+    # Given an event type AWS might add later
+    # When its meaning is asked
+    # Then it changes nothing
+    assert status_of("TEXT_SOMETHING_NEW") is None
+
+
+# ---------------------------------------------------------------- record
+
+
+def test_sent_then_delivered_counts_once_each() -> None:
+    # Given a queued message
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
+    messages.queued(campaign_id, number_key)
+
+    # When the carrier accepts it, then the phone does
+    applied = recorder.record(
+        [
+            _event("TEXT_SUCCESSFUL", campaign_id, number_key),
+            _event("TEXT_DELIVERED", campaign_id, number_key),
+        ]
+    )
+
+    # Then the record is delivered and each counter moved once, in one update
+    assert applied == 2
+    assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
+    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "delivered": 1})
+    assert campaigns.calls == 1
+
+
+def test_delivered_before_sent_still_counts_the_send() -> None:
+    # Given a queued message
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
+    messages.queued(campaign_id, number_key)
+
+    # When the delivery event overtakes the sent event
+    recorder.record([_event("TEXT_DELIVERED", campaign_id, number_key)])
+    recorder.record([_event("TEXT_SUCCESSFUL", campaign_id, number_key)])
+
+    # Then it was sent all the same, and counted once
+    assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
+    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "delivered": 1})
+
+
+@pytest.mark.parametrize(
+    "failure",
+    ["TEXT_BLOCKED", "TEXT_CARRIER_UNREACHABLE", "TEXT_SPAM", "TEXT_TTL_EXPIRED", "TEXT_UNKNOWN"],
+)
+def test_a_failure_after_delivery_changes_nothing(failure: str) -> None:
+    # Given a delivered message
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
+    messages.queued(campaign_id, number_key)
+    recorder.record([_event("TEXT_DELIVERED", campaign_id, number_key)])
+    before = Counter(campaigns.counts[campaign_id])
+
+    # When a late failure event arrives
+    applied = recorder.record([_event(failure, campaign_id, number_key)])
+
+    # Then the record stays delivered and no counter moves
+    assert applied == 0
+    assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
+    assert campaigns.counts[campaign_id] == before
+
+
+def test_a_failure_before_delivery_is_counted_as_failed() -> None:
+    # Given a sent message
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
+    messages.queued(campaign_id, number_key)
+    recorder.record([_event("TEXT_SUCCESSFUL", campaign_id, number_key)])
+
+    # When the carrier reports it unreachable
+    recorder.record([_event("TEXT_CARRIER_UNREACHABLE", campaign_id, number_key)])
+
+    # Then the record is failed and counted once as sent and once as failed
+    assert messages.status(campaign_id, number_key) == MessageStatus.FAILED
+    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "failed": 1})
+
+
+def test_events_without_cloison_context_or_meaning_are_skipped() -> None:
+    # Given a queued message
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
+    messages.queued(campaign_id, number_key)
+    foreign = DeliveryEvent.model_validate(
+        {
+            "eventType": "TEXT_DELIVERED",
+            "eventTimestamp": 1767225600000,
+            "messageId": str(uuid.uuid4()),
+        }
+    )
+
+    # When an event of another sender and an event that means nothing arrive
+    applied = recorder.record([foreign, _event("TEXT_PENDING", campaign_id, number_key)])
+
+    # Then nothing moves and no counter is touched
+    assert applied == 0
+    assert messages.status(campaign_id, number_key) == MessageStatus.QUEUED
+    assert campaigns.calls == 0
+
+
+def test_an_event_for_an_unknown_record_changes_nothing() -> None:
+    # Given no message record for the recipient
+    recorder, _, campaigns = _recorder()
+
+    # When an event arrives for it
+    applied = recorder.record([_event("TEXT_DELIVERED", _campaign(), _number_key())])
+
+    # Then nothing is counted
+    assert applied == 0
+    assert campaigns.calls == 0
+
+
+def test_counters_take_one_update_per_campaign_per_batch() -> None:
+    # Given messages of two campaigns
+    recorder, messages, campaigns = _recorder()
+    first, second = _campaign(), _campaign()
+    keys = {first: [_number_key() for _ in range(3)], second: [_number_key() for _ in range(2)]}
+    for campaign_id, number_keys in keys.items():
+        for number_key in number_keys:
+            messages.queued(campaign_id, number_key)
+
+    # When one batch delivers them all
+    recorder.record(
+        [
+            _event("TEXT_DELIVERED", campaign_id, number_key)
+            for campaign_id, number_keys in keys.items()
+            for number_key in number_keys
+        ]
+    )
+
+    # Then each campaign's counters moved in one update
+    assert campaigns.calls == 2
+    assert campaigns.counts[first] == Counter({"sent": 3, "delivered": 3})
+    assert campaigns.counts[second] == Counter({"sent": 2, "delivered": 2})
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    message_count=st.integers(min_value=1, max_value=8),
+    copies=st.lists(st.integers(min_value=1, max_value=3), min_size=16, max_size=16),
+    batch_sizes=st.lists(st.integers(min_value=1, max_value=10), min_size=1, max_size=30),
+    seed=st.randoms(use_true_random=False),
+)
+def test_any_order_and_duplication_ends_delivered_and_counted_once(
+    message_count: int, copies: list[int], batch_sizes: list[int], seed: random.Random
+) -> None:
+    # Given queued messages, and each of their sent and delivered events one or more times
+    recorder, messages, campaigns = _recorder()
+    campaign_id = _campaign()
+    number_keys = [_number_key() for _ in range(message_count)]
+    for number_key in number_keys:
+        messages.queued(campaign_id, number_key)
+    events = [
+        _event(event_type, campaign_id, number_key)
+        for index, number_key in enumerate(number_keys)
+        for event_type, times in (
+            ("TEXT_SUCCESSFUL", copies[2 * index]),
+            ("TEXT_DELIVERED", copies[2 * index + 1]),
+        )
+        for _ in range(times)
+    ]
+    seed.shuffle(events)
+
+    # When they arrive in that order, in batches of any size
+    position, batch = 0, 0
+    while position < len(events):
+        size = batch_sizes[batch % len(batch_sizes)]
+        recorder.record(events[position : position + size])
+        position, batch = position + size, batch + 1
+
+    # Then every record is delivered and each message counts once as sent and once as delivered
+    assert {messages.status(campaign_id, key) for key in number_keys} == {MessageStatus.DELIVERED}
+    assert campaigns.counts[campaign_id] == Counter(
+        {"sent": message_count, "delivered": message_count}
+    )
+
+    # And a late failure for every message changes nothing
+    recorder.record([_event("TEXT_BLOCKED", campaign_id, key) for key in number_keys])
+    assert {messages.status(campaign_id, key) for key in number_keys} == {MessageStatus.DELIVERED}
+    assert campaigns.counts[campaign_id] == Counter(
+        {"sent": message_count, "delivered": message_count}
+    )
