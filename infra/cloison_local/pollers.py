@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -45,7 +46,12 @@ def sqs_event(messages: list[JsonDict], source: SqsSource, region: str) -> JsonD
                 "messageAttributes": {
                     name: {
                         "stringValue": value.get("StringValue"),
-                        "binaryValue": value.get("BinaryValue"),
+                        # Lambda hands binary attributes over base64-encoded, as JSON must.
+                        "binaryValue": (
+                            base64.b64encode(value["BinaryValue"]).decode()
+                            if "BinaryValue" in value
+                            else None
+                        ),
                         "stringListValues": [],
                         "binaryListValues": [],
                         "dataType": value["DataType"],

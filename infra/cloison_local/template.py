@@ -139,7 +139,8 @@ class Resolver:
                 return str(self.get_att(logical_id, attribute))
             return str(self._ref(name))
 
-        return _SUB_VARIABLE.sub(replace, text)
+        # `${!Name}` is CloudFormation's escape for a literal `${Name}`.
+        return _SUB_VARIABLE.sub(replace, text).replace("${!", "${")
 
 
 def parameter_values(template: JsonDict, overrides: Mapping[str, str]) -> dict[str, Any]:

@@ -172,10 +172,6 @@ def test_sub_list_form_uses_its_variables_first() -> None:
     assert value == f"Bucket-physical-dev-{_attribute('DataKey', 'Arn')}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Fn::Sub leaves an escaped ${!Literal} as is; CloudFormation renders it ${Literal}",
-)
 def test_sub_renders_an_escaped_variable_literally() -> None:
     # Given a string with an escaped variable
     resolver = _resolver()

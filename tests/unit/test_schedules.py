@@ -306,11 +306,6 @@ def test_sqs_event_leaves_out_attributes_sqs_did_not_return() -> None:
     assert record["messageAttributes"] == {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sqs_event passes a Binary message attribute through as raw bytes; Lambda's SQS event "
-    "carries it base64-encoded",
-)
 def test_sqs_event_encodes_binary_attributes_in_base64() -> None:
     # Given a message with a binary attribute, as boto3 returns it
     message = _received("body")

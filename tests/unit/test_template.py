@@ -153,11 +153,6 @@ def test_every_template_route_is_served_by_the_resolver() -> None:
     assert declared - served == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.enable_swagger registers GET /docs on the resolver, but the template declares "
-    "no /docs event: the route is unreachable through API Gateway",
-)
 def test_every_resolver_route_is_declared_in_the_template() -> None:
     # Given the routes registered on the Powertools resolver
     served = _resolver_routes()
@@ -536,17 +531,7 @@ def test_every_queue_url_is_an_output(queue: str) -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [
-        pytest.param(
-            table,
-            marks=pytest.mark.xfail(
-                strict=True, reason="IdempotencyTable has no output with its table name"
-            ),
-        )
-        if table == "IdempotencyTable"
-        else table
-        for table in sorted(_resources("AWS::DynamoDB::Table"))
-    ],
+    [table for table in sorted(_resources("AWS::DynamoDB::Table"))],
 )
 def test_every_table_name_is_an_output(table: str) -> None:
     # Given a table of the template

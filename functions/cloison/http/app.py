@@ -39,7 +39,6 @@ from cloison.services.access import Caller, caller_from_claims
 from cloison.services.campaigns import to_campaign
 
 app = APIGatewayRestResolver(enable_validation=True)
-app.enable_swagger(path="/docs", title="Cloison API", version="0.1.0")
 
 
 def caller() -> Caller:
