@@ -16,7 +16,6 @@ from cloison.models.records import ReplyRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import Caller
 
-OPT_OUTS = frozenset({ReplyClass.OPT_OUT, ReplyClass.OPT_OUT_REVIEW})
 QUARANTINE_TEAM = "quarantine"
 
 
@@ -38,7 +37,7 @@ class ReplyReceiver:
         number_key = self.hasher.key(e164)
         reply_class = classify_reply(sms.message_body)
         now = clock.now()
-        if reply_class in OPT_OUTS:
+        if reply_class.opts_out:
             # Before anything else: the next send to this number, even one already queued, is refused.
             self.suppressions.put(
                 SuppressionRecord(
@@ -48,7 +47,7 @@ class ReplyReceiver:
                     source="sms-reply",
                     evidence=f"inbound {sms.inbound_message_id}",
                     created_at=now,
-                    review=reply_class == ReplyClass.OPT_OUT_REVIEW,
+                    review=reply_class.needs_review,
                 )
             )
             self.carrier.opt_out(e164)
