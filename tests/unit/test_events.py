@@ -6,7 +6,14 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from cloison.models.events import ChunkRef, DeliveryEvent, InboundSms, LaunchRequest
+from cloison.models.events import (
+    ChunkRef,
+    DeliveryEvent,
+    InboundSms,
+    LaunchRequest,
+    MalformedPayload,
+    parse_payload,
+)
 from cloison.services.access import caller_from_claims
 from cloison.services.delivery import status_of
 
@@ -51,3 +58,21 @@ def test_the_api_sample_carries_claims_as_api_gateway_renders_them() -> None:
     caller = caller_from_claims(event["requestContext"]["authorizer"]["claims"])
     assert caller.teams == frozenset({"sales"})
     assert caller.roles == frozenset({"member"})
+
+
+def test_a_malformed_payload_names_the_field_but_never_echoes_the_number() -> None:
+    # Given a reply whose sender number is absurdly long
+    body = json.dumps(
+        {
+            "originationNumber": "+3361234567812345678901234567890123",
+            "destinationNumber": "36111",
+            "messageBody": "STOP",
+            "inboundMessageId": "m-1",
+        }
+    )
+    # When it is parsed as the inbound handler parses it
+    with pytest.raises(MalformedPayload) as error:
+        parse_payload(InboundSms, body)
+    # Then the error names the field, and holds no digit of the number
+    assert "originationNumber" in str(error.value)
+    assert "612345678" not in str(error.value)

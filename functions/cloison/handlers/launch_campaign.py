@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.tables import CampaignStore
 from cloison.config import LaunchSettings
-from cloison.models.events import LaunchRequest
+from cloison.models.events import LaunchRequest, parse_payload
 from cloison.observability import logger, metrics, tracer
 from cloison.services.launching import Launcher
 
@@ -32,7 +32,7 @@ def launcher() -> Launcher:
 
 
 def launch(record: SQSRecord) -> None:
-    chunks = launcher().launch(LaunchRequest.model_validate_json(record.body))
+    chunks = launcher().launch(parse_payload(LaunchRequest, record.body))
     metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=chunks)
 
 

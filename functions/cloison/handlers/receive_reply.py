@@ -19,7 +19,7 @@ from cloison.adapters.identity import PepperedHasher
 from cloison.adapters.tables import MessageStore, ReplyIndex, SuppressionStore
 from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
-from cloison.models.events import InboundSms
+from cloison.models.events import InboundSms, parse_payload
 from cloison.observability import logger, metrics, tracer
 from cloison.services.replies import ReplyReceiver
 
@@ -40,7 +40,7 @@ def receiver() -> ReplyReceiver:
 
 
 def receive(record: SQSRecord) -> None:
-    receiver().receive(InboundSms.model_validate_json(record.body))
+    receiver().receive(parse_payload(InboundSms, record.body))
     metrics.add_metric(name="RepliesReceived", unit=MetricUnit.Count, value=1)
 
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.config import DeliverySettings
-from cloison.models.events import DeliveryEvent
+from cloison.models.events import DeliveryEvent, parse_payload
 from cloison.observability import logger, metrics, tracer
 from cloison.services.delivery import DeliveryRecorder
 
@@ -32,7 +32,7 @@ def recorder() -> DeliveryRecorder:
 
 
 def record_event(record: SQSRecord) -> None:
-    applied = recorder().record([DeliveryEvent.model_validate_json(record.body)])
+    applied = recorder().record([parse_payload(DeliveryEvent, record.body)])
     metrics.add_metric(name="DeliveryEventsApplied", unit=MetricUnit.Count, value=applied)
 
 

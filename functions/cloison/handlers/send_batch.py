@@ -17,7 +17,7 @@ from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.tables import CampaignStore, ConsentStore, MessageStore, SuppressionStore
 from cloison.config import SendSettings
-from cloison.models.events import ChunkRef
+from cloison.models.events import ChunkRef, parse_payload
 from cloison.observability import logger, metrics, tracer
 from cloison.services.sending import ChunkSender
 
@@ -46,7 +46,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     sender = chunk_sender(context.log_stream_name)
 
     def send(record: SQSRecord) -> None:
-        counts = sender.send(ChunkRef.model_validate_json(record.body))
+        counts = sender.send(parse_payload(ChunkRef, record.body))
         logger.info("chunk done", extra={"counts": counts})
         metrics.add_metric(
             name="MessagesQueued", unit=MetricUnit.Count, value=counts.get("queued", 0)

@@ -1,8 +1,8 @@
 """Payloads that arrive on queues: launch requests, chunk references, carrier events, replies."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class LaunchRequest(BaseModel):
@@ -50,3 +50,22 @@ class InboundSms(BaseModel):
     previous_published_message_id: str | None = Field(
         default=None, alias="previousPublishedMessageId"
     )
+
+
+Payload = TypeVar("Payload", bound=BaseModel)
+
+
+class MalformedPayload(ValueError):
+    """A queue message that is not what its source sends; names the fields, never their values."""
+
+
+def parse_payload(model: type[Payload], body: str) -> Payload:
+    """Parses a message body; errors say which fields are wrong but never echo the input."""
+    try:
+        return model.model_validate_json(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
+            for error in exc.errors(include_input=False, include_url=False)
+        )
+        raise MalformedPayload(f"{model.__name__}: {problems}") from None

@@ -8,7 +8,13 @@ from cloison import clock
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables import CampaignStore, ConsentStore, MessageStore, SuppressionStore
-from cloison.compliance import analyze_text, compose_message, next_send_time, normalize_phone
+from cloison.compliance import (
+    SendWindowPolicy,
+    analyze_text,
+    compose_message,
+    next_send_time,
+    normalize_phone,
+)
 from cloison.compliance.errors import ComplianceError
 from cloison.compliance.phone import mask_phone
 from cloison.errors import DependencyError, RuleViolation, Throttled
@@ -163,7 +169,7 @@ class ChunkSender:
         member: AudienceMember,
         suppressed: set[str],
         consented: set[str],
-        policy: object,
+        policy: SendWindowPolicy,
         now: datetime,
         pacer: Pacer,
     ) -> tuple[MessageStatus, str | None, int, datetime | None]:
@@ -180,7 +186,7 @@ class ChunkSender:
                 stop_mention=sender.stop_mention,
                 variables=member.variables,
             )
-            opening = next_send_time(now, phone, policy=policy, departement=member.departement)  # type: ignore[arg-type]
+            opening = next_send_time(now, phone, policy=policy, departement=member.departement)
         except ComplianceError as exc:
             logger.warning("recipient invalid at send time", extra={"field": exc.field})
             return MessageStatus.INVALID, None, 0, None
