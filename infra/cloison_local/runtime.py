@@ -12,11 +12,12 @@ import threading
 import time
 import traceback
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
+
+import time_machine
 
 from cloison_local.model import FunctionSpec, JsonDict
 
@@ -53,7 +54,6 @@ def _worker_main(
     connection: Connection,
     spec: FunctionSpec,
     environment: Mapping[str, str],
-    clock_start: str | None,
     log_path: str | None,
 ) -> None:
     """Inside the worker process: set the environment, import the handler, serve invocations."""
@@ -63,8 +63,7 @@ def _worker_main(
         os.dup2(log_file, 1)
         os.dup2(log_file, 2)
     os.environ.update(environment)
-    if clock_start:
-        _set_clock(datetime.fromisoformat(clock_start))
+    clock = _Clock()
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -74,7 +73,8 @@ def _worker_main(
             connection.recv()
             connection.send(("error", error))
     while True:
-        request_id, event = connection.recv()
+        request_id, event, clock_offset = connection.recv()
+        clock.move(clock_offset)
         context = LambdaContext(
             function_name=spec.name,
             function_version="$LATEST",
@@ -93,13 +93,23 @@ def _worker_main(
             connection.send(("error", (type(exc).__name__, str(exc))))
 
 
-def _set_clock(start: datetime) -> None:
-    """Moves the application's clock to `start`, from which it runs on in real time."""
-    from cloison import clock  # the local stack's one hook into the package: its clock
+class _Clock:
+    """The worker's wall clock: real time moved by an offset, with time-machine (it keeps ticking)."""
 
-    offset = start - clock.now()
-    real_now = clock.now
-    clock.now = lambda: real_now() + offset
+    def __init__(self) -> None:
+        self.offset = 0.0
+        self._traveller: Any = None
+
+    def move(self, offset: float) -> None:
+        if offset == self.offset:
+            return
+        if self._traveller is not None:
+            self._traveller.stop()
+            self._traveller = None
+        if offset:
+            self._traveller = time_machine.travel(time.time() + offset, tick=True)
+            self._traveller.start()
+        self.offset = offset
 
 
 class _Worker:
@@ -109,21 +119,20 @@ class _Worker:
         self,
         spec: FunctionSpec,
         environment: Mapping[str, str],
-        clock_start: str | None,
         log_path: str | None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
         self.process = context.Process(
             target=_worker_main,
-            args=(child, spec, dict(environment), clock_start, log_path),
+            args=(child, spec, dict(environment), log_path),
             name=f"lambda-{spec.logical_id}",
             daemon=True,
         )
         self.process.start()
 
-    def invoke(self, event: JsonDict, timeout: float) -> tuple[str, Any]:
-        self.connection.send((str(uuid.uuid4()), event))
+    def invoke(self, event: JsonDict, timeout: float, clock_offset: float) -> tuple[str, Any]:
+        self.connection.send((str(uuid.uuid4()), event, clock_offset))
         if not self.connection.poll(timeout):
             self.kill()
             return "error", ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
@@ -150,14 +159,14 @@ class FunctionRuntime:
         environment: Mapping[str, str],
         *,
         concurrency: int,
-        clock_start: str | None = None,
+        clock_offset: Callable[[], float] = lambda: 0.0,
         log_path: str | None = None,
     ) -> None:
         self.spec = spec
         self.log_path = log_path
         self.environment = {**spec.environment, **environment}
         self.concurrency = concurrency
-        self.clock_start = clock_start
+        self.clock_offset = clock_offset
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._started = 0
         self._lock = threading.Lock()
@@ -171,7 +180,9 @@ class FunctionRuntime:
     def invoke(self, event: JsonDict) -> Any:
         worker = self._take()
         try:
-            status, payload = worker.invoke(event, float(self.spec.timeout_seconds))
+            status, payload = worker.invoke(
+                event, float(self.spec.timeout_seconds), self.clock_offset()
+            )
         finally:
             if worker.alive():
                 self._idle.put(worker)
@@ -197,7 +208,7 @@ class FunctionRuntime:
             if start_new:
                 self._started += 1
         if start_new:
-            return _Worker(self.spec, self.environment, self.clock_start, self.log_path)
+            return _Worker(self.spec, self.environment, self.log_path)
         return self._idle.get()
 
     def stop(self) -> None:

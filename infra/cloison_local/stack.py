@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,9 @@ class LocalStack:
     """Runs template.yaml on this machine: nothing but moto server and our own processes.
 
     `clock_start` moves the functions' clock to that instant (it then runs on in real time),
-    so that a demo or a test can run inside the sending window whatever the hour.
+    so that a demo or a test can run inside the sending window whatever the hour; `set_clock`
+    moves it again while the stack runs. The functions read the real `datetime.now()`: their
+    worker processes travel in time with time-machine.
     """
 
     def __init__(
@@ -116,7 +118,7 @@ class LocalStack:
         self.stack_name = stack_name
         self.parameters = dict(parameters or {})
         self.clock_start = clock_start
-        self._clock_offset = (clock_start - datetime.now(UTC)) if clock_start else None
+        self.clock_offset = (clock_start - datetime.now(UTC)) if clock_start else timedelta(0)
         self.retry_after_seconds = retry_after_seconds
         self.delivery_delay_seconds = delivery_delay_seconds
         self.runtimes: dict[str, FunctionRuntime] = {}
@@ -224,7 +226,7 @@ class LocalStack:
                 spec,
                 self.function_environment(spec.name, spec.memory_mb, spec.handler),
                 concurrency=concurrency,
-                clock_start=self.clock_start.isoformat() if self.clock_start else None,
+                clock_offset=lambda: self.clock_offset.total_seconds(),
                 log_path=str(self.log_dir / f"{logical_id}.log") if self.log_dir else None,
             )
         # Cold starts happen now, in parallel, rather than on the first request.
@@ -272,8 +274,11 @@ class LocalStack:
     # ------------------------------------------------------------------ use
     def now(self) -> datetime:
         """The functions' clock."""
-        current = datetime.now(UTC)
-        return current + self._clock_offset if self._clock_offset else current
+        return datetime.now(UTC) + self.clock_offset
+
+    def set_clock(self, instant: datetime) -> None:
+        """Moves the functions' clock (and the scheduler's) to `instant`; it runs on from there."""
+        self.clock_offset = instant - datetime.now(UTC)
 
     def invoke(self, function: str, event: JsonDict) -> Any:
         return self.runtimes[function].invoke(event)

@@ -175,12 +175,14 @@ def next_send_time(
     Allowed means inside an opening of `policy`, and not on a public holiday if the policy
     closes on holidays, in local time wherever the recipient may be: each zone of `phone`
     with its territory's holidays, and, when `departement` is given, that département's zone
-    and holidays (Alsace-Moselle's for 57, 67 and 68). The result is in `now`'s time zone.
+    and holidays (Alsace-Moselle's for 57, 67 and 68). A later instant is given in UTC: two
+    datetimes of one zone compare by wall time, which is wrong across a daylight-saving change.
     """
     if now.tzinfo is None or now.utcoffset() is None:
         raise InvalidSendTime("now", "must be timezone-aware; a naive datetime has no instant")
     places = _places(phone.region, phone.time_zones, departement)
-    instant, limit = now, now + SEARCH_HORIZON
+    start = now.astimezone(UTC)
+    instant, limit = start, start + SEARCH_HORIZON
     while True:
         latest = instant
         for zone, calendars in places:
@@ -191,7 +193,7 @@ def next_send_time(
                 )
             latest = max(latest, opening)
         if latest == instant:
-            return now if instant is now else instant.astimezone(now.tzinfo)
+            return now if instant == start else instant
         # One place opens later: every place is checked again from there.
         instant = latest
 

@@ -4,9 +4,9 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import cast
 
-from cloison import clock
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.queues import WorkQueue
@@ -66,7 +66,7 @@ class CampaignService:
             kind=request.kind,
             body=request.body,
             status=CampaignStatus.DRAFT,
-            created_at=clock.now(),
+            created_at=datetime.now(UTC),
             created_by=caller.username,
         )
         self.store.put_campaign(record)
@@ -151,7 +151,7 @@ class CampaignService:
         if campaign.recipient_count == 0:
             raise RuleViolation("audience", "the campaign has no recipients")
         launch = LaunchRequest(campaign_id=campaign.campaign_id, team=campaign.team)
-        now = clock.now()
+        now = datetime.now(UTC)
         if request.at is not None and request.at > now:
             self.store.set_status(
                 campaign_id, CampaignStatus.SCHEDULED, allowed_from=LAUNCHABLE, launch_at=request.at

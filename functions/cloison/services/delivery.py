@@ -3,8 +3,8 @@
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from cloison import clock
 from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
@@ -71,7 +71,7 @@ class DeliveryRecorder:
                 )
                 continue
             former = self.messages.advance(
-                campaign_id, number_key, status, STATUS_RANK[status], clock.now()
+                campaign_id, number_key, status, STATUS_RANK[status], datetime.now(UTC)
             )
             if former is None:
                 continue

@@ -1,8 +1,8 @@
 """Consents, manual suppressions and sender profiles recorded over the API."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from cloison import clock
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.compliance import normalize_phone
@@ -40,7 +40,7 @@ class Registry:
     def record_consent(self, caller: Caller, request: ConsentIn) -> Consent:
         caller.require_team(request.team)
         e164 = _e164(request.phone)
-        now = clock.now()
+        now = datetime.now(UTC)
         given_at = request.given_at or now
         if given_at.tzinfo is None:
             raise RuleViolation("given_at", "must carry a time zone")
@@ -69,7 +69,7 @@ class Registry:
         team = request.team
         caller.require_team(team)
         e164 = _e164(request.phone)
-        now = clock.now()
+        now = datetime.now(UTC)
         self.suppressions.put(
             SuppressionRecord(
                 number_key=self.hasher.key(e164),

@@ -1,8 +1,8 @@
 """Replies in: STOP honoured first, then matched to a campaign and sealed in the team's compartment."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from cloison import clock
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import GLOBAL_SCOPE, MessageStore, ReplyIndex, SuppressionStore
@@ -36,7 +36,7 @@ class ReplyReceiver:
             e164 = sms.origination_number  # an unusual sender is still a person who may say STOP
         number_key = self.hasher.key(e164)
         reply_class = classify_reply(sms.message_body)
-        now = clock.now()
+        now = datetime.now(UTC)
         if reply_class.opts_out:
             # Before anything else: the next send to this number, even one already queued, is refused.
             self.suppressions.put(

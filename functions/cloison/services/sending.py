@@ -2,9 +2,8 @@
 
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from cloison import clock
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables import CampaignStore, ConsentStore, MessageStore, SuppressionStore
@@ -88,7 +87,7 @@ class ChunkSender:
             raise LookupError(
                 f"campaign {campaign.campaign_id} lacks its sender profile or chunk {ref.chunk}"
             )
-        now = clock.now()
+        now = datetime.now(UTC)
         # The claim makes the chunk at-most-once: a redelivered message finds it taken.
         if not self.campaigns.claim_chunk(campaign.campaign_id, ref.chunk, self.worker_id, now):
             logger.info(
@@ -138,7 +137,7 @@ class ChunkSender:
         counts: dict[str, int] = {}
         segments_total = 0
         for member in members:
-            now = clock.now()
+            now = datetime.now(UTC)
             status, carrier_id, segments, release_at = self._one(
                 campaign, sender, member, suppressed, consented, policy, now, pacer
             )

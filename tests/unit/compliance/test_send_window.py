@@ -548,3 +548,17 @@ def test_next_send_time_properties(
         assert not _allowed(max(now, result - timedelta(seconds=1)), phone, departement, policy)
     # And asking again from the result gives the result
     assert next_send_time(result, phone, policy=policy, departement=departement) == result
+
+
+def test_a_wall_time_skipped_by_the_spring_change_is_never_answered_with_an_earlier_instant() -> (
+    None
+):
+    # Given 02:00 on the night Paris skips from 02:00 to 03:00 (a wall time that never happens),
+    # read with fold=1 as the instant 00:00 UTC, and a Sunday opening at 01:01 (00:01 UTC)
+    now = datetime(2026, 3, 29, 2, 0, fold=1, tzinfo=PARIS)
+    policy = SendWindowPolicy.weekly("08:00-20:00", sunday="01:01-23:59", holidays_closed=False)
+    # When the next send time is asked
+    result = next_send_time(now, PHONES["FR"], policy=policy)
+    # Then it is the opening, and compares as later than now the way any caller compares it
+    assert result.astimezone(UTC) == datetime(2026, 3, 29, 0, 1, tzinfo=UTC)
+    assert result >= now
