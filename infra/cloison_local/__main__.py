@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 import boto3
+from botocore.exceptions import ClientError
 
 from cloison_local.seed import DEMO_PASSWORD, USERS, seed, user_token
 from cloison_local.stack import REGION, LocalStack
@@ -41,6 +42,10 @@ def run(arguments: argparse.Namespace) -> int:
             )
         )
         print(banner(stack, tokens), flush=True)
+        if arguments.clock:
+            print(
+                f"  The functions' clock was moved to {arguments.clock.isoformat()}.\n", flush=True
+            )
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         with contextlib.suppress(KeyboardInterrupt):
@@ -87,15 +92,21 @@ def token(arguments: argparse.Namespace) -> int:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
     )
-    print(
-        user_token(
+    try:
+        access_token = user_token(
             cognito,
             state["outputs"]["UserPoolId"],
             state["outputs"]["UserPoolClientId"],
             arguments.username,
             arguments.password,
         )
-    )
+    except ClientError as exc:
+        print(
+            f"No token for {arguments.username}: {exc.response['Error']['Message']}",
+            file=sys.stderr,
+        )
+        return 1
+    print(access_token)
     return 0
 
 

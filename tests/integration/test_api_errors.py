@@ -82,7 +82,7 @@ def test_an_unknown_field_is_refused(stack: LocalStack, tokens: dict[str, str]) 
     assert "colour" in fields(response)
 
 
-def test_broken_json_is_a_4xx_problem(stack: LocalStack, tokens: dict[str, str]) -> None:
+def test_broken_json_is_a_400_problem(stack: LocalStack, tokens: dict[str, str]) -> None:
     response = request(
         stack,
         tokens["alice"],
@@ -91,8 +91,9 @@ def test_broken_json_is_a_4xx_problem(stack: LocalStack, tokens: dict[str, str])
         data=b'{"team": "sales",',
         headers={"Content-Type": "application/json"},
     )
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 400
     assert response.headers["Content-Type"].startswith(PROBLEM)
+    assert response.json()["type"].endswith("/malformed-json")
 
 
 def test_a_malformed_phone_number_is_a_422_naming_phone(

@@ -2,8 +2,9 @@
 
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -147,3 +148,61 @@ def test_a_handler_renamed_in_the_template_breaks_the_stack(tmp_path: Path) -> N
         renamed.invoke("InboundFunction", {"Records": []})
     # Then it fails as Lambda would, on the import of the handler
     assert failure.value.error_type == "Runtime.ImportModuleError"
+
+
+def test_the_privacy_officer_reads_the_quarantine_and_members_do_not(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Given a reply from a number no campaign ever messaged
+    stack.carrier.inject_reply(
+        "+33612345671", stack.outputs["OriginationIdentity"], "Qui êtes-vous ?"
+    )  # type: ignore[union-attr]
+    stack.wait_idle(timeout=30)
+    # When the privacy officer and a member list replies
+    officer = call(stack.api_url, tokens["priya"], "GET", "/replies")["items"]
+    member = call(stack.api_url, tokens["alice"], "GET", "/replies")["items"]
+    # Then only the privacy officer sees it, in the quarantine compartment
+    assert any(item["team"] == "quarantine" for item in officer)
+    assert not any(item["team"] == "quarantine" for item in member)
+
+
+def test_a_recipient_outside_the_window_is_deferred_never_sent_early(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Given the clock at 09:00 in Paris on a Tuesday: 04:00 in Guadeloupe, before its opening
+    previous = stack.clock_offset
+    stack.set_clock(datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    try:
+        api, alice = stack.api_url, tokens["alice"]
+        campaign = call(
+            api,
+            alice,
+            "POST",
+            "/campaigns",
+            {
+                "team": "sales",
+                "name": "Matinale",
+                "sender": "promo",
+                "kind": "marketing",
+                "body": "Bonjour",
+            },
+        )
+        call(
+            api,
+            alice,
+            "POST",
+            f"/campaigns/{campaign['id']}/audience",
+            {"recipients": [{"phone": "0690 00 12 34"}, {"phone": "+33612345678"}]},
+        )
+        before = len(stack.carrier.sent_messages())  # type: ignore[union-attr]
+        # When it is launched
+        call(api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {})
+        stack.wait_idle(timeout=30)
+        # Then Paris is sent, Guadeloupe is deferred, and the campaign is not over
+        stats = call(api, alice, "GET", f"/campaigns/{campaign['id']}/stats")
+        sent = stack.carrier.sent_messages()[before:]  # type: ignore[union-attr]
+        assert (stats["counts"]["queued"], stats["counts"]["deferred"]) == (1, 1)
+        assert [message.destination for message in sent] == ["+33612345678"]
+        assert stats["status"] == "sending"
+    finally:
+        stack.clock_offset = previous

@@ -139,6 +139,9 @@ def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfil
 # ---------------------------------------------------------------- errors as problem documents
 @app.exception_handler(RequestValidationError)
 def invalid_request(error: RequestValidationError) -> Response[str]:
+    errors = list(error.errors())
+    if any(item.get("type") == "json_invalid" for item in errors):
+        return problem(400, "malformed-json", "The body is not valid JSON", "Send a JSON document.")
     return problem(
         422,
         "invalid-request",
@@ -179,6 +182,13 @@ def conflict(error: Conflict) -> Response[str]:
 def unavailable(error: DependencyError) -> Response[str]:
     logger.warning("dependency failed", extra={"reason": str(error)})
     return problem(503, "unavailable", "Temporarily unavailable", "Retry later.")
+
+
+@app.exception_handler(Exception)
+def internal_error(error: Exception) -> Response[str]:
+    # A bug, not the caller's fault: logged with its trace, answered without details.
+    logger.exception("unhandled error")
+    return problem(500, "internal-error", "Internal error", "The error was logged; retry later.")
 
 
 @app.not_found

@@ -77,7 +77,7 @@ class MessageRecord(Record):
 class ReplyRecord(Record):
     reply_id: str
     team: str
-    campaign_id: str | None
+    campaign_id: str | None = None
     number_key: str
     received_at: datetime
     reply_class: str

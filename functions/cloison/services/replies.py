@@ -102,7 +102,7 @@ class ReplyReader:
         self, caller: Caller, *, campaign_id: str | None, reply_class: str | None
     ) -> list[ReplySummary]:
         items: list[ReplySummary] = []
-        for team in sorted(caller.teams):
+        for team in compartments(caller):
             items += [
                 _summary(record)
                 for record in self.index.list(
@@ -112,7 +112,7 @@ class ReplyReader:
         return sorted(items, key=lambda item: item.received_at, reverse=True)
 
     def open(self, caller: Caller, reply_id: str) -> ReplyDetail:
-        for team in sorted(caller.teams):
+        for team in compartments(caller):
             record = self.index.get(team, reply_id)
             if record is not None and record.stored:
                 body = self.vault.get(
@@ -123,6 +123,14 @@ class ReplyReader:
                 )
                 return ReplyDetail(**_summary(record).model_dump(), body=body)
         raise NotFound("no such reply")
+
+
+def compartments(caller: Caller) -> list[str]:
+    """The reply compartments a caller reads: their teams', and quarantine for privacy officers."""
+    teams = set(caller.teams)
+    if "privacy_officer" in caller.roles:
+        teams.add(QUARANTINE_TEAM)
+    return sorted(teams)
 
 
 def _summary(record: ReplyRecord) -> ReplySummary:

@@ -114,7 +114,8 @@ class ChunkSender:
             segments=segments,
             cost=segments * sender.price_per_segment,
         )
-        if totals.get("chunks_done", 0) >= campaign.chunk_count:
+        # Deferred recipients still wait for their window: the campaign is not over for them.
+        if totals.get("chunks_done", 0) >= campaign.chunk_count and not totals.get("deferred", 0):
             self.campaigns.set_status(
                 campaign.campaign_id,
                 CampaignStatus.COMPLETED,
