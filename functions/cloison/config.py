@@ -41,14 +41,19 @@ class Messaging(_Settings):
     origination_identity: str = Field(alias="ORIGINATION_IDENTITY")
 
 
-class ApiSettings(Tables, Secrets, Retention):
-    """The HTTP API function."""
+class Launches(_Settings):
+    """Where launch and release requests go, directly or through EventBridge Scheduler."""
 
     launch_queue_url: str = Field(alias="LAUNCH_QUEUE_URL")
     launch_queue_arn: str = Field(alias="LAUNCH_QUEUE_ARN")
     launch_dlq_arn: str = Field(alias="LAUNCH_DLQ_ARN")
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")
+
+
+class ApiSettings(Tables, Secrets, Retention, Launches):
+    """The HTTP API function."""
+
     reply_bucket: str = Field(alias="REPLY_BUCKET")
 
 
@@ -58,10 +63,11 @@ class LaunchSettings(Tables, Secrets):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL")
 
 
-class SendSettings(Tables, Secrets, Retention, Messaging):
+class SendSettings(Tables, Secrets, Retention, Messaging, Launches):
     """The send worker."""
 
     send_queue_url: str = Field(alias="SEND_QUEUE_URL")
+    send_concurrency: int = Field(alias="SEND_CONCURRENCY", ge=1)
 
 
 class DeliverySettings(Tables, Retention):

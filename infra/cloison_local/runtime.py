@@ -1,4 +1,9 @@
-"""Runs each function in worker processes of its own, with its own environment, as Lambda does."""
+"""Runs each function in worker processes of its own, with its own environment, as Lambda does.
+
+Each worker also counts the AWS API calls its function makes (by service and operation) and the
+CPU time it spends, and hands both back with every result, so benchmarks can report figures that
+do not depend on how fast moto answers.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -22,6 +28,8 @@ import time_machine
 from cloison_local.model import FunctionSpec, JsonDict
 
 log = logging.getLogger("cloison_local.runtime")
+
+CallCounts = dict[tuple[str, str], int]
 
 
 class FunctionError(Exception):
@@ -50,6 +58,53 @@ class LambdaContext:
         return max(0, int((self.deadline - time.monotonic()) * 1000))
 
 
+@dataclass(frozen=True)
+class InvocationUsage:
+    """What one invocation cost inside its worker: AWS API calls and CPU seconds."""
+
+    calls: tuple[tuple[str, str, int], ...] = ()
+    cpu_seconds: float = 0.0
+
+
+class _CallCounter:
+    """AWS API calls made in this process by (service, operation), from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[tuple[str, str]] = Counter()
+
+    def add(self, service: str, operation: str) -> None:
+        with self._lock:
+            self._counts[(service, operation)] += 1
+
+    def take(self) -> tuple[tuple[str, str, int], ...]:
+        """The calls counted since the last take."""
+        with self._lock:
+            counts, self._counts = self._counts, Counter()
+        return tuple((service, operation, count) for (service, operation), count in counts.items())
+
+
+def _count_api_calls(counter: _CallCounter) -> None:
+    """Wraps botocore's single entry point for API calls, so every client of the process counts.
+
+    That includes the clients Powertools and the Encryption SDK build for themselves. A call is
+    counted once however many times botocore retries it, and counted even if it fails.
+    """
+    from botocore.client import BaseClient
+
+    # Read through the class dictionary: the stubs do not declare this private method.
+    original: Callable[..., Any] = BaseClient.__dict__["_make_api_call"]
+    if getattr(original, "_counts_calls", False):
+        return
+
+    def counted(client: Any, operation_name: str, api_params: Any) -> Any:
+        counter.add(client.meta.service_model.service_name, operation_name)
+        return original(client, operation_name, api_params)
+
+    counted._counts_calls = True  # type: ignore[attr-defined]
+    setattr(BaseClient, "_make_api_call", counted)  # noqa: B010 - mypy rejects assigning a method
+
+
 def _worker_main(
     connection: Connection,
     spec: FunctionSpec,
@@ -64,6 +119,8 @@ def _worker_main(
         os.dup2(log_file, 2)
     os.environ.update(environment)
     clock = _Clock()
+    calls = _CallCounter()
+    _count_api_calls(calls)
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -71,7 +128,7 @@ def _worker_main(
         error = ("Runtime.ImportModuleError", f"{type(exc).__name__}: {exc}")
         while True:
             connection.recv()
-            connection.send(("error", error))
+            connection.send(("error", error, InvocationUsage(calls=calls.take())))
     while True:
         request_id, event, clock_offset = connection.recv()
         clock.move(clock_offset)
@@ -85,12 +142,18 @@ def _worker_main(
             log_stream_name=f"local/{os.getpid()}",
             deadline=time.monotonic() + spec.timeout_seconds,
         )
+        # Calls made between invocations (at import, or by a thread left running) count with
+        # the next one: every call the worker makes is reported once.
+        cpu_started = time.process_time()
+        payload: Any
         try:
             result = handler(event, context)
-            connection.send(("ok", json.dumps(result)))
+            status, payload = "ok", json.dumps(result)
         except Exception as exc:
             traceback.print_exc()
-            connection.send(("error", (type(exc).__name__, str(exc))))
+            status, payload = "error", (type(exc).__name__, str(exc))
+        usage = InvocationUsage(calls.take(), time.process_time() - cpu_started)
+        connection.send((status, payload, usage))
 
 
 class _Clock:
@@ -131,16 +194,21 @@ class _Worker:
         )
         self.process.start()
 
-    def invoke(self, event: JsonDict, timeout: float, clock_offset: float) -> tuple[str, Any]:
+    def invoke(
+        self, event: JsonDict, timeout: float, clock_offset: float
+    ) -> tuple[str, Any, InvocationUsage]:
+        """The status, the payload and what it cost; a killed worker's usage is lost with it."""
         self.connection.send((str(uuid.uuid4()), event, clock_offset))
         if not self.connection.poll(timeout):
             self.kill()
-            return "error", ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+            timed_out = ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+            return "error", timed_out, InvocationUsage()
         try:
-            status, payload = self.connection.recv()
+            status, payload, usage = self.connection.recv()
         except EOFError:
-            return "error", ("Runtime.ExitError", "the runtime exited without answering")
-        return status, payload
+            exited = ("Runtime.ExitError", "the runtime exited without answering")
+            return "error", exited, InvocationUsage()
+        return status, payload, usage
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -151,7 +219,11 @@ class _Worker:
 
 
 class FunctionRuntime:
-    """A pool of warm workers for one function; concurrency beyond the pool waits its turn."""
+    """A pool of warm workers for one function; concurrency beyond the pool waits its turn.
+
+    It keeps running totals of the AWS API calls its workers made and of the CPU seconds they
+    spent in invocations, since it started or since `reset_call_counts()`.
+    """
 
     def __init__(
         self,
@@ -172,6 +244,24 @@ class FunctionRuntime:
         self._lock = threading.Lock()
         self.invocations = 0
         self.errors = 0
+        self._calls: Counter[tuple[str, str]] = Counter()
+        self._cpu_seconds = 0.0
+
+    def call_counts(self) -> CallCounts:
+        """AWS API calls by (service, operation), e.g. `("dynamodb", "BatchGetItem")`."""
+        with self._lock:
+            return dict(self._calls)
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds the workers spent inside invocations (every thread of each worker)."""
+        with self._lock:
+            return self._cpu_seconds
+
+    def reset_call_counts(self) -> None:
+        """Starts a new measurement: call counts and CPU seconds go back to zero."""
+        with self._lock:
+            self._calls.clear()
+            self._cpu_seconds = 0.0
 
     def warm(self) -> None:
         worker = self._take()
@@ -180,7 +270,7 @@ class FunctionRuntime:
     def invoke(self, event: JsonDict) -> Any:
         worker = self._take()
         try:
-            status, payload = worker.invoke(
+            status, payload, usage = worker.invoke(
                 event, float(self.spec.timeout_seconds), self.clock_offset()
             )
         finally:
@@ -193,6 +283,9 @@ class FunctionRuntime:
             self.invocations += 1
             if status != "ok":
                 self.errors += 1
+            for service, operation, count in usage.calls:
+                self._calls[(service, operation)] += count
+            self._cpu_seconds += usage.cpu_seconds
         if status != "ok":
             error_type, message = payload
             raise FunctionError(self.spec.logical_id, error_type, message)

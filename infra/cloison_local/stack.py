@@ -283,6 +283,14 @@ class LocalStack:
     def invoke(self, function: str, event: JsonDict) -> Any:
         return self.runtimes[function].invoke(event)
 
+    def call_counts(self) -> dict[tuple[str, str], int]:
+        """AWS API calls made by all the stack's functions, by (service, operation)."""
+        totals: dict[tuple[str, str], int] = {}
+        for runtime in self.runtimes.values():
+            for call, count in runtime.call_counts().items():
+                totals[call] = totals.get(call, 0) + count
+        return totals
+
     def invoke_arn(self, arn: str, event: JsonDict) -> Any:
         assert self.stack is not None
         spec = self.stack.function_by_arn(arn)

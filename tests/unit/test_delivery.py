@@ -19,7 +19,7 @@ from cloison.services.delivery import STATUS_RANK, DeliveryRecorder, status_of
 
 
 class FakeMessageStore:
-    """MessageStore.advance in memory: a record moves only to a higher rank."""
+    """MessageStore.advance in memory: creates a record, or moves it only to a higher rank."""
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], tuple[MessageStatus, int]] = {}
@@ -31,12 +31,17 @@ class FakeMessageStore:
         )
 
     def advance(
-        self, campaign_id: str, number_key: str, status: MessageStatus, rank: int, now: datetime
+        self,
+        campaign_id: str,
+        team: str,
+        number_key: str,
+        carrier_message_id: str,
+        status: MessageStatus,
+        rank: int,
+        now: datetime,
     ) -> int | None:
         key = (campaign_id, number_key)
-        if key not in self.records:
-            return None
-        _, former = self.records[key]
+        _, former = self.records.get(key, (MessageStatus.QUEUED, 0))
         if former >= rank:
             return None
         self.records[key] = (status, rank)
@@ -83,7 +88,8 @@ def _event(event_type: str, campaign_id: str, number_key: str, **extra: Any) -> 
             "eventVersion": "1.0",
             "eventTimestamp": 1767225600000,
             "isFinal": event_type != "TEXT_SUCCESSFUL",
-            "messageId": str(uuid.uuid4()),
+            # One message per recipient and campaign: its events share the carrier's message id.
+            "messageId": f"m-{campaign_id}-{number_key[:16]}",
             "context": {"campaign": campaign_id, "team": "sales", "recipient": number_key},
             **extra,
         }
@@ -147,8 +153,8 @@ def test_sent_then_delivered_counts_once_each() -> None:
         ]
     )
 
-    # Then the record is delivered and each counter moved once, in one update
-    assert applied == 2
+    # Then the two events fold into one write, and each counter moved once, in one update
+    assert applied == 1
     assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
     assert campaigns.counts[campaign_id] == Counter({"sent": 1, "delivered": 1})
     assert campaigns.calls == 1
@@ -227,16 +233,18 @@ def test_events_without_cloison_context_or_meaning_are_skipped() -> None:
     assert campaigns.calls == 0
 
 
-def test_an_event_for_an_unknown_record_changes_nothing() -> None:
-    # Given no message record for the recipient
-    recorder, _, campaigns = _recorder()
+def test_the_first_event_of_a_message_creates_its_record() -> None:
+    # Given no message record for the recipient (the send path writes none)
+    recorder, messages, campaigns = _recorder()
+    campaign_id, number_key = _campaign(), _number_key()
 
-    # When an event arrives for it
-    applied = recorder.record([_event("TEXT_DELIVERED", _campaign(), _number_key())])
+    # When the carrier's first event arrives for it
+    applied = recorder.record([_event("TEXT_SUCCESSFUL", campaign_id, number_key)])
 
-    # Then nothing is counted
-    assert applied == 0
-    assert campaigns.calls == 0
+    # Then the record exists, sent, and is counted once
+    assert applied == 1
+    assert messages.status(campaign_id, number_key) == MessageStatus.SENT
+    assert campaigns.counts[campaign_id] == Counter({"sent": 1})
 
 
 def test_counters_take_one_update_per_campaign_per_batch() -> None:

@@ -19,7 +19,21 @@ class LaunchSchedules:
         self.dead_letter_arn = dead_letter_arn
 
     def at(self, request: LaunchRequest, when: datetime) -> str:
-        name = f"launch-{request.campaign_id}"
+        """Launches the campaign at `when`."""
+        return self._once(f"launch-{request.campaign_id}", request, when)
+
+    def release(self, campaign_id: str, team: str, when: datetime) -> str:
+        """Releases the campaign's chunks parked until `when`; one schedule per campaign and instant."""
+        request = LaunchRequest(
+            campaign_id=campaign_id, team=team, action="release", release_at=when
+        )
+        return self._once(
+            f"release-{campaign_id}-{int(when.timestamp())}", request, when, exists_ok=True
+        )
+
+    def _once(
+        self, name: str, request: LaunchRequest, when: datetime, *, exists_ok: bool = False
+    ) -> str:
         try:
             aws.scheduler().create_schedule(
                 Name=name,
@@ -37,5 +51,7 @@ class LaunchSchedules:
                 },
             )
         except ClientError as exc:
+            if exists_ok and exc.response["Error"]["Code"] == "ConflictException":
+                return name
             raise DependencyError(f"Scheduler {exc.response['Error']['Code']}") from exc
         return name

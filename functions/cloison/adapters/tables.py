@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -15,12 +15,14 @@ from cloison.adapters import aws
 from cloison.errors import Conflict, DependencyError
 from cloison.models.records import (
     CampaignRecord,
+    ChunkProgress,
     ConsentRecord,
     MessageRecord,
     MessageStatus,
     ReplyRecord,
     SenderRecord,
     SuppressionRecord,
+    UploadRecord,
 )
 
 if TYPE_CHECKING:
@@ -146,55 +148,54 @@ class CampaignStore:
                 raise Conflict(f"campaign cannot become {status} from its current status") from exc
             raise _failed(exc) from exc
 
-    def add_audience(
-        self, campaign: CampaignRecord, sealed_chunks: Sequence[tuple[bytes, int]]
+    def stage_chunks(
+        self,
+        campaign_id: str,
+        upload_id: str,
+        sealed_chunks: Sequence[tuple[bytes, int]],
+        expires_at: int,
     ) -> None:
-        """Appends sealed chunks and their counts in one transaction: all of them or none.
-
-        The campaign must still be a draft with the chunk count read before; a concurrent
-        upload makes this one fail with Conflict rather than interleave.
-        """
-        first = campaign.chunk_count
-        recipients = sum(size for _, size in sealed_chunks)
-        key = {"pk": f"campaign#{campaign.campaign_id}", "sk": "campaign"}
-        actions: list[Any] = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": key,
-                    "UpdateExpression": "SET chunk_count = :new_chunks ADD recipient_count :recipients",
-                    "ConditionExpression": "#status = :draft AND chunk_count = :old_chunks",
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": {
-                        ":new_chunks": first + len(sealed_chunks),
-                        ":old_chunks": first,
-                        ":recipients": recipients,
-                        ":draft": "draft",
-                    },
-                }
-            },
-        ]
-        actions += [
-            {
-                "Put": {
-                    "TableName": self.table_name,
-                    "Item": {
-                        "pk": key["pk"],
-                        "sk": f"chunk#{first + offset:07d}",
-                        "sealed": sealed,
-                        "size": size,
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-            for offset, (sealed, size) in enumerate(sealed_chunks)
-        ]
+        """Writes an upload's sealed chunks; they count only once `commit_upload` names them."""
         try:
-            aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
+            with self._table.batch_writer() as batch:
+                for number, (sealed, size) in enumerate(sealed_chunks):
+                    batch.put_item(
+                        Item={
+                            "pk": f"campaign#{campaign_id}",
+                            "sk": f"chunk#{upload_id}#{number:05d}",
+                            "sealed": sealed,
+                            "size": size,
+                            "expires_at": expires_at,
+                        }
+                    )
         except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+            raise _failed(exc) from exc
+
+    def commit_upload(self, campaign_id: str, upload: UploadRecord) -> None:
+        """Adds a staged upload to a draft campaign in one conditional write: all of it or none."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
+                UpdateExpression=(
+                    "SET uploads = list_append(if_not_exists(uploads, :none), :upload) "
+                    "ADD chunk_count :chunks, recipient_count :recipients, upload_ids :ids"
+                ),
+                ConditionExpression="#status = :draft AND NOT contains(upload_ids, :id)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":none": [],
+                    ":upload": [upload.model_dump()],
+                    ":chunks": upload.chunks,
+                    ":recipients": upload.recipients,
+                    ":ids": {upload.upload_id},
+                    ":id": upload.upload_id,
+                    ":draft": "draft",
+                },
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
                 raise Conflict(
-                    "the campaign changed meanwhile, or is no longer a draft; retry"
+                    "the audience can only change while the campaign is a draft"
                 ) from exc
             raise _failed(exc) from exc
 
@@ -219,10 +220,10 @@ class CampaignStore:
         return SenderRecord.model_validate(item) if item else None
 
     # audience chunks
-    def get_chunk(self, campaign_id: str, chunk: int) -> bytes | None:
+    def get_chunk(self, campaign_id: str, upload_id: str, chunk: int) -> bytes | None:
         try:
             item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{chunk:07d}"}
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{upload_id}#{chunk:05d}"}
             ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
@@ -233,23 +234,109 @@ class CampaignStore:
             return bytes(sealed.value)
         return bytes(cast(bytes, sealed))
 
-    def claim_chunk(self, campaign_id: str, chunk: int, worker: str, now: datetime) -> bool:
-        """Claims a chunk for sending; False if it was claimed before (by this or another worker)."""
+    # progress of a chunk pass: a lease, a checkpoint per slice, never one write per recipient
+    def lease(
+        self, campaign_id: str, key: str, worker: str, now: datetime, until: datetime
+    ) -> ChunkProgress | None:
+        """Takes the pass for `worker` unless another holds a live lease or it is done."""
         try:
-            self._table.put_item(
-                Item={
-                    "pk": f"campaign#{campaign_id}",
-                    "sk": f"claim#{chunk:07d}",
-                    "worker": worker,
-                    "claimed_at": now.isoformat(),
+            answer = self._table.update_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+                UpdateExpression="SET worker = :worker, lease_until = :until",
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR "
+                    "(NOT done = :true AND (lease_until < :now OR worker = :worker))"
+                ),
+                ExpressionAttributeValues={
+                    ":worker": worker,
+                    ":until": until.isoformat(),
+                    ":now": now.isoformat(),
+                    ":true": True,
                 },
-                ConditionExpression=Attr("pk").not_exists(),
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if _is_condition_failure(exc):
-                return False
+                return None
             raise _failed(exc) from exc
-        return True
+        return ChunkProgress.model_validate(answer.get("Attributes", {}))
+
+    def checkpoint(
+        self,
+        campaign_id: str,
+        key: str,
+        worker: str,
+        *,
+        next_index: int,
+        in_flight: Sequence[int] = (),
+        done: bool = False,
+        release: bool = False,
+    ) -> None:
+        """Records how far the pass got, and which recipients are being sent right now.
+
+        With `release`, the lease ends now, so that the next worker can go on from here.
+        """
+        update = "SET next_index = :next, in_flight = :flight, done = :done"
+        values: Item = {
+            ":next": next_index,
+            ":flight": list(in_flight),
+            ":done": done,
+            ":worker": worker,
+        }
+        if release:
+            update += ", lease_until = :ended"
+            values[":ended"] = ""
+        try:
+            self._table.update_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+                UpdateExpression=update,
+                ConditionExpression="worker = :worker",
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict("the chunk's lease was taken over") from exc
+            raise _failed(exc) from exc
+
+    def park(self, campaign_id: str, release_at: datetime, ref_fields: Mapping[str, Any]) -> None:
+        """Keeps a chunk's waiting recipients until `release_at` (their window, or a resume)."""
+        item = {
+            "pk": f"campaign#{campaign_id}",
+            "sk": f"parked#{release_at.astimezone(UTC).isoformat()}#{ref_fields['upload']}"
+            f"#{ref_fields['chunk']:05d}#{ref_fields['pass_no']:03d}#{ref_fields['tag']}",
+            **ref_fields,
+        }
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def parked_until(self, campaign_id: str, until: datetime | None) -> list[Item]:
+        """Parked chunk passes due at `until` (every one when None), oldest first."""
+        high = f"parked#{until.astimezone(UTC).isoformat()}~" if until else "parked#~"
+        items: list[Item] = []
+        arguments: Any = {
+            "KeyConditionExpression": Key("pk").eq(f"campaign#{campaign_id}")
+            & Key("sk").between("parked#", high),
+            "ConsistentRead": True,
+        }
+        try:
+            while True:
+                page = self._table.query(**arguments)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    return items
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def unpark(self, campaign_id: str, sort_keys: Sequence[str]) -> None:
+        try:
+            with self._table.batch_writer() as batch:
+                for sort_key in sort_keys:
+                    batch.delete_item(Key={"pk": f"campaign#{campaign_id}", "sk": sort_key})
+        except ClientError as exc:
+            raise _failed(exc) from exc
 
     # counters: one update per batch, never one per recipient
     def add_counts(
@@ -305,40 +392,40 @@ class MessageStore:
         self._table = _table(table_name)
         self.retention_days = retention_days
 
-    def put_many(self, records: Sequence[MessageRecord]) -> None:
-        try:
-            with self._table.batch_writer() as batch:
-                for record in records:
-                    batch.put_item(Item=self._to_item(record))
-        except ClientError as exc:
-            raise _failed(exc) from exc
-
-    def _to_item(self, record: MessageRecord) -> Item:
-        item = _item(record.model_dump())
-        item |= {
-            "pk": f"campaign#{record.campaign_id}",
-            "sk": f"recipient#{record.number_key}",
-            "recipient_hmac": record.number_key,
-            "expires_at": _expires_at(record.updated_at, self.retention_days),
-        }
-        if record.sent_at is not None:
-            item["sent_at"] = record.sent_at.isoformat()
-        return item
-
     def advance(
-        self, campaign_id: str, number_key: str, status: MessageStatus, rank: int, now: datetime
+        self,
+        campaign_id: str,
+        team: str,
+        number_key: str,
+        carrier_message_id: str,
+        status: MessageStatus,
+        rank: int,
+        now: datetime,
     ) -> int | None:
-        """Moves a record forward to `status`; returns its former rank, or None if it did not move."""
+        """Creates or moves a record forward to `status`; its former rank, or None if it did not move.
+
+        The carrier's events create the records: the send path writes none per recipient.
+        """
         try:
             answer = self._table.update_item(
                 Key={"pk": f"campaign#{campaign_id}", "sk": f"recipient#{number_key}"},
-                UpdateExpression="SET #status = :status, status_rank = :rank, updated_at = :now",
-                ConditionExpression="attribute_exists(pk) AND status_rank < :rank",
+                UpdateExpression=(
+                    "SET #status = :status, status_rank = :rank, updated_at = :now, "
+                    "campaign_id = :campaign, team = :team, number_key = :key, recipient_hmac = :key, "
+                    "carrier_message_id = :message, sent_at = if_not_exists(sent_at, :now), "
+                    "expires_at = :expires"
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR status_rank < :rank",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":status": status.value,
                     ":rank": rank,
                     ":now": now.isoformat(),
+                    ":campaign": campaign_id,
+                    ":team": team,
+                    ":key": number_key,
+                    ":message": carrier_message_id,
+                    ":expires": _expires_at(now, self.retention_days),
                 },
                 ReturnValues="UPDATED_OLD",
             )
@@ -386,36 +473,51 @@ GLOBAL_SCOPE = "all"
 
 
 class SuppressionStore:
-    """Opt-outs by number hash: scope `all` (a STOP to our number) or `team#<team>`."""
+    """Opt-outs, one item per number hash: its scopes are `all` (a STOP) and `team#<team>`.
+
+    One item per number makes the send path's check one key per recipient.
+    """
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name
         self._table = _table(table_name)
 
     def put(self, record: SuppressionRecord) -> None:
-        item = _item(record.model_dump()) | {
-            "pk": f"number#{record.number_key}",
-            "sk": record.scope,
-        }
+        entry = _item(record.model_dump(exclude={"number_key", "scope"}))
         try:
-            self._table.put_item(Item=item)
+            self._table.update_item(
+                Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
+                UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
+                ExpressionAttributeNames={"#entry": f"scope:{record.scope}"},
+                ExpressionAttributeValues={
+                    ":entry": entry,
+                    ":key": record.number_key,
+                    ":scope": {record.scope},
+                },
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
 
     def delete(self, number_key: str, scope: str) -> None:
         try:
-            self._table.delete_item(Key={"pk": f"number#{number_key}", "sk": scope})
+            self._table.update_item(
+                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                UpdateExpression="REMOVE #entry DELETE scopes :scope",
+                ExpressionAttributeNames={"#entry": f"scope:{scope}"},
+                ExpressionAttributeValues={":scope": {scope}},
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
 
     def suppressed(self, number_keys: Sequence[str], team: str) -> set[str]:
         """Which of `number_keys` must not receive messages of `team`."""
-        keys = [
-            {"pk": f"number#{key}", "sk": scope}
-            for key in dict.fromkeys(number_keys)
-            for scope in (GLOBAL_SCOPE, f"team#{team}")
-        ]
-        return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
+        keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
+        blocking = {GLOBAL_SCOPE, f"team#{team}"}
+        return {
+            str(item["number_key"])
+            for item in batch_get(self.table_name, keys)
+            if blocking & set(cast(set[str], item.get("scopes", set())))
+        }
 
 
 class ConsentStore:

@@ -72,9 +72,15 @@ def compose_message(
     if kind not in MESSAGE_KINDS:
         raise InvalidMessage("kind", f"{kind!r} is neither 'marketing' nor 'transactional'")
     validate_sender(sender)
-    text = _fill(body, variables or {}).replace("\r\n", "\n").rstrip()
-    if kind == "marketing":
-        text = _with_stop_mention(text, _checked_stop_mention(stop_mention))
+    template = body.replace("\r\n", "\n").rstrip()
+    mention = _checked_stop_mention(stop_mention) if kind == "marketing" else None
+    if mention:
+        # A mention already written in the template is kept once, on its own line; only the
+        # template is searched, so that a variable's value is never taken for the mention.
+        template = _without_stop_mention(template, mention)
+    text = _fill(template, variables or {}).rstrip()
+    if mention:
+        text = f"{text}\n{mention}" if text else mention
     if not text:
         raise InvalidMessage("body", "is empty")
     if len(text) > MAX_MESSAGE_LENGTH:
@@ -148,11 +154,11 @@ def _trailing_mention(mention: str) -> re.Pattern[str]:
     return re.compile(rf"\s*(?<![^\W_]){words}[{_MENTION_TRAILER}]*\Z", re.IGNORECASE)
 
 
-def _with_stop_mention(text: str, mention: str) -> str:
-    # A body already ending with the mention keeps one copy, moved to its own line.
+def _without_stop_mention(text: str, mention: str) -> str:
+    """The text without the mention it may already end with."""
     last_word = mention.rsplit(maxsplit=1)[-1].casefold()
     if text.rstrip(_MENTION_TRAILER).casefold().endswith(last_word):
         found = _trailing_mention(mention).search(text)
         if found:
-            text = text[: found.start()].rstrip()
-    return f"{text}\n{mention}" if text else mention
+            return text[: found.start()].rstrip()
+    return text

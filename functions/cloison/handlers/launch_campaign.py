@@ -32,7 +32,7 @@ def launcher() -> Launcher:
 
 
 def launch(record: SQSRecord) -> None:
-    chunks = launcher().launch(parse_payload(LaunchRequest, record.body))
+    chunks = launcher().handle(parse_payload(LaunchRequest, record.body))
     metrics.add_metric(name="ChunksEnqueued", unit=MetricUnit.Count, value=chunks)
 
 

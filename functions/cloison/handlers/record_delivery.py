@@ -31,16 +31,20 @@ def recorder() -> DeliveryRecorder:
     )
 
 
-def record_event(record: SQSRecord) -> None:
-    applied = recorder().record([parse_payload(DeliveryEvent, record.body)])
-    metrics.add_metric(name="DeliveryEventsApplied", unit=MetricUnit.Count, value=applied)
-
-
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    recorder()
-    return process_partial_response(
-        event=event, record_handler=record_event, processor=processor, context=context
+    events: list[DeliveryEvent] = []
+
+    def collect(record: SQSRecord) -> None:
+        # A malformed record fails alone; the well-formed ones are applied together below.
+        events.append(parse_payload(DeliveryEvent, record.body))
+
+    response = process_partial_response(
+        event=event, record_handler=collect, processor=processor, context=context
     )
+    # Idempotent: if this raises, the whole batch comes back and moves nothing twice.
+    applied = recorder().record(events)
+    metrics.add_metric(name="DeliveryEventsApplied", unit=MetricUnit.Count, value=applied)
+    return response

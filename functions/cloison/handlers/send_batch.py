@@ -15,7 +15,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
-from cloison.adapters.tables import CampaignStore, ConsentStore, MessageStore, SuppressionStore
+from cloison.adapters.queues import WorkQueue
+from cloison.adapters.schedules import LaunchSchedules
+from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.config import SendSettings
 from cloison.models.events import ChunkRef, parse_payload
 from cloison.observability import logger, metrics, tracer
@@ -29,13 +31,20 @@ def chunk_sender(worker_id: str) -> ChunkSender:
     config = SendSettings.from_environ()
     return ChunkSender(
         campaigns=CampaignStore(config.campaigns_table),
-        messages=MessageStore(config.messages_table, config.message_retention_days),
         suppressions=SuppressionStore(config.suppressions_table),
         consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
         sealer=EnvelopeSealer(config.data_key_arn),
         carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+        send_queue=WorkQueue(config.send_queue_url),
+        releases=LaunchSchedules(
+            config.schedule_group,
+            config.scheduler_role_arn,
+            config.launch_queue_arn,
+            config.launch_dlq_arn,
+        ),
         origination=config.origination_identity,
         worker_id=worker_id,
+        concurrency=config.send_concurrency,
     )
 
 
@@ -46,7 +55,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     sender = chunk_sender(context.log_stream_name)
 
     def send(record: SQSRecord) -> None:
-        counts = sender.send(parse_payload(ChunkRef, record.body))
+        counts = sender.send(
+            parse_payload(ChunkRef, record.body), context.get_remaining_time_in_millis
+        )
         logger.info("chunk done", extra={"counts": counts})
         metrics.add_metric(
             name="MessagesQueued", unit=MetricUnit.Count, value=counts.get("queued", 0)

@@ -9,6 +9,7 @@ from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore, ConsentStore, ReplyIndex, SuppressionStore
 from cloison.adapters.vault import ReplyVault
 from cloison.config import ApiSettings
+from cloison.services.audience import AudienceWriter
 from cloison.services.campaigns import CampaignService
 from cloison.services.registry import Registry
 from cloison.services.replies import ReplyReader
@@ -29,7 +30,9 @@ def campaigns() -> CampaignService:
     config = settings()
     return CampaignService(
         store=CampaignStore(config.campaigns_table),
-        sealer=sealer(),
+        audiences=AudienceWriter(
+            CampaignStore(config.campaigns_table), sealer(), config.message_retention_days
+        ),
         hasher=PepperedHasher(config.pepper_secret_arn),
         launch_queue=WorkQueue(config.launch_queue_url),
         schedules=LaunchSchedules(

@@ -1,25 +1,45 @@
 """Payloads that arrive on queues: launch requests, chunk references, carrier events, replies."""
 
-from typing import Annotated, TypeVar
+from datetime import datetime
+from typing import Annotated, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 
 class LaunchRequest(BaseModel):
-    """Body of a launch-queue message, put there by the API or by an EventBridge schedule."""
+    """Body of a launch-queue message, put there by the API or by an EventBridge schedule.
+
+    `launch` enqueues every chunk of a campaign; `release` enqueues the chunks parked until
+    `release_at` (recipients outside their sending window, or a paused campaign resumed).
+    """
 
     model_config = ConfigDict(extra="forbid")
     campaign_id: str
     team: str
+    action: Literal["launch", "release"] = "launch"
+    release_at: datetime | None = None
 
 
 class ChunkRef(BaseModel):
-    """Body of a send-queue message: which chunk of which campaign to send. No phone number."""
+    """Body of a send-queue message: which recipients of which chunk to send. No phone number.
+
+    A first pass takes the whole chunk; a later pass (`pass_no` > 0) only the `indexes` that
+    were deferred to a sending window or parked while the campaign was paused.
+    """
 
     model_config = ConfigDict(extra="forbid")
     campaign_id: str
     team: str
+    upload: Annotated[str, Field(min_length=1, max_length=40)]
     chunk: Annotated[int, Field(ge=0)]
+    pass_no: Annotated[int, Field(ge=0)] = 0
+    tag: Annotated[str, Field(max_length=40)] = ""
+    indexes: list[Annotated[int, Field(ge=0)]] | None = None
+
+    @property
+    def key(self) -> str:
+        """Identifies this pass over this chunk, for its progress record."""
+        return f"{self.upload}#{self.chunk:05d}#{self.pass_no:03d}#{self.tag}"
 
 
 class DeliveryEvent(BaseModel):

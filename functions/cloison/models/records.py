@@ -12,6 +12,14 @@ class Record(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+class UploadRecord(Record):
+    """One committed audience upload: its sealed chunks hold `recipients` recipients."""
+
+    upload_id: str
+    chunks: int
+    recipients: int
+
+
 class CampaignRecord(Record):
     campaign_id: str
     team: str
@@ -24,6 +32,7 @@ class CampaignRecord(Record):
     created_by: str
     chunk_count: int = 0
     recipient_count: int = 0
+    uploads: list[UploadRecord] = []
     launch_at: datetime | None = None
 
 
@@ -47,6 +56,19 @@ class AudienceMember(Record):
     departement: str | None = None
 
 
+class ChunkProgress(Record):
+    """Where the sending of one chunk pass stands; a lease keeps two workers off it.
+
+    `in_flight` is the slice of recipients being sent right now: if its worker dies, those
+    recipients are in doubt and are settled from the carrier's delivery events, never resent.
+    """
+
+    next_index: int = 0
+    in_flight: list[int] = []
+    done: bool = False
+    worker: str | None = None
+
+
 class MessageStatus(StrEnum):
     QUEUED = "queued"
     SENT = "sent"
@@ -57,20 +79,19 @@ class MessageStatus(StrEnum):
     DEFERRED = "deferred"
     EXPIRED = "expired"
     INVALID = "invalid"
+    IN_DOUBT = "in_doubt"
 
 
 class MessageRecord(Record):
+    """One message sent to one recipient, created and moved forward by the carrier's events."""
+
     campaign_id: str
     team: str
     number_key: str
-    masked_number: str
     status: MessageStatus
     status_rank: int = 0
-    chunk: int
-    segments: int = 0
     carrier_message_id: str | None = None
     sent_at: datetime | None = None
-    release_at: datetime | None = None
     updated_at: datetime
 
 

@@ -1,13 +1,10 @@
 """Campaign lifecycle over the API: create, add an audience, preview, launch, watch."""
 
-import json
 import secrets
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
 
-from cloison.adapters.envelope import Sealer
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
@@ -30,25 +27,15 @@ from cloison.models.api import (
 from cloison.models.events import LaunchRequest
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
 from cloison.services.access import Caller
+from cloison.services.audience import AudienceWriter
 
-CHUNK_SIZE = 100
 LAUNCHABLE = (CampaignStatus.DRAFT,)
-
-
-def audience_context(team: str, campaign_id: str) -> dict[str, str]:
-    """Encryption context of a campaign's sealed audience chunks."""
-    return {"team": team, "campaign": campaign_id, "purpose": "audience"}
-
-
-def open_chunk(sealer: Sealer, sealed: bytes, team: str, campaign_id: str) -> list[AudienceMember]:
-    members = json.loads(sealer.open(sealed, audience_context(team, campaign_id)))
-    return [AudienceMember.model_validate(member) for member in members]
 
 
 @dataclass
 class CampaignService:
     store: CampaignStore
-    sealer: Sealer
+    audiences: AudienceWriter
     hasher: NumberHasher
     launch_queue: WorkQueue
     schedules: LaunchSchedules
@@ -114,12 +101,7 @@ class CampaignService:
                 )
             )
         if accepted:
-            chunks = [
-                accepted[start : start + CHUNK_SIZE]
-                for start in range(0, len(accepted), CHUNK_SIZE)
-            ]
-            sealed = [(self._seal(campaign, chunk), len(chunk)) for chunk in chunks]
-            self.store.add_audience(campaign, sealed)
+            self.audiences.append(campaign, accepted)
         return AudienceResult(
             accepted=len(accepted),
             rejected=rejected,
@@ -129,7 +111,7 @@ class CampaignService:
     def preview(self, caller: Caller, campaign_id: str) -> Preview:
         campaign = self.get(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
-        sample = self._first_member(campaign)
+        sample = self.audiences.first_member(campaign)
         variables = sample.variables if sample else None
         text = _compose(
             campaign.body, campaign.kind.value, sender, variables, placeholder=sample is None
@@ -172,10 +154,13 @@ class CampaignService:
             "sent",
             "delivered",
             "failed",
+            "expired",
+            "rejected",
             "suppressed",
             "no_consent",
+            "invalid",
             "deferred",
-            "expired",
+            "in_doubt",
         )
         return CampaignStats(
             campaign_id=campaign_id,
@@ -191,19 +176,6 @@ class CampaignService:
         if sender is None:
             raise RuleViolation("sender", f"team {team} has no sender profile named {name!r}")
         return sender
-
-    def _seal(self, campaign: CampaignRecord, members: Sequence[AudienceMember]) -> bytes:
-        plaintext = json.dumps([member.model_dump() for member in members]).encode()
-        return self.sealer.seal(plaintext, audience_context(campaign.team, campaign.campaign_id))
-
-    def _first_member(self, campaign: CampaignRecord) -> AudienceMember | None:
-        if campaign.chunk_count == 0:
-            return None
-        sealed = self.store.get_chunk(campaign.campaign_id, 0)
-        if sealed is None:
-            return None
-        members = open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
-        return members[0] if members else None
 
 
 def _compose(

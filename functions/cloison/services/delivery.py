@@ -1,4 +1,4 @@
-"""Delivery events: each End User Messaging event moves one message record forward, never back."""
+"""Delivery events: each End User Messaging event creates or moves one message record forward."""
 
 from collections import Counter
 from collections.abc import Iterable
@@ -21,6 +21,7 @@ STATUS_RANK = {
     MessageStatus.SUPPRESSED: 9,
     MessageStatus.NO_CONSENT: 9,
     MessageStatus.INVALID: 9,
+    MessageStatus.IN_DOUBT: 9,
 }
 FAILED_EVENTS = frozenset(
     {
@@ -56,28 +57,44 @@ class DeliveryRecorder:
     campaigns: CampaignStore
 
     def record(self, events: Iterable[DeliveryEvent]) -> int:
-        """Applies a batch of events; campaign counters take one update per campaign per batch."""
-        counts: dict[str, Counter[str]] = {}
-        applied = 0
+        """Applies a batch of events; returns how many records moved.
+
+        Events of one message in the same batch are folded into the furthest one, so that a
+        "sent" followed by "delivered" costs one write; campaign counters take one update per
+        campaign per batch.
+        """
+        furthest: dict[str, tuple[DeliveryEvent, MessageStatus]] = {}
         for event in events:
             status = status_of(event.event_type)
-            campaign_id = event.context.get("campaign")
-            number_key = event.context.get("recipient")
             if status is None:
                 continue
-            if not campaign_id or not number_key:
+            if not event.context.get("campaign") or not event.context.get("recipient"):
                 logger.warning(
                     "delivery event without Cloison context", extra={"event_type": event.event_type}
                 )
                 continue
+            known = furthest.get(event.message_id)
+            if known is None or STATUS_RANK[status] > STATUS_RANK[known[1]]:
+                furthest[event.message_id] = (event, status)
+        counts: dict[str, Counter[str]] = {}
+        applied = 0
+        now = datetime.now(UTC)
+        for message_id, (event, status) in furthest.items():
+            campaign_id = event.context["campaign"]
             former = self.messages.advance(
-                campaign_id, number_key, status, STATUS_RANK[status], datetime.now(UTC)
+                campaign_id,
+                event.context.get("team", ""),
+                event.context["recipient"],
+                message_id,
+                status,
+                STATUS_RANK[status],
+                now,
             )
             if former is None:
                 continue
             counter = counts.setdefault(campaign_id, Counter())
             counter[status.value] += 1
-            # Delivered before its "sent" event arrived: it was sent all the same.
+            # Delivered before its "sent" event was seen: it was sent all the same.
             if status == MessageStatus.DELIVERED and former < STATUS_RANK[MessageStatus.SENT]:
                 counter[MessageStatus.SENT.value] += 1
             applied += 1

@@ -227,3 +227,17 @@ def test_any_name_is_inserted_verbatim_and_the_mention_appears_once(first_name: 
     assert text.startswith(f"Bonjour {first_name}")
     assert text.endswith("\n" + STOP)
     assert text.count("\n" + STOP) == 1
+
+
+def test_a_variable_that_reads_like_the_mention_is_not_taken_for_it() -> None:
+    # Given a recipient whose "first name" field holds the STOP mention itself
+    # When a marketing message is composed
+    text = compose_message(
+        "Bonjour {first_name}",
+        kind="marketing",
+        sender="36111",
+        stop_mention=STOP,
+        variables={"first_name": "STOP AU 36111"},
+    )
+    # Then the value is kept where it was written and the mention still ends the message
+    assert text == f"Bonjour STOP AU 36111\n{STOP}"

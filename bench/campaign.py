@@ -1,0 +1,498 @@
+"""A marketing campaign through the local stack, counted in AWS calls, beside a naive baseline.
+
+Run `python bench/campaign.py [--recipients N]` (default 10,000); `main()` returns the figures.
+
+A fresh local stack gets an audience of N made-up French mobiles: about 2 % without consent,
+about 1 % suppressed over the API, and a few malformed rows that the audience upload rejects.
+Consents, suppressions and the audience are set up first and not measured. From the launch
+until every recipient has a final status, the functions' AWS API calls are counted inside their
+workers, by service and operation, for the send path (LaunchCampaignFunction and
+SendWorkerFunction) and the delivery path (DeliveryEventsFunction); the carrier's own
+SendTextMessage is shown but left out of the totals. The functions' CPU seconds are reported
+beside wall time: time measured through moto is mostly moto's, while counts do not vary.
+
+The naive baseline runs afterwards on the same moto server, straight from boto3, with as many
+threads as the stack gives the send worker: per recipient, one GetItem on the suppressions
+table, one GetItem on the consents, one PutItem of a message record (into a copy of the
+messages table) and one SendMessage (to a queue of its own, which nothing consumes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import shutil
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison_local.seed import call, seed
+from cloison_local.stack import LocalStack
+
+DEFAULT_RECIPIENTS = 10_000
+TARGET_CALLS_PER_1000 = 60.0
+SEND_PATH = ("LaunchCampaignFunction", "SendWorkerFunction")
+DELIVERY_PATH = ("DeliveryEventsFunction",)
+CARRIER_SEND = ("pinpoint-sms-voice-v2", "SendTextMessage")
+AUDIENCE_ROWS_PER_REQUEST = 5_000
+TEAM, SENDER = "sales", "bench"
+# Every 50th recipient has no consent (2 %), every 100th is suppressed (1 %): disjoint sets.
+NO_CONSENT_EVERY, NO_CONSENT_AT = 50, 7
+SUPPRESSED_EVERY, SUPPRESSED_AT = 100, 3
+# One malformed row per 1,000 recipients (3 at least), on top of the N recipients.
+INVALID_ROWS = ("06 13", "+33 6 13", "0613 00")
+FINAL_STATUSES = ("delivered", "failed", "expired", "suppressed", "no_consent", "invalid")
+SETUP_THREADS = 4
+POLL_SECONDS = 0.5
+LOG_DIR = Path(__file__).resolve().parents[1] / ".local" / "bench-logs"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    phone: str
+    consented: bool
+    suppressed: bool
+
+
+def recipients(count: int) -> list[Recipient]:
+    """`count` distinct made-up mobiles (+33 6 13 xx xx xx, a range phonenumbers accepts)."""
+    if not 0 < count <= 1_000_000:
+        raise ValueError("recipients: between 1 and 1,000,000")
+    return [
+        Recipient(
+            phone=f"+33613{index:06d}",
+            consented=index % NO_CONSENT_EVERY != NO_CONSENT_AT,
+            suppressed=index % SUPPRESSED_EVERY == SUPPRESSED_AT,
+        )
+        for index in range(count)
+    ]
+
+
+def audience_rows(audience: Sequence[Recipient]) -> list[dict[str, Any]]:
+    """The upload: every recipient, with a malformed row slipped in after every 1,000th."""
+    invalid = max(3, len(audience) // 1_000)
+    spacing = max(1, len(audience) // invalid)
+    rows: list[dict[str, Any]] = []
+    for index, recipient in enumerate(audience):
+        rows.append({"phone": recipient.phone, "variables": {"code": f"B{index:06d}"}})
+        malformed = len(rows) - index - 1
+        if (index + 1) % spacing == 0 and malformed < invalid:
+            rows.append({"phone": INVALID_ROWS[malformed % len(INVALID_ROWS)], "variables": {}})
+    while len(rows) - len(audience) < invalid:
+        rows.append({"phone": INVALID_ROWS[0], "variables": {}})
+    return rows
+
+
+def campaign_clock(now: datetime, margin: timedelta = timedelta(hours=3)) -> datetime | None:
+    """An instant with `margin` of default sending window ahead for Paris, or None if now is one."""
+    phone = normalize_phone("+33613000000")
+    policy = SendWindowPolicy()
+    candidate = now
+    for _ in range(30):
+        opening = next_send_time(candidate, phone, policy=policy)
+        # Windows are at most a day long and nights longer than the margin: two checks suffice.
+        if next_send_time(opening + margin, phone, policy=policy) == opening + margin:
+            return None if opening == now else opening + timedelta(minutes=1)
+        candidate = opening + margin
+    raise RuntimeError("no sending window of that length in the coming days")
+
+
+# ---------------------------------------------------------------- set-up (not measured)
+def _in_parallel(action: Callable[[Recipient], object], items: Sequence[Recipient]) -> None:
+    with ThreadPoolExecutor(SETUP_THREADS) as pool:
+        for _ in pool.map(action, items):
+            pass
+
+
+def prepare(stack: LocalStack, tokens: dict[str, str], audience: Sequence[Recipient]) -> str:
+    """A sender fast enough not to pace the run, consents, suppressions, a campaign; its id."""
+    api, admin, member = stack.api_url, tokens["ada"], tokens["alice"]
+    short_code = stack.outputs["OriginationIdentity"]
+    call(
+        api,
+        admin,
+        "PUT",
+        f"/teams/{TEAM}/senders/{SENDER}",
+        {
+            "sender_id": short_code,
+            "stop_mention": f"STOP au {short_code}",
+            "window": "default",
+            "mps": 1000,
+            "price_per_segment": 0.0458,
+            "company": "Boutique Exemple",
+        },
+    )
+
+    def consent(recipient: Recipient) -> object:
+        return call(
+            api,
+            member,
+            "POST",
+            "/consents",
+            {
+                "team": TEAM,
+                "phone": recipient.phone,
+                "source": "web form /newsletter",
+                "proof": "J'accepte de recevoir les offres par SMS. Désinscription : STOP.",
+                "purpose": "marketing",
+            },
+        )
+
+    def suppress(recipient: Recipient) -> object:
+        return call(
+            api,
+            member,
+            "POST",
+            "/suppressions",
+            {"team": TEAM, "phone": recipient.phone, "reason": "asked by phone"},
+        )
+
+    _in_parallel(consent, [r for r in audience if r.consented])
+    _in_parallel(suppress, [r for r in audience if r.suppressed])
+    campaign = call(
+        api,
+        member,
+        "POST",
+        "/campaigns",
+        {
+            "team": TEAM,
+            "name": f"Bench {len(audience)}",
+            "sender": SENDER,
+            "kind": "marketing",
+            "body": "Soldes : -20 % sur tout le magasin ce week-end avec le code {code}.",
+        },
+    )
+    rows = audience_rows(audience)
+    accepted = rejected = 0
+    for start in range(0, len(rows), AUDIENCE_ROWS_PER_REQUEST):
+        answer = call(
+            api,
+            member,
+            "POST",
+            f"/campaigns/{campaign['id']}/audience",
+            {"recipients": rows[start : start + AUDIENCE_ROWS_PER_REQUEST]},
+        )
+        accepted += answer["accepted"]
+        rejected += len(answer["rejected"])
+    if accepted != len(audience) or rejected != len(rows) - len(audience):
+        raise RuntimeError(
+            f"audience upload kept {accepted} of {len(audience)} recipients"
+            f" and rejected {rejected} of {len(rows) - len(audience)} malformed rows"
+        )
+    return str(campaign["id"])
+
+
+# ---------------------------------------------------------------- the measured campaign
+def _usage(stack: LocalStack, functions: Sequence[str]) -> tuple[Counter[tuple[str, str]], float]:
+    calls: Counter[tuple[str, str]] = Counter()
+    cpu = 0.0
+    for name in functions:
+        calls.update(stack.runtimes[name].call_counts())
+        cpu += stack.runtimes[name].cpu_seconds()
+    return calls, cpu
+
+
+def _per_1000(calls: Counter[tuple[str, str]], count: int) -> dict[str, float]:
+    return {
+        f"{service} {operation}": number * 1_000 / count
+        for (service, operation), number in sorted(calls.items(), key=lambda item: -item[1])
+    }
+
+
+def run_campaign(
+    stack: LocalStack, tokens: dict[str, str], campaign_id: str, audience: Sequence[Recipient]
+) -> dict[str, Any]:
+    """Launches the campaign and waits until every recipient has a final status."""
+    api, member = stack.api_url, tokens["alice"]
+    count = len(audience)
+    assert stack.carrier is not None
+    for runtime in stack.runtimes.values():
+        runtime.reset_call_counts()
+    invocations = {name: stack.runtimes[name].invocations for name in SEND_PATH + DELIVERY_PATH}
+    started = time.perf_counter()
+    call(api, member, "POST", f"/campaigns/{campaign_id}/launch", {})
+    sends_done: float | None = None
+    done: float | None = None
+    deadline = started + 300 + count * 0.2
+    stats: dict[str, Any] = {}
+    while time.perf_counter() < deadline:
+        stats = call(api, member, "GET", f"/campaigns/{campaign_id}/stats")
+        counts = stats["counts"]
+        now = time.perf_counter()
+        handled = sum(counts.get(name, 0) for name in ("queued", "suppressed", "no_consent"))
+        if sends_done is None and (stats["status"] == "completed" or handled >= count):
+            sends_done = now
+        if sum(counts.get(name, 0) for name in FINAL_STATUSES) >= count:
+            done = now
+            break
+        time.sleep(POLL_SECONDS)
+    # Late events (a "sent" after its "delivered") are still counted as the delivery path's.
+    stack.wait_idle(timeout=120)
+    send_calls, send_cpu = _usage(stack, SEND_PATH)
+    delivery_calls, delivery_cpu = _usage(stack, DELIVERY_PATH)
+    carrier_sends = send_calls.pop(CARRIER_SEND, 0)
+    delivery_calls.pop(CARRIER_SEND, None)
+
+    eligible = {r.phone for r in audience if r.consented and not r.suppressed}
+    sent = [
+        message.destination
+        for message in stack.carrier.sent_messages()
+        if message.context.get("campaign") == campaign_id
+    ]
+    sends_per_recipient = Counter(sent)
+    send_total = sum(send_calls.values())
+    return {
+        "campaign_id": campaign_id,
+        "completed": done is not None,
+        "final_counts": stats.get("counts", {}),
+        "wall_seconds": (done or time.perf_counter()) - started,
+        "send_wall_seconds": (sends_done or time.perf_counter()) - started,
+        "sends": len(sent),
+        "sends_per_second": len(sent) / ((sends_done or time.perf_counter()) - started),
+        "eligible": len(eligible),
+        "duplicate_sends": sum(n - 1 for n in sends_per_recipient.values() if n > 1),
+        "sends_to_ineligible": sum(n for p, n in sends_per_recipient.items() if p not in eligible),
+        "missing_sends": len(eligible - set(sends_per_recipient)),
+        "carrier_calls": carrier_sends,
+        "send_calls": send_total,
+        "send_calls_per_1000": send_total * 1_000 / count,
+        "send_calls_by_operation_per_1000": _per_1000(send_calls, count),
+        "send_cpu_seconds": send_cpu,
+        "delivery_calls": sum(delivery_calls.values()),
+        "delivery_calls_per_1000": sum(delivery_calls.values()) * 1_000 / count,
+        "delivery_calls_by_operation_per_1000": _per_1000(delivery_calls, count),
+        "delivery_cpu_seconds": delivery_cpu,
+        "invocations": {
+            name: stack.runtimes[name].invocations - before for name, before in invocations.items()
+        },
+    }
+
+
+# ---------------------------------------------------------------- the naive baseline
+class _CallTally:
+    """Counts the API calls of boto3 clients it is attached to, by (service, operation)."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[tuple[str, str]] = Counter()
+        self._lock = threading.Lock()
+
+    def attach(self, client: Any) -> Any:
+        client.meta.events.register("before-call", self._count)
+        return client
+
+    def _count(self, model: Any, **_: Any) -> None:
+        with self._lock:
+            self.counts[(model.service_model.service_name, model.name)] += 1
+
+
+def _copy_table(dynamodb: Any, source: str, name: str) -> None:
+    """A table with the same keys and indexes as `source`, for writes nothing else reads."""
+    table = dynamodb.describe_table(TableName=source)["Table"]
+    indexes = [
+        {
+            "IndexName": index["IndexName"],
+            "KeySchema": index["KeySchema"],
+            "Projection": index["Projection"],
+        }
+        for index in table.get("GlobalSecondaryIndexes", [])
+    ]
+    dynamodb.create_table(
+        TableName=name,
+        KeySchema=table["KeySchema"],
+        AttributeDefinitions=table["AttributeDefinitions"],
+        BillingMode="PAY_PER_REQUEST",
+        **({"GlobalSecondaryIndexes": indexes} if indexes else {}),
+    )
+
+
+def run_naive(stack: LocalStack, audience: Sequence[Recipient], threads: int) -> dict[str, Any]:
+    """One read per check, one write and one queue message per recipient, straight from boto3."""
+    outputs = stack.outputs
+    dynamodb, sqs = stack.client("dynamodb"), stack.client("sqs")
+    messages_table = f"{outputs['MessagesTableName']}-naive"
+    _copy_table(dynamodb, outputs["MessagesTableName"], messages_table)
+    queue_url = sqs.create_queue(QueueName="cloison-naive-send")["QueueUrl"]
+    tally = _CallTally()
+    clients = [
+        (tally.attach(stack.client("dynamodb")), tally.attach(stack.client("sqs")))
+        for _ in range(threads)
+    ]
+    # Keys in the stack's shapes; a bench-only key stands for the pepper (the lookups miss).
+    pepper = b"naive-baseline"
+    campaign_id = "c-naive"
+
+    def send(part: int) -> None:
+        table, queue = clients[part]
+        for recipient in audience[part::threads]:
+            key = hmac.new(pepper, recipient.phone.encode(), hashlib.sha256).hexdigest()
+            table.get_item(
+                TableName=outputs["SuppressionsTableName"],
+                Key={"pk": {"S": f"number#{key}"}, "sk": {"S": "suppression"}},
+            )
+            table.get_item(
+                TableName=outputs["ContactsTableName"],
+                Key={"pk": {"S": f"contact#{key}"}, "sk": {"S": f"consent#{TEAM}#marketing"}},
+            )
+            table.put_item(
+                TableName=messages_table,
+                Item={
+                    "pk": {"S": f"campaign#{campaign_id}"},
+                    "sk": {"S": f"recipient#{key}"},
+                    "status": {"S": "queued"},
+                    "updated_at": {"S": datetime.now(UTC).isoformat()},
+                },
+            )
+            queue.send_message(
+                QueueUrl=queue_url,
+                MessageBody=f'{{"campaign": "{campaign_id}", "recipient": "{key}"}}',
+            )
+
+    started_wall, started_cpu = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(threads) as pool:
+        for _ in pool.map(send, range(threads)):
+            pass
+    wall = time.perf_counter() - started_wall
+    total = sum(tally.counts.values())
+    return {
+        "threads": threads,
+        "wall_seconds": wall,
+        "client_cpu_seconds": time.process_time() - started_cpu,
+        "calls": total,
+        "calls_per_1000": total * 1_000 / len(audience),
+        "calls_by_operation_per_1000": _per_1000(tally.counts, len(audience)),
+    }
+
+
+# ---------------------------------------------------------------- running and reporting
+@dataclass
+class _Timer:
+    seconds: float = 0.0
+
+    def __enter__(self) -> _Timer:
+        self._started = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.seconds = time.perf_counter() - self._started
+
+
+def _fresh_log_dir() -> Path:
+    shutil.rmtree(LOG_DIR, ignore_errors=True)
+    LOG_DIR.mkdir(parents=True)
+    return LOG_DIR
+
+
+def _progress(message: str) -> None:
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()
+
+
+def main(count: int = DEFAULT_RECIPIENTS) -> dict[str, Any]:
+    """Run the campaign and the baseline on a fresh local stack; return the figures."""
+    audience = recipients(count)
+    clock_start = campaign_clock(datetime.now(UTC))
+    _progress(f"campaign bench: starting a fresh local stack for {count} recipients...")
+    with LocalStack(
+        api_port=0, clock_start=clock_start, retry_after_seconds=2, log_dir=_fresh_log_dir()
+    ) as stack:
+        tokens = seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
+        with _Timer() as setup:
+            campaign_id = prepare(stack, tokens, audience)
+        _progress(f"campaign bench: set up in {setup.seconds:.0f} s; launching...")
+        ours = run_campaign(stack, tokens, campaign_id, audience)
+        _progress(
+            f"campaign bench: campaign done in {ours['wall_seconds']:.0f} s; naive baseline..."
+        )
+        naive = run_naive(stack, audience, stack.runtimes["SendWorkerFunction"].concurrency)
+    return {
+        "recipients": count,
+        "no_consent": sum(1 for r in audience if not r.consented),
+        "suppressed": sum(1 for r in audience if r.suppressed),
+        "invalid_rows": len(audience_rows(audience)) - count,
+        "setup_seconds": setup.seconds,
+        "clock": (clock_start or datetime.now(UTC)).isoformat(timespec="minutes"),
+        "target_calls_per_1000": TARGET_CALLS_PER_1000,
+        "within_target": ours["send_calls_per_1000"] <= TARGET_CALLS_PER_1000,
+        "ours": ours,
+        "naive": naive,
+    }
+
+
+def _rows(figures: dict[str, Any]) -> Iterator[str]:
+    ours, naive = figures["ours"], figures["naive"]
+    operations = list(ours["send_calls_by_operation_per_1000"])
+    operations += [op for op in naive["calls_by_operation_per_1000"] if op not in operations]
+    for operation in operations:
+        mine = ours["send_calls_by_operation_per_1000"].get(operation, 0.0)
+        theirs = naive["calls_by_operation_per_1000"].get(operation, 0.0)
+        yield f"| {operation} | {mine:.1f} | {theirs:.1f} |"
+
+
+def render(figures: dict[str, Any]) -> str:
+    """The figures as Markdown."""
+    ours, naive = figures["ours"], figures["naive"]
+    count = figures["recipients"]
+    verdict = "met" if figures["within_target"] else "NOT met"
+    lines = [
+        f"Campaign of {count:,} recipients ({figures['no_consent']} without consent,"
+        f" {figures['suppressed']} suppressed, plus {figures['invalid_rows']} malformed rows"
+        f" rejected at upload); functions' clock at {figures['clock']} UTC;"
+        f" set-up (consents, suppressions, audience) {figures['setup_seconds']:.0f} s, not measured.",
+        "",
+        "| | ours (functions) | naive baseline (boto3) |",
+        "|---|---|---|",
+        f"| wall time | {ours['wall_seconds']:.1f} s launch to every status final"
+        f" ({ours['send_wall_seconds']:.1f} s to the last send)"
+        f" | {naive['wall_seconds']:.1f} s, {naive['threads']} threads |",
+        f"| sends per second | {ours['sends_per_second']:.1f} | {count / naive['wall_seconds']:.1f} recipients/s |",
+        f"| CPU seconds | send path {ours['send_cpu_seconds']:.1f},"
+        f" delivery path {ours['delivery_cpu_seconds']:.1f} | {naive['client_cpu_seconds']:.1f} (client side) |",
+        f"| AWS calls per 1,000 recipients, send path | **{ours['send_calls_per_1000']:.1f}**"
+        f" | **{naive['calls_per_1000']:.1f}** |",
+        f"| AWS calls per 1,000 recipients, delivery path | {ours['delivery_calls_per_1000']:.1f} | (none) |",
+        "",
+        f"Target: at most {figures['target_calls_per_1000']:.0f} AWS calls per 1,000 recipients"
+        f" on the send path: **{verdict}** ({ours['send_calls_per_1000']:.1f}).",
+        "",
+        "Send path (LaunchCampaignFunction + SendWorkerFunction) by operation, per 1,000 recipients:",
+        "",
+        "| service operation | ours | naive |",
+        "|---|---|---|",
+        *_rows(figures),
+        "",
+        f"Left out: {ours['carrier_calls']:,} carrier SendTextMessage calls"
+        f" ({ours['carrier_calls'] * 1_000 / count:.0f} per 1,000).",
+        "",
+        "Delivery path (DeliveryEventsFunction) by operation, per 1,000 recipients:",
+        "",
+        "| service operation | ours |",
+        "|---|---|",
+        *(
+            f"| {operation} | {per:.1f} |"
+            for operation, per in ours["delivery_calls_by_operation_per_1000"].items()
+        ),
+        "",
+        f"Invocations: {', '.join(f'{name} {n}' for name, n in ours['invocations'].items())}.",
+        f"Checks: every status final {'yes' if ours['completed'] else 'NO'}"
+        f" ({', '.join(f'{k} {v}' for k, v in ours['final_counts'].items() if v)});"
+        f" {ours['sends']:,} sends for {ours['eligible']:,} eligible recipients,"
+        f" {ours['duplicate_sends']} duplicates, {ours['sends_to_ineligible']} to ineligible"
+        f" recipients, {ours['missing_sends']} missing.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--recipients", type=int, default=DEFAULT_RECIPIENTS)
+    arguments = parser.parse_args()
+    sys.stdout.write(render(main(arguments.recipients)))

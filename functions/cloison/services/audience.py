@@ -1,0 +1,69 @@
+"""Audiences at rest: recipients sealed in chunks, appended to a campaign one upload at a time."""
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from cloison.adapters.envelope import Sealer
+from cloison.adapters.tables import CampaignStore
+from cloison.models.records import AudienceMember, CampaignRecord, UploadRecord
+
+# A chunk is one send-queue message: large enough that batched reads (100 keys) and the
+# per-chunk overhead stay far below one AWS call per recipient, small enough to send in one
+# invocation at a sender's usual rate.
+CHUNK_SIZE = 500
+
+
+def audience_context(team: str, campaign_id: str) -> dict[str, str]:
+    """Encryption context of a campaign's sealed audience chunks."""
+    return {"team": team, "campaign": campaign_id, "purpose": "audience"}
+
+
+def open_chunk(sealer: Sealer, sealed: bytes, team: str, campaign_id: str) -> list[AudienceMember]:
+    members = json.loads(sealer.open(sealed, audience_context(team, campaign_id)))
+    return [AudienceMember.model_validate(member) for member in members]
+
+
+@dataclass
+class AudienceWriter:
+    """Seals recipients into chunks, stages them, then commits the upload in one write."""
+
+    store: CampaignStore
+    sealer: Sealer
+    retention_days: int
+
+    def append(self, campaign: CampaignRecord, members: Sequence[AudienceMember]) -> UploadRecord:
+        upload = UploadRecord(
+            upload_id=f"u-{secrets.token_hex(6)}",
+            chunks=(len(members) + CHUNK_SIZE - 1) // CHUNK_SIZE,
+            recipients=len(members),
+        )
+        context = audience_context(campaign.team, campaign.campaign_id)
+        sealed = [
+            (
+                self.sealer.seal(
+                    json.dumps([member.model_dump() for member in chunk]).encode(), context
+                ),
+                len(chunk),
+            )
+            for chunk in (
+                members[start : start + CHUNK_SIZE] for start in range(0, len(members), CHUNK_SIZE)
+            )
+        ]
+        expires_at = int((datetime.now(UTC) + timedelta(days=self.retention_days)).timestamp())
+        # Staged chunks that are never committed are unreachable and expire with the TTL.
+        self.store.stage_chunks(campaign.campaign_id, upload.upload_id, sealed, expires_at)
+        self.store.commit_upload(campaign.campaign_id, upload)
+        return upload
+
+    def first_member(self, campaign: CampaignRecord) -> AudienceMember | None:
+        """The first recipient of the campaign, for previews."""
+        if not campaign.uploads:
+            return None
+        sealed = self.store.get_chunk(campaign.campaign_id, campaign.uploads[0].upload_id, 0)
+        if sealed is None:
+            return None
+        members = open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
+        return members[0] if members else None
