@@ -44,7 +44,7 @@ integration: install
 test: lint unit integration
 
 bench: install
-	$(BIN)/python bench/compliance.py
+	$(BIN)/python bench/report.py
 
 # sam build/deploy need the SAM CLI, kept in a virtualenv of its own (it pins its own boto3).
 $(VENV)-sam/bin/sam:

@@ -13,6 +13,10 @@ class Conflict(CloisonError):
     """The request makes no sense in the object's current state."""
 
 
+class TooLarge(CloisonError):
+    """The input exceeds a size limit; nothing of it was kept."""
+
+
 class Forbidden(CloisonError):
     """The caller's role does not allow this action."""
 
@@ -32,6 +36,14 @@ class ContextMismatch(CloisonError):
 
 class DependencyError(CloisonError):
     """An AWS dependency failed in a way worth retrying."""
+
+
+class NotSent(DependencyError):
+    """The call surely did not reach the carrier (no connection): safe to try again."""
+
+
+class OutcomeUnknown(DependencyError):
+    """The carrier may or may not have sent the message (the answer never came)."""
 
 
 class Throttled(DependencyError):

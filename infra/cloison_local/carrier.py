@@ -214,6 +214,8 @@ class _TwoWayChannel:
 @dataclass
 class _Faults:
     throttle_next: int = 0
+    stall_next: int = 0
+    stall_seconds: float = 0.0
     fail_rate: float = 0.0
     throttle_rate: float = 0.0
 
@@ -607,6 +609,18 @@ class CarrierSimulator:
         with self._lock:
             self._faults.throttle_next = count
 
+    def stall_after_next(self, count: int, seconds: float) -> None:
+        """Accept the next `count` sends, then hold each answer `seconds` before giving it.
+
+        The message is sent and its events go out; only the caller waits, as when a network
+        breaks after the service did the work: the caller cannot know whether it was sent.
+        """
+        if count < 0 or seconds < 0:
+            raise ValueError("count and seconds must not be negative")
+        with self._lock:
+            self._faults.stall_next = count
+            self._faults.stall_seconds = seconds
+
     def set_fault_rates(
         self,
         *,
@@ -857,6 +871,11 @@ class CarrierSimulator:
             parts,
             encoding,
         )
+        with self._lock:
+            stall = self._faults.stall_seconds if self._faults.stall_next > 0 else 0.0
+            self._faults.stall_next = max(0, self._faults.stall_next - 1)
+        if stall:
+            time.sleep(stall)
         return {"MessageId": message_id}
 
     def _default_origination(self) -> str:

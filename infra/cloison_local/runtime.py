@@ -240,6 +240,7 @@ class FunctionRuntime:
         self.concurrency = concurrency
         self.clock_offset = clock_offset
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
+        self._busy: set[_Worker] = set()
         self._started = 0
         self._lock = threading.Lock()
         self.invocations = 0
@@ -267,13 +268,25 @@ class FunctionRuntime:
         worker = self._take()
         self._idle.put(worker)
 
+    def kill_busy(self) -> int:
+        """Fault injection: kills the workers in the middle of an invocation, as a crash would."""
+        with self._lock:
+            busy = list(self._busy)
+        for worker in busy:
+            worker.kill()
+        return len(busy)
+
     def invoke(self, event: JsonDict) -> Any:
         worker = self._take()
+        with self._lock:
+            self._busy.add(worker)
         try:
             status, payload, usage = worker.invoke(
                 event, float(self.spec.timeout_seconds), self.clock_offset()
             )
         finally:
+            with self._lock:
+                self._busy.discard(worker)
             if worker.alive():
                 self._idle.put(worker)
             else:

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ CREDENTIALS = {
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
 }
+# Two cores here: more warm workers per function than this only adds processes, not speed.
+LOCAL_MAX_CONCURRENCY = 4
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
@@ -108,8 +111,11 @@ class LocalStack:
         retry_after_seconds: int | None = None,
         delivery_delay_seconds: float = 0.2,
         log_dir: Path | None = Path(".local/logs"),
+        function_timeouts: Mapping[str, int] | None = None,
     ) -> None:
         self.log_dir = log_dir
+        # Fault injection: a shorter timeout makes a stalled function die sooner, as in Lambda.
+        self.function_timeouts = dict(function_timeouts or {})
         self.template_path = template_path
         self.host = host
         self.api_port = api_port
@@ -218,9 +224,13 @@ class LocalStack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         for logical_id, spec in stack.functions.items():
+            if logical_id in self.function_timeouts:
+                spec = replace(spec, timeout_seconds=self.function_timeouts[logical_id])
             sources = [source for source in stack.sqs_sources if source.function == logical_id]
-            concurrency = spec.reserved_concurrency or max(
-                [2, *[source.maximum_concurrency or 1 for source in sources]]
+            concurrency = min(
+                LOCAL_MAX_CONCURRENCY,
+                spec.reserved_concurrency
+                or max([2, *[source.maximum_concurrency or 1 for source in sources]]),
             )
             self.runtimes[logical_id] = FunctionRuntime(
                 spec,
@@ -257,7 +267,14 @@ class LocalStack:
         sqs = self.client("sqs")
         for source in stack.sqs_sources:
             poller = SqsPoller(
-                source, sqs, self.invoke, REGION, retry_after_seconds=self.retry_after_seconds
+                replace(
+                    source,
+                    maximum_concurrency=min(LOCAL_MAX_CONCURRENCY, source.maximum_concurrency or 1),
+                ),
+                sqs,
+                self.invoke,
+                REGION,
+                retry_after_seconds=self.retry_after_seconds,
             )
             poller.start()
             self.pollers.append(poller)

@@ -39,6 +39,13 @@ def scheduler() -> "EventBridgeSchedulerClient":
     return boto3.client("scheduler", config=RETRIES)
 
 
+# A send is not idempotent: a retry after a timeout may send twice. The SMS client never retries
+# by itself; the send path retries what surely did not happen (throttling, no connection).
+SEND_ONCE = Config(
+    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=10
+)
+
+
 @lru_cache(maxsize=1)
 def sms() -> "PinpointSMSVoiceV2Client":
-    return boto3.client("pinpoint-sms-voice-v2", config=RETRIES)
+    return boto3.client("pinpoint-sms-voice-v2", config=SEND_ONCE)

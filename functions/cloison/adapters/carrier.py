@@ -2,10 +2,16 @@
 
 from collections.abc import Mapping
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from cloison.adapters import aws
-from cloison.errors import DependencyError, RuleViolation, Throttled
+from cloison.errors import DependencyError, NotSent, OutcomeUnknown, RuleViolation, Throttled
 
 _REFUSED = {"ValidationException", "ConflictException"}
 
@@ -36,6 +42,10 @@ class SmsCarrier:
                 ConfigurationSetName=self.configuration_set,
                 Context=dict(context),
             )
+        except (EndpointConnectionError, ConnectTimeoutError) as exc:
+            raise NotSent("no connection to the carrier") from exc
+        except (ReadTimeoutError, ConnectionClosedError) as exc:
+            raise OutcomeUnknown("the carrier's answer never came") from exc
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
             if code == "ThrottlingException":

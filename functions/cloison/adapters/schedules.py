@@ -1,12 +1,18 @@
-"""EventBridge Scheduler: one-time launches whose target is the launch queue."""
+"""EventBridge Scheduler: launches (one-time or recurring) whose target is the launch queue."""
+
+from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.errors import DependencyError
 from cloison.models.events import LaunchRequest
+
+if TYPE_CHECKING:
+    from mypy_boto3_scheduler.type_defs import TargetTypeDef
 
 
 class LaunchSchedules:
@@ -21,6 +27,31 @@ class LaunchSchedules:
     def at(self, request: LaunchRequest, when: datetime) -> str:
         """Launches the campaign at `when`."""
         return self._once(f"launch-{request.campaign_id}", request, when)
+
+    def recurring(self, request: LaunchRequest, expression: str, timezone: str) -> str:
+        """Puts `request` on the launch queue at each firing of `expression` in `timezone`."""
+        name = f"recurring-{request.campaign_id}"
+        try:
+            aws.scheduler().create_schedule(
+                Name=name,
+                GroupName=self.group,
+                ScheduleExpression=expression,
+                ScheduleExpressionTimezone=timezone,
+                FlexibleTimeWindow={"Mode": "OFF"},
+                Target=self._target(request),
+            )
+        except ClientError as exc:
+            raise DependencyError(f"Scheduler {exc.response['Error']['Code']}") from exc
+        return name
+
+    def cancel(self, campaign_id: str) -> None:
+        """Deletes the campaign's launch schedules; one that already fired or never was is fine."""
+        for name in (f"launch-{campaign_id}", f"recurring-{campaign_id}"):
+            try:
+                aws.scheduler().delete_schedule(Name=name, GroupName=self.group)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise DependencyError(f"Scheduler {exc.response['Error']['Code']}") from exc
 
     def release(self, campaign_id: str, team: str, when: datetime) -> str:
         """Releases the campaign's chunks parked until `when`; one schedule per campaign and instant."""
@@ -42,16 +73,19 @@ class LaunchSchedules:
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
-                Target={
-                    "Arn": self.queue_arn,
-                    "RoleArn": self.role_arn,
-                    "Input": request.model_dump_json(),
-                    "DeadLetterConfig": {"Arn": self.dead_letter_arn},
-                    "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 86400},
-                },
+                Target=self._target(request),
             )
         except ClientError as exc:
             if exists_ok and exc.response["Error"]["Code"] == "ConflictException":
                 return name
             raise DependencyError(f"Scheduler {exc.response['Error']['Code']}") from exc
         return name
+
+    def _target(self, request: LaunchRequest) -> TargetTypeDef:
+        return {
+            "Arn": self.queue_arn,
+            "RoleArn": self.role_arn,
+            "Input": request.model_dump_json(),
+            "DeadLetterConfig": {"Arn": self.dead_letter_arn},
+            "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 86400},
+        }

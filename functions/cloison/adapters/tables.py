@@ -121,8 +121,12 @@ class CampaignStore:
         *,
         allowed_from: Iterable[str],
         launch_at: datetime | None = None,
+        fields: Mapping[str, str] | None = None,
     ) -> None:
-        """Moves a campaign to `status` only from one of `allowed_from`; otherwise Conflict."""
+        """Moves a campaign to `status` only from one of `allowed_from`; otherwise Conflict.
+
+        `fields` are set in the same write (a recurring schedule, for instance).
+        """
         names = {"#status": "status"}
         values: Item = {":status": status}
         allowed = list(allowed_from)
@@ -132,6 +136,10 @@ class CampaignStore:
         if launch_at is not None:
             update += ", launch_at = :launch_at"
             values[":launch_at"] = launch_at.isoformat()
+        for index, (name, value) in enumerate((fields or {}).items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = value
+            update += f", #f{index} = :f{index}"
         condition = (
             "#status IN (" + ", ".join(f":from{index}" for index in range(len(allowed))) + ")"
         )
@@ -238,7 +246,7 @@ class CampaignStore:
     def lease(
         self, campaign_id: str, key: str, worker: str, now: datetime, until: datetime
     ) -> ChunkProgress | None:
-        """Takes the pass for `worker` unless another holds a live lease or it is done."""
+        """Takes the pass for `worker`; None if the pass is done; Conflict if another holds it."""
         try:
             answer = self._table.update_item(
                 Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
@@ -256,9 +264,14 @@ class CampaignStore:
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _is_condition_failure(exc):
+            if not _is_condition_failure(exc):
+                raise _failed(exc) from exc
+            current = self._table.get_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"}, ConsistentRead=True
+            ).get("Item", {})
+            if current.get("done"):
                 return None
-            raise _failed(exc) from exc
+            raise Conflict("another worker holds this pass") from exc
         return ChunkProgress.model_validate(answer.get("Attributes", {}))
 
     def checkpoint(
@@ -271,10 +284,13 @@ class CampaignStore:
         in_flight: Sequence[int] = (),
         done: bool = False,
         release: bool = False,
+        counts: Mapping[str, float] | None = None,
     ) -> None:
         """Records how far the pass got, and which recipients are being sent right now.
 
-        With `release`, the lease ends now, so that the next worker can go on from here.
+        `counts` (the campaign counters' share of the recipients settled since the last
+        checkpoint) are added in the same transaction: a crash never counts a recipient twice
+        nor loses one. With `release`, the lease ends now, so the next worker goes on from here.
         """
         update = "SET next_index = :next, in_flight = :flight, done = :done"
         values: Item = {
@@ -286,29 +302,86 @@ class CampaignStore:
         if release:
             update += ", lease_until = :ended"
             values[":ended"] = ""
-        try:
-            self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
-                UpdateExpression=update,
-                ConditionExpression="worker = :worker",
-                ExpressionAttributeValues=values,
-            )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                raise Conflict("the chunk's lease was taken over") from exc
-            raise _failed(exc) from exc
+        progress = {
+            "TableName": self.table_name,
+            "Key": {"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+            "UpdateExpression": update,
+            "ConditionExpression": "worker = :worker",
+            "ExpressionAttributeValues": values,
+        }
+        self._transact(
+            [{"Update": progress}, *self._counter_update(campaign_id, counts or {})],
+            conflict="the chunk's lease was taken over",
+        )
 
-    def park(self, campaign_id: str, release_at: datetime, ref_fields: Mapping[str, Any]) -> None:
-        """Keeps a chunk's waiting recipients until `release_at` (their window, or a resume)."""
+    def park(
+        self,
+        campaign_id: str,
+        release_at: datetime,
+        ref_fields: Mapping[str, Any],
+        counts: Mapping[str, float],
+    ) -> bool:
+        """Keeps a chunk's waiting recipients until `release_at` (their window, or a resume).
+
+        The counters move in the same transaction. False when they were parked already (an
+        invocation that went on from a checkpoint parks the same recipients again).
+        """
         item = {
             "pk": f"campaign#{campaign_id}",
             "sk": f"parked#{release_at.astimezone(UTC).isoformat()}#{ref_fields['upload']}"
             f"#{ref_fields['chunk']:05d}#{ref_fields['pass_no']:03d}#{ref_fields['tag']}",
             **ref_fields,
         }
+        put = {
+            "TableName": self.table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
         try:
-            self._table.put_item(Item=item)
+            self._transact(
+                [{"Put": put}, *self._counter_update(campaign_id, counts)], conflict="parked"
+            )
+        except Conflict:
+            return False
+        return True
+
+    def _counter_update(self, campaign_id: str, counts: Mapping[str, float]) -> list[Any]:
+        increments = {name: value for name, value in counts.items() if value}
+        if not increments:
+            return []
+        return [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": f"campaign#{campaign_id}", "sk": "stats"},
+                    "UpdateExpression": "ADD "
+                    + ", ".join(f"#c{index} :c{index}" for index in range(len(increments))),
+                    "ExpressionAttributeNames": {
+                        f"#c{index}": name for index, name in enumerate(increments)
+                    },
+                    "ExpressionAttributeValues": {
+                        f":c{index}": Decimal(str(round(value, 6)))
+                        for index, value in enumerate(increments.values())
+                    },
+                }
+            }
+        ]
+
+    def _transact(self, actions: list[Any], *, conflict: str) -> None:
+        try:
+            if len(actions) == 1:
+                # One item needs no transaction: the same write at half the capacity.
+                only = actions[0]
+                kind, request = next(iter(only.items()))
+                table = self._table
+                arguments = {key: value for key, value in request.items() if key != "TableName"}
+                (table.update_item if kind == "Update" else table.put_item)(**arguments)
+            else:
+                aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise Conflict(conflict) from exc
             raise _failed(exc) from exc
 
     def parked_until(self, campaign_id: str, until: datetime | None) -> list[Item]:
@@ -538,6 +611,18 @@ class ConsentStore:
             self._table.put_item(Item=item)
         except ClientError as exc:
             raise _failed(exc) from exc
+
+    def delete(self, number_key: str, team: str, purpose: str) -> ConsentRecord | None:
+        """Withdraws a consent; returns what was recorded, or None if there was nothing."""
+        try:
+            answer = self._table.delete_item(
+                Key={"pk": f"contact#{number_key}", "sk": f"consent#{team}#{purpose}"},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        item = answer.get("Attributes")
+        return ConsentRecord.model_validate(item) if item else None
 
     def consented(
         self, number_keys: Sequence[str], team: str, purpose: str = "marketing"

@@ -198,6 +198,33 @@ def next_send_time(
         instant = latest
 
 
+def window_close(
+    now: datetime,
+    phone: Phone,
+    *,
+    policy: SendWindowPolicy,
+    departement: str | None = None,
+) -> datetime:
+    """When the opening that `now` is in closes for the recipient (the earliest of its zones).
+
+    `now` itself if a send is not allowed at `now`. Openings that touch (12:00-14:00 then
+    14:00-19:00) close at the first one's end: `next_send_time` then answers that very instant.
+    """
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidSendTime("now", "must be timezone-aware; a naive datetime has no instant")
+    if next_send_time(now, phone, policy=policy, departement=departement) != now:
+        return now
+    instant = now.astimezone(UTC)
+    closes = []
+    for zone, _calendars in _places(phone.region, phone.time_zones, departement):
+        local = instant.astimezone(zone)
+        for opening in policy.openings_on(local.weekday()):
+            end = _instant_of(local.date(), opening.end, zone)
+            if _instant_of(local.date(), opening.start, zone) <= instant < end:
+                closes.append(end)
+    return min(closes, default=now)
+
+
 Place = tuple[ZoneInfo, tuple[Calendar, ...]]
 
 

@@ -1,10 +1,18 @@
 """Routes of the HTTP API on the Powertools REST resolver; the OpenAPI document is generated."""
 
-from typing import Annotated
+import base64
+import binascii
+import json
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+from pydantic import ValidationError
 
 from cloison.errors import (
     Conflict,
@@ -13,10 +21,13 @@ from cloison.errors import (
     Forbidden,
     NotFound,
     RuleViolation,
+    TooLarge,
 )
 from cloison.http import wiring
-from cloison.http.problems import field_errors, problem
+from cloison.http.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
+from cloison.http.problems import Problem, field_errors, inline_schema, problem
 from cloison.models.api import (
+    MAX_JSON_RECIPIENTS,
     AudienceIn,
     AudienceResult,
     Campaign,
@@ -24,6 +35,8 @@ from cloison.models.api import (
     CampaignStats,
     Consent,
     ConsentIn,
+    ConsentWithdrawal,
+    ConsentWithdrawalIn,
     Health,
     LaunchIn,
     Preview,
@@ -36,9 +49,34 @@ from cloison.models.api import (
 )
 from cloison.observability import logger
 from cloison.services.access import Caller, caller_from_claims
+from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
 from cloison.services.campaigns import to_campaign
+from cloison.services.lifecycle import InvalidTransition
 
 app = APIGatewayRestResolver(enable_validation=True)
+
+JSON = "application/json"
+CSV = "text/csv"
+
+
+class UnsupportedMediaType(Exception):
+    """The body's Content-Type is not one the route reads."""
+
+    def __init__(self, accepted: tuple[str, ...]) -> None:
+        super().__init__(f"this route takes {' or '.join(accepted)}")
+        self.accepted = accepted
+
+
+def _problem_response(description: str) -> OpenAPIResponse:
+    return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
+
+
+def _lifecycle_responses(success: str) -> dict[int, OpenAPIResponse]:
+    return {
+        200: {"description": success, "content": {JSON: {"model": Campaign}}},
+        404: _problem_response("No such campaign among your teams' campaigns."),
+        409: _problem_response("The campaign's status does not allow this."),
+    }
 
 
 def caller() -> Caller:
@@ -74,9 +112,81 @@ def get_campaign(campaign_id: str) -> Campaign:
     return to_campaign(wiring.campaigns().get(caller(), campaign_id))
 
 
-@app.post("/campaigns/<campaign_id>/audience")
-def add_audience(campaign_id: str, audience: AudienceIn) -> AudienceResult:
-    return wiring.campaigns().add_audience(caller(), campaign_id, audience)
+@app.post(
+    "/campaigns/<campaign_id>/audience",
+    summary="Add recipients to a draft campaign, as JSON or as a CSV file",
+    description=(
+        f"JSON: up to {MAX_JSON_RECIPIENTS:,} "
+        "recipients. CSV (UTF-8, with or without BOM, separated by commas, semicolons or tabs): "
+        "a header row with a `phone` column, an optional `departement` column, every other "
+        f"column a template variable; up to {MAX_ROWS:,} rows and {MAX_BYTES // 2**20} MB. "
+        "The good rows are kept as one upload, all or none; each bad row is reported with its "
+        "row (JSON: position; CSV: line number, the header being line 1), field and reason."
+    ),
+    openapi_extensions={
+        "requestBody": {
+            "required": True,
+            "content": {
+                JSON: {"schema": inline_schema(AudienceIn)},
+                CSV: {
+                    "schema": {"type": "string"},
+                    "example": "phone,first_name,departement\n06 12 34 56 78,Léa,75\n",
+                },
+            },
+        }
+    },
+    responses={
+        200: {
+            "description": "The good rows were added; the bad ones are listed.",
+            "content": {JSON: {"model": AudienceResult}},
+        },
+        404: _problem_response("No such campaign among your teams' campaigns."),
+        409: _problem_response("The campaign is no longer a draft."),
+        413: _problem_response(f"Over {MAX_ROWS:,} rows or {MAX_BYTES // 2**20} MB."),
+        415: _problem_response("Neither application/json nor text/csv."),
+        422: _problem_response("The body or the CSV header is unusable."),
+    },
+)
+def add_audience(campaign_id: str) -> AudienceResult:
+    # No body parameter: the resolver would refuse text/csv before this runs.
+    event = app.current_event
+    media = (event.headers.get("content-type") or JSON).split(";", 1)[0].strip().lower()
+    if media == CSV:
+        return wiring.campaigns().add_csv_audience(caller(), campaign_id, _body_bytes())
+    if media != JSON:
+        raise UnsupportedMediaType((JSON, CSV))
+    return wiring.campaigns().add_audience(caller(), campaign_id, _json_audience())
+
+
+def _body_bytes() -> bytes:
+    """The body as sent: API Gateway passes binary media types base64-encoded."""
+    event = app.current_event
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise RuleViolation("body", "is not valid base64") from None
+    return body.encode("utf-8")
+
+
+def _json_audience() -> AudienceIn:
+    """The body validated as the resolver validates a body parameter, with the same errors."""
+    try:
+        document: Any = json.loads(_body_bytes() or b"null")
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise RequestValidationError(
+            [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
+        ) from exc
+    try:
+        return AudienceIn.model_validate(document)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [
+                {**error, "loc": ("body", *error["loc"])}
+                for error in exc.errors(include_input=False, include_url=False)
+            ]
+        ) from None
 
 
 @app.get("/campaigns/<campaign_id>/preview")
@@ -91,6 +201,39 @@ def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Respons
         content_type="application/json",
         body=wiring.campaigns().launch(caller(), campaign_id, launch or LaunchIn()),
     )
+
+
+@app.post(
+    "/campaigns/<campaign_id>/pause",
+    summary="Pause a sending campaign",
+    description="Chunks not yet sent are held (within one chunk) until the campaign is resumed.",
+    responses=_lifecycle_responses("The campaign is paused."),
+)
+def pause_campaign(campaign_id: str) -> Campaign:
+    return wiring.campaigns().pause(caller(), campaign_id)
+
+
+@app.post(
+    "/campaigns/<campaign_id>/resume",
+    summary="Resume a paused campaign",
+    description="The campaign sends again; the chunks held while it was paused are released.",
+    responses=_lifecycle_responses("The campaign is sending again."),
+)
+def resume_campaign(campaign_id: str) -> Campaign:
+    return wiring.campaigns().resume(caller(), campaign_id)
+
+
+@app.post(
+    "/campaigns/<campaign_id>/cancel",
+    summary="Cancel a campaign for good",
+    description=(
+        "From draft, scheduled, launching, sending or paused. Its launch schedules are deleted; "
+        "what was already sent stays sent."
+    ),
+    responses=_lifecycle_responses("The campaign is cancelled."),
+)
+def cancel_campaign(campaign_id: str) -> Campaign:
+    return wiring.campaigns().cancel(caller(), campaign_id)
 
 
 @app.get("/campaigns/<campaign_id>/stats")
@@ -122,6 +265,23 @@ def record_consent(consent: ConsentIn) -> Response[Consent]:
     )
 
 
+@app.delete(
+    "/consents",
+    summary="Withdraw a consent",
+    description="The number travels in the body, never in the URL. Later marketing sends skip it.",
+    responses={
+        200: {
+            "description": "The receipt of the withdrawal.",
+            "content": {JSON: {"model": ConsentWithdrawal}},
+        },
+        404: _problem_response("No consent recorded for this number, team and purpose."),
+        422: _problem_response("The body is invalid."),
+    },
+)
+def withdraw_consent(withdrawal: ConsentWithdrawalIn) -> ConsentWithdrawal:
+    return wiring.registry().withdraw_consent(caller(), withdrawal)
+
+
 @app.post("/suppressions")
 def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
     return Response(
@@ -151,6 +311,32 @@ def invalid_request(error: RequestValidationError) -> Response[str]:
     )
 
 
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(error: Exception) -> Response[str]:
+    return problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        "This route takes application/json.",
+    )
+
+
+@app.exception_handler(UnsupportedMediaType)
+def unsupported_media_type(error: UnsupportedMediaType) -> Response[str]:
+    return problem(
+        415,
+        "unsupported-media-type",
+        "Unsupported media type",
+        f"This route takes {' or '.join(error.accepted)}.",
+        accepted=list(error.accepted),
+    )
+
+
+@app.exception_handler(TooLarge)
+def too_large(error: TooLarge) -> Response[str]:
+    return problem(413, "too-large", "Too large", f"{error}; nothing was kept.")
+
+
 @app.exception_handler(RuleViolation)
 def rule_violation(error: RuleViolation) -> Response[str]:
     return problem(
@@ -171,6 +357,18 @@ def not_found(error: Exception) -> Response[str]:
 @app.exception_handler(Forbidden)
 def forbidden(error: Forbidden) -> Response[str]:
     return problem(403, "forbidden", "Forbidden", str(error))
+
+
+@app.exception_handler(InvalidTransition)
+def invalid_transition(error: InvalidTransition) -> Response[str]:
+    return problem(
+        409,
+        "conflict",
+        "Conflict with the current state",
+        str(error),
+        campaign_status=error.status.value,
+        allowed_from=[status.value for status in error.allowed_from],
+    )
 
 
 @app.exception_handler(Conflict)

@@ -11,6 +11,7 @@ from cloison.adapters.vault import ReplyVault
 from cloison.config import ApiSettings
 from cloison.services.audience import AudienceWriter
 from cloison.services.campaigns import CampaignService
+from cloison.services.preview import CampaignPreviewer
 from cloison.services.registry import Registry
 from cloison.services.replies import ReplyReader
 
@@ -28,10 +29,16 @@ def sealer() -> EnvelopeSealer:
 @lru_cache(maxsize=1)
 def campaigns() -> CampaignService:
     config = settings()
+    audiences = AudienceWriter(
+        CampaignStore(config.campaigns_table), sealer(), config.message_retention_days
+    )
     return CampaignService(
         store=CampaignStore(config.campaigns_table),
-        audiences=AudienceWriter(
-            CampaignStore(config.campaigns_table), sealer(), config.message_retention_days
+        audiences=audiences,
+        previewer=CampaignPreviewer(
+            audiences=audiences,
+            suppressions=SuppressionStore(config.suppressions_table),
+            consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
         ),
         hasher=PepperedHasher(config.pepper_secret_arn),
         launch_queue=WorkQueue(config.launch_queue_url),

@@ -13,11 +13,15 @@ class Record(BaseModel):
 
 
 class UploadRecord(Record):
-    """One committed audience upload: its sealed chunks hold `recipients` recipients."""
+    """One committed audience upload: its sealed chunks hold `recipients` recipients.
+
+    `rejected` counts the rows of the upload that were refused (bad number, missing variable...).
+    """
 
     upload_id: str
     chunks: int
     recipients: int
+    rejected: int = 0
 
 
 class CampaignRecord(Record):
@@ -34,6 +38,8 @@ class CampaignRecord(Record):
     recipient_count: int = 0
     uploads: list[UploadRecord] = []
     launch_at: datetime | None = None
+    schedule: str | None = None
+    schedule_timezone: str | None = None
 
 
 class SenderRecord(Record):

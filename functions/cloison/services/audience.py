@@ -34,11 +34,15 @@ class AudienceWriter:
     sealer: Sealer
     retention_days: int
 
-    def append(self, campaign: CampaignRecord, members: Sequence[AudienceMember]) -> UploadRecord:
+    def append(
+        self, campaign: CampaignRecord, members: Sequence[AudienceMember], *, rejected: int = 0
+    ) -> UploadRecord:
+        """Adds `members` as one upload, all or none; `rejected` rows of it were refused."""
         upload = UploadRecord(
             upload_id=f"u-{secrets.token_hex(6)}",
             chunks=(len(members) + CHUNK_SIZE - 1) // CHUNK_SIZE,
             recipients=len(members),
+            rejected=rejected,
         )
         context = audience_context(campaign.team, campaign.campaign_id)
         sealed = [
@@ -58,12 +62,18 @@ class AudienceWriter:
         self.store.commit_upload(campaign.campaign_id, upload)
         return upload
 
+    def read_chunk(
+        self, campaign: CampaignRecord, upload_id: str, chunk: int
+    ) -> list[AudienceMember]:
+        """The recipients of one committed chunk, opened in the campaign's context."""
+        sealed = self.store.get_chunk(campaign.campaign_id, upload_id, chunk)
+        if sealed is None:
+            return []
+        return open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
+
     def first_member(self, campaign: CampaignRecord) -> AudienceMember | None:
         """The first recipient of the campaign, for previews."""
         if not campaign.uploads:
             return None
-        sealed = self.store.get_chunk(campaign.campaign_id, campaign.uploads[0].upload_id, 0)
-        if sealed is None:
-            return None
-        members = open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
+        members = self.read_chunk(campaign, campaign.uploads[0].upload_id, 0)
         return members[0] if members else None

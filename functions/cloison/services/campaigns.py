@@ -1,6 +1,7 @@
-"""Campaign lifecycle over the API: create, add an audience, preview, launch, watch."""
+"""Campaign lifecycle over the API: create, add an audience, preview, launch, pause, watch."""
 
 import secrets
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import cast
@@ -9,10 +10,11 @@ from cloison.adapters.identity import NumberHasher
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore
-from cloison.compliance import InvalidPhoneNumber, analyze_text, compose_message, normalize_phone
+from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
 from cloison.compliance.errors import ComplianceError
-from cloison.compliance.message import MessageKind, template_variables
-from cloison.errors import NotFound, RuleViolation
+from cloison.compliance.message import MessageKind, compose_message, template_variables
+from cloison.compliance.territories import normalize_departement
+from cloison.errors import DependencyError, NotFound, RuleViolation, TooLarge
 from cloison.models.api import (
     AudienceIn,
     AudienceResult,
@@ -26,10 +28,39 @@ from cloison.models.api import (
 )
 from cloison.models.events import LaunchRequest
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
+from cloison.observability import logger
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter
+from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
+from cloison.services.lifecycle import Action, Transition, transition
+from cloison.services.preview import CampaignPreviewer
 
-LAUNCHABLE = (CampaignStatus.DRAFT,)
+# A response lists this many rejected rows at most (a Lambda response holds 6 MB); all are counted.
+MAX_LISTED_ERRORS = 10_000
+STATUSES = (
+    "queued",
+    "sent",
+    "delivered",
+    "failed",
+    "expired",
+    "rejected",
+    "suppressed",
+    "no_consent",
+    "invalid",
+    "deferred",
+    "in_doubt",
+)
+FINAL_FOR_DELIVERABILITY = ("delivered", "failed", "expired")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A recipient read from an upload, its number already valid."""
+
+    row: int
+    phone: Phone
+    variables: Mapping[str, str]
+    departement: str | None
 
 
 @dataclass
@@ -39,6 +70,7 @@ class CampaignService:
     hasher: NumberHasher
     launch_queue: WorkQueue
     schedules: LaunchSchedules
+    previewer: CampaignPreviewer
 
     def create(self, caller: Caller, request: CampaignIn) -> Campaign:
         caller.require_team(request.team)
@@ -69,106 +101,218 @@ class CampaignService:
     def add_audience(
         self, caller: Caller, campaign_id: str, audience: AudienceIn
     ) -> AudienceResult:
-        campaign = self.get(caller, campaign_id)
+        """Adds the good recipients of a JSON upload as one upload; reports the others by row."""
+        campaign = self._editable(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
-        accepted: list[AudienceMember] = []
+        candidates: list[Candidate] = []
         rejected: list[RowError] = []
         for row, recipient in enumerate(audience.recipients, start=1):
             try:
                 phone = normalize_phone(recipient.phone)
+                departement = (
+                    normalize_departement(recipient.departement) if recipient.departement else None
+                )
             except InvalidPhoneNumber as exc:
                 rejected.append(RowError(row=row, field="phone", reason=exc.reason))
                 continue
-            try:
-                _compose(
-                    campaign.body,
-                    campaign.kind.value,
-                    sender,
-                    recipient.variables,
-                    placeholder=False,
-                )
-            except RuleViolation as exc:
+            except InvalidDepartement:
                 rejected.append(
-                    RowError(row=row, field=f"variables ({exc.field})", reason=exc.reason)
+                    RowError(row=row, field="departement", reason="is not a département code")
                 )
                 continue
-            accepted.append(
-                AudienceMember(
-                    e164=phone.e164,
-                    number_key=self.hasher.key(phone.e164),
-                    variables=recipient.variables,
-                    departement=recipient.departement,
-                )
-            )
-        if accepted:
-            self.audiences.append(campaign, accepted)
-        return AudienceResult(
-            accepted=len(accepted),
-            rejected=rejected,
-            total_recipients=campaign.recipient_count + len(accepted),
-        )
+            candidates.append(Candidate(row, phone, recipient.variables, departement))
+        return self._admit(campaign, sender, candidates, rejected)
+
+    def add_csv_audience(self, caller: Caller, campaign_id: str, data: bytes) -> AudienceResult:
+        """Adds the good rows of a CSV file as one upload; reports the others by line."""
+        campaign = self._editable(caller, campaign_id)
+        sender = self._sender(campaign.team, campaign.sender)
+        try:
+            parsed = parse_audience_csv(data, required=_variables(campaign.body))
+        except CsvTooLarge as exc:
+            raise TooLarge(str(exc)) from exc
+        except CsvUnreadable as exc:
+            raise RuleViolation(exc.field, exc.reason) from exc
+        rejected = [
+            RowError(row=error.line, field=error.field, reason=error.reason)
+            for error in parsed.errors
+        ]
+        candidates = [
+            Candidate(row.line, row.phone, row.variables, row.departement)
+            for row in parsed.recipients
+        ]
+        return self._admit(campaign, sender, candidates, rejected)
 
     def preview(self, caller: Caller, campaign_id: str) -> Preview:
         campaign = self.get(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
         sample = self.audiences.first_member(campaign)
-        variables = sample.variables if sample else None
-        text = _compose(
-            campaign.body, campaign.kind.value, sender, variables, placeholder=sample is None
-        )
-        analysis = analyze_text(text)
-        return Preview(
-            text=text,
-            encoding=analysis.encoding,
-            segments=analysis.segments,
-            non_gsm=list(analysis.non_gsm),
-            recipients=campaign.recipient_count,
-            estimated_cost=round(
-                campaign.recipient_count * analysis.segments * sender.price_per_segment, 4
-            ),
-        )
+        try:
+            text = _compose(
+                campaign.body,
+                campaign.kind.value,
+                sender,
+                sample.variables if sample else None,
+                placeholder=sample is None,
+            )
+        except RuleViolation:
+            # The first recipient cannot be messaged: show the template itself.
+            text = _compose(campaign.body, campaign.kind.value, sender, None, placeholder=True)
+        return self.previewer.preview(campaign, sender, datetime.now(UTC), first_text=text)
 
     def launch(self, caller: Caller, campaign_id: str, request: LaunchIn) -> Campaign:
+        """Launches now, at an instant, or on a recurring schedule; always through the queue."""
         campaign = self.get(caller, campaign_id)
+        now = datetime.now(UTC)
+        at = request.at if request.at is not None and request.at > now else None
+        scheduled = request.schedule is not None or at is not None
+        step = transition(Action.SCHEDULE if scheduled else Action.LAUNCH, campaign.status)
         if campaign.recipient_count == 0:
             raise RuleViolation("audience", "the campaign has no recipients")
         launch = LaunchRequest(campaign_id=campaign.campaign_id, team=campaign.team)
-        now = datetime.now(UTC)
-        if request.at is not None and request.at > now:
-            self.store.set_status(
-                campaign_id, CampaignStatus.SCHEDULED, allowed_from=LAUNCHABLE, launch_at=request.at
-            )
-            self.schedules.at(launch, request.at)
+        if request.schedule is not None:
+            timezone = request.timezone or "UTC"
+            # The schedule first: its first firing is a minute away at least, and a firing
+            # that finds the campaign still a draft launches nothing.
+            self.schedules.recurring(launch, request.schedule, timezone)
+            try:
+                self.store.set_status(
+                    campaign_id,
+                    step.target,
+                    allowed_from=step.sources,
+                    fields={"schedule": request.schedule, "schedule_timezone": timezone},
+                )
+            except Exception:
+                self.schedules.cancel(campaign_id)
+                raise
+        elif at is not None:
+            self.store.set_status(campaign_id, step.target, allowed_from=step.sources, launch_at=at)
+            self._or_undo(campaign, step.target, lambda: self.schedules.at(launch, at))
         else:
             self.store.set_status(
-                campaign_id, CampaignStatus.LAUNCHING, allowed_from=LAUNCHABLE, launch_at=now
+                campaign_id, step.target, allowed_from=step.sources, launch_at=now
             )
-            self.launch_queue.send([launch])
+            self._or_undo(campaign, step.target, lambda: self.launch_queue.send([launch]))
+        return to_campaign(self.get(caller, campaign_id))
+
+    def pause(self, caller: Caller, campaign_id: str) -> Campaign:
+        """Stops sending within one chunk: the send worker parks the chunks it finds paused."""
+        campaign = self.get(caller, campaign_id)
+        self._move(campaign, Action.PAUSE)
+        return to_campaign(self.get(caller, campaign_id))
+
+    def resume(self, caller: Caller, campaign_id: str) -> Campaign:
+        """Sends again, and asks the launcher to release every chunk parked while paused."""
+        campaign = self.get(caller, campaign_id)
+        step = self._move(campaign, Action.RESUME)
+        # Sending first: a chunk released before the status changed would be parked again.
+        release = LaunchRequest(
+            campaign_id=campaign.campaign_id, team=campaign.team, action="release"
+        )
+        self._or_undo(campaign, step.target, lambda: self.launch_queue.send([release]))
+        return to_campaign(self.get(caller, campaign_id))
+
+    def cancel(self, caller: Caller, campaign_id: str) -> Campaign:
+        """Cancels for good; the launch schedules go too (the status first: a firing finds it)."""
+        campaign = self.get(caller, campaign_id)
+        self._move(campaign, Action.CANCEL)
+        if campaign.status == CampaignStatus.SCHEDULED or campaign.schedule:
+            try:
+                self.schedules.cancel(campaign.campaign_id)
+            except DependencyError as exc:
+                # Harmless: a firing finds the campaign cancelled and launches nothing.
+                logger.warning(
+                    "launch schedule left behind",
+                    extra={"campaign": campaign.campaign_id, "reason": str(exc)},
+                )
         return to_campaign(self.get(caller, campaign_id))
 
     def stats(self, caller: Caller, campaign_id: str) -> CampaignStats:
         campaign = self.get(caller, campaign_id)
         counts = self.store.get_counts(campaign_id)
-        statuses = (
-            "queued",
-            "sent",
-            "delivered",
-            "failed",
-            "expired",
-            "rejected",
-            "suppressed",
-            "no_consent",
-            "invalid",
-            "deferred",
-            "in_doubt",
-        )
+        listed = {status: int(counts.get(status, 0)) for status in STATUSES}
+        final = sum(listed[status] for status in FINAL_FOR_DELIVERABILITY)
         return CampaignStats(
             campaign_id=campaign_id,
             status=campaign.status,
             recipients=campaign.recipient_count,
-            counts={status: int(counts.get(status, 0)) for status in statuses},
+            counts=listed,
+            deliverability=round(listed["delivered"] / final, 4) if final else None,
             segments=int(counts.get("segments", 0)),
             cost=round(counts.get("cost", 0.0), 4),
+        )
+
+    def _editable(self, caller: Caller, campaign_id: str) -> CampaignRecord:
+        campaign = self.get(caller, campaign_id)
+        transition(Action.EDIT, campaign.status)
+        return campaign
+
+    def _move(self, campaign: CampaignRecord, action: Action) -> Transition:
+        step = transition(action, campaign.status)
+        # Conditional on the status read: a concurrent change makes this a conflict too.
+        self.store.set_status(campaign.campaign_id, step.target, allowed_from=step.sources)
+        return step
+
+    def _or_undo(
+        self, campaign: CampaignRecord, moved_to: CampaignStatus, effect: Callable[[], object]
+    ) -> None:
+        """Runs what follows a status change; on failure the status goes back, so a retry works."""
+        try:
+            effect()
+        except DependencyError:
+            self.store.set_status(campaign.campaign_id, campaign.status, allowed_from=(moved_to,))
+            raise
+
+    def _admit(
+        self,
+        campaign: CampaignRecord,
+        sender: SenderRecord,
+        candidates: Iterable[Candidate],
+        rejected: list[RowError],
+    ) -> AudienceResult:
+        """Keeps the candidates whose message can be composed, once per number, as one upload."""
+        accepted: list[AudienceMember] = []
+        first_row: dict[str, int] = {}
+        for candidate in candidates:
+            try:
+                _compose(
+                    campaign.body,
+                    campaign.kind.value,
+                    sender,
+                    dict(candidate.variables),
+                    placeholder=False,
+                )
+            except RuleViolation as exc:
+                field = exc.field if exc.field.startswith("variables") else "variables"
+                rejected.append(RowError(row=candidate.row, field=field, reason=exc.reason))
+                continue
+            e164 = candidate.phone.e164
+            if e164 in first_row:
+                rejected.append(
+                    RowError(
+                        row=candidate.row,
+                        field="phone",
+                        reason=f"is the same number as row {first_row[e164]}",
+                    )
+                )
+                continue
+            first_row[e164] = candidate.row
+            accepted.append(
+                AudienceMember(
+                    e164=e164,
+                    number_key=self.hasher.key(e164),
+                    variables=dict(candidate.variables),
+                    departement=candidate.departement,
+                )
+            )
+        if accepted:
+            self.audiences.append(campaign, accepted, rejected=len(rejected))
+        rejected.sort(key=lambda error: error.row)
+        return AudienceResult(
+            accepted=len(accepted),
+            rejected=rejected[:MAX_LISTED_ERRORS],
+            rejected_count=len(rejected),
+            total_recipients=campaign.recipient_count + len(accepted),
         )
 
     def _sender(self, team: str, name: str) -> SenderRecord:
@@ -176,6 +320,13 @@ class CampaignService:
         if sender is None:
             raise RuleViolation("sender", f"team {team} has no sender profile named {name!r}")
         return sender
+
+
+def _variables(body: str) -> tuple[str, ...]:
+    try:
+        return template_variables(body)
+    except ComplianceError as exc:
+        raise RuleViolation(exc.field, exc.reason) from exc
 
 
 def _compose(
@@ -214,4 +365,6 @@ def to_campaign(record: CampaignRecord) -> Campaign:
         created_at=record.created_at,
         created_by=record.created_by,
         launch_at=record.launch_at,
+        schedule=record.schedule,
+        schedule_timezone=record.schedule_timezone,
     )

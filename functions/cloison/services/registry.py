@@ -9,16 +9,19 @@ from cloison.compliance import normalize_phone
 from cloison.compliance.errors import ComplianceError
 from cloison.compliance.message import validate_sender
 from cloison.compliance.phone import mask_phone
-from cloison.errors import RuleViolation
+from cloison.errors import NotFound, RuleViolation
 from cloison.models.api import (
     Consent,
     ConsentIn,
+    ConsentWithdrawal,
+    ConsentWithdrawalIn,
     SenderProfile,
     SenderProfileIn,
     Suppression,
     SuppressionIn,
 )
 from cloison.models.records import ConsentRecord, SenderRecord, SuppressionRecord
+from cloison.observability import logger
 from cloison.services.access import Caller
 from cloison.services.windows import window_policy
 
@@ -63,6 +66,27 @@ class Registry:
             purpose=request.purpose,
             given_at=given_at,
             recorded_by=caller.username,
+        )
+
+    def withdraw_consent(self, caller: Caller, request: ConsentWithdrawalIn) -> ConsentWithdrawal:
+        """Deletes a consent; later marketing sends to the number record `no_consent`."""
+        caller.require_team(request.team)
+        e164 = _e164(request.phone)
+        withdrawn = self.consents.delete(self.hasher.key(e164), request.team, request.purpose)
+        if withdrawn is None:
+            raise NotFound("no consent recorded for this number, team and purpose")
+        now = datetime.now(UTC)
+        logger.info(
+            "consent withdrawn",
+            extra={"team": request.team, "purpose": request.purpose, "phone": mask_phone(e164)},
+        )
+        return ConsentWithdrawal(
+            team=request.team,
+            phone=mask_phone(e164),
+            purpose=request.purpose,
+            reason=request.reason,
+            withdrawn_at=now,
+            withdrawn_by=caller.username,
         )
 
     def suppress(self, caller: Caller, request: SuppressionIn) -> Suppression:

@@ -26,7 +26,14 @@ from cloison.compliance import (
     normalize_phone,
 )
 from cloison.compliance.errors import ComplianceError
-from cloison.errors import DependencyError, RuleViolation, Throttled
+from cloison.errors import (
+    Conflict,
+    DependencyError,
+    NotSent,
+    OutcomeUnknown,
+    RuleViolation,
+    Throttled,
+)
 from cloison.models.api import CampaignKind, CampaignStatus
 from cloison.models.events import ChunkRef
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
@@ -35,11 +42,13 @@ from cloison.services.audience import open_chunk
 from cloison.services.windows import window_policy
 
 FINISHED = frozenset({CampaignStatus.CANCELLED, CampaignStatus.COMPLETED})
-THROTTLE_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0)
+THROTTLE_BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 MESSAGE_TYPE = {CampaignKind.MARKETING: "PROMOTIONAL", CampaignKind.TRANSACTIONAL: "TRANSACTIONAL"}
 SLICE_SIZE = 100
 # A lease outlives the longest invocation, so a live worker is never taken over.
 LEASE = timedelta(minutes=16)
+# How long a chunk reference waits when another worker holds its pass.
+BUSY_RETRY_SECONDS = 30
 # Stop taking new slices when less than this is left of the invocation.
 SAFETY_MILLIS = 20_000
 # Statuses that settle a recipient for good on the send side (delivery events come on top).
@@ -101,14 +110,18 @@ class ChunkSender:
         if campaign.status not in (CampaignStatus.SENDING, CampaignStatus.PAUSED):
             raise CampaignNotSending(f"campaign {campaign.campaign_id} is {campaign.status.value}")
         now = datetime.now(UTC)
-        progress = self.campaigns.lease(
-            campaign.campaign_id, ref.key, self.worker_id, now, now + LEASE
-        )
-        if progress is None:
-            logger.info(
-                "pass done or held by a live worker",
-                extra={"campaign": ref.campaign_id, "pass": ref.key},
+        try:
+            progress = self.campaigns.lease(
+                campaign.campaign_id, ref.key, self.worker_id, now, now + LEASE
             )
+        except Conflict:
+            # Another worker holds the pass: look again later, until it is done or that
+            # worker's lease runs out (it died). Re-queued rather than failed, so that the
+            # wait does not use up the message's receive count.
+            self.send_queue.send([ref], delay_seconds=BUSY_RETRY_SECONDS)
+            return {}
+        if progress is None:
+            logger.info("pass already done", extra={"campaign": ref.campaign_id, "pass": ref.key})
             return {}
         sender = self.campaigns.get_sender(campaign.team, campaign.sender)
         sealed = self.campaigns.get_chunk(campaign.campaign_id, ref.upload, ref.chunk)
@@ -120,48 +133,56 @@ class ChunkSender:
         positions = [
             index for index in (ref.indexes or range(len(members))) if index < len(members)
         ]
-        counts: Counter[str] = Counter()
         start = progress.next_index
-        if progress.in_flight:
-            # A worker died while sending this slice: those recipients may have been sent.
-            counts["in_doubt"] += len(progress.in_flight)
-            start += len(progress.in_flight)
-            logger.warning(
-                "recipients in doubt after a crash", extra={"count": len(progress.in_flight)}
-            )
+        # A worker died while sending the slice that starts here: its sends may have happened.
+        # Those recipients are settled by the carrier's events, never sent again.
+        in_doubt = set(progress.in_flight)
+        if in_doubt:
+            logger.warning("recipients in doubt after a crash", extra={"count": len(in_doubt)})
         todo = positions[start:]
-        if ref.pass_no:
-            counts["deferred"] -= len(todo) + len(progress.in_flight)
         if campaign.status == CampaignStatus.PAUSED:
             # Parked whole; a resume releases it. Nothing is sent while the campaign is paused.
-            self._park(campaign, ref, {now: todo}, counts)
+            doubtful = [index for index in todo if index in in_doubt]
+            held = [index for index in todo if index not in in_doubt]
+            self._park(campaign, ref, {now: held}, counted_before=bool(ref.pass_no))
             self.campaigns.checkpoint(
-                campaign.campaign_id, ref.key, self.worker_id, next_index=len(positions), done=True
+                campaign.campaign_id,
+                ref.key,
+                self.worker_id,
+                next_index=len(positions),
+                done=True,
+                counts={
+                    "in_doubt": len(doubtful),
+                    "deferred": -len(doubtful) if ref.pass_no else 0,
+                },
             )
-            return self._count(campaign, counts, 0, sender)
-        plan = self._plan(campaign, sender, [members[index] for index in todo], todo, now)
+            return {}
+        fresh = [index for index in todo if index not in in_doubt]
+        decided = {
+            planned.index: planned
+            for planned in self._plan(
+                campaign, sender, [members[index] for index in fresh], fresh, now
+            )
+        }
+        plan = [decided.get(index) or Planned(index, MessageStatus.IN_DOUBT) for index in todo]
         waiting: dict[datetime, list[int]] = defaultdict(list)
         for planned in plan:
             if planned.release_at is not None:
                 waiting[planned.release_at].append(planned.index)
         # Parked before anything is sent, so a crash never loses a waiting recipient.
-        self._park(campaign, ref, waiting, counts)
-        segments, next_index = self._send_slices(
-            campaign, sender, ref, plan, start, counts, remaining_millis
-        )
+        self._park(campaign, ref, waiting)
+        counts, next_index = self._send_slices(campaign, sender, ref, plan, start, remaining_millis)
         finished = next_index >= len(positions)
-        self.campaigns.checkpoint(
-            campaign.campaign_id,
-            ref.key,
-            self.worker_id,
-            next_index=next_index,
-            done=finished,
-            release=not finished,
-        )
         if not finished:
             # Out of time: the rest of the pass goes back on the queue, from the checkpoint.
             self.send_queue.send([ref])
-        return self._count(campaign, counts, segments, sender)
+        elif self._all_settled(campaign):
+            self.campaigns.set_status(
+                campaign.campaign_id,
+                CampaignStatus.COMPLETED,
+                allowed_from=(CampaignStatus.SENDING,),
+            )
+        return dict(counts)
 
     def _plan(
         self,
@@ -191,17 +212,21 @@ class ChunkSender:
         ref: ChunkRef,
         plan: Sequence[Planned],
         start: int,
-        counts: Counter[str],
         remaining_millis: Callable[[], int],
-    ) -> tuple[int, int]:
+    ) -> tuple[Counter[str], int]:
+        """Sends slice by slice; each slice's outcome is checkpointed with its counters."""
         pacer = Pacer(per_second=max(0.1, sender.mps / max(1, self.concurrency)))
-        segments = 0
+        safety = min(SAFETY_MILLIS, remaining_millis() // 3)
         position = start
+        total: Counter[str] = Counter()
         context = {"campaign": campaign.campaign_id, "team": campaign.team}
-        for first in range(0, len(plan), SLICE_SIZE):
-            if remaining_millis() < SAFETY_MILLIS:
-                break
+        for first in range(0, max(len(plan), 1), SLICE_SIZE):
             piece = plan[first : first + SLICE_SIZE]
+            if first and remaining_millis() < safety:
+                self.campaigns.checkpoint(
+                    campaign.campaign_id, ref.key, self.worker_id, next_index=position, release=True
+                )
+                return total, position
             sendable = [planned for planned in piece if planned.status == MessageStatus.QUEUED]
             if sendable:
                 self.campaigns.checkpoint(
@@ -211,24 +236,34 @@ class ChunkSender:
                     next_index=position,
                     in_flight=[planned.index for planned in sendable],
                 )
+            counts: Counter[str] = Counter()
             for planned in piece:
+                if ref.pass_no:
+                    counts["deferred"] -= 1  # it was counted as deferred when it was parked
                 if planned.status == MessageStatus.QUEUED:
                     recipient = context | {"recipient": planned.number_key}
-                    sent = self._send_one(campaign, planned, recipient, pacer)
-                    counts["queued" if sent else "rejected"] += 1
-                    segments += analyze_text(planned.text).segments if sent else 0
+                    outcome = self._send_one(campaign, planned, recipient, pacer)
+                    counts[outcome] += 1
+                    if outcome != "rejected":
+                        counts["segments"] += analyze_text(planned.text).segments
                 elif planned.status != MessageStatus.DEFERRED:
                     counts[planned.status.value] += 1
             position += len(piece)
-            if sendable and first + SLICE_SIZE < len(plan):
-                self.campaigns.checkpoint(
-                    campaign.campaign_id, ref.key, self.worker_id, next_index=position
-                )
-        return segments, position
+            self.campaigns.checkpoint(
+                campaign.campaign_id,
+                ref.key,
+                self.worker_id,
+                next_index=position,
+                done=first + SLICE_SIZE >= len(plan),
+                counts={**counts, "cost": counts["segments"] * sender.price_per_segment},
+            )
+            total += counts
+        return total, position
 
     def _send_one(
         self, campaign: CampaignRecord, planned: Planned, context: dict[str, str], pacer: Pacer
-    ) -> bool:
+    ) -> str:
+        """`queued`, `rejected` or `in_doubt`: what became of one send."""
         for backoff in (*THROTTLE_BACKOFF_SECONDS, None):
             pacer.wait()
             try:
@@ -239,65 +274,55 @@ class ChunkSender:
                     message_type=MESSAGE_TYPE[campaign.kind],
                     context=context,
                 )
-            except Throttled:
-                # A throttled call sent nothing: wait and try the same recipient again.
+            except (Throttled, NotSent):
+                # Nothing was sent: wait and try the same recipient again.
                 if backoff is None:
-                    return False
+                    return "rejected"
                 time.sleep(backoff)
+            except OutcomeUnknown:
+                # Maybe sent: never tried again; the carrier's events will tell.
+                logger.warning("send outcome unknown", extra={"campaign": campaign.campaign_id})
+                return "in_doubt"
             except (RuleViolation, DependencyError) as exc:
                 logger.warning("carrier refused a send", extra={"reason": str(exc)})
-                return False
+                return "rejected"
             else:
-                return True
-        return False
+                return "queued"
+        return "rejected"
 
     def _park(
         self,
         campaign: CampaignRecord,
         ref: ChunkRef,
         waiting: dict[datetime, list[int]],
-        counts: Counter[str],
+        *,
+        counted_before: bool = False,
     ) -> None:
+        """Parks waiting recipients; `counted_before` when they are counted as deferred already."""
         for release_at, indexes in waiting.items():
             if not indexes:
                 continue
-            tag = str(int(release_at.timestamp()))
-            self.campaigns.park(
+            parked = self.campaigns.park(
                 campaign.campaign_id,
                 release_at,
                 {
                     "upload": ref.upload,
                     "chunk": ref.chunk,
                     "pass_no": ref.pass_no + 1,
-                    "tag": tag,
+                    "tag": str(int(release_at.timestamp())),
                     "indexes": indexes,
                 },
+                counts={"deferred": 0 if counted_before else len(indexes)},
             )
-            counts["deferred"] += len(indexes)
-            if (
-                release_at > datetime.now(UTC)
-                and (campaign.campaign_id, release_at) not in self._scheduled
-            ):
+            key = (campaign.campaign_id, release_at)
+            if parked and release_at > datetime.now(UTC) and key not in self._scheduled:
                 self.releases.release(campaign.campaign_id, campaign.team, release_at)
-                self._scheduled.add((campaign.campaign_id, release_at))
+                self._scheduled.add(key)
 
-    def _count(
-        self, campaign: CampaignRecord, counts: Counter[str], segments: int, sender: SenderRecord
-    ) -> dict[str, int]:
-        totals = self.campaigns.add_counts(
-            campaign.campaign_id,
-            dict(counts),
-            segments=segments,
-            cost=segments * sender.price_per_segment,
-        )
+    def _all_settled(self, campaign: CampaignRecord) -> bool:
+        totals = self.campaigns.get_counts(campaign.campaign_id)
         settled = sum(totals.get(status, 0) for status in SETTLED)
-        if settled >= campaign.recipient_count and totals.get("deferred", 0) <= 0:
-            self.campaigns.set_status(
-                campaign.campaign_id,
-                CampaignStatus.COMPLETED,
-                allowed_from=(CampaignStatus.SENDING,),
-            )
-        return dict(counts)
+        return settled >= campaign.recipient_count and totals.get("deferred", 0) <= 0
 
 
 def _decide(

@@ -1,0 +1,62 @@
+"""`make bench`: runs every benchmark and writes bench/report.md, with the machine and the date.
+
+The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import campaign
+import compliance
+
+REPORT = Path(__file__).resolve().parent / "report.md"
+
+
+def machine() -> str:
+    return (
+        f"{os.cpu_count()} CPUs (nproc {len(os.sched_getaffinity(0))}),"
+        f" Python {platform.python_version()}, {platform.platform()}"
+    )
+
+
+def main() -> str:
+    recipients = int(os.environ.get("BENCH_RECIPIENTS", campaign.DEFAULT_RECIPIENTS))
+    started = time.monotonic()
+    compliance_figures = compliance.main()
+    campaign_figures = campaign.main(recipients)
+    return "\n".join(
+        [
+            "# Cloison benchmarks",
+            "",
+            f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
+            f"- Machine: {machine()}",
+            f"- Took {time.monotonic() - started:.0f} s (`make bench`;"
+            " `BENCH_RECIPIENTS` sets the campaign's size).",
+            "",
+            "Wall times through the local stack are mostly moto's and vary from run to run;",
+            "call counts do not, and CPU seconds are our own code's.",
+            "",
+            "## Campaign through the local stack (`bench/campaign.py`)",
+            "",
+            campaign.render(campaign_figures),
+            "## Compliance rules (`bench/compliance.py`)",
+            "",
+            "```",
+            compliance._report(compliance_figures).rstrip(),
+            "```",
+            "",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    text = main()
+    REPORT.write_text(text, encoding="utf-8")
+    sys.stdout.write(text)
+    sys.stdout.write(f"\nwritten to {REPORT}\n")
