@@ -57,7 +57,7 @@ class ApiSettings(Tables, Secrets, Retention, Launches):
     reply_bucket: str = Field(alias="REPLY_BUCKET")
 
 
-class LaunchSettings(Tables, Secrets):
+class LaunchSettings(Tables, Secrets, Retention):
     """The function that fans a campaign out into chunk references."""
 
     send_queue_url: str = Field(alias="SEND_QUEUE_URL")

@@ -206,3 +206,65 @@ def test_a_recipient_outside_the_window_is_deferred_never_sent_early(
         assert stats["status"] == "sending"
     finally:
         stack.clock_offset = previous
+
+
+def test_messages_without_a_final_event_expire_after_their_time_to_live(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Given two messages the carrier accepts but never settles: one stops at "sent", one
+    # produces no event at all
+    assert stack.carrier is not None
+    stuck, silent = "+33612345682", "+33612345683"
+    stack.carrier.set_outcome(("TEXT_SUCCESSFUL",), destination=stuck)
+    stack.carrier.set_outcome(("TEXT_PENDING",), destination=silent)
+    api, alice = stack.api_url, tokens["alice"]
+    campaign = call(
+        api,
+        alice,
+        "POST",
+        "/campaigns",
+        {
+            "team": "sales",
+            "name": "Alerte",
+            "sender": "alerts",
+            "kind": "transactional",
+            "body": "Votre commande est prête.",
+        },
+    )
+    call(
+        api,
+        alice,
+        "POST",
+        f"/campaigns/{campaign['id']}/audience",
+        {"recipients": [{"phone": stuck}, {"phone": silent}]},
+    )
+    previous = stack.clock_offset
+    try:
+        call(api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {})
+        stats_path = f"/campaigns/{campaign['id']}/stats"
+        deadline = time.monotonic() + 30
+        while (
+            time.monotonic() < deadline
+            and call(api, alice, "GET", stats_path)["status"] != "completed"
+        ):
+            time.sleep(0.5)
+        stack.wait_idle(timeout=30)
+        # When their 72-hour time to live is over
+        stack.set_clock(stack.now() + timedelta(hours=74))
+        deadline = time.monotonic() + 30
+        while (
+            time.monotonic() < deadline
+            and call(api, alice, "GET", stats_path)["counts"]["expired"] < 2
+        ):
+            time.sleep(0.5)
+        # Then both end as expired, and nothing else moved
+        counts = call(api, alice, "GET", stats_path)["counts"]
+        assert (counts["queued"], counts["sent"], counts["expired"], counts["delivered"]) == (
+            2,
+            1,
+            2,
+            0,
+        )
+    finally:
+        stack.clock_offset = previous
+        stack.carrier.set_outcome(("TEXT_SUCCESSFUL", "TEXT_DELIVERED"))

@@ -62,6 +62,11 @@ class LaunchSchedules:
             f"release-{campaign_id}-{int(when.timestamp())}", request, when, exists_ok=True
         )
 
+    def expire(self, campaign_id: str, team: str, when: datetime) -> str:
+        """Settles, at `when`, the campaign's messages still without a final event."""
+        request = LaunchRequest(campaign_id=campaign_id, team=team, action="expire")
+        return self._once(f"expire-{campaign_id}", request, when, exists_ok=True)
+
     def _once(
         self, name: str, request: LaunchRequest, when: datetime, *, exists_ok: bool = False
     ) -> str:

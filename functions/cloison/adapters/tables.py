@@ -508,6 +508,23 @@ class MessageStore:
             raise _failed(exc) from exc
         return int(cast(Decimal, answer.get("Attributes", {}).get("status_rank", 0)))
 
+    def unfinished(self, campaign_id: str) -> list[MessageRecord]:
+        """The campaign's messages that have no final status yet (a Query, page by page)."""
+        arguments: Any = {
+            "KeyConditionExpression": Key("pk").eq(f"campaign#{campaign_id}"),
+            "FilterExpression": Attr("status_rank").lt(FINAL_RANK),
+        }
+        found: list[MessageRecord] = []
+        try:
+            while True:
+                page = self._table.query(**arguments)
+                found += [MessageRecord.model_validate(item) for item in page["Items"]]
+                if "LastEvaluatedKey" not in page:
+                    return found
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
     def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
         try:
             items = self._table.query(
@@ -543,6 +560,8 @@ class MessageStore:
 
 
 GLOBAL_SCOPE = "all"
+# delivered, failed and expired share this rank: nothing moves a message past it
+FINAL_RANK = 3
 
 
 class SuppressionStore:

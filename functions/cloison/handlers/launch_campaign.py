@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from cloison.adapters.queues import WorkQueue
-from cloison.adapters.tables import CampaignStore
+from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.config import LaunchSettings
 from cloison.models.events import LaunchRequest, parse_payload
 from cloison.observability import logger, metrics, tracer
@@ -27,7 +27,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def launcher() -> Launcher:
     config = LaunchSettings.from_environ()
     return Launcher(
-        store=CampaignStore(config.campaigns_table), send_queue=WorkQueue(config.send_queue_url)
+        store=CampaignStore(config.campaigns_table),
+        send_queue=WorkQueue(config.send_queue_url),
+        messages=MessageStore(config.messages_table, config.message_retention_days),
     )
 
 

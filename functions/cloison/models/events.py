@@ -10,13 +10,14 @@ class LaunchRequest(BaseModel):
     """Body of a launch-queue message, put there by the API or by an EventBridge schedule.
 
     `launch` enqueues every chunk of a campaign; `release` enqueues the chunks parked until
-    `release_at` (recipients outside their sending window, or a paused campaign resumed).
+    `release_at` (recipients outside their sending window, or a paused campaign resumed);
+    `expire` ends as `expired` the messages that got no final event within their time to live.
     """
 
     model_config = ConfigDict(extra="forbid")
     campaign_id: str
     team: str
-    action: Literal["launch", "release"] = "launch"
+    action: Literal["launch", "release", "expire"] = "launch"
     release_at: datetime | None = None
 
 

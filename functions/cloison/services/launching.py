@@ -1,12 +1,15 @@
 """Fan-out: a launched campaign becomes send-queue references to its chunks, released in turn."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from cloison.adapters.queues import WorkQueue
-from cloison.adapters.tables import CampaignStore
+from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.models.api import CampaignStatus
 from cloison.models.events import ChunkRef, LaunchRequest
+from cloison.models.records import MessageStatus
 from cloison.observability import logger
+from cloison.services.delivery import STATUS_RANK
 
 STARTABLE = (CampaignStatus.LAUNCHING, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
 
@@ -15,6 +18,7 @@ STARTABLE = (CampaignStatus.LAUNCHING, CampaignStatus.SCHEDULED, CampaignStatus.
 class Launcher:
     store: CampaignStore
     send_queue: WorkQueue
+    messages: MessageStore
 
     def handle(self, request: LaunchRequest) -> int:
         """Launches a campaign or releases its parked chunks; returns the chunk passes enqueued."""
@@ -26,6 +30,8 @@ class Launcher:
             return 0
         if request.action == "release":
             return self._release(request)
+        if request.action == "expire":
+            return self._expire(request)
         if campaign.status not in STARTABLE:
             logger.info(
                 "campaign not launchable",
@@ -53,6 +59,36 @@ class Launcher:
             "campaign launched", extra={"campaign": campaign.campaign_id, "chunks": len(refs)}
         )
         return len(refs)
+
+    def _expire(self, request: LaunchRequest) -> int:
+        """Ends as `expired` every message with no final event once its time to live is over.
+
+        Messages with a record (a "sent" event came) move to `expired`; messages that never got
+        any event have no record, and are counted as expired from the counters' difference.
+        """
+        now = datetime.now(UTC)
+        moved = 0
+        for message in self.messages.unfinished(request.campaign_id):
+            former = self.messages.advance(
+                request.campaign_id,
+                message.team,
+                message.number_key,
+                message.carrier_message_id or "",
+                MessageStatus.EXPIRED,
+                STATUS_RANK[MessageStatus.EXPIRED],
+                now,
+            )
+            moved += former is not None
+        counts = self.store.get_counts(request.campaign_id)
+        final = sum(counts.get(status, 0) for status in ("delivered", "failed", "expired"))
+        silent = int(counts.get("queued", 0) + counts.get("in_doubt", 0) - final - moved)
+        # In-doubt recipients that were never sent are settled here too: no event, no message.
+        self.store.add_counts(request.campaign_id, {"expired": moved + max(0, silent)})
+        logger.info(
+            "messages expired",
+            extra={"campaign": request.campaign_id, "count": moved + max(0, silent)},
+        )
+        return 0
 
     def _release(self, request: LaunchRequest) -> int:
         """Re-enqueues the passes parked until `release_at` (all of them when it is None)."""

@@ -47,6 +47,8 @@ MESSAGE_TYPE = {CampaignKind.MARKETING: "PROMOTIONAL", CampaignKind.TRANSACTIONA
 SLICE_SIZE = 100
 # A lease outlives the longest invocation, so a live worker is never taken over.
 LEASE = timedelta(minutes=16)
+# End User Messaging's default time to live is 72 hours; an hour more for late events.
+EXPIRY_AFTER = timedelta(hours=73)
 # How long a chunk reference waits when another worker holds its pass.
 BUSY_RETRY_SECONDS = 30
 # Stop taking new slices when less than this is left of the invocation.
@@ -177,11 +179,16 @@ class ChunkSender:
             # Out of time: the rest of the pass goes back on the queue, from the checkpoint.
             self.send_queue.send([ref])
         elif self._all_settled(campaign):
-            self.campaigns.set_status(
-                campaign.campaign_id,
-                CampaignStatus.COMPLETED,
-                allowed_from=(CampaignStatus.SENDING,),
-            )
+            try:
+                self.campaigns.set_status(
+                    campaign.campaign_id,
+                    CampaignStatus.COMPLETED,
+                    allowed_from=(CampaignStatus.SENDING,),
+                )
+            except Conflict:
+                return dict(counts)  # another worker completed it
+            # Messages still without a final event when their time to live is over expire.
+            self.releases.expire(campaign.campaign_id, campaign.team, now + EXPIRY_AFTER)
         return dict(counts)
 
     def _plan(
