@@ -19,9 +19,7 @@ from cloison.compliance import (
     Phone,
     SendWindowPolicy,
     analyze_text,
-    compose_message,
     next_send_time,
-    normalize_phone,
 )
 from cloison.compliance.content import content_warnings
 from cloison.compliance.window import window_close
@@ -32,8 +30,9 @@ from cloison.models.api import (
     PreviewCounts,
     SendingEstimate,
 )
-from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
+from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.services.audience import AudienceWriter
+from cloison.services.decision import decide
 from cloison.services.windows import window_policy
 
 SAMPLE_CHUNKS = 20
@@ -226,40 +225,15 @@ class CampaignPreviewer:
             if campaign.kind == CampaignKind.MARKETING
             else set(keys)
         )
-        openings: dict[tuple[str, tuple[str, ...], str | None], datetime | None] = {}
         tally.sampled += len(members)
         for member in members:
-            if member.number_key in suppressed:
-                tally.counts["suppressed"] += 1
+            planned = decide(campaign, sender, member, 0, suppressed, consented, policy, now)
+            if planned.phone is None:
+                tally.counts[planned.status.value] += 1
                 continue
-            if member.number_key not in consented:
-                tally.counts["no_consent"] += 1
-                continue
-            try:
-                phone = normalize_phone(member.e164)
-                text = compose_message(
-                    campaign.body,
-                    kind=campaign.kind.value,
-                    sender=sender.sender_id,
-                    stop_mention=sender.stop_mention,
-                    variables=member.variables,
-                )
-            except ComplianceError:
-                tally.counts["invalid"] += 1
-                continue
+            phone = planned.phone
+            tally.counts["deferred" if planned.status == MessageStatus.DEFERRED else "valid"] += 1
+            tally.segments += analyze_text(planned.text).segments
             zone = (phone.region, phone.time_zones, member.departement)
-            if zone not in openings:
-                try:
-                    openings[zone] = next_send_time(
-                        now, phone, policy=policy, departement=member.departement
-                    )
-                except ComplianceError:
-                    openings[zone] = None
-            opening = openings[zone]
-            if opening is None:
-                tally.counts["invalid"] += 1
-                continue
-            tally.counts["deferred" if opening > now else "valid"] += 1
-            tally.segments += analyze_text(text).segments
             _, _, count = tally.groups.get(zone, (phone, member.departement, 0))
             tally.groups[zone] = (phone, member.departement, count + 1)

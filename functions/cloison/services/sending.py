@@ -19,13 +19,8 @@ from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.compliance import (
-    SendWindowPolicy,
     analyze_text,
-    compose_message,
-    next_send_time,
-    normalize_phone,
 )
-from cloison.compliance.errors import ComplianceError
 from cloison.errors import (
     Conflict,
     DependencyError,
@@ -39,6 +34,7 @@ from cloison.models.events import ChunkRef
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.observability import logger
 from cloison.services.audience import open_chunk
+from cloison.services.decision import Planned, decide
 from cloison.services.windows import window_policy
 
 FINISHED = frozenset({CampaignStatus.CANCELLED, CampaignStatus.COMPLETED})
@@ -73,18 +69,6 @@ class Pacer:
         if self._next > now:
             time.sleep(self._next - now)
         self._next = max(now, self._next) + 1.0 / self.per_second
-
-
-@dataclass(frozen=True)
-class Planned:
-    """What the rules decided for one recipient of a pass."""
-
-    index: int
-    status: MessageStatus
-    number_key: str = ""
-    text: str = ""
-    e164: str = ""
-    release_at: datetime | None = None
 
 
 @dataclass
@@ -208,7 +192,7 @@ class ChunkSender:
         )
         policy = window_policy(sender.window)
         return [
-            _decide(campaign, sender, member, index, suppressed, consented, policy, now)
+            decide(campaign, sender, member, index, suppressed, consented, policy, now)
             for member, index in zip(members, indexes, strict=True)
         ]
 
@@ -330,35 +314,3 @@ class ChunkSender:
         totals = self.campaigns.get_counts(campaign.campaign_id)
         settled = sum(totals.get(status, 0) for status in SETTLED)
         return settled >= campaign.recipient_count and totals.get("deferred", 0) <= 0
-
-
-def _decide(
-    campaign: CampaignRecord,
-    sender: SenderRecord,
-    member: AudienceMember,
-    index: int,
-    suppressed: set[str],
-    consented: set[str],
-    policy: SendWindowPolicy,
-    now: datetime,
-) -> Planned:
-    if member.number_key in suppressed:
-        return Planned(index, MessageStatus.SUPPRESSED)
-    if member.number_key not in consented:
-        return Planned(index, MessageStatus.NO_CONSENT)
-    try:
-        phone = normalize_phone(member.e164)
-        text = compose_message(
-            campaign.body,
-            kind=campaign.kind.value,
-            sender=sender.sender_id,
-            stop_mention=sender.stop_mention,
-            variables=member.variables,
-        )
-        opening = next_send_time(now, phone, policy=policy, departement=member.departement)
-    except ComplianceError as exc:
-        logger.warning("recipient invalid at send time", extra={"field": exc.field})
-        return Planned(index, MessageStatus.INVALID)
-    if opening > now:
-        return Planned(index, MessageStatus.DEFERRED, release_at=opening)
-    return Planned(index, MessageStatus.QUEUED, member.number_key, text=text, e164=phone.e164)
