@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
+from cloison.config import Launches
 from cloison.errors import DependencyError
 from cloison.models.events import LaunchRequest
 
@@ -17,6 +18,15 @@ if TYPE_CHECKING:
 
 class LaunchSchedules:
     """Schedules a launch request onto the launch queue at a given instant, with a DLQ."""
+
+    @classmethod
+    def from_settings(cls, config: Launches) -> LaunchSchedules:
+        return cls(
+            config.schedule_group,
+            config.scheduler_role_arn,
+            config.launch_queue_arn,
+            config.launch_dlq_arn,
+        )
 
     def __init__(self, group: str, role_arn: str, queue_arn: str, dead_letter_arn: str) -> None:
         self.group = group

@@ -36,12 +36,7 @@ def chunk_sender(worker_id: str) -> ChunkSender:
         sealer=EnvelopeSealer(config.data_key_arn),
         carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
         send_queue=WorkQueue(config.send_queue_url),
-        releases=LaunchSchedules(
-            config.schedule_group,
-            config.scheduler_role_arn,
-            config.launch_queue_arn,
-            config.launch_dlq_arn,
-        ),
+        releases=LaunchSchedules.from_settings(config),
         origination=config.origination_identity,
         worker_id=worker_id,
         concurrency=config.send_concurrency,

@@ -42,12 +42,7 @@ def campaigns() -> CampaignService:
         ),
         hasher=PepperedHasher(config.pepper_secret_arn),
         launch_queue=WorkQueue(config.launch_queue_url),
-        schedules=LaunchSchedules(
-            config.schedule_group,
-            config.scheduler_role_arn,
-            config.launch_queue_arn,
-            config.launch_dlq_arn,
-        ),
+        schedules=LaunchSchedules.from_settings(config),
     )
 
 
