@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import random
 import threading
 import time
 import traceback
@@ -84,7 +85,25 @@ class _CallCounter:
         return tuple((service, operation, count) for (service, operation), count in counts.items())
 
 
-def _count_api_calls(counter: _CallCounter) -> None:
+class _Faults:
+    """Fault injection inside a worker: AWS calls of some services fail at a given rate."""
+
+    def __init__(self) -> None:
+        self.rates: dict[str, float] = {}
+        self._random = random.Random(0)  # noqa: S311 - decides faults, not secrets
+
+    def raise_for(self, service: str, operation: str) -> None:
+        rate = self.rates.get(service, 0.0)
+        if rate and self._random.random() < rate:
+            from botocore.exceptions import ClientError
+
+            raise ClientError(
+                {"Error": {"Code": "InternalServerError", "Message": "injected fault"}},
+                operation,
+            )
+
+
+def _count_api_calls(counter: _CallCounter, faults: _Faults | None = None) -> None:
     """Wraps botocore's single entry point for API calls, so every client of the process counts.
 
     That includes the clients Powertools and the Encryption SDK build for themselves. A call is
@@ -98,7 +117,10 @@ def _count_api_calls(counter: _CallCounter) -> None:
         return
 
     def counted(client: Any, operation_name: str, api_params: Any) -> Any:
-        counter.add(client.meta.service_model.service_name, operation_name)
+        service = client.meta.service_model.service_name
+        counter.add(service, operation_name)
+        if faults is not None:
+            faults.raise_for(service, operation_name)
         return original(client, operation_name, api_params)
 
     counted._counts_calls = True  # type: ignore[attr-defined]
@@ -120,7 +142,8 @@ def _worker_main(
     os.environ.update(environment)
     clock = _Clock()
     calls = _CallCounter()
-    _count_api_calls(calls)
+    faults = _Faults()
+    _count_api_calls(calls, faults)
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -130,8 +153,9 @@ def _worker_main(
             connection.recv()
             connection.send(("error", error, InvocationUsage(calls=calls.take())))
     while True:
-        request_id, event, clock_offset = connection.recv()
+        request_id, event, clock_offset, fault_rates = connection.recv()
         clock.move(clock_offset)
+        faults.rates = dict(fault_rates)
         context = LambdaContext(
             function_name=spec.name,
             function_version="$LATEST",
@@ -195,10 +219,10 @@ class _Worker:
         self.process.start()
 
     def invoke(
-        self, event: JsonDict, timeout: float, clock_offset: float
+        self, event: JsonDict, timeout: float, clock_offset: float, fault_rates: Mapping[str, float]
     ) -> tuple[str, Any, InvocationUsage]:
         """The status, the payload and what it cost; a killed worker's usage is lost with it."""
-        self.connection.send((str(uuid.uuid4()), event, clock_offset))
+        self.connection.send((str(uuid.uuid4()), event, clock_offset, dict(fault_rates)))
         if not self.connection.poll(timeout):
             self.kill()
             timed_out = ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
@@ -239,6 +263,8 @@ class FunctionRuntime:
         self.environment = {**spec.environment, **environment}
         self.concurrency = concurrency
         self.clock_offset = clock_offset
+        # Fault injection: share of each service's calls that fail, e.g. {"dynamodb": 0.05}.
+        self.fault_rates: dict[str, float] = {}
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._busy: set[_Worker] = set()
         self._started = 0
@@ -282,7 +308,7 @@ class FunctionRuntime:
             self._busy.add(worker)
         try:
             status, payload, usage = worker.invoke(
-                event, float(self.spec.timeout_seconds), self.clock_offset()
+                event, float(self.spec.timeout_seconds), self.clock_offset(), self.fault_rates
             )
         finally:
             with self._lock:

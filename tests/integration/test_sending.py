@@ -288,3 +288,58 @@ def test_faults_cause_no_duplicate_and_no_send_to_a_suppressed_number(
         return bool(found) and found[0]["status"]["S"] == "delivered"
 
     assert wait_until(settled, 300)
+
+
+@pytest.mark.timeout(600)
+def test_dynamodb_errors_cause_no_duplicate_and_lose_no_recipient(
+    stack_and_tokens: tuple[LocalStack, dict[str, str]],
+) -> None:
+    stack, tokens = stack_and_tokens
+    assert stack.carrier is not None
+    alice = tokens["alice"]
+    # Given 1,200 consented recipients (three chunks)
+    numbers = metropolitan(1200, offset=40_000)
+    record_consents(stack, "sales", numbers)
+    campaign = call(
+        stack.api_url,
+        alice,
+        "POST",
+        "/campaigns",
+        {
+            "team": "sales",
+            "name": "Base capricieuse",
+            "sender": "bulk",
+            "kind": "marketing",
+            "body": "Bonjour !",
+        },
+    )["id"]
+    upload(stack, alice, campaign, numbers)
+    before = len(stack.carrier.sent_messages())
+
+    # When one DynamoDB call in ten of the launch and send functions fails while it is sent
+    for function in ("LaunchCampaignFunction", "SendWorkerFunction"):
+        stack.runtimes[function].fault_rates = {"dynamodb": 0.1}
+    call(stack.api_url, alice, "POST", f"/campaigns/{campaign}/launch", {})
+    stats_path = f"/campaigns/{campaign}/stats"
+    wait_until(lambda: len(stack.carrier.sent_messages()) - before >= 600, 60)  # type: ignore[union-attr]
+    time.sleep(5)
+    for function in ("LaunchCampaignFunction", "SendWorkerFunction"):
+        stack.runtimes[function].fault_rates = {}
+    # A pass whose worker failed stays leased for 16 minutes: move the clock past that.
+    stack.set_clock(TUESDAY_MORNING + timedelta(minutes=20))
+    done = wait_until(
+        lambda: call(stack.api_url, alice, "GET", stats_path)["status"] == "completed", 240
+    )
+
+    # Then no number got two messages, and every recipient is settled: sent, or in doubt when
+    # a failure came between the carrier's answer and the checkpoint
+    assert done
+    sent = stack.carrier.sent_messages()[before:]
+    destinations = Counter(message.destination for message in sent)
+    assert max(destinations.values()) == 1
+    stats = call(stack.api_url, alice, "GET", stats_path)["counts"]
+    assert stats["queued"] + stats["in_doubt"] == 1200
+    assert stats["queued"] <= len(destinations) <= stats["queued"] + stats["in_doubt"]
+    # And the faults did happen
+    assert stack.log_dir is not None
+    assert "InternalServerError" in (stack.log_dir / "SendWorkerFunction.log").read_text()
