@@ -117,7 +117,9 @@ class ChunkSender:
             )
         members = open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
         positions = [
-            index for index in (ref.indexes or range(len(members))) if index < len(members)
+            index
+            for index in (range(len(members)) if ref.indexes is None else ref.indexes)
+            if index < len(members)
         ]
         start = progress.next_index
         # A worker died while sending the slice that starts here: its sends may have happened.
