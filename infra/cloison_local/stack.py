@@ -123,7 +123,6 @@ class LocalStack:
         self.carrier_port = carrier_port
         self.stack_name = stack_name
         self.parameters = dict(parameters or {})
-        self.clock_start = clock_start
         self.clock_offset = (clock_start - datetime.now(UTC)) if clock_start else timedelta(0)
         self.retry_after_seconds = retry_after_seconds
         self.delivery_delay_seconds = delivery_delay_seconds

@@ -6,7 +6,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -92,6 +92,36 @@ def upload(stack: LocalStack, token: str, campaign: str, numbers: list[str]) -> 
     return accepted
 
 
+def suppress(stack: LocalStack, token: str, numbers: Iterable[str]) -> None:
+    for number in numbers:
+        call(
+            stack.api_url,
+            token,
+            "POST",
+            "/suppressions",
+            {"team": "sales", "phone": number, "reason": "asked"},
+        )
+
+
+def bulk_campaign(stack: LocalStack, token: str, name: str, body: str) -> str:
+    """A marketing campaign of team sales from the fast "bulk" sender profile."""
+    return str(
+        call(
+            stack.api_url,
+            token,
+            "POST",
+            "/campaigns",
+            {
+                "team": "sales",
+                "name": name,
+                "sender": "bulk",
+                "kind": "marketing",
+                "body": body,
+            },
+        )["id"]
+    )
+
+
 def bulk_sender(stack: LocalStack, admin: str) -> None:
     short_code = stack.outputs["OriginationIdentity"]
     call(
@@ -143,27 +173,13 @@ def test_a_large_mixed_campaign_sends_once_to_each_eligible_recipient(
     record_consents(
         stack, "sales", [number for number in paris + islands if number not in no_consent]
     )
-    for number in suppressed:
-        call(
-            stack.api_url,
-            alice,
-            "POST",
-            "/suppressions",
-            {"team": "sales", "phone": number, "reason": "asked"},
-        )
-    campaign = call(
-        stack.api_url,
+    suppress(stack, alice, suppressed)
+    campaign = bulk_campaign(
+        stack,
         alice,
-        "POST",
-        "/campaigns",
-        {
-            "team": "sales",
-            "name": "Grande campagne",
-            "sender": "bulk",
-            "kind": "marketing",
-            "body": "Soldes d'hiver : -20% sur tout le magasin jusqu'à dimanche.",
-        },
-    )["id"]
+        "Grande campagne",
+        "Soldes d'hiver : -20% sur tout le magasin jusqu'à dimanche.",
+    )
     assert upload(stack, alice, campaign, paris + islands) == 10_000
     before = len(stack.carrier.sent_messages())
 
@@ -220,27 +236,8 @@ def test_faults_cause_no_duplicate_and_no_send_to_a_suppressed_number(
     # Given 1,200 consented recipients (three chunks), 20 of them suppressed
     numbers = metropolitan(1200, offset=20_000)
     record_consents(stack, "sales", numbers)
-    for number in numbers[:20]:
-        call(
-            stack.api_url,
-            alice,
-            "POST",
-            "/suppressions",
-            {"team": "sales", "phone": number, "reason": "asked"},
-        )
-    campaign = call(
-        stack.api_url,
-        alice,
-        "POST",
-        "/campaigns",
-        {
-            "team": "sales",
-            "name": "Sous tension",
-            "sender": "bulk",
-            "kind": "marketing",
-            "body": "Bonjour !",
-        },
-    )["id"]
+    suppress(stack, alice, numbers[:20])
+    campaign = bulk_campaign(stack, alice, "Sous tension", "Bonjour !")
     upload(stack, alice, campaign, numbers)
     before = len(stack.carrier.sent_messages())
 
@@ -300,19 +297,7 @@ def test_dynamodb_errors_cause_no_duplicate_and_lose_no_recipient(
     # Given 1,200 consented recipients (three chunks)
     numbers = metropolitan(1200, offset=40_000)
     record_consents(stack, "sales", numbers)
-    campaign = call(
-        stack.api_url,
-        alice,
-        "POST",
-        "/campaigns",
-        {
-            "team": "sales",
-            "name": "Base capricieuse",
-            "sender": "bulk",
-            "kind": "marketing",
-            "body": "Bonjour !",
-        },
-    )["id"]
+    campaign = bulk_campaign(stack, alice, "Base capricieuse", "Bonjour !")
     upload(stack, alice, campaign, numbers)
     before = len(stack.carrier.sent_messages())
 
