@@ -1,6 +1,7 @@
 """`make bench`: runs every benchmark and writes bench/report.md, with the machine and the date.
 
-The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000).
+The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000), the number of replies from
+`BENCH_REPLIES` (default 2,000).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import campaign
 import compliance
+import replies
 
 REPORT = Path(__file__).resolve().parent / "report.md"
 
@@ -27,17 +29,19 @@ def machine() -> str:
 
 def main() -> str:
     recipients = int(os.environ.get("BENCH_RECIPIENTS", campaign.DEFAULT_RECIPIENTS))
+    reply_count = int(os.environ.get("BENCH_REPLIES", replies.DEFAULT_REPLIES))
     started = time.monotonic()
     compliance_figures = compliance.main()
     campaign_figures = campaign.main(recipients)
+    reply_figures = replies.main(reply_count)
     return "\n".join(
         [
             "# Cloison benchmarks",
             "",
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {machine()}",
-            f"- Took {time.monotonic() - started:.0f} s (`make bench`;"
-            " `BENCH_RECIPIENTS` sets the campaign's size).",
+            f"- Took {time.monotonic() - started:.0f} s (`make bench`; `BENCH_RECIPIENTS`"
+            " sets the campaign's size, `BENCH_REPLIES` the number of replies).",
             "",
             "Wall times through the local stack are mostly moto's and vary from run to run;",
             "call counts do not, and CPU seconds are our own code's.",
@@ -45,6 +49,9 @@ def main() -> str:
             "## Campaign through the local stack (`bench/campaign.py`)",
             "",
             campaign.render(campaign_figures),
+            "## Replies through the local stack (`bench/replies.py`)",
+            "",
+            replies.render(reply_figures),
             "## Compliance rules (`bench/compliance.py`)",
             "",
             "```",

@@ -51,7 +51,7 @@ class Launches(_Settings):
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")
 
 
-class ApiSettings(Tables, Secrets, Retention, Launches):
+class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
     """The HTTP API function."""
 
     reply_bucket: str = Field(alias="REPLY_BUCKET")
@@ -78,3 +78,7 @@ class InboundSettings(Tables, Secrets, Retention, Messaging):
     """The inbound replies function."""
 
     reply_bucket: str = Field(alias="REPLY_BUCKET")
+
+
+class ReconcileSettings(Tables, Secrets, Messaging):
+    """The scheduled reconciliation of End User Messaging's opt-out list with the suppressions."""

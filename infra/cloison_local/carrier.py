@@ -690,15 +690,22 @@ class CarrierSimulator:
         destination_number: str,
         body: str,
         previous_published_message_id: str | None = None,
+        *,
+        copies: int = 1,
+        copy_delay_seconds: float = 0.0,
     ) -> str:
         """Publish a reply from a person to our number, with the service's two-way SNS payload.
 
         `origination_number` is the person, `destination_number` our number or short code.
         Without `previous_published_message_id` the reply answers the last message sent to
         that person (from that number if any); it is "" when nothing was sent to them.
+        `copies` > 1 publishes the same payload (same `inboundMessageId`) that many times,
+        `copy_delay_seconds` apart, as SNS's at-least-once delivery may hand it over.
         """
         if not _E164.fullmatch(origination_number):
             raise ValueError("origination_number must be an E.164 phone number")
+        if copies < 1 or copy_delay_seconds < 0:
+            raise ValueError("copies must be at least 1 and copy_delay_seconds not negative")
         with self._lock:
             channel = self._channels.get(destination_number)
             if channel is None:
@@ -720,7 +727,8 @@ class CarrierSimulator:
                 "previousPublishedMessageId": previous_published_message_id,
             }
         )
-        self._schedule_event(0.0, (channel.topic_arn,), lambda: payload)
+        for copy in range(copies):
+            self._schedule_event(copy * copy_delay_seconds, (channel.topic_arn,), lambda: payload)
         _LOG.info(
             "reply %s from %s to %s",
             inbound_message_id,
@@ -1041,11 +1049,14 @@ class CarrierSimulator:
     def _control_reply(self, payload: Mapping[str, Any]) -> JsonObject:
         sender, to, body = payload["from"], payload["to"], payload["body"]
         previous = payload.get("previous_message_id")
+        copies = payload.get("copies", 1)
         if not all(isinstance(value, str) for value in (sender, to, body)) or not isinstance(
             previous, str | None
         ):
             raise ValueError("from, to, body and previous_message_id must be strings")
-        inbound_message_id = self.inject_reply(sender, to, body, previous)
+        if not isinstance(copies, int) or isinstance(copies, bool):
+            raise ValueError("copies must be an integer")
+        inbound_message_id = self.inject_reply(sender, to, body, previous, copies=copies)
         return {"inbound_message_id": inbound_message_id}
 
     def _control_faults(self, payload: Mapping[str, Any]) -> JsonObject:

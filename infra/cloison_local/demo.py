@@ -125,8 +125,9 @@ def run_scenario(stack: LocalStack, tokens: dict[str, str]) -> Report:
 
     stack.carrier.inject_reply(LEA, short_code, "Super, je passe samedi !")
     stack.carrier.inject_reply(MARC, short_code, "Stop.")
-    replies_arrived = wait_for(lambda: len(call(api, alice, "GET", "/replies")["items"]) >= 2)
-    replies = call(api, alice, "GET", "/replies")["items"]
+    of_campaign = f"/replies?campaign={campaign['id']}"
+    replies_arrived = wait_for(lambda: len(call(api, alice, "GET", of_campaign)["items"]) >= 2)
+    replies = call(api, alice, "GET", of_campaign)["items"]
     report.check(
         "replies: both matched to the campaign of team sales",
         replies_arrived and {reply["campaign_id"] for reply in replies} == {campaign["id"]},
@@ -198,7 +199,7 @@ def run_scenario(stack: LocalStack, tokens: dict[str, str]) -> Report:
     report.figures = {
         "messages sent": len(sent),
         "delivered": sum(stat["counts"]["delivered"] for stat in final),
-        "replies stored": len(call(api, alice, "GET", "/replies")["items"]),
+        "replies stored": len(call(api, alice, "GET", of_campaign)["items"]),
         "suppressions": sum(stat["counts"]["suppressed"] for stat in final),
         "skipped without consent": sum(stat["counts"]["no_consent"] for stat in final),
     }

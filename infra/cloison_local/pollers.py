@@ -239,12 +239,30 @@ def _shift_weekdays(field: str) -> str:
     return "".join(out)
 
 
+def render_input(
+    text: str, *, schedule_arn: str, scheduled_time: datetime, execution_id: str, attempt: int = 1
+) -> str:
+    """A target's Input as EventBridge Scheduler delivers it: its context attributes replaced."""
+    values = {
+        "<aws.scheduler.schedule-arn>": schedule_arn,
+        "<aws.scheduler.scheduled-time>": f"{scheduled_time.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}",
+        "<aws.scheduler.execution-id>": execution_id,
+        "<aws.scheduler.attempt-number>": str(attempt),
+    }
+    for keyword, value in values.items():
+        text = text.replace(keyword, value)
+    return text
+
+
 class Scheduler:
     """Fires the schedules stored in moto's EventBridge Scheduler into their targets.
 
     Targets are a function of the stack (invoked with the schedule's Input as its event) or an
-    SQS queue (sent the Input as the message body). A failed delivery goes to the schedule's
-    dead-letter queue. One-time `at()` schedules with ActionAfterCompletion DELETE are deleted.
+    SQS queue (sent the Input as the message body), with the context attributes in the Input
+    replaced as AWS does (`<aws.scheduler.scheduled-time>` is the firing's scheduled time, not
+    the moment it was noticed). A failed delivery goes to the schedule's dead-letter queue.
+    One-time `at()` schedules with ActionAfterCompletion DELETE are deleted. A clock moved past
+    several firings of a schedule fires it once, for the first of them.
     """
 
     def __init__(
@@ -310,7 +328,7 @@ class Scheduler:
             if due is None or due > now:
                 continue
             self._last_fired[arn] = now
-            self._fire(detail)
+            self._fire(detail, due)
             fired += 1
             if (
                 detail["ScheduleExpression"].startswith("at(")
@@ -330,9 +348,14 @@ class Scheduler:
                 return schedules
             arguments["NextToken"] = page["NextToken"]
 
-    def _fire(self, detail: JsonDict) -> None:
+    def _fire(self, detail: JsonDict, scheduled_time: datetime) -> None:
         target = detail["Target"]
-        payload = target.get("Input", "{}")
+        payload = render_input(
+            target.get("Input", "{}"),
+            schedule_arn=detail["Arn"],
+            scheduled_time=scheduled_time,
+            execution_id=uuid.uuid4().hex[:16],
+        )
         try:
             queue_url = self.queue_url_by_arn(target["Arn"])
             if queue_url is not None:

@@ -528,8 +528,9 @@ class Provisioner:
                     "Arn": spec.arn,
                     "RoleArn": self._arn("iam", "role/local-scheduler"),
                 }
-                if "Input" in properties:
-                    target["Input"] = properties["Input"]
+                for name in ("Input", "DeadLetterConfig", "RetryPolicy"):
+                    if name in properties:
+                        target[name] = properties[name]
                 scheduler.create_schedule(
                     Name=properties.get("Name", f"{logical_id}-{event_name}")[:64],
                     ScheduleExpression=properties["ScheduleExpression"],

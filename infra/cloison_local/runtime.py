@@ -61,10 +61,14 @@ class LambdaContext:
 
 @dataclass(frozen=True)
 class InvocationUsage:
-    """What one invocation cost inside its worker: AWS API calls and CPU seconds."""
+    """What one invocation cost inside its worker: AWS API calls and CPU seconds.
+
+    `faults` counts the calls among `calls` that fault injection made fail.
+    """
 
     calls: tuple[tuple[str, str, int], ...] = ()
     cpu_seconds: float = 0.0
+    faults: tuple[tuple[str, str, int], ...] = ()
 
 
 class _CallCounter:
@@ -90,6 +94,7 @@ class _Faults:
 
     def __init__(self) -> None:
         self.rates: dict[str, float] = {}
+        self.injected = _CallCounter()
         self._random = random.Random(0)  # noqa: S311 - decides faults, not secrets
 
     def raise_for(self, service: str, operation: str) -> None:
@@ -97,6 +102,7 @@ class _Faults:
         if rate and self._random.random() < rate:
             from botocore.exceptions import ClientError
 
+            self.injected.add(service, operation)
             raise ClientError(
                 {"Error": {"Code": "InternalServerError", "Message": "injected fault"}},
                 operation,
@@ -176,7 +182,9 @@ def _worker_main(
         except Exception as exc:
             traceback.print_exc()
             status, payload = "error", (type(exc).__name__, str(exc))
-        usage = InvocationUsage(calls.take(), time.process_time() - cpu_started)
+        usage = InvocationUsage(
+            calls.take(), time.process_time() - cpu_started, faults.injected.take()
+        )
         connection.send((status, payload, usage))
 
 
@@ -222,15 +230,16 @@ class _Worker:
         self, event: JsonDict, timeout: float, clock_offset: float, fault_rates: Mapping[str, float]
     ) -> tuple[str, Any, InvocationUsage]:
         """The status, the payload and what it cost; a killed worker's usage is lost with it."""
-        self.connection.send((str(uuid.uuid4()), event, clock_offset, dict(fault_rates)))
-        if not self.connection.poll(timeout):
-            self.kill()
-            timed_out = ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
-            return "error", timed_out, InvocationUsage()
+        exited = ("Runtime.ExitError", "the runtime exited without answering")
         try:
+            self.connection.send((str(uuid.uuid4()), event, clock_offset, dict(fault_rates)))
+            if not self.connection.poll(timeout):
+                self.kill()
+                timed_out = ("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds")
+                return "error", timed_out, InvocationUsage()
             status, payload, usage = self.connection.recv()
-        except EOFError:
-            exited = ("Runtime.ExitError", "the runtime exited without answering")
+        except (EOFError, OSError):
+            # Killed before or during the invocation: the pipe breaks at one end or the other.
             return "error", exited, InvocationUsage()
         return status, payload, usage
 
@@ -272,12 +281,18 @@ class FunctionRuntime:
         self.invocations = 0
         self.errors = 0
         self._calls: Counter[tuple[str, str]] = Counter()
+        self._faults: Counter[tuple[str, str]] = Counter()
         self._cpu_seconds = 0.0
 
     def call_counts(self) -> CallCounts:
         """AWS API calls by (service, operation), e.g. `("dynamodb", "BatchGetItem")`."""
         with self._lock:
             return dict(self._calls)
+
+    def fault_counts(self) -> CallCounts:
+        """The calls among `call_counts()` that `fault_rates` made fail, by (service, operation)."""
+        with self._lock:
+            return dict(self._faults)
 
     def cpu_seconds(self) -> float:
         """CPU seconds the workers spent inside invocations (every thread of each worker)."""
@@ -288,6 +303,7 @@ class FunctionRuntime:
         """Starts a new measurement: call counts and CPU seconds go back to zero."""
         with self._lock:
             self._calls.clear()
+            self._faults.clear()
             self._cpu_seconds = 0.0
 
     def warm(self) -> None:
@@ -324,6 +340,8 @@ class FunctionRuntime:
                 self.errors += 1
             for service, operation, count in usage.calls:
                 self._calls[(service, operation)] += count
+            for service, operation, count in usage.faults:
+                self._faults[(service, operation)] += count
             self._cpu_seconds += usage.cpu_seconds
         if status != "ok":
             error_type, message = payload

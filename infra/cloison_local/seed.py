@@ -82,6 +82,7 @@ def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
                     "mps": 20,
                     "price_per_segment": 0.0458,
                     "company": company,
+                    "contact": f"{team}.exemple.fr/aide",
                 },
             )
     member = {"sales": "alice", "support": "bruno"}

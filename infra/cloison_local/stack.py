@@ -112,10 +112,16 @@ class LocalStack:
         delivery_delay_seconds: float = 0.2,
         log_dir: Path | None = Path(".local/logs"),
         function_timeouts: Mapping[str, int] | None = None,
+        environment_overrides: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.log_dir = log_dir
         # Fault injection: a shorter timeout makes a stalled function die sooner, as in Lambda.
         self.function_timeouts = dict(function_timeouts or {})
+        # Variables added to a function's environment, by logical id, e.g. for a benchmark.
+        self.environment_overrides = {
+            logical_id: dict(variables)
+            for logical_id, variables in (environment_overrides or {}).items()
+        }
         self.template_path = template_path
         self.host = host
         self.api_port = api_port
@@ -233,7 +239,10 @@ class LocalStack:
             )
             self.runtimes[logical_id] = FunctionRuntime(
                 spec,
-                self.function_environment(spec.name, spec.memory_mb, spec.handler),
+                {
+                    **self.function_environment(spec.name, spec.memory_mb, spec.handler),
+                    **self.environment_overrides.get(logical_id, {}),
+                },
                 concurrency=concurrency,
                 clock_offset=lambda: self.clock_offset.total_seconds(),
                 log_path=str(self.log_dir / f"{logical_id}.log") if self.log_dir else None,

@@ -45,6 +45,9 @@ class FakeStore:
             update={"status": CampaignStatus(status), **(fields or {})}
         )
 
+    def occurrences(self, campaign_id: str, limit: int = 20) -> list[CampaignRecord]:
+        return []
+
 
 @dataclass
 class FakeQueue:
@@ -65,7 +68,7 @@ class FakeSchedules:
         self.calls.append(("at", request.campaign_id))
         return "launch"
 
-    def recurring(self, request: LaunchRequest, expression: str, timezone: str) -> str:
+    def recurring(self, campaign_id: str, team: str, expression: str, timezone: str) -> str:
         self.calls.append(("recurring", f"{expression} {timezone}"))
         return "recurring"
 

@@ -49,3 +49,9 @@ SEND_ONCE = Config(
 @lru_cache(maxsize=1)
 def sms() -> "PinpointSMSVoiceV2Client":
     return boto3.client("pinpoint-sms-voice-v2", config=SEND_ONCE)
+
+
+@lru_cache(maxsize=1)
+def sms_lists() -> "PinpointSMSVoiceV2Client":
+    """For the opt-out list, whose calls are idempotent: retried like any other AWS call."""
+    return boto3.client("pinpoint-sms-voice-v2", config=RETRIES)

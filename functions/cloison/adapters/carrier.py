@@ -1,8 +1,11 @@
 """AWS End User Messaging SMS (pinpoint-sms-voice-v2): sending and the opt-out list."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from botocore.exceptions import (
+    BotoCoreError,
     ClientError,
     ConnectionClosedError,
     ConnectTimeoutError,
@@ -55,9 +58,110 @@ class SmsCarrier:
             raise DependencyError(f"carrier {code}") from exc
         return answer["MessageId"]
 
+    def opt_in(self, e164: str) -> None:
+        """Takes the number off End User Messaging's opt-out list; absent already is fine."""
+        try:
+            aws.sms().delete_opted_out_number(OptOutListName=self.opt_out_list, OptedOutNumber=e164)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise DependencyError(f"carrier {exc.response['Error']['Code']}") from exc
+
     def opt_out(self, e164: str) -> None:
         """Adds the number to End User Messaging's own opt-out list, so AWS refuses it too."""
         try:
             aws.sms().put_opted_out_number(OptOutListName=self.opt_out_list, OptedOutNumber=e164)
         except ClientError as exc:
             raise DependencyError(f"carrier {exc.response['Error']['Code']}") from exc
+        except BotoCoreError as exc:
+            raise DependencyError("no answer from the carrier") from exc
+
+
+# DescribeOptedOutNumbers returns at most this many numbers per call.
+OPT_OUT_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class OptedOutNumber:
+    """One entry of End User Messaging's opt-out list."""
+
+    e164: str
+    opted_out_at: datetime
+    by_end_user: bool
+
+
+@dataclass(frozen=True)
+class OptedOutPage:
+    numbers: list[OptedOutNumber]
+    next_token: str | None
+
+
+class ProviderOptOutList:
+    """End User Messaging's opt-out list, read page by page and changed number by number.
+
+    These calls are idempotent, so unlike sends they are retried on throttling and timeouts.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def page(self, token: str | None = None) -> OptedOutPage:
+        """One DescribeOptedOutNumbers call; `token` is the previous page's `next_token`.
+
+        Called page by page rather than through boto3's paginator: a run that stops early keeps
+        the page's NextToken, which the paginator cannot resume from.
+        """
+        try:
+            if token is None:
+                answer = aws.sms_lists().describe_opted_out_numbers(
+                    OptOutListName=self.name, MaxResults=OPT_OUT_PAGE_SIZE
+                )
+            else:
+                answer = aws.sms_lists().describe_opted_out_numbers(
+                    OptOutListName=self.name, MaxResults=OPT_OUT_PAGE_SIZE, NextToken=token
+                )
+        except ClientError as exc:
+            raise _list_error(exc, "NextToken") from exc
+        except BotoCoreError as exc:
+            raise DependencyError("no answer from the carrier") from exc
+        return OptedOutPage(
+            numbers=[
+                OptedOutNumber(
+                    e164=entry["OptedOutNumber"],
+                    opted_out_at=_utc(entry["OptedOutTimestamp"]),
+                    by_end_user=entry["EndUserOptedOut"],
+                )
+                for entry in answer.get("OptedOutNumbers", [])
+            ],
+            next_token=answer.get("NextToken") or None,
+        )
+
+    def add(self, e164: str) -> None:
+        try:
+            aws.sms_lists().put_opted_out_number(OptOutListName=self.name, OptedOutNumber=e164)
+        except ClientError as exc:
+            raise _list_error(exc, "phone") from exc
+        except BotoCoreError as exc:
+            raise DependencyError("no answer from the carrier") from exc
+
+    def remove(self, e164: str) -> None:
+        """Takes the number off the list; absent already is fine."""
+        try:
+            aws.sms_lists().delete_opted_out_number(OptOutListName=self.name, OptedOutNumber=e164)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise _list_error(exc, "phone") from exc
+        except BotoCoreError as exc:
+            raise DependencyError("no answer from the carrier") from exc
+
+
+def _list_error(exc: ClientError, field: str) -> Exception:
+    """A refusal for good (a bad number or token, a number deleted in the last 30 days) is a
+    RuleViolation; anything else may pass on a later try."""
+    code = exc.response["Error"]["Code"]
+    if code in _REFUSED:
+        return RuleViolation(field, f"refused by the carrier ({code})")
+    return DependencyError(f"carrier {code}")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

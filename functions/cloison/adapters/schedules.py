@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -14,6 +15,9 @@ from cloison.models.events import LaunchRequest
 
 if TYPE_CHECKING:
     from mypy_boto3_scheduler.type_defs import TargetTypeDef
+
+# EventBridge Scheduler's context attribute: the time a firing was scheduled for.
+SCHEDULED_TIME = "<aws.scheduler.scheduled-time>"
 
 
 class LaunchSchedules:
@@ -38,9 +42,13 @@ class LaunchSchedules:
         """Launches the campaign at `when`."""
         return self._once(f"launch-{request.campaign_id}", request, when)
 
-    def recurring(self, request: LaunchRequest, expression: str, timezone: str) -> str:
-        """Puts `request` on the launch queue at each firing of `expression` in `timezone`."""
-        name = f"recurring-{request.campaign_id}"
+    def recurring(self, campaign_id: str, team: str, expression: str, timezone: str) -> str:
+        """Puts an occurrence request on the launch queue at each firing of `expression`.
+
+        The request carries the firing's scheduled time, which EventBridge Scheduler writes in
+        place of its context attribute: the same time for every retry of one firing.
+        """
+        name = f"recurring-{campaign_id}"
         try:
             aws.scheduler().create_schedule(
                 Name=name,
@@ -48,7 +56,7 @@ class LaunchSchedules:
                 ScheduleExpression=expression,
                 ScheduleExpressionTimezone=timezone,
                 FlexibleTimeWindow={"Mode": "OFF"},
-                Target=self._target(request),
+                Target=self._target_input(occurrence_input(campaign_id, team)),
             )
         except ClientError as exc:
             raise DependencyError(f"Scheduler {exc.response['Error']['Code']}") from exc
@@ -97,10 +105,29 @@ class LaunchSchedules:
         return name
 
     def _target(self, request: LaunchRequest) -> TargetTypeDef:
+        return self._target_input(request.model_dump_json())
+
+    def _target_input(self, text: str) -> TargetTypeDef:
         return {
             "Arn": self.queue_arn,
             "RoleArn": self.role_arn,
-            "Input": request.model_dump_json(),
+            "Input": text,
             "DeadLetterConfig": {"Arn": self.dead_letter_arn},
             "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 86400},
         }
+
+
+def occurrence_input(campaign_id: str, team: str) -> str:
+    """A recurring schedule's target input: an occurrence request timed by EventBridge Scheduler.
+
+    Not a LaunchRequest dumped as is: `scheduled_at` holds the context attribute until the
+    scheduler replaces it, at each firing, with that firing's time (e.g. 2026-12-07T09:00:00Z).
+    """
+    return json.dumps(
+        {
+            "campaign_id": campaign_id,
+            "team": team,
+            "action": "occurrence",
+            "scheduled_at": SCHEDULED_TIME,
+        }
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
@@ -27,6 +28,8 @@ from cloison.models.records import (
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from cloison.adapters.envelope import Sealer
 
 Item = dict[str, Any]
 BATCH_GET_LIMIT = 100
@@ -192,7 +195,7 @@ class CampaignStore:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
                     ":none": [],
-                    ":upload": [upload.model_dump()],
+                    ":upload": [upload.model_dump(exclude_none=True)],
                     ":chunks": upload.chunks,
                     ":recipients": upload.recipients,
                     ":ids": {upload.upload_id},
@@ -206,6 +209,80 @@ class CampaignStore:
                     "the audience can only change while the campaign is a draft"
                 ) from exc
             raise _failed(exc) from exc
+
+    # occurrences of a recurring campaign: each firing is a campaign of its own
+    def add_occurrence(self, occurrence: CampaignRecord) -> bool:
+        """Creates a firing's campaign and its entry under the recurring campaign, in one write.
+
+        Only while the recurring campaign is `scheduled`, and only once per occurrence id.
+        False when nothing was written: the firing came before (a redelivery), or the
+        recurring campaign was paused or cancelled meanwhile.
+        """
+        recurring, scheduled_at = occurrence.occurrence_of, occurrence.launch_at
+        if recurring is None or scheduled_at is None:
+            raise ValueError("an occurrence names its recurring campaign and its time")
+        item = _item(occurrence.model_dump()) | {
+            "pk": f"campaign#{occurrence.campaign_id}",
+            "sk": "campaign",
+            "team_pk": f"team#{occurrence.team}",
+        }
+        at = scheduled_at.astimezone(UTC).isoformat()
+        actions: list[Any] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": f"campaign#{recurring}", "sk": "campaign"},
+                    "ConditionExpression": "#status = :scheduled AND attribute_exists(schedule)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":scheduled": "scheduled"},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": f"campaign#{recurring}",
+                        "sk": f"occurrence#{at}",
+                        "campaign_id": occurrence.campaign_id,
+                        "scheduled_at": at,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._transact(actions, conflict="occurrence exists or campaign not scheduled")
+        except Conflict:
+            return False
+        return True
+
+    def occurrences(self, campaign_id: str, limit: int = 20) -> list[CampaignRecord]:
+        """The latest occurrences of a recurring campaign, newest first: one query, one batch."""
+        try:
+            items = self._table.query(
+                KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
+                & Key("sk").begins_with("occurrence#"),
+                ScanIndexForward=False,
+                Limit=limit,
+                ConsistentRead=True,
+            )["Items"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        ids = [str(item["campaign_id"]) for item in items]
+        found = {
+            str(item["campaign_id"]): CampaignRecord.model_validate(item)
+            for item in batch_get(
+                self.table_name, [{"pk": f"campaign#{each}", "sk": "campaign"} for each in ids]
+            )
+        }
+        return [found[each] for each in ids if each in found]
 
     # sender profiles
     def put_sender(self, record: SenderRecord) -> None:
@@ -562,17 +639,45 @@ class MessageStore:
 GLOBAL_SCOPE = "all"
 # delivered, failed and expired share this rank: nothing moves a message past it
 FINAL_RANK = 3
+# A suppression whose number End User Messaging's opt-out list may still lack carries this in
+# `provider_sync`, which puts it (and only it) in the sparse index PROVIDER_SYNC_INDEX.
+PROVIDER_SYNC_PENDING = "pending"
+PROVIDER_SYNC_INDEX = "by-provider-sync"
+# TransactWriteItems takes 100 actions in AWS; 25 (BatchWriteItem's size) keeps moto in step.
+TRANSACT_LIMIT = 25
+_RECONCILIATION_CURSOR = {"pk": "reconciliation#opt-out-list", "sk": "cursor"}
+
+
+@dataclass(frozen=True)
+class GlobalStanding:
+    """Whether a number is suppressed for every team, and when a START last lifted that."""
+
+    suppressed: bool
+    lifted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ProviderPending:
+    """A number whose opt-out End User Messaging's list did not take when it was recorded."""
+
+    number_key: str
+    e164: str
+    # False when a START lifted the suppression since: the number must not be pushed any more.
+    suppressed: bool
 
 
 class SuppressionStore:
     """Opt-outs, one item per number hash: its scopes are `all` (a STOP) and `team#<team>`.
 
-    One item per number makes the send path's check one key per recipient.
+    One item per number makes the send path's check one key per recipient. The opt-out list
+    reconciliation keeps its place in the list in one more item, `reconciliation#opt-out-list`.
+    `sealer` is needed only to remember numbers for the carrier's opt-out list.
     """
 
-    def __init__(self, table_name: str) -> None:
+    def __init__(self, table_name: str, sealer: Sealer | None = None) -> None:
         self.table_name = table_name
         self._table = _table(table_name)
+        self._sealer = sealer
 
     def put(self, record: SuppressionRecord) -> None:
         entry = _item(record.model_dump(exclude={"number_key", "scope"}))
@@ -601,6 +706,49 @@ class SuppressionStore:
         except ClientError as exc:
             raise _failed(exc) from exc
 
+    def get(self, number_key: str) -> dict[str, SuppressionRecord]:
+        """The number's suppressions by scope (`all`, `team#<team>`); empty when it has none."""
+        try:
+            item = self._table.get_item(
+                Key={"pk": f"number#{number_key}", "sk": "suppression"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        if not item:
+            return {}
+        return {
+            scope: SuppressionRecord.model_validate(
+                cast(Item, item[f"scope:{scope}"]) | {"number_key": number_key, "scope": scope}
+            )
+            for scope in cast(set[str], item.get("scopes", set()))
+            if f"scope:{scope}" in item
+        }
+
+    def lift(
+        self, number_key: str, scope: str, *, recorded_with: str, evidence: str, at: datetime
+    ) -> bool:
+        """Removes one scope if it still stands on `recorded_with`, keeping when and why it went.
+
+        False when it does not: a newer opt-out replaced it, or it was lifted already.
+        """
+        try:
+            self._table.update_item(
+                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                UpdateExpression="SET #lifted = :lifted REMOVE #entry DELETE scopes :scope",
+                ConditionExpression="#entry.evidence = :evidence",
+                ExpressionAttributeNames={"#entry": f"scope:{scope}", "#lifted": f"lifted:{scope}"},
+                ExpressionAttributeValues={
+                    ":lifted": {"at": at.isoformat(), "evidence": evidence},
+                    ":scope": {scope},
+                    ":evidence": recorded_with,
+                },
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise _failed(exc) from exc
+        return True
+
     def suppressed(self, number_keys: Sequence[str], team: str) -> set[str]:
         """Which of `number_keys` must not receive messages of `team`."""
         keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
@@ -610,6 +758,174 @@ class SuppressionStore:
             for item in batch_get(self.table_name, keys)
             if blocking & set(cast(set[str], item.get("scopes", set())))
         }
+
+    # the reconciliation with End User Messaging's opt-out list
+    def global_standing(self, number_keys: Sequence[str]) -> dict[str, GlobalStanding]:
+        """How each of `number_keys` that has an item stands for every team (batches of 100)."""
+        keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
+        standing: dict[str, GlobalStanding] = {}
+        for item in batch_get(self.table_name, keys):
+            lifted = item.get(f"lifted:{GLOBAL_SCOPE}")
+            standing[str(item["pk"]).removeprefix("number#")] = GlobalStanding(
+                suppressed=GLOBAL_SCOPE in cast(set[str], item.get("scopes", set())),
+                lifted_at=(
+                    datetime.fromisoformat(str(lifted["at"]))
+                    if isinstance(lifted, dict) and "at" in lifted
+                    else None
+                ),
+            )
+        return standing
+
+    def add_unless_lifted(self, imports: Sequence[tuple[SuppressionRecord, datetime]]) -> int:
+        """Writes each (record, since) unless its scope was lifted at or after `since`; never
+        over a suppression of that scope that stands. In transactions; returns how many took."""
+        updates = [
+            {
+                "Key": {"pk": f"number#{record.number_key}", "sk": "suppression"},
+                "UpdateExpression": (
+                    "SET #entry = if_not_exists(#entry, :entry), number_key = :key "
+                    "ADD scopes :scope"
+                ),
+                "ConditionExpression": "attribute_not_exists(#lifted) OR #lifted.#at < :since",
+                "ExpressionAttributeNames": {
+                    "#entry": f"scope:{record.scope}",
+                    "#lifted": f"lifted:{record.scope}",
+                    "#at": "at",
+                },
+                "ExpressionAttributeValues": {
+                    ":entry": _item(record.model_dump(exclude={"number_key", "scope"})),
+                    ":key": record.number_key,
+                    ":scope": {record.scope},
+                    ":since": since.astimezone(UTC).isoformat(),
+                },
+            }
+            for record, since in imports
+        ]
+        return self._update_each(updates)
+
+    def mark_provider_pending(self, number_key: str, e164: str, at: datetime) -> None:
+        """Remembers, sealed, a number whose opt-out the carrier's list did not take; the
+        reconciliation pushes it there and forgets it."""
+        if self._sealer is None:
+            raise ValueError("this SuppressionStore was built without a sealer")
+        sealed = self._sealer.seal(e164.encode(), _provider_context(number_key))
+        try:
+            self._table.update_item(
+                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                UpdateExpression=(
+                    "SET provider_sync = :pending, provider_number = :sealed, "
+                    "provider_pending_since = :at"
+                ),
+                ExpressionAttributeValues={
+                    ":pending": PROVIDER_SYNC_PENDING,
+                    ":sealed": sealed,
+                    ":at": at.isoformat(),
+                },
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def provider_pending(self) -> list[ProviderPending]:
+        """The numbers `mark_provider_pending` remembered: a query of the sparse index."""
+        if self._sealer is None:
+            raise ValueError("this SuppressionStore was built without a sealer")
+        arguments: Any = {
+            "IndexName": PROVIDER_SYNC_INDEX,
+            "KeyConditionExpression": Key("provider_sync").eq(PROVIDER_SYNC_PENDING),
+        }
+        items: list[Item] = []
+        try:
+            while True:
+                page = self._table.query(**arguments)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        pending = []
+        for item in items:
+            number_key = str(item["pk"]).removeprefix("number#")
+            ciphertext = bytes(item["provider_number"])  # a boto3 Binary converts itself
+            pending.append(
+                ProviderPending(
+                    number_key=number_key,
+                    e164=self._sealer.open(ciphertext, _provider_context(number_key)).decode(),
+                    suppressed=GLOBAL_SCOPE in cast(set[str], item.get("scopes", set())),
+                )
+            )
+        return pending
+
+    def clear_provider_pending(self, number_keys: Sequence[str]) -> int:
+        """Forgets the remembered numbers (they leave the sparse index); returns how many."""
+        return self._update_each(
+            [
+                {
+                    "Key": {"pk": f"number#{key}", "sk": "suppression"},
+                    "UpdateExpression": (
+                        "REMOVE provider_sync, provider_number, provider_pending_since"
+                    ),
+                    "ConditionExpression": "attribute_exists(provider_sync)",
+                }
+                for key in dict.fromkeys(number_keys)
+            ]
+        )
+
+    def reconciliation_cursor(self) -> str | None:
+        """Where the last reconciliation stopped in the opt-out list; None: at its end."""
+        try:
+            item = self._table.get_item(Key=_RECONCILIATION_CURSOR, ConsistentRead=True).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        token = (item or {}).get("next_token")
+        return str(token) if token else None
+
+    def save_reconciliation_cursor(self, token: str | None, at: datetime) -> None:
+        item: Item = {**_RECONCILIATION_CURSOR, "updated_at": at.isoformat()}
+        if token:
+            item["next_token"] = token
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def _update_each(self, updates: Sequence[Item]) -> int:
+        """UpdateItem requests, TRANSACT_LIMIT per call; returns how many were applied.
+
+        A transaction is all or nothing: when one condition fails, its chunk is written item
+        by item, so that only the refused update is left out.
+        """
+        applied = 0
+        for start in range(0, len(updates), TRANSACT_LIMIT):
+            chunk = updates[start : start + TRANSACT_LIMIT]
+            if len(chunk) == 1:
+                applied += self._update_one(chunk[0])
+                continue
+            try:
+                actions: Any = [
+                    {"Update": {"TableName": self.table_name, **update}} for update in chunk
+                ]
+                aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise _failed(exc) from exc
+                applied += sum(self._update_one(update) for update in chunk)
+            else:
+                applied += len(chunk)
+        return applied
+
+    def _update_one(self, update: Item) -> bool:
+        try:
+            self._table.update_item(**update)
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise _failed(exc) from exc
+        return True
+
+
+def _provider_context(number_key: str) -> dict[str, str]:
+    return {"purpose": "opt-out-list", "number": number_key}
 
 
 class ConsentStore:
@@ -643,6 +959,18 @@ class ConsentStore:
         item = answer.get("Attributes")
         return ConsentRecord.model_validate(item) if item else None
 
+    def for_number(self, number_key: str) -> list[ConsentRecord]:
+        """Every consent the number gave, to any team and for any purpose."""
+        try:
+            items = self._table.query(
+                KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
+                & Key("sk").begins_with("consent#"),
+                ConsistentRead=True,
+            )["Items"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return [ConsentRecord.model_validate(item) for item in items]
+
     def consented(
         self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
     ) -> set[str]:
@@ -651,6 +979,9 @@ class ConsentStore:
             for key in dict.fromkeys(number_keys)
         ]
         return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
+
+
+REVIEW_QUEUE = "pending"
 
 
 class ReplyIndex:
@@ -669,27 +1000,112 @@ class ReplyIndex:
             "recipient_hmac": record.number_key,
             "expires_at": _expires_at(record.received_at, self.retention_days),
         }
+        if record.review == "pending":
+            item["review_queue"] = REVIEW_QUEUE
+        # A guard keyed by the reply id alone, written with the entry: a later delivery that
+        # matched another compartment (the campaign's record arrived meanwhile) finds the first.
+        guard = {
+            "pk": f"reply#{record.reply_id}",
+            "sk": "claim",
+            "team": record.team,
+            "expires_at": item["expires_at"],
+        }
+        absent = "attribute_not_exists(pk)"
         try:
-            self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+            aws.dynamodb().meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": absent,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": guard,
+                            "ConditionExpression": absent,
+                        }
+                    },
+                ]
+            )
         except ClientError as exc:
-            if not _is_condition_failure(exc):
+            if exc.response["Error"]["Code"] not in (
+                "TransactionCanceledException",
+                "ConditionalCheckFailedException",
+            ):
                 raise _failed(exc) from exc
-            existing = self.get(record.team, record.reply_id)
+            existing = self._claimed(record.reply_id)
             if existing is None:
-                raise DependencyError("reply index entry vanished") from exc
+                # A concurrent claim of the same reply still in progress: try again later.
+                raise DependencyError("reply claimed concurrently") from exc
             return existing
         return record
 
-    def mark_stored(self, team: str, reply_id: str) -> None:
+    def _claimed(self, reply_id: str) -> ReplyRecord | None:
+        """The entry an earlier delivery claimed, in whichever compartment it went to."""
+        try:
+            guard = self._table.get_item(
+                Key={"pk": f"reply#{reply_id}", "sk": "claim"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return self.get(str(guard["team"]), reply_id) if guard else None
+
+    def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
         try:
             self._table.update_item(
                 Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
-                UpdateExpression="SET #stored = :true",
+                UpdateExpression="SET #stored = :true, answered = :answered",
                 ExpressionAttributeNames={"#stored": "stored"},
-                ExpressionAttributeValues={":true": True},
+                ExpressionAttributeValues={":true": True, ":answered": answered},
             )
         except ClientError as exc:
             raise _failed(exc) from exc
+
+    def review(self, team: str, reply_id: str, decision: str, by: str, at: datetime) -> None:
+        """Records a person's decision on a reply awaiting review; a second decision is a 409."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                UpdateExpression="SET review = :decision, reviewed_by = :by, reviewed_at = :at"
+                " REMOVE review_queue",
+                ConditionExpression="review = :pending",
+                ExpressionAttributeValues={
+                    ":decision": decision,
+                    ":by": by,
+                    ":at": at.isoformat(),
+                    ":pending": "pending",
+                },
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict("this reply is not awaiting review") from exc
+            raise _failed(exc) from exc
+
+    def awaiting_review(
+        self, *, reply_id: str | None = None, limit: int = 100
+    ) -> list[ReplyRecord]:
+        """Replies of every team awaiting review, newest first (sparse index: only those)."""
+        arguments: Any = {
+            "IndexName": "pending-review",
+            "KeyConditionExpression": Key("review_queue").eq(REVIEW_QUEUE),
+            "ScanIndexForward": False,
+        }
+        if reply_id is not None:
+            arguments["FilterExpression"] = Attr("sk").eq(f"reply#{reply_id}")
+        items: list[Item] = []
+        try:
+            while len(items) < limit:
+                page = self._table.query(**arguments)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return [ReplyRecord.model_validate(item) for item in items[:limit]]
 
     def get(self, team: str, reply_id: str) -> ReplyRecord | None:
         try:
@@ -706,6 +1122,7 @@ class ReplyIndex:
         *,
         campaign_id: str | None = None,
         reply_class: str | None = None,
+        review: str | None = None,
         limit: int = 50,
     ) -> list[ReplyRecord]:
         arguments: Any = {
@@ -719,9 +1136,18 @@ class ReplyIndex:
             filters &= Attr("campaign_id").eq(campaign_id)
         if reply_class:
             filters &= Attr("reply_class").eq(reply_class)
+        if review:
+            filters &= Attr("review").eq(review)
         arguments["FilterExpression"] = filters
+        # The limit applies before the filter: read on until enough entries passed it.
+        items: list[Item] = []
         try:
-            items = self._table.query(**arguments)["Items"]
+            while len(items) < limit:
+                page = self._table.query(**arguments)
+                items += page["Items"]
+                if "LastEvaluatedKey" not in page:
+                    break
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         except ClientError as exc:
             raise _failed(exc) from exc
-        return [ReplyRecord.model_validate(item) for item in items]
+        return [ReplyRecord.model_validate(item) for item in items[:limit]]

@@ -33,12 +33,20 @@ class ReplyVault:
         self.sealer = sealer
 
     def put(self, key: str, body: str, context: dict[str, str]) -> None:
+        """Writes the sealed body once: a retry that finds the key written leaves it as it is."""
         sealed = self.sealer.seal(body.encode("utf-8"), context)
         try:
             aws.s3().put_object(
-                Bucket=self.bucket, Key=key, Body=sealed, ContentType="application/octet-stream"
+                Bucket=self.bucket,
+                Key=key,
+                Body=sealed,
+                ContentType="application/octet-stream",
+                # The bucket is versioned: an overwrite would keep a second sealed copy.
+                IfNoneMatch="*",
             )
         except ClientError as exc:
+            if exc.response["Error"]["Code"] == "PreconditionFailed":
+                return
             raise DependencyError(f"S3 {exc.response['Error']['Code']}") from exc
 
     def get(self, key: str, context: dict[str, str]) -> str:

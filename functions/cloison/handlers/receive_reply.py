@@ -16,7 +16,13 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
-from cloison.adapters.tables import MessageStore, ReplyIndex, SuppressionStore
+from cloison.adapters.tables import (
+    CampaignStore,
+    ConsentStore,
+    MessageStore,
+    ReplyIndex,
+    SuppressionStore,
+)
 from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
 from cloison.models.events import InboundSms, parse_payload
@@ -31,16 +37,21 @@ def receiver() -> ReplyReceiver:
     config = InboundSettings.from_environ()
     return ReplyReceiver(
         hasher=PepperedHasher(config.pepper_secret_arn),
-        suppressions=SuppressionStore(config.suppressions_table),
+        suppressions=SuppressionStore(
+            config.suppressions_table, EnvelopeSealer(config.data_key_arn)
+        ),
         messages=MessageStore(config.messages_table, config.message_retention_days),
         index=ReplyIndex(config.replies_table, config.reply_retention_days),
         vault=ReplyVault(config.reply_bucket, EnvelopeSealer(config.data_key_arn)),
         carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
+        campaigns=CampaignStore(config.campaigns_table),
     )
 
 
 def receive(record: SQSRecord) -> None:
-    receiver().receive(parse_payload(InboundSms, record.body))
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    receiver().receive(parse_payload(InboundSms, record.body), attempt)
     metrics.add_metric(name="RepliesReceived", unit=MetricUnit.Count, value=1)
 
 

@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
@@ -42,6 +42,8 @@ from cloison.models.api import (
     Preview,
     ReplyDetail,
     ReplyList,
+    ReplyReviewIn,
+    ReplySummary,
     SenderProfile,
     SenderProfileIn,
     Suppression,
@@ -50,7 +52,6 @@ from cloison.models.api import (
 from cloison.observability import logger
 from cloison.services.access import Caller, caller_from_claims
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
-from cloison.services.campaigns import to_campaign
 from cloison.services.lifecycle import InvalidTransition
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -107,9 +108,21 @@ def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
     )
 
 
-@app.get("/campaigns/<campaign_id>")
+@app.get(
+    "/campaigns/<campaign_id>",
+    summary="Read a campaign",
+    description=(
+        "A recurring campaign lists its latest occurrences: each firing of its schedule sends "
+        "a campaign of its own (`occurrence_of` names the recurring one), read here and at "
+        "its own /stats."
+    ),
+    responses={
+        200: {"description": "The campaign.", "content": {JSON: {"model": Campaign}}},
+        404: _problem_response("No such campaign among your teams' campaigns."),
+    },
+)
 def get_campaign(campaign_id: str) -> Campaign:
-    return to_campaign(wiring.campaigns().get(caller(), campaign_id))
+    return wiring.campaigns().describe(caller(), campaign_id)
 
 
 @app.post(
@@ -205,8 +218,11 @@ def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Respons
 
 @app.post(
     "/campaigns/<campaign_id>/pause",
-    summary="Pause a sending campaign",
-    description="Chunks not yet sent are held (within one chunk) until the campaign is resumed.",
+    summary="Pause a sending or recurring campaign",
+    description=(
+        "Chunks not yet sent are held (within one chunk) until the campaign is resumed. "
+        "A recurring campaign's firings send nothing while it is paused."
+    ),
     responses=_lifecycle_responses("The campaign is paused."),
 )
 def pause_campaign(campaign_id: str) -> Campaign:
@@ -216,7 +232,10 @@ def pause_campaign(campaign_id: str) -> Campaign:
 @app.post(
     "/campaigns/<campaign_id>/resume",
     summary="Resume a paused campaign",
-    description="The campaign sends again; the chunks held while it was paused are released.",
+    description=(
+        "The campaign sends again; the chunks held while it was paused are released. "
+        "A recurring campaign is scheduled again: its next firing sends."
+    ),
     responses=_lifecycle_responses("The campaign is sending again."),
 )
 def resume_campaign(campaign_id: str) -> Campaign:
@@ -245,15 +264,39 @@ def campaign_stats(campaign_id: str) -> CampaignStats:
 def list_replies(
     campaign: Annotated[str | None, Query(max_length=64)] = None,
     reply_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
+    review: Annotated[
+        Literal["pending", "confirmed", "lifted"] | None,
+        Query(description="`pending` lists the review queue."),
+    ] = None,
 ) -> ReplyList:
     return ReplyList(
-        items=wiring.replies().list(caller(), campaign_id=campaign, reply_class=reply_class)
+        items=wiring.replies().list(
+            caller(), campaign_id=campaign, reply_class=reply_class, review=review
+        )
     )
 
 
 @app.get("/replies/<reply_id>")
 def open_reply(reply_id: str) -> ReplyDetail:
     return wiring.replies().open(caller(), reply_id)
+
+
+@app.post(
+    "/replies/<reply_id>/review",
+    summary="Settle a reply awaiting review",
+    description="Ambiguous opt-outs and sensitive replies wait in the review queue "
+    "(`GET /replies?review=pending`). `confirm` keeps the suppression; `lift` (privacy officers) "
+    "says the reply was no opt-out and lifts it, here and in the provider's opt-out list.",
+    responses={
+        200: {"description": "The reviewed reply.", "content": {JSON: {"model": ReplySummary}}},
+        403: _problem_response("Lifting requires the privacy_officer role."),
+        404: _problem_response("No such reply in the caller's compartments."),
+        409: _problem_response("Not awaiting review, or a later opt-out stands."),
+        422: _problem_response("The body is invalid."),
+    },
+)
+def review_reply(reply_id: str, decision: ReplyReviewIn) -> ReplySummary:
+    return wiring.replies().review(caller(), reply_id, decision)
 
 
 @app.post("/consents")

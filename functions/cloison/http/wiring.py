@@ -2,6 +2,7 @@
 
 from functools import lru_cache
 
+from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
 from cloison.adapters.queues import WorkQueue
@@ -63,4 +64,7 @@ def replies() -> ReplyReader:
     return ReplyReader(
         index=ReplyIndex(config.replies_table, config.reply_retention_days),
         vault=ReplyVault(config.reply_bucket, sealer()),
+        suppressions=SuppressionStore(config.suppressions_table),
+        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+        hasher=PepperedHasher(config.pepper_secret_arn),
     )

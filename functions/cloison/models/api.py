@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 from functools import lru_cache
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -49,6 +49,14 @@ class CampaignIn(Input):
     ]
 
 
+class Occurrence(BaseModel):
+    """One firing of a recurring campaign: a campaign of its own, with its own /stats."""
+
+    id: str
+    scheduled_at: datetime = Field(description="The firing's scheduled time.")
+    status: CampaignStatus
+
+
 class Campaign(BaseModel):
     id: str
     team: str
@@ -65,6 +73,17 @@ class Campaign(BaseModel):
         default=None, description="Recurring EventBridge Scheduler expression, if any."
     )
     schedule_timezone: str | None = None
+    occurrence_of: str | None = Field(
+        default=None,
+        description="The recurring campaign whose firing (at `launch_at`) this campaign is.",
+    )
+    occurrences: list[Occurrence] | None = Field(
+        default=None,
+        description=(
+            "A recurring campaign's latest occurrences (at most 20), newest first; "
+            "null for other campaigns."
+        ),
+    )
 
 
 MAX_JSON_RECIPIENTS = 5_000
@@ -240,6 +259,19 @@ class ReplySummary(BaseModel):
     received_at: datetime
     reply_class: str
     sensitive: bool
+    review: str | None = Field(
+        default=None, description="`pending` while a person must look at it, then the decision."
+    )
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    resubscription: str | None = Field(
+        default=None,
+        description="What a START did: `lifted`, `no_consent`, `operator_suppression`, "
+        "`not_suppressed`.",
+    )
+    answered: bool = Field(
+        default=False, description="The automatic HELP or CONTACT answer was sent."
+    )
 
 
 class ReplyList(BaseModel):
@@ -248,6 +280,20 @@ class ReplyList(BaseModel):
 
 class ReplyDetail(ReplySummary):
     body: str
+
+
+class ReplyReviewIn(Input):
+    decision: Annotated[
+        Literal["confirm", "lift"],
+        Field(
+            description="`confirm` keeps the suppression (or acknowledges a sensitive reply); "
+            "`lift` says an ambiguous reply was no opt-out (privacy officers only)."
+        ),
+    ]
+    phone: Annotated[
+        PhoneText | None,
+        Field(description="The reply's number, needed by `lift` to clear the provider's list."),
+    ] = None
 
 
 class ConsentIn(Input):
@@ -318,6 +364,14 @@ class SenderProfileIn(Input):
     company: Annotated[
         str, Field(min_length=1, max_length=80, description="Identity given in HELP answers.")
     ]
+    contact: Annotated[
+        str | None,
+        Field(
+            min_length=3,
+            max_length=60,
+            description="How to reach the sender, given in HELP and CONTACT answers.",
+        ),
+    ] = None
 
 
 class SenderProfile(SenderProfileIn):

@@ -1,9 +1,16 @@
 """Payloads that arrive on queues: launch requests, chunk references, carrier events, replies."""
 
 from datetime import datetime
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 
 class LaunchRequest(BaseModel):
@@ -11,14 +18,24 @@ class LaunchRequest(BaseModel):
 
     `launch` enqueues every chunk of a campaign; `release` enqueues the chunks parked until
     `release_at` (recipients outside their sending window, or a paused campaign resumed);
-    `expire` ends as `expired` the messages that got no final event within their time to live.
+    `expire` ends as `expired` the messages that got no final event within their time to live;
+    `occurrence` is a firing of a recurring campaign's schedule, at `scheduled_at`: it creates
+    and launches that firing's own campaign.
     """
 
     model_config = ConfigDict(extra="forbid")
     campaign_id: str
     team: str
-    action: Literal["launch", "release", "expire"] = "launch"
+    action: Literal["launch", "release", "expire", "occurrence"] = "launch"
     release_at: datetime | None = None
+    scheduled_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _occurrence_has_its_time(self) -> Self:
+        # The time names the occurrence: without it a redelivered firing would send again.
+        if self.action == "occurrence" and self.scheduled_at is None:
+            raise ValueError("an occurrence needs `scheduled_at`")
+        return self
 
 
 class ChunkRef(BaseModel):

@@ -16,12 +16,16 @@ class UploadRecord(Record):
     """One committed audience upload: its sealed chunks hold `recipients` recipients.
 
     `rejected` counts the rows of the upload that were refused (bad number, missing variable...).
+    `audience_of` names the campaign whose partition holds the chunks and whose id sealed them,
+    when it is not this one: an occurrence of a recurring campaign reads the recurring
+    campaign's chunks, never a copy.
     """
 
     upload_id: str
     chunks: int
     recipients: int
     rejected: int = 0
+    audience_of: str | None = None
 
 
 class CampaignRecord(Record):
@@ -40,6 +44,15 @@ class CampaignRecord(Record):
     launch_at: datetime | None = None
     schedule: str | None = None
     schedule_timezone: str | None = None
+    # An occurrence: the recurring campaign whose schedule fired it (at `launch_at`).
+    occurrence_of: str | None = None
+
+    def audience_owner(self, upload_id: str) -> str:
+        """The campaign whose sealed chunks hold the upload `upload_id` of this campaign."""
+        for upload in self.uploads:
+            if upload.upload_id == upload_id:
+                return upload.audience_of or self.campaign_id
+        return self.campaign_id
 
 
 class SenderRecord(Record):
@@ -51,6 +64,7 @@ class SenderRecord(Record):
     mps: int
     price_per_segment: float
     company: str
+    contact: str | None = None
 
 
 class AudienceMember(Record):
@@ -111,6 +125,14 @@ class ReplyRecord(Record):
     sensitive: bool
     object_key: str
     stored: bool = False
+    # "pending" while a person must look at the reply, then "confirmed" or "lifted".
+    review: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    # What a START did: "lifted", "no_consent", "operator_suppression" or "not_suppressed".
+    resubscription: str | None = None
+    # Whether the automatic HELP or CONTACT answer went out.
+    answered: bool = False
 
 
 class SuppressionRecord(Record):

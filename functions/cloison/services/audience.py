@@ -65,11 +65,12 @@ class AudienceWriter:
     def read_chunk(
         self, campaign: CampaignRecord, upload_id: str, chunk: int
     ) -> list[AudienceMember]:
-        """The recipients of one committed chunk, opened in the campaign's context."""
-        sealed = self.store.get_chunk(campaign.campaign_id, upload_id, chunk)
+        """The recipients of one committed chunk, opened in the context they were sealed in."""
+        owner = campaign.audience_owner(upload_id)
+        sealed = self.store.get_chunk(owner, upload_id, chunk)
         if sealed is None:
             return []
-        return open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
+        return open_chunk(self.sealer, sealed, campaign.team, owner)
 
     def first_member(self, campaign: CampaignRecord) -> AudienceMember | None:
         """The first recipient of the campaign, for previews."""

@@ -23,6 +23,7 @@ from cloison.models.api import (
     CampaignStats,
     CampaignStatus,
     LaunchIn,
+    Occurrence,
     Preview,
     RowError,
 )
@@ -51,6 +52,8 @@ STATUSES = (
     "in_doubt",
 )
 FINAL_FOR_DELIVERABILITY = ("delivered", "failed", "expired")
+# A recurring campaign shows this many of its latest occurrences.
+LISTED_OCCURRENCES = 20
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,9 @@ class CampaignService:
             timezone = request.timezone or "UTC"
             # The schedule first: its first firing is a minute away at least, and a firing
             # that finds the campaign still a draft launches nothing.
-            self.schedules.recurring(launch, request.schedule, timezone)
+            self.schedules.recurring(
+                campaign.campaign_id, campaign.team, request.schedule, timezone
+            )
             try:
                 self.store.set_status(
                     campaign_id,
@@ -193,24 +198,32 @@ class CampaignService:
                 campaign_id, step.target, allowed_from=step.sources, launch_at=now
             )
             self._or_undo(campaign, step.target, lambda: self.launch_queue.send([launch]))
-        return to_campaign(self.get(caller, campaign_id))
+        return self.describe(caller, campaign_id)
 
     def pause(self, caller: Caller, campaign_id: str) -> Campaign:
-        """Stops sending within one chunk: the send worker parks the chunks it finds paused."""
+        """Stops sending within one chunk: the send worker parks the chunks it finds paused.
+
+        A recurring campaign's firings send nothing while it is paused.
+        """
         campaign = self.get(caller, campaign_id)
         self._move(campaign, Action.PAUSE)
-        return to_campaign(self.get(caller, campaign_id))
+        return self.describe(caller, campaign_id)
 
     def resume(self, caller: Caller, campaign_id: str) -> Campaign:
-        """Sends again, and asks the launcher to release every chunk parked while paused."""
+        """Sends again, and asks the launcher to release every chunk parked while paused.
+
+        A recurring campaign goes back to scheduled: its next firing sends.
+        """
         campaign = self.get(caller, campaign_id)
         step = self._move(campaign, Action.RESUME)
+        if campaign.schedule is not None:
+            return self.describe(caller, campaign_id)  # no chunk of its own was parked
         # Sending first: a chunk released before the status changed would be parked again.
         release = LaunchRequest(
             campaign_id=campaign.campaign_id, team=campaign.team, action="release"
         )
         self._or_undo(campaign, step.target, lambda: self.launch_queue.send([release]))
-        return to_campaign(self.get(caller, campaign_id))
+        return self.describe(caller, campaign_id)
 
     def cancel(self, caller: Caller, campaign_id: str) -> Campaign:
         """Cancels for good; the launch schedules go too (the status first: a firing finds it)."""
@@ -225,7 +238,24 @@ class CampaignService:
                     "launch schedule left behind",
                     extra={"campaign": campaign.campaign_id, "reason": str(exc)},
                 )
-        return to_campaign(self.get(caller, campaign_id))
+        return self.describe(caller, campaign_id)
+
+    def describe(self, caller: Caller, campaign_id: str) -> Campaign:
+        """The campaign; a recurring one with its latest occurrences, each a campaign of its own."""
+        record = self.get(caller, campaign_id)
+        if record.schedule is None:
+            return to_campaign(record)
+        return to_campaign(
+            record,
+            occurrences=[
+                Occurrence(
+                    id=occurrence.campaign_id,
+                    scheduled_at=occurrence.launch_at or occurrence.created_at,
+                    status=occurrence.status,
+                )
+                for occurrence in self.store.occurrences(record.campaign_id, LISTED_OCCURRENCES)
+            ],
+        )
 
     def stats(self, caller: Caller, campaign_id: str) -> CampaignStats:
         campaign = self.get(caller, campaign_id)
@@ -248,7 +278,7 @@ class CampaignService:
         return campaign
 
     def _move(self, campaign: CampaignRecord, action: Action) -> Transition:
-        step = transition(action, campaign.status)
+        step = transition(action, campaign.status, recurring=campaign.schedule is not None)
         # Conditional on the status read: a concurrent change makes this a conflict too.
         self.store.set_status(campaign.campaign_id, step.target, allowed_from=step.sources)
         return step
@@ -352,7 +382,7 @@ def _compose(
         raise RuleViolation(exc.field, exc.reason) from exc
 
 
-def to_campaign(record: CampaignRecord) -> Campaign:
+def to_campaign(record: CampaignRecord, occurrences: list[Occurrence] | None = None) -> Campaign:
     return Campaign(
         id=record.campaign_id,
         team=record.team,
@@ -367,4 +397,6 @@ def to_campaign(record: CampaignRecord) -> Campaign:
         launch_at=record.launch_at,
         schedule=record.schedule,
         schedule_timezone=record.schedule_timezone,
+        occurrence_of=record.occurrence_of,
+        occurrences=occurrences,
     )

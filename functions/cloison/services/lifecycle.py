@@ -5,6 +5,11 @@
                                            paused
     cancel: from draft, scheduled, launching, sending or paused, to cancelled.
 
+A recurring campaign (scheduled with an expression) never sends itself: each firing sends an
+occurrence, a campaign of its own. It stays scheduled between firings:
+
+    scheduled ⇄ paused (pause / resume: the firings while paused send nothing); cancel as above
+
 Anything else (launch a cancelled or sending campaign, edit anything but a draft, resume what
 is not paused, pause what is not sending) is a conflict.
 """
@@ -51,15 +56,20 @@ TRANSITIONS: dict[Action, Transition] = {
     Action.CANCEL: Transition((DRAFT, SCHEDULED, LAUNCHING, SENDING, PAUSED), CANCELLED),
     Action.COMPLETE: Transition((SENDING,), COMPLETED),
 }
+# What differs for a recurring campaign; every other action is as above (edits need a draft).
+RECURRING_TRANSITIONS: dict[Action, Transition] = {
+    Action.PAUSE: Transition((SCHEDULED,), PAUSED),
+    Action.RESUME: Transition((PAUSED,), SCHEDULED),
+}
 
 
 class InvalidTransition(Conflict):
     """The action makes no sense in the campaign's current status."""
 
-    def __init__(self, action: Action, status: CampaignStatus) -> None:
+    def __init__(self, action: Action, status: CampaignStatus, *, recurring: bool = False) -> None:
         self.action = action
         self.status = status
-        self.allowed_from = TRANSITIONS[action].sources
+        self.allowed_from = _transitions(recurring)[action].sources
         allowed = ", ".join(source.value for source in self.allowed_from)
         super().__init__(
             f"cannot {action.value} a campaign that is {status.value}; "
@@ -67,9 +77,13 @@ class InvalidTransition(Conflict):
         )
 
 
-def transition(action: Action, status: CampaignStatus) -> Transition:
+def transition(action: Action, status: CampaignStatus, *, recurring: bool = False) -> Transition:
     """The transition `action` makes from `status`; InvalidTransition if there is none."""
-    step = TRANSITIONS[action]
+    step = _transitions(recurring)[action]
     if status not in step.sources:
-        raise InvalidTransition(action, status)
+        raise InvalidTransition(action, status, recurring=recurring)
     return step
+
+
+def _transitions(recurring: bool) -> dict[Action, Transition]:
+    return TRANSITIONS | RECURRING_TRANSITIONS if recurring else TRANSITIONS

@@ -26,7 +26,8 @@ from cloison.services.access import Caller
 from cloison.services.windows import window_policy
 
 
-def _e164(raw: str) -> str:
+def phone_e164(raw: str) -> str:
+    """The number in E.164, or a 422 that names the `phone` field."""
     try:
         return normalize_phone(raw).e164
     except ComplianceError as exc:
@@ -42,7 +43,7 @@ class Registry:
 
     def record_consent(self, caller: Caller, request: ConsentIn) -> Consent:
         caller.require_team(request.team)
-        e164 = _e164(request.phone)
+        e164 = phone_e164(request.phone)
         now = datetime.now(UTC)
         given_at = request.given_at or now
         if given_at.tzinfo is None:
@@ -71,7 +72,7 @@ class Registry:
     def withdraw_consent(self, caller: Caller, request: ConsentWithdrawalIn) -> ConsentWithdrawal:
         """Deletes a consent; later marketing sends to the number record `no_consent`."""
         caller.require_team(request.team)
-        e164 = _e164(request.phone)
+        e164 = phone_e164(request.phone)
         withdrawn = self.consents.delete(self.hasher.key(e164), request.team, request.purpose)
         if withdrawn is None:
             raise NotFound("no consent recorded for this number, team and purpose")
@@ -92,7 +93,7 @@ class Registry:
     def suppress(self, caller: Caller, request: SuppressionIn) -> Suppression:
         team = request.team
         caller.require_team(team)
-        e164 = _e164(request.phone)
+        e164 = phone_e164(request.phone)
         now = datetime.now(UTC)
         self.suppressions.put(
             SuppressionRecord(

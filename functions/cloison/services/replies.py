@@ -5,18 +5,63 @@ from datetime import UTC, datetime
 
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.identity import NumberHasher
-from cloison.adapters.tables import GLOBAL_SCOPE, MessageStore, ReplyIndex, SuppressionStore
+from cloison.adapters.tables import (
+    GLOBAL_SCOPE,
+    CampaignStore,
+    ConsentStore,
+    MessageStore,
+    ReplyIndex,
+    SuppressionStore,
+)
 from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_key
-from cloison.compliance import ReplyClass, classify_reply, normalize_phone
+from cloison.compliance import ReplyClass, analyze_text, classify_reply, normalize_phone
 from cloison.compliance.errors import InvalidPhoneNumber
-from cloison.errors import NotFound
-from cloison.models.api import ReplyDetail, ReplySummary
+from cloison.errors import (
+    Conflict,
+    DependencyError,
+    Forbidden,
+    NotFound,
+    OutcomeUnknown,
+    RuleViolation,
+)
+from cloison.models.api import ReplyDetail, ReplyReviewIn, ReplySummary
 from cloison.models.events import InboundSms
-from cloison.models.records import ReplyRecord, SuppressionRecord
+from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import Caller
+from cloison.services.registry import phone_e164
 
 QUARANTINE_TEAM = "quarantine"
+PRIVACY_OFFICER = "privacy_officer"
+# Suppressions the person set themselves, which their own START may lift; an operator's may not.
+SELF_SERVICE_SOURCES = frozenset({"sms-reply", "provider-opt-out-list"})
+ANSWERED_CLASSES = (ReplyClass.HELP, ReplyClass.CONTACT)
+# Deliveries a reply to an unknown message id waits before quarantine (the queue allows 5).
+MATCH_ATTEMPTS = 3
+
+
+class MessageNotYetKnown(DependencyError):
+    """The reply answers a message whose record the delivery events have not written yet."""
+
+
+def automatic_answer(reply_class: ReplyClass, sender: SenderRecord) -> str:
+    """The answer to HELP or CONTACT: who writes, how to reach them, how to stop.
+
+    Look-alikes of GSM characters (curly quotes in a company name) are replaced, so that the
+    answer stays GSM-7 whenever it can.
+    """
+    contact = f" Contact : {sender.contact}." if sender.contact else ""
+    if reply_class is ReplyClass.CONTACT:
+        text = (
+            f"Vous échangez avec {sender.company} ({sender.sender_id}).{contact}"
+            f" Désinscription : {sender.stop_mention}"
+        )
+    else:
+        text = (
+            f"{sender.company} : SMS envoyés par {sender.sender_id}.{contact}"
+            f" Désinscription : {sender.stop_mention}"
+        )
+    return analyze_text(text, smart=True).text
 
 
 @dataclass
@@ -27,9 +72,16 @@ class ReplyReceiver:
     index: ReplyIndex
     vault: ReplyVault
     carrier: SmsCarrier
+    consents: ConsentStore
+    campaigns: CampaignStore
 
-    def receive(self, sms: InboundSms) -> ReplyRecord:
-        """Handles one reply exactly once, whatever the number of times it is delivered."""
+    def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord:
+        """Handles one reply exactly once, whatever the number of times it is delivered.
+
+        `attempt` is the delivery's receive count: a reply to a message whose delivery events
+        have not been recorded yet (a backlog) waits for them a few deliveries before it is
+        quarantined; its STOP is honoured at the first.
+        """
         try:
             e164 = normalize_phone(sms.origination_number, default_region="FR").e164
         except InvalidPhoneNumber:
@@ -50,8 +102,18 @@ class ReplyReceiver:
                     review=reply_class.needs_review,
                 )
             )
-            self.carrier.opt_out(e164)
-        team, campaign_id = self._match(sms, number_key)
+            try:
+                self.carrier.opt_out(e164)
+            except DependencyError:
+                # The suppression stands; the scheduled reconciliation pushes it to the list.
+                self.suppressions.mark_provider_pending(number_key, e164, now)
+                logger.warning(
+                    "opt-out not on the carrier's list yet", extra={"reply": sms.inbound_message_id}
+                )
+        team, campaign_id = self._match(sms, number_key, attempt)
+        resubscription = None
+        if reply_class is ReplyClass.OPT_IN:
+            resubscription = self._resubscribe(e164, number_key, team, sms.inbound_message_id, now)
         record = self.index.claim(
             ReplyRecord(
                 reply_id=sms.inbound_message_id,
@@ -62,14 +124,22 @@ class ReplyReceiver:
                 reply_class=reply_class.value,
                 sensitive=reply_class == ReplyClass.SENSITIVE,
                 object_key=reply_object_key(team, campaign_id, now, sms.inbound_message_id),
+                review="pending" if reply_class.needs_review else None,
+                resubscription=resubscription,
             )
         )
         if not record.stored:
-            # Same key on every retry, so a second delivery overwrites rather than duplicates.
+            # Same key and context on every retry (the entry's, not this attempt's match): the
+            # object is written once, and opens where the index says it belongs.
             self.vault.put(
-                record.object_key, sms.message_body, encryption_context(team, campaign_id)
+                record.object_key,
+                sms.message_body,
+                encryption_context(record.team, record.campaign_id),
             )
-            self.index.mark_stored(record.team, record.reply_id)
+            # Answered before the entry is marked stored: a crash in between answers twice
+            # rather than never (carriers require an answer to HELP).
+            answered = record.answered or self._answer(reply_class, sms, e164, record)
+            self.index.mark_stored(record.team, record.reply_id, answered=answered)
         logger.info(
             "reply stored",
             extra={
@@ -81,11 +151,70 @@ class ReplyReceiver:
         )
         return record
 
-    def _match(self, sms: InboundSms, number_key: str) -> tuple[str | None, str | None]:
-        """The campaign answered: by the message id replied to, else the last message to that number."""
+    def _resubscribe(
+        self, e164: str, number_key: str, team: str | None, reply_id: str, now: datetime
+    ) -> str:
+        """START lifts the person's own opt-out, and only when a recorded consent allows it."""
+        standing = self.suppressions.get(number_key).get(GLOBAL_SCOPE)
+        if standing is None:
+            return "not_suppressed"
+        if standing.source not in SELF_SERVICE_SOURCES:
+            return "operator_suppression"
+        consents = self.consents.for_number(number_key)
+        if not any(team is None or consent.team == team for consent in consents):
+            return "no_consent"
+        self.suppressions.lift(
+            number_key,
+            GLOBAL_SCOPE,
+            recorded_with=standing.evidence,
+            evidence=f"inbound {reply_id}",
+            at=now,
+        )
+        self.carrier.opt_in(e164)
+        logger.info("opt-out lifted by the person's START", extra={"reply": reply_id})
+        return "lifted"
+
+    def _answer(
+        self, reply_class: ReplyClass, sms: InboundSms, e164: str, record: ReplyRecord
+    ) -> bool:
+        """Answers HELP and CONTACT with the identity of the sender the person replied to."""
+        if reply_class not in ANSWERED_CLASSES or record.campaign_id is None:
+            return False
+        campaign = self.campaigns.get_campaign(record.campaign_id)
+        sender = campaign and self.campaigns.get_sender(campaign.team, campaign.sender)
+        if not sender:
+            logger.warning("no sender profile to answer with", extra={"reply": record.reply_id})
+            return False
+        try:
+            self.carrier.send(
+                destination=e164,
+                body=automatic_answer(reply_class, sender),
+                origination=sms.destination_number,
+                message_type="TRANSACTIONAL",
+                context={"team": record.team, "answer_to": record.reply_id},
+            )
+        except RuleViolation:
+            # The carrier refused it (an opted-out number, for one): the reply is kept all the same.
+            logger.warning("automatic answer refused", extra={"reply": record.reply_id})
+            return False
+        except OutcomeUnknown:
+            return True  # perhaps sent: better one answer missing than the same answer twice
+        # NotSent, Throttled and other dependency errors propagate: the reply is retried.
+        return True
+
+    def _match(
+        self, sms: InboundSms, number_key: str, attempt: int
+    ) -> tuple[str | None, str | None]:
+        """The campaign answered: by the message id replied to, else the last message to that number.
+
+        The id replied to is authoritative: while its record may still be on its way, the reply
+        waits for it rather than fall back on an older message to the same number.
+        """
         message = None
         if sms.previous_published_message_id:
             message = self.messages.by_carrier_message(sms.previous_published_message_id)
+            if message is None and attempt < MATCH_ATTEMPTS:
+                raise MessageNotYetKnown("the message replied to has no record yet")
         if message is None:
             message = self.messages.latest_to(number_key)
         if message is None:
@@ -97,38 +226,113 @@ class ReplyReceiver:
 class ReplyReader:
     index: ReplyIndex
     vault: ReplyVault
+    suppressions: SuppressionStore
+    carrier: SmsCarrier
+    hasher: NumberHasher
 
     def list(
-        self, caller: Caller, *, campaign_id: str | None, reply_class: str | None
+        self,
+        caller: Caller,
+        *,
+        campaign_id: str | None,
+        reply_class: str | None,
+        review: str | None = None,
     ) -> list[ReplySummary]:
-        items: list[ReplySummary] = []
+        found: dict[str, ReplyRecord] = {}
         for team in compartments(caller):
-            items += [
-                _summary(record)
-                for record in self.index.list(
-                    team, campaign_id=campaign_id, reply_class=reply_class
-                )
-            ]
+            for record in self.index.list(
+                team, campaign_id=campaign_id, reply_class=reply_class, review=review
+            ):
+                found[record.reply_id] = record
+        if review == "pending" and PRIVACY_OFFICER in caller.roles:
+            # The review queue of every team: objections are the privacy officer's to settle.
+            for record in self.index.awaiting_review():
+                if record.stored and _matches(record, campaign_id, reply_class):
+                    found[record.reply_id] = record
+        items = [_summary(record) for record in found.values()]
         return sorted(items, key=lambda item: item.received_at, reverse=True)
 
     def open(self, caller: Caller, reply_id: str) -> ReplyDetail:
+        record = self._find(caller, reply_id)
+        body = self.vault.get(
+            record.object_key, encryption_context(record.team, record.campaign_id)
+        )
+        logger.info(
+            "reply opened", extra={"reply": reply_id, "team": record.team, "by": caller.subject}
+        )
+        return ReplyDetail(**_summary(record).model_dump(), body=body)
+
+    def review(self, caller: Caller, reply_id: str, decision: ReplyReviewIn) -> ReplySummary:
+        """Settles a reply awaiting review: `confirm` keeps things as they are; `lift` (privacy
+        officers, ambiguous opt-outs only) says it was no opt-out and lifts the suppression."""
+        record = self._find(caller, reply_id)
+        if record.review != "pending":
+            raise Conflict("this reply is not awaiting review")
+        now = datetime.now(UTC)
+        if decision.decision == "lift":
+            self._lift(caller, record, decision, now)
+        self.index.review(record.team, reply_id, _DECISIONS[decision.decision], caller.subject, now)
+        logger.info(
+            "reply reviewed",
+            extra={"reply": reply_id, "decision": decision.decision, "by": caller.subject},
+        )
+        reviewed = record.model_copy(
+            update={
+                "review": _DECISIONS[decision.decision],
+                "reviewed_by": caller.subject,
+                "reviewed_at": now,
+            }
+        )
+        return _summary(reviewed)
+
+    def _lift(
+        self, caller: Caller, record: ReplyRecord, decision: ReplyReviewIn, now: datetime
+    ) -> None:
+        if PRIVACY_OFFICER not in caller.roles:
+            raise Forbidden("lifting an opt-out requires the privacy_officer role")
+        if record.reply_class != ReplyClass.OPT_OUT_REVIEW.value:
+            raise Conflict("only an ambiguous opt-out can be lifted")
+        if decision.phone is None:
+            raise RuleViolation("phone", "required to lift the opt-out at the provider too")
+        e164 = phone_e164(decision.phone)
+        if self.hasher.key(e164) != record.number_key:
+            raise RuleViolation("phone", "is not the number this reply came from")
+        if not self.suppressions.lift(
+            record.number_key,
+            GLOBAL_SCOPE,
+            recorded_with=f"inbound {record.reply_id}",
+            evidence=f"review by {caller.subject}",
+            at=now,
+        ):
+            raise Conflict("a later opt-out from this number stands")
+        self.carrier.opt_in(e164)
+
+    def _find(self, caller: Caller, reply_id: str) -> ReplyRecord:
+        """The stored reply in one of the caller's compartments; anyone else's is a 404."""
         for team in compartments(caller):
             record = self.index.get(team, reply_id)
             if record is not None and record.stored:
-                body = self.vault.get(
-                    record.object_key, encryption_context(record.team, record.campaign_id)
-                )
-                logger.info(
-                    "reply opened", extra={"reply": reply_id, "team": team, "by": caller.subject}
-                )
-                return ReplyDetail(**_summary(record).model_dump(), body=body)
+                return record
+        if PRIVACY_OFFICER in caller.roles:
+            for record in self.index.awaiting_review(reply_id=reply_id):
+                if record.stored:
+                    return record
         raise NotFound("no such reply")
+
+
+_DECISIONS = {"confirm": "confirmed", "lift": "lifted"}
+
+
+def _matches(record: ReplyRecord, campaign_id: str | None, reply_class: str | None) -> bool:
+    return (campaign_id is None or record.campaign_id == campaign_id) and (
+        reply_class is None or record.reply_class == reply_class
+    )
 
 
 def compartments(caller: Caller) -> list[str]:
     """The reply compartments a caller reads: their teams', and quarantine for privacy officers."""
     teams = set(caller.teams)
-    if "privacy_officer" in caller.roles:
+    if PRIVACY_OFFICER in caller.roles:
         teams.add(QUARANTINE_TEAM)
     return sorted(teams)
 
@@ -141,4 +345,9 @@ def _summary(record: ReplyRecord) -> ReplySummary:
         received_at=record.received_at,
         reply_class=record.reply_class,
         sensitive=record.sensitive,
+        review=record.review,
+        reviewed_by=record.reviewed_by,
+        reviewed_at=record.reviewed_at,
+        resubscription=record.resubscription,
+        answered=record.answered,
     )

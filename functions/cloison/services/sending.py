@@ -110,12 +110,14 @@ class ChunkSender:
             logger.info("pass already done", extra={"campaign": ref.campaign_id, "pass": ref.key})
             return {}
         sender = self.campaigns.get_sender(campaign.team, campaign.sender)
-        sealed = self.campaigns.get_chunk(campaign.campaign_id, ref.upload, ref.chunk)
+        # An occurrence reads its recurring campaign's chunks; all else is keyed by its own id.
+        owner = campaign.audience_owner(ref.upload)
+        sealed = self.campaigns.get_chunk(owner, ref.upload, ref.chunk)
         if sender is None or sealed is None:
             raise LookupError(
                 f"campaign {campaign.campaign_id} lacks its sender profile or a chunk"
             )
-        members = open_chunk(self.sealer, sealed, campaign.team, campaign.campaign_id)
+        members = open_chunk(self.sealer, sealed, campaign.team, owner)
         positions = [
             index
             for index in (range(len(members)) if ref.indexes is None else ref.indexes)

@@ -1,0 +1,245 @@
+"""Replies through the local stack: automatic answers, START with consent, the review queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import requests
+
+from cloison_local.carrier import CarrierSimulator
+from cloison_local.stack import LocalStack
+
+# Fictional mobiles next to phonenumbers' French example; each test has its own.
+HELPED = "+33751002001"
+RESUBSCRIBED = "+33751002002"
+NEVER_CONSENTED = "+33751002003"
+CONFIRMED = "+33751002004"
+LIFTED = "+33751002005"
+
+
+def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(
+        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
+    )
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def carrier(stack: LocalStack) -> CarrierSimulator:
+    assert stack.carrier is not None
+    return stack.carrier
+
+
+def campaign_for(
+    stack: LocalStack, token: str, numbers: list[str], *, kind: str = "marketing"
+) -> str:
+    """A campaign of team sales to `numbers`, created and given its audience, not launched."""
+    created = api(
+        stack,
+        token,
+        "POST",
+        "/campaigns",
+        json={
+            "team": "sales",
+            "name": "Relance",
+            "sender": "promo",
+            "kind": kind,
+            "body": "Soldes",
+        },
+    )
+    assert created.status_code == 201, created.text
+    campaign = str(created.json()["id"])
+    audience = api(
+        stack,
+        token,
+        "POST",
+        f"/campaigns/{campaign}/audience",
+        json={"recipients": [{"phone": number} for number in numbers]},
+    )
+    assert audience.status_code == 200, audience.text
+    return campaign
+
+
+def send_to(stack: LocalStack, token: str, numbers: list[str], *, kind: str = "marketing") -> str:
+    """Sends a campaign to `numbers` and waits until the carrier has every message."""
+    campaign = campaign_for(stack, token, numbers, kind=kind)
+    assert api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202
+    assert wait_until(lambda: set(numbers) <= set(sent(stack, campaign)))
+    return campaign
+
+
+def sent(stack: LocalStack, campaign: str) -> list[str]:
+    return [
+        message.destination
+        for message in carrier(stack).sent_messages()
+        if message.context.get("campaign") == campaign
+    ]
+
+
+def consent(stack: LocalStack, token: str, number: str) -> None:
+    answer = api(
+        stack,
+        token,
+        "POST",
+        "/consents",
+        json={"team": "sales", "phone": number, "source": "web form", "proof": "Oui aux offres"},
+    )
+    assert answer.status_code == 201, answer.text
+
+
+def suppressed_count(stack: LocalStack, token: str, numbers: list[str]) -> int:
+    """How many of `numbers` the send path would skip as suppressed now (a preview decides it)."""
+    campaign = campaign_for(stack, token, numbers, kind="transactional")
+    preview = api(stack, token, "GET", f"/campaigns/{campaign}/preview")
+    assert preview.status_code == 200, preview.text
+    return int(preview.json()["counts"]["suppressed"])
+
+
+def reply(
+    stack: LocalStack, token: str, number: str, body: str, *, copies: int = 1
+) -> dict[str, Any]:
+    """A reply from `number`, waited for until its index entry is listed."""
+    reply_id = carrier(stack).inject_reply(
+        number, stack.outputs["OriginationIdentity"], body, copies=copies
+    )
+    found: list[dict[str, Any]] = []
+
+    def listed() -> bool:
+        items = api(stack, token, "GET", "/replies").json()["items"]
+        found[:] = [item for item in items if item["id"] == reply_id]
+        return bool(found)
+
+    assert wait_until(listed), "the reply never reached the index"
+    stack.wait_idle(timeout=30)
+    return found[0]
+
+
+def opted_out_at_provider(stack: LocalStack, number: str) -> bool:
+    sms = boto3.client(
+        "pinpoint-sms-voice-v2",
+        endpoint_url=carrier(stack).endpoint_url,
+        region_name=stack.client("sqs").meta.region_name,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    numbers = sms.describe_opted_out_numbers(OptOutListName=stack.outputs["OptOutListName"])
+    return number in {entry["OptedOutNumber"] for entry in numbers["OptedOutNumbers"]}
+
+
+def test_help_and_contact_are_answered_once_with_the_senders_identity(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Given a campaign message received by a consenting person
+    consent(stack, tokens["alice"], HELPED)
+    send_to(stack, tokens["alice"], [HELPED])
+    # When they answer HELP (delivered twice by SNS) and then ask who is writing
+    help_reply = reply(stack, tokens["alice"], HELPED, "AIDE", copies=2)
+    contact_reply = reply(stack, tokens["alice"], HELPED, "Qui êtes-vous ?")
+    # Then each gets one answer, from the number they wrote to, naming the sender
+    answers = {
+        message.context.get("answer_to"): message
+        for message in carrier(stack).sent_messages()
+        if message.destination == HELPED and message.context.get("answer_to")
+    }
+    assert set(answers) == {help_reply["id"], contact_reply["id"]}
+    assert (
+        sum(
+            1
+            for message in carrier(stack).sent_messages()
+            if message.context.get("answer_to") == help_reply["id"]
+        )
+        == 1
+    )
+    for answer in answers.values():
+        assert answer.origination == stack.outputs["OriginationIdentity"]
+        assert "Boutique Exemple" in answer.body
+        assert "sales.exemple.fr/aide" in answer.body
+        assert f"STOP au {stack.outputs['OriginationIdentity']}" in answer.body
+    assert help_reply["reply_class"] == "HELP"
+    assert help_reply["answered"] is True
+    assert contact_reply["reply_class"] == "CONTACT"
+    assert contact_reply["answered"] is True
+
+
+def test_start_lifts_a_stop_only_when_a_recorded_consent_allows_it(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    alice = tokens["alice"]
+    # Given two people who both said STOP: one had consented, the other never did
+    consent(stack, alice, RESUBSCRIBED)
+    send_to(stack, alice, [RESUBSCRIBED, NEVER_CONSENTED], kind="transactional")
+    reply(stack, alice, RESUBSCRIBED, "STOP")
+    reply(stack, alice, NEVER_CONSENTED, "Stop")
+    assert suppressed_count(stack, alice, [RESUBSCRIBED, NEVER_CONSENTED]) == 2
+    assert opted_out_at_provider(stack, RESUBSCRIBED)
+    # When both answer START
+    lifted = reply(stack, alice, RESUBSCRIBED, "START")
+    kept = reply(stack, alice, NEVER_CONSENTED, "start")
+    # Then only the consenting person is sendable again, here and at the provider
+    assert lifted["resubscription"] == "lifted"
+    assert kept["resubscription"] == "no_consent"
+    assert suppressed_count(stack, alice, [RESUBSCRIBED]) == 0
+    assert suppressed_count(stack, alice, [NEVER_CONSENTED]) == 1
+    assert not opted_out_at_provider(stack, RESUBSCRIBED)
+    assert opted_out_at_provider(stack, NEVER_CONSENTED)
+    # And a START with nothing to lift says so
+    again = reply(stack, alice, RESUBSCRIBED, "START")
+    assert again["resubscription"] == "not_suppressed"
+
+
+def test_ambiguous_opt_outs_wait_in_the_review_queue_for_a_person(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    alice, priya, bruno = tokens["alice"], tokens["priya"], tokens["bruno"]
+    send_to(stack, alice, [CONFIRMED, LIFTED], kind="transactional")
+    # Given two replies that may be opt-outs
+    confirmed = reply(stack, alice, CONFIRMED, "Arrêtez de m'écrire svp")
+    lifted = reply(stack, alice, LIFTED, "Pourquoi vous arrêtez les promos ? Envoyez plus")
+    # Then both are suppressed at once and wait for review, seen by the team and privacy officer
+    for item in (confirmed, lifted):
+        assert item["reply_class"] == "OPT_OUT_REVIEW"
+        assert item["review"] == "pending"
+    assert suppressed_count(stack, alice, [CONFIRMED, LIFTED]) == 2
+    for token in (alice, priya):
+        queue = api(stack, token, "GET", "/replies", params={"review": "pending"}).json()
+        assert {confirmed["id"], lifted["id"]} <= {item["id"] for item in queue["items"]}
+    # Another team neither lists nor reviews them
+    queue = api(stack, bruno, "GET", "/replies", params={"review": "pending"}).json()
+    assert not {confirmed["id"], lifted["id"]} & {item["id"] for item in queue["items"]}
+    path = f"/replies/{confirmed['id']}/review"
+    assert api(stack, bruno, "POST", path, json={"decision": "confirm"}).status_code == 404
+
+    # When a member confirms the first one
+    done = api(stack, alice, "POST", path, json={"decision": "confirm"})
+    # Then it leaves the queue, stays suppressed, and cannot be decided twice
+    assert done.status_code == 200, done.text
+    assert done.json()["review"] == "confirmed"
+    assert api(stack, alice, "POST", path, json={"decision": "lift"}).status_code == 409
+
+    # A member may not lift an opt-out; the privacy officer may, with the reply's own number
+    path = f"/replies/{lifted['id']}/review"
+    refused = api(stack, alice, "POST", path, json={"decision": "lift", "phone": LIFTED})
+    assert refused.status_code == 403
+    wrong = api(stack, priya, "POST", path, json={"decision": "lift", "phone": CONFIRMED})
+    assert wrong.status_code == 422
+    assert "phone" in wrong.text
+    missing = api(stack, priya, "POST", path, json={"decision": "lift"})
+    assert missing.status_code == 422
+    done = api(stack, priya, "POST", path, json={"decision": "lift", "phone": LIFTED})
+    assert done.status_code == 200, done.text
+    assert done.json()["review"] == "lifted"
+    assert suppressed_count(stack, alice, [LIFTED]) == 0
+    assert suppressed_count(stack, alice, [CONFIRMED]) == 1
+    assert not opted_out_at_provider(stack, LIFTED)
+    queue = api(stack, priya, "GET", "/replies", params={"review": "pending"}).json()
+    assert not {confirmed["id"], lifted["id"]} & {item["id"] for item in queue["items"]}

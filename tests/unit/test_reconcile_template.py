@@ -1,0 +1,177 @@
+"""What template.yaml promises for the opt-out list reconciliation: schedule, failures, rights."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from cloison.adapters.tables import PROVIDER_SYNC_INDEX
+from cloison.config import ReconcileSettings
+from cloison_local.template import load_template, merged_function_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTION = "ReconcileOptOutsFunction"
+FOURTEEN_DAYS = 14 * 24 * 3600
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+def _properties(logical_id: str) -> dict[str, Any]:
+    return dict(_template()["Resources"][logical_id].get("Properties", {}))
+
+
+def _target(value: Any) -> str | None:
+    if isinstance(value, dict) and "Ref" in value:
+        return str(value["Ref"])
+    if isinstance(value, dict) and "Fn::GetAtt" in value:
+        return str(value["Fn::GetAtt"][0])
+    return None
+
+
+def _schedule() -> dict[str, Any]:
+    events = _properties(FUNCTION)["Events"]
+    schedules = [event for event in events.values() if event["Type"] == "ScheduleV2"]
+    assert len(schedules) == 1
+    return dict(schedules[0]["Properties"])
+
+
+def _statements() -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in _properties(FUNCTION)["Policies"]
+        if isinstance(policy, dict) and "Statement" in policy
+        for statement in policy["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> set[str]:
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+def test_the_reconciliation_runs_on_a_schedule_set_by_a_parameter() -> None:
+    # Given the function's ScheduleV2 event
+    schedule = _schedule()
+
+    # When its expression is read
+    parameter = _target(schedule["ScheduleExpression"])
+
+    # Then it is a parameter whose default runs it every 15 minutes
+    assert parameter is not None
+    assert _template()["Parameters"][parameter]["Default"] == "rate(15 minutes)"
+    assert _properties(FUNCTION)["Handler"] == "cloison.handlers.reconcile_opt_outs.lambda_handler"
+
+
+def test_a_failed_run_is_retried_briefly_then_kept_in_a_dead_letter_queue() -> None:
+    # Given the schedule's target settings and the function's asynchronous invoke settings
+    schedule = _schedule()
+    invoke = _properties(FUNCTION)["EventInvokeConfig"]
+
+    # When their retry policies and failure destinations are read
+    schedule_queue = _target(schedule["DeadLetterConfig"]["Arn"])
+    function_queue = _target(invoke["DestinationConfig"]["OnFailure"]["Destination"])
+
+    # Then both retry a little, never past the next run, and keep failures 14 days in one queue
+    assert 1 <= schedule["RetryPolicy"]["MaximumRetryAttempts"] <= 3
+    assert schedule["RetryPolicy"]["MaximumEventAgeInSeconds"] <= 900
+    assert invoke["MaximumEventAgeInSeconds"] <= 900
+    assert invoke["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
+    assert schedule_queue == function_queue
+    assert schedule_queue is not None
+    queue = _template()["Resources"][schedule_queue]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    assert queue["Properties"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
+    assert queue["Properties"]["SqsManagedSseEnabled"] is True
+
+
+def test_the_function_reads_and_changes_only_the_opt_out_list_of_the_stack() -> None:
+    # Given the function's sms-voice statements
+    statements = [s for s in _statements() if any(a.startswith("sms-voice:") for a in _actions(s))]
+
+    # When their actions and resources are read
+    actions = set().union(*(_actions(statement) for statement in statements))
+    resources = {_target(statement["Resource"]) for statement in statements}
+
+    # Then they describe, add and delete numbers of the stack's opt-out list, and nothing else
+    assert actions == {
+        "sms-voice:DescribeOptedOutNumbers",
+        "sms-voice:PutOptedOutNumber",
+        "sms-voice:DeleteOptedOutNumber",
+    }
+    assert resources == {"SmsOptOutList"}
+
+
+def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs() -> None:
+    # Given the function's DynamoDB statements and managed policies
+    statements = [s for s in _statements() if any(a.startswith("dynamodb:") for a in _actions(s))]
+    managed = {
+        name
+        for policy in _properties(FUNCTION)["Policies"]
+        if isinstance(policy, dict)
+        for name in policy
+    }
+
+    # When their actions and resources are read
+    actions = set().union(*(_actions(statement) for statement in statements))
+    resources = [resource for statement in statements for resource in statement["Resource"]]
+
+    # Then no broad policy is used, nothing is deleted or scanned, and only that table is named
+    assert not {name for name in managed if name.startswith("DynamoDB")}
+    assert actions == {
+        "dynamodb:BatchGetItem",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:Query",
+    }
+    assert {_target(resource) for resource in resources if _target(resource)} == {
+        "SuppressionsTable"
+    }
+    assert {"Fn::Sub": f"${{SuppressionsTable.Arn}}/index/{PROVIDER_SYNC_INDEX}"} in resources
+
+
+def test_the_function_reads_the_pepper_and_opens_sealed_numbers_only() -> None:
+    # Given the function's other rights
+    policies = _properties(FUNCTION)["Policies"]
+    kms = [s for s in _statements() if any(a.startswith("kms:") for a in _actions(s))]
+
+    # When they are read
+    secrets = [
+        p["AWSSecretsManagerGetSecretValuePolicy"]
+        for p in policies
+        if "AWSSecretsManagerGetSecretValuePolicy" in p
+    ]
+
+    # Then it reads the pepper secret, and decrypts (never encrypts) with the data key
+    assert [_target(policy["SecretArn"]) for policy in secrets] == ["PepperSecret"]
+    assert [(_actions(s), _target(s["Resource"])) for s in kms] == [({"kms:Decrypt"}, "DataKey")]
+
+
+def test_the_pending_opt_outs_index_is_sparse_and_projects_what_the_store_reads() -> None:
+    # Given the suppressions table
+    table = _properties("SuppressionsTable")
+
+    # When the index of pending opt-outs is looked up
+    index = next(
+        i for i in table["GlobalSecondaryIndexes"] if i["IndexName"] == PROVIDER_SYNC_INDEX
+    )
+
+    # Then it is keyed on an attribute only pending opt-outs carry, with the sealed number
+    assert index["KeySchema"] == [{"AttributeName": "provider_sync", "KeyType": "HASH"}]
+    assert set(index["Projection"]["NonKeyAttributes"]) == {"provider_number", "scopes"}
+    assert {"AttributeName": "provider_sync", "AttributeType": "S"} in table["AttributeDefinitions"]
+
+
+def test_every_setting_the_reconciliation_reads_is_in_its_environment() -> None:
+    # Given the variables its settings model reads
+    needed = {field.alias for field in ReconcileSettings.model_fields.values()}
+
+    # When the function's environment is merged with Globals
+    environment = merged_function_properties(_template(), FUNCTION)["Environment"]["Variables"]
+
+    # Then every one of them is defined
+    assert needed - set(environment) == set()

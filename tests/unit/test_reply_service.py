@@ -1,0 +1,370 @@
+"""The reply receiver's decisions: STOP first, START only with consent, one answer to HELP."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, cast
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cloison.compliance import ReplyClass, analyze_text
+from cloison.errors import DependencyError, OutcomeUnknown, RuleViolation, Throttled
+from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.models.events import InboundSms
+from cloison.models.records import (
+    CampaignRecord,
+    ConsentRecord,
+    MessageRecord,
+    ReplyRecord,
+    SenderRecord,
+    SuppressionRecord,
+)
+from cloison.services.replies import (
+    MATCH_ATTEMPTS,
+    MessageNotYetKnown,
+    ReplyReceiver,
+    automatic_answer,
+)
+
+PERSON = "+33612345678"  # phonenumbers' French example mobile
+OUR_NUMBER = "36111"
+NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+SENDER = SenderRecord(
+    team="sales",
+    name="promo",
+    sender_id="BOUTIQUE",
+    stop_mention="STOP au 36111",
+    window="default",
+    mps=10,
+    price_per_segment=0.0458,
+    company="Boutique Exemple",
+    contact="exemple.fr/aide",
+)
+
+
+class Hasher:
+    def key(self, e164: str) -> str:
+        return f"h({e164[-2:]})"
+
+
+KEY = Hasher().key(PERSON)
+
+
+@dataclass
+class Journal:
+    """Every side effect, in order, across the fakes."""
+
+    calls: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Suppressions:
+    journal: Journal
+    items: dict[str, SuppressionRecord] = field(default_factory=dict)
+
+    def put(self, record: SuppressionRecord) -> None:
+        self.journal.calls.append(f"suppress {record.reason}")
+        self.items[record.scope] = record
+
+    def get(self, number_key: str) -> dict[str, SuppressionRecord]:
+        return dict(self.items)
+
+    def lift(
+        self, number_key: str, scope: str, *, recorded_with: str, evidence: str, at: datetime
+    ) -> bool:
+        standing = self.items.get(scope)
+        if standing is None or standing.evidence != recorded_with:
+            return False
+        self.journal.calls.append("lift")
+        del self.items[scope]
+        return True
+
+
+@dataclass
+class Messages:
+    known: bool = True
+
+    def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
+        if not self.known:
+            return None
+        return MessageRecord.model_construct(team="sales", campaign_id="c-1", number_key=KEY)
+
+    def latest_to(self, number_key: str) -> MessageRecord | None:
+        return self.by_carrier_message("")
+
+
+@dataclass
+class Index:
+    journal: Journal
+    entries: dict[str, ReplyRecord] = field(default_factory=dict)
+
+    def claim(self, record: ReplyRecord) -> ReplyRecord:
+        self.journal.calls.append("claim")
+        return self.entries.setdefault(record.reply_id, record)
+
+    def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
+        self.journal.calls.append("stored")
+        self.entries[reply_id] = self.entries[reply_id].model_copy(
+            update={"stored": True, "answered": answered}
+        )
+
+
+@dataclass
+class Vault:
+    journal: Journal
+    objects: dict[str, str] = field(default_factory=dict)
+    contexts: dict[str, dict[str, str]] = field(default_factory=dict)
+    failing: bool = False
+
+    def put(self, key: str, body: str, context: dict[str, str]) -> None:
+        if self.failing:
+            raise DependencyError("S3 InternalError")
+        self.journal.calls.append("vault")
+        self.objects[key] = body
+        self.contexts[key] = context
+
+
+@dataclass
+class Carrier:
+    journal: Journal
+    fail_with: Exception | None = None
+    answers: list[dict[str, Any]] = field(default_factory=list)
+
+    def opt_out(self, e164: str) -> None:
+        self.journal.calls.append("provider opt-out")
+
+    def opt_in(self, e164: str) -> None:
+        self.journal.calls.append("provider opt-in")
+
+    def send(self, **message: Any) -> str:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.journal.calls.append("answer")
+        self.answers.append(message)
+        return "m-answer"
+
+
+@dataclass
+class Consents:
+    teams: Sequence[str] = ()
+
+    def for_number(self, number_key: str) -> list[ConsentRecord]:
+        return [
+            ConsentRecord(
+                number_key=number_key,
+                team=team,
+                purpose="marketing",
+                source="web form",
+                proof="Oui aux offres",
+                given_at=NOW,
+                recorded_by="alice",
+            )
+            for team in self.teams
+        ]
+
+
+@dataclass
+class Campaigns:
+    def get_campaign(self, campaign_id: str) -> CampaignRecord:
+        return CampaignRecord(
+            campaign_id=campaign_id,
+            team="sales",
+            name="Soldes",
+            sender="promo",
+            kind=CampaignKind.MARKETING,
+            body="Soldes",
+            status=CampaignStatus.COMPLETED,
+            created_at=NOW,
+            created_by="alice",
+        )
+
+    def get_sender(self, team: str, name: str) -> SenderRecord:
+        return SENDER
+
+
+@dataclass
+class World:
+    journal: Journal = field(default_factory=Journal)
+    consents: Consents = field(default_factory=Consents)
+    messages: Messages = field(default_factory=Messages)
+
+    def __post_init__(self) -> None:
+        self.suppressions = Suppressions(self.journal)
+        self.index = Index(self.journal)
+        self.vault = Vault(self.journal)
+        self.carrier = Carrier(self.journal)
+        self.receiver = ReplyReceiver(
+            hasher=Hasher(),
+            suppressions=cast(Any, self.suppressions),
+            messages=cast(Any, self.messages),
+            index=cast(Any, self.index),
+            vault=cast(Any, self.vault),
+            carrier=cast(Any, self.carrier),
+            consents=cast(Any, self.consents),
+            campaigns=cast(Any, Campaigns()),
+        )
+
+    def reply(
+        self, body: str, reply_id: str = "in-1", attempt: int = MATCH_ATTEMPTS
+    ) -> ReplyRecord:
+        sms = InboundSms.model_validate(
+            {
+                "originationNumber": PERSON,
+                "destinationNumber": OUR_NUMBER,
+                "messageBody": body,
+                "inboundMessageId": reply_id,
+                "previousPublishedMessageId": "m-1",
+            }
+        )
+        return self.receiver.receive(sms, attempt)
+
+
+def test_a_stop_is_written_before_anything_else_and_reaches_the_provider() -> None:
+    world = World()
+    world.reply("Stop svp")
+    assert world.journal.calls[:2] == ["suppress OPT_OUT", "provider opt-out"]
+    assert world.journal.calls[2:] == ["claim", "vault", "stored"]
+    assert world.suppressions.items["all"].evidence == "inbound in-1"
+
+
+def test_an_ambiguous_opt_out_is_suppressed_and_queued_for_review() -> None:
+    world = World()
+    record = world.reply("Arrêtez de m'écrire")
+    assert record.review == "pending"
+    assert world.suppressions.items["all"].review is True
+
+
+def test_a_reply_to_an_unknown_message_waits_for_its_record_then_goes_to_quarantine() -> None:
+    world = World(messages=Messages(known=False))
+    for attempt in range(1, MATCH_ATTEMPTS):
+        with pytest.raises(MessageNotYetKnown):
+            world.reply("STOP", attempt=attempt)
+    # The STOP is honoured at the very first delivery, before the wait
+    assert world.journal.calls[0] == "suppress OPT_OUT"
+    record = world.reply("STOP", attempt=MATCH_ATTEMPTS)
+    assert record.team == "quarantine"
+    assert record.object_key.startswith("quarantine/")
+
+
+@pytest.mark.parametrize(
+    ("consenting_teams", "source", "expected", "still_suppressed"),
+    [
+        (("sales",), "sms-reply", "lifted", False),
+        (("support",), "sms-reply", "no_consent", True),
+        ((), "sms-reply", "no_consent", True),
+        (("sales",), "provider-opt-out-list", "lifted", False),
+        (("sales",), "api", "operator_suppression", True),
+    ],
+)
+def test_start_lifts_only_the_persons_own_opt_out_and_only_with_a_consent(
+    consenting_teams: tuple[str, ...], source: str, expected: str, still_suppressed: bool
+) -> None:
+    world = World(consents=Consents(consenting_teams))
+    world.suppressions.items["all"] = SuppressionRecord(
+        number_key=KEY,
+        scope="all",
+        reason="OPT_OUT",
+        source=source,
+        evidence="inbound in-0",
+        created_at=NOW,
+    )
+    record = world.reply("START")
+    assert record.resubscription == expected
+    assert ("all" in world.suppressions.items) is still_suppressed
+    assert ("provider opt-in" in world.journal.calls) is (not still_suppressed)
+
+
+def test_start_without_an_opt_out_changes_nothing() -> None:
+    world = World(consents=Consents(("sales",)))
+    assert world.reply("Start").resubscription == "not_suppressed"
+    assert "lift" not in world.journal.calls
+
+
+def test_help_is_answered_from_the_number_written_to_and_once_only() -> None:
+    world = World()
+    world.reply("AIDE")
+    world.reply("AIDE")  # the same message delivered again
+    assert len(world.carrier.answers) == 1
+    answer = world.carrier.answers[0]
+    assert answer["origination"] == OUR_NUMBER
+    assert answer["destination"] == PERSON
+    assert answer["message_type"] == "TRANSACTIONAL"
+    assert "Boutique Exemple" in answer["body"]
+    assert world.index.entries["in-1"].answered is True
+
+
+def test_an_answer_refused_by_the_carrier_keeps_the_reply() -> None:
+    world = World()
+    world.carrier.fail_with = RuleViolation("destination", "refused")
+    record = world.reply("CONTACT")
+    assert world.index.entries[record.reply_id].stored is True
+    assert world.index.entries[record.reply_id].answered is False
+
+
+def test_a_throttled_answer_retries_the_whole_reply_and_an_unknown_outcome_does_not() -> None:
+    world = World()
+    world.carrier.fail_with = Throttled("slow down")
+    with pytest.raises(Throttled):
+        world.reply("HELP")
+    assert world.index.entries["in-1"].stored is False
+    world.carrier.fail_with = OutcomeUnknown("no answer")
+    world.reply("HELP")
+    assert world.index.entries["in-1"].stored is True
+    assert world.index.entries["in-1"].answered is True
+
+
+def test_plain_replies_get_no_automatic_answer() -> None:
+    world = World()
+    world.reply("Super, je passe samedi !")
+    assert world.carrier.answers == []
+
+
+gsm_safe = st.text(
+    alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E, exclude_characters="`[]{}\\^|~"),
+    min_size=1,
+    max_size=80,
+)
+
+
+@given(
+    company=gsm_safe,
+    contact=st.none() | gsm_safe.filter(lambda text: len(text) >= 3).map(lambda text: text[:60]),
+    reply_class=st.sampled_from([ReplyClass.HELP, ReplyClass.CONTACT]),
+)
+def test_answers_name_the_sender_and_fit_two_gsm_segments(
+    company: str, contact: str | None, reply_class: ReplyClass
+) -> None:
+    sender = SENDER.model_copy(update={"company": company, "contact": contact})
+    text = automatic_answer(reply_class, sender)
+    analysis = analyze_text(text)
+    assert analysis.encoding == "GSM-7"
+    assert analysis.segments <= 2
+    assert company in text
+    assert sender.stop_mention in text
+    if contact:
+        assert contact in text
+
+
+def test_curly_quotes_in_a_company_name_do_not_force_ucs2() -> None:
+    sender = SENDER.model_copy(update={"company": "L\u2019Atelier"})
+    assert analyze_text(automatic_answer(ReplyClass.HELP, sender)).encoding == "GSM-7"
+
+
+def test_a_retry_seals_the_body_where_the_first_claim_filed_it() -> None:
+    # Given a first delivery filed in quarantine (no record yet at its last try) whose S3 write failed
+    world = World(messages=Messages(known=False))
+    world.vault.failing = True
+    with pytest.raises(DependencyError):
+        world.reply("Merci", attempt=MATCH_ATTEMPTS)
+    # When a later copy comes once the campaign's record exists
+    world.messages.known = True
+    world.vault.failing = False
+    record = world.reply("Merci", attempt=1)
+    # Then the body is sealed under the entry's own compartment and context, once
+    assert record.team == "quarantine"
+    assert list(world.vault.objects) == [record.object_key]
+    assert world.vault.contexts[record.object_key] == {"team": "quarantine", "campaign": "none"}
