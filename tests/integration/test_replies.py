@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3
 import requests
@@ -18,6 +20,8 @@ RESUBSCRIBED = "+33751002002"
 NEVER_CONSENTED = "+33751002003"
 CONFIRMED = "+33751002004"
 LIFTED = "+33751002005"
+IN_PARIS = "+33751002006"
+IN_GUADELOUPE = "+590690002006"
 
 
 def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -243,3 +247,38 @@ def test_ambiguous_opt_outs_wait_in_the_review_queue_for_a_person(
     assert not opted_out_at_provider(stack, LIFTED)
     queue = api(stack, priya, "GET", "/replies", params={"review": "pending"}).json()
     assert not {confirmed["id"], lifted["id"]} & {item["id"] for item in queue["items"]}
+
+
+def test_a_stop_during_a_campaign_stops_its_later_sends_even_those_already_queued(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    alice = tokens["alice"]
+    # Given a campaign launched at 09:00 in Paris, 04:00 in Guadeloupe: Paris is sent at once,
+    # Guadeloupe is queued for its 08:00 opening
+    previous = stack.clock_offset
+    stack.set_clock(datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Paris")))
+    try:
+        campaign = campaign_for(stack, alice, [IN_PARIS, IN_GUADELOUPE], kind="transactional")
+        assert (
+            api(stack, alice, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202
+        )
+        stats_path = f"/campaigns/{campaign}/stats"
+        assert wait_until(lambda: sent(stack, campaign) == [IN_PARIS])
+        stack.wait_idle(timeout=30)
+        assert api(stack, alice, "GET", stats_path).json()["counts"]["deferred"] == 1
+        # When the Guadeloupe number says STOP meanwhile (to an earlier message, or none)
+        carrier(stack).inject_reply(IN_GUADELOUPE, stack.outputs["OriginationIdentity"], "STOP")
+        stack.wait_idle(timeout=30)
+        # And the clock reaches its opening
+        stack.set_clock(datetime(2026, 12, 1, 8, 5, tzinfo=ZoneInfo("America/Guadeloupe")))
+        done = wait_until(
+            lambda: api(stack, alice, "GET", stats_path).json()["status"] == "completed", 60
+        )
+        # Then the queued send never happens: it is recorded as suppressed
+        assert done
+        counts = api(stack, alice, "GET", stats_path).json()["counts"]
+        assert counts["suppressed"] == 1
+        assert counts["deferred"] == 0
+        assert sent(stack, campaign) == [IN_PARIS]
+    finally:
+        stack.clock_offset = previous
