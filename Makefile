@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 ENV    ?= dev
 
-.PHONY: help install run demo test lint unit integration bench build deploy clean
+.PHONY: help install run demo test lint unit integration bench build deploy team clean
 
 help:
 	@echo "make run     start the whole stack locally (moto, functions, API on :3000) with demo data"
@@ -13,6 +13,7 @@ help:
 	@echo "make test    lint, type-check, cfn-lint, unit tests (no network) and integration tests"
 	@echo "make bench   benchmarks (figures, not pass/fail)"
 	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy"
+	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +34,7 @@ lint: install
 	$(BIN)/ruff check functions infra tests bench
 	$(BIN)/ruff format --check functions infra tests bench
 	$(BIN)/mypy functions infra
-	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml
+	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml infra/team.yaml
 
 unit: install
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider --disable-socket --allow-unix-socket
@@ -56,6 +57,15 @@ build: $(VENV)-sam/bin/sam
 
 deploy: build
 	$(VENV)-sam/bin/sam deploy --config-env $(ENV)
+
+# One step per team: its stack (reader role, Cognito group, scope, machine client), then its
+# sender profiles through the API. The main stack is cloison-$(ENV), as in samconfig.toml.
+team: $(VENV)-sam/bin/sam install
+	@test -n "$(TEAM)" -a -n "$(SENDERS)" || { echo "usage: make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]"; exit 2; }
+	$(VENV)-sam/bin/sam deploy --template-file infra/team.yaml --stack-name cloison-$(ENV)-team-$(TEAM) \
+	  --parameter-overrides TeamName=$(TEAM) CloisonStack=cloison-$(ENV) \
+	  --capabilities CAPABILITY_NAMED_IAM --region eu-west-3 --no-fail-on-empty-changeset
+	$(BIN)/cloison-local senders $(TEAM) $(SENDERS) --stack cloison-$(ENV)
 
 clean:
 	rm -rf $(VENV) $(VENV)-sam .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis

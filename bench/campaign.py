@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import os
 import shutil
 import sys
 import threading
@@ -208,6 +209,15 @@ def _usage(stack: LocalStack, functions: Sequence[str]) -> tuple[Counter[tuple[s
     return calls, cpu
 
 
+def _cpu_seconds(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a process has used so far, where /proc tells; else None."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _per_1000(calls: Counter[tuple[str, str]], count: int) -> dict[str, float]:
     return {
         f"{service} {operation}": number * 1_000 / count
@@ -234,6 +244,7 @@ def run_campaign(
     for runtime in stack.runtimes.values():
         runtime.reset_call_counts()
     invocations = {name: stack.runtimes[name].invocations for name in SEND_PATH + DELIVERY_PATH}
+    moto_cpu_before = _cpu_seconds(stack.moto_pid)
     started = time.perf_counter()
     call(api, member, "POST", f"/campaigns/{campaign_id}/launch", {})
     sends_done: float | None = None
@@ -256,6 +267,7 @@ def run_campaign(
         # Late events (a "sent" after its "delivered") are still the delivery path's work.
         stack.wait_idle(timeout=60)
     stopped = time.perf_counter()
+    moto_cpu_after = _cpu_seconds(stack.moto_pid)
     send_calls, send_cpu = _usage(stack, SEND_PATH)
     delivery_calls, delivery_cpu = _usage(stack, DELIVERY_PATH)
     carrier_sends = send_calls.pop(CARRIER_SEND, 0)
@@ -294,6 +306,11 @@ def run_campaign(
         "delivery_calls_per_1000": sum(delivery_calls.values()) * 1_000 / count,
         "delivery_calls_by_operation_per_1000": _per_1000(delivery_calls, count),
         "delivery_cpu_seconds": delivery_cpu,
+        "moto_cpu_seconds": (
+            moto_cpu_after - moto_cpu_before
+            if moto_cpu_before is not None and moto_cpu_after is not None
+            else None
+        ),
         "invocations": {
             name: stack.runtimes[name].invocations - before for name, before in invocations.items()
         },
@@ -442,14 +459,23 @@ def _progress(message: str) -> None:
 
 
 def main(
-    count: int = DEFAULT_RECIPIENTS, settle_seconds: float = DEFAULT_SETTLE_SECONDS
+    count: int = DEFAULT_RECIPIENTS,
+    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    moto_speedups: bool = True,
 ) -> dict[str, Any]:
-    """Run the baseline and the campaign on a fresh local stack; return the figures."""
+    """Run the baseline and the campaign on a fresh local stack; return the figures.
+
+    `moto_speedups=False` runs moto without the local stack's speed-ups, for comparison.
+    """
     audience = recipients(count)
     clock_start = campaign_clock(datetime.now(UTC))
     _progress(f"campaign bench: starting a fresh local stack for {count} recipients...")
     with LocalStack(
-        api_port=0, clock_start=clock_start, retry_after_seconds=2, log_dir=_fresh_log_dir()
+        api_port=0,
+        clock_start=clock_start,
+        retry_after_seconds=2,
+        log_dir=_fresh_log_dir(),
+        moto_speedups=moto_speedups,
     ) as stack:
         tokens = seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
         with _Timer() as setup:
@@ -468,6 +494,7 @@ def main(
         "clock": (clock_start or datetime.now(UTC)).isoformat(timespec="minutes"),
         "target_calls_per_1000": TARGET_CALLS_PER_1000,
         "within_target": ours["send_calls_per_1000"] <= TARGET_CALLS_PER_1000,
+        "moto_speedups": moto_speedups,
         "ours": ours,
         "naive": naive,
     }
@@ -492,6 +519,14 @@ def _wall(ours: dict[str, Any]) -> str:
         f"{ours['settled']:,} statuses final after {ours['wall_seconds']:.1f} s, NOT all:"
         f" the wait ends {ours['settle_seconds']:.0f} s after the last send"
     )
+
+
+def _moto_cpu(figures: dict[str, Any]) -> str:
+    seconds = figures["ours"].get("moto_cpu_seconds")
+    if seconds is None:
+        return ""
+    variant = "" if figures.get("moto_speedups", True) else ", without the local speed-ups"
+    return f"; moto server {seconds:.1f}{variant}"
 
 
 def _delivery_progress(ours: dict[str, Any]) -> str:
@@ -522,7 +557,8 @@ def render(figures: dict[str, Any]) -> str:
         f" | {naive['wall_seconds']:.1f} s, {naive['threads']} threads |",
         f"| sends per second | {ours['sends_per_second']:.1f} | {count / naive['wall_seconds']:.1f} recipients/s |",
         f"| CPU seconds | send path {ours['send_cpu_seconds']:.1f},"
-        f" delivery path {ours['delivery_cpu_seconds']:.1f} | {naive['client_cpu_seconds']:.1f} (bench process) |",
+        f" delivery path {ours['delivery_cpu_seconds']:.1f}{_moto_cpu(figures)}"
+        f" | {naive['client_cpu_seconds']:.1f} (bench process) |",
         f"| AWS calls per 1,000 recipients, send path | **{ours['send_calls_per_1000']:.1f}**"
         f" | **{naive['calls_per_1000']:.1f}** |",
         f"| AWS calls per 1,000 recipients, delivery path | {ours['delivery_calls_per_1000']:.1f}"
@@ -565,10 +601,23 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--recipients", type=int, default=DEFAULT_RECIPIENTS)
     parser.add_argument(
+        "--plain-moto",
+        action="store_true",
+        help="run moto without the local stack's speed-ups (cloison_local.moto_speedups)",
+    )
+    parser.add_argument(
         "--settle-seconds",
         type=float,
         default=DEFAULT_SETTLE_SECONDS,
         help="how long to wait for delivery events after the last send",
     )
     arguments = parser.parse_args()
-    sys.stdout.write(render(main(arguments.recipients, arguments.settle_seconds)))
+    sys.stdout.write(
+        render(
+            main(
+                arguments.recipients,
+                arguments.settle_seconds,
+                moto_speedups=not arguments.plain_moto,
+            )
+        )
+    )

@@ -1,7 +1,7 @@
 """`make bench`: runs every benchmark and writes bench/report.md, with the machine and the date.
 
 The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000), the number of replies from
-`BENCH_REPLIES` (default 2,000).
+`BENCH_REPLIES` (default 2,000). The cost per million messages is worked out from those two runs.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 
 import campaign
 import compliance
+import cost
+import imports
 import replies
 
 REPORT = Path(__file__).resolve().parent / "report.md"
@@ -31,9 +33,17 @@ def main() -> str:
     recipients = int(os.environ.get("BENCH_RECIPIENTS", campaign.DEFAULT_RECIPIENTS))
     reply_count = int(os.environ.get("BENCH_REPLIES", replies.DEFAULT_REPLIES))
     started = time.monotonic()
+    # First, while no local stack loads the machine.
+    import_figures = imports.main()
     compliance_figures = compliance.main()
     campaign_figures = campaign.main(recipients)
     reply_figures = replies.main(reply_count)
+    cost_figures = cost.estimate(
+        campaign_figures,
+        reply_figures,
+        campaign_logs=campaign.LOG_DIR,
+        reply_logs=replies.LOG_DIR / "cache",
+    )
     return "\n".join(
         [
             "# Cloison benchmarks",
@@ -52,6 +62,12 @@ def main() -> str:
             "## Replies through the local stack (`bench/replies.py`)",
             "",
             replies.render(reply_figures),
+            "## Cost per million messages (`bench/cost.py`)",
+            "",
+            cost.render(cost_figures),
+            "## Cold imports of the handlers (`bench/imports.py`)",
+            "",
+            imports.render(import_figures),
             "## Compliance rules (`bench/compliance.py`)",
             "",
             "```",

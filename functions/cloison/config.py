@@ -55,6 +55,10 @@ class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
     """The HTTP API function."""
 
     reply_bucket: str = Field(alias="REPLY_BUCKET")
+    audit_bucket: str = Field(alias="AUDIT_BUCKET")
+    privacy_receipt_retention_days: int = Field(alias="PRIVACY_RECEIPT_RETENTION_DAYS", gt=0)
+    # `<prefix><team>` is the reader role replies of that team are opened with.
+    reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")
 
 
 class LaunchSettings(Tables, Secrets, Retention):

@@ -9,6 +9,11 @@ class NotFound(CloisonError):
     """The object does not exist, or belongs to a team the caller is not in."""
 
 
+class ReadDenied(NotFound):
+    """IAM or KMS refused a read made under a team's reader role: the object is not the team's
+    (a bug in the code asking for it, or a team not onboarded). Answered as a not-found."""
+
+
 class Conflict(CloisonError):
     """The request makes no sense in the object's current state."""
 

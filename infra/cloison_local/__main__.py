@@ -1,4 +1,6 @@
-"""`cloison-local`: start the local stack (`run`), print a user's token (`token`), run the demo."""
+"""`cloison-local`: start the local stack (`run`), print a user's or a team application's token
+(`token`), onboard a team on it (`team`) or put a team's sender profiles on a deployed stack
+(`senders`), run the demo."""
 
 from __future__ import annotations
 
@@ -6,17 +8,21 @@ import argparse
 import contextlib
 import json
 import logging
+import os
 import signal
 import sys
 import threading
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import boto3
+import requests
 from botocore.exceptions import ClientError
 
+from cloison_local.onboarding import api_url_of, provision_team, put_senders, read_senders
 from cloison_local.seed import DEMO_PASSWORD, USERS, seed, user_token
-from cloison_local.stack import REGION, LocalStack
+from cloison_local.stack import CREDENTIALS, REGION, LocalStack
 
 STATE_FILE = Path(".local/stack.json")
 
@@ -36,7 +42,20 @@ def run(arguments: argparse.Namespace) -> int:
                     "moto_url": stack.moto_url,
                     "api_url": stack.api_url,
                     "carrier_url": stack.carrier.endpoint_url if stack.carrier else "",
+                    # The user pool domain: https://<domain>.auth.<region>.amazoncognito.com in AWS.
+                    "auth_url": stack.token_endpoint.url if stack.token_endpoint else "",
                     "outputs": stack.outputs,
+                    "stack_name": stack.stack_name,
+                    "exports": stack.stack.exports if stack.stack else {},
+                    # Each team's machine client; in AWS the secret is read from Cognito.
+                    "teams": {
+                        team.team: {
+                            "client_id": team.client_id,
+                            "client_secret": team.client_secret,
+                            "scopes": team.scopes,
+                        }
+                        for team in stack.team_stacks.values()
+                    },
                 },
                 indent=2,
             )
@@ -60,16 +79,25 @@ def run(arguments: argparse.Namespace) -> int:
 def banner(stack: LocalStack, tokens: dict[str, str]) -> str:
     users = "\n".join(f"    {user.username:<8} {user.description}" for user in USERS)
     carrier = stack.carrier.endpoint_url if stack.carrier else ""
+    auth = stack.token_endpoint.url if stack.token_endpoint else ""
+    clients = "\n".join(
+        f"    {team.team:<8} {team.client_id}   ({team.scopes})"
+        for team in stack.team_stacks.values()
+    )
     return f"""
 Cloison is running locally.
 
   API              {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
   moto server      {stack.moto_url}
   carrier (SMS v2) {carrier}   (sent messages: {carrier}/_simulator/messages)
+  token endpoint   {auth}/oauth2/token   (client credentials)
   function logs    {stack.log_dir}/<Function>.log
 
   Users (password {DEMO_PASSWORD}):
 {users}
+
+  Team applications (client id and secret in {STATE_FILE}):
+{clients}
 
   Try it, in another terminal:
     TOKEN=$(.venv/bin/cloison-local token alice)
@@ -85,6 +113,11 @@ def token(arguments: argparse.Namespace) -> int:
         print("The local stack is not running: start it with `make run`.", file=sys.stderr)
         return 1
     state = json.loads(STATE_FILE.read_text())
+    if arguments.team:
+        return team_token(state, arguments.team)
+    if not arguments.username:
+        print("Name a user, or a team with --team.", file=sys.stderr)
+        return 1
     cognito = boto3.client(
         "cognito-idp",
         endpoint_url=state["moto_url"],
@@ -110,6 +143,77 @@ def token(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _local_state() -> dict[str, Any] | None:
+    if not STATE_FILE.exists():
+        print("The local stack is not running: start it with `make run`.", file=sys.stderr)
+        return None
+    state: dict[str, Any] = json.loads(STATE_FILE.read_text())
+    return state
+
+
+def team(arguments: argparse.Namespace) -> int:
+    """Onboards a team on the running local stack, as `make team` does in AWS."""
+    state = _local_state()
+    if state is None:
+        return 1
+    profiles = read_senders(arguments.senders) if arguments.senders else {}
+    for name, value in CREDENTIALS.items():
+        os.environ.setdefault(name, value)  # moto's placeholder credentials, as the stack uses
+    client = provision_team(
+        state["moto_url"], REGION, state["stack_name"], arguments.name, state["exports"]
+    )
+    cognito = boto3.client(
+        "cognito-idp",
+        endpoint_url=state["moto_url"],
+        region_name=REGION,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
+    )
+    admin = user_token(
+        cognito, state["outputs"]["UserPoolId"], state["outputs"]["UserPoolClientId"], "ada"
+    )
+    names = put_senders(state["api_url"], admin, arguments.name, profiles)
+    state["teams"][arguments.name] = client
+    STATE_FILE.write_text(json.dumps(state, indent=2))
+    print(
+        f"Team {arguments.name}: reader role, group team-{arguments.name}, machine client "
+        f"{client['client_id']} ({client['scopes']}), sender profiles: {', '.join(names) or 'none'}."
+    )
+    return 0
+
+
+def senders(arguments: argparse.Namespace) -> int:
+    """Puts a team's sender profiles on a deployed stack, with an administrator's token."""
+    token = os.environ.get("TOKEN")
+    if not token:
+        print("Set TOKEN to an administrator's access token.", file=sys.stderr)
+        return 1
+    api_url = arguments.api_url or api_url_of(arguments.stack)
+    names = put_senders(api_url, token, arguments.name, read_senders(arguments.file))
+    print(f"Team {arguments.name}: sender profiles {', '.join(names)} put on {api_url}.")
+    return 0
+
+
+def team_token(state: dict[str, object], team: str) -> int:
+    """A team application's access token, from the token endpoint (client credentials)."""
+    clients = state.get("teams")
+    client = clients.get(team) if isinstance(clients, dict) else None
+    if not isinstance(client, dict):
+        print(f"No machine client for team {team} on the local stack.", file=sys.stderr)
+        return 1
+    answer = requests.post(
+        f"{state['auth_url']}/oauth2/token",
+        auth=(client["client_id"], client["client_secret"]),
+        data={"grant_type": "client_credentials", "scope": client["scopes"]},
+        timeout=10,
+    )
+    if answer.status_code != 200:
+        print(f"No token for team {team}: {answer.text}", file=sys.stderr)
+        return 1
+    print(answer.json()["access_token"])
+    return 0
+
+
 def demo(arguments: argparse.Namespace) -> int:
     from cloison_local.demo import run_demo
 
@@ -131,13 +235,40 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="start the functions' clock at this ISO instant, e.g. 2026-12-01T10:00:00+01:00",
     )
-    token_parser = commands.add_parser("token", help="print an access token of a demo user")
-    token_parser.add_argument("username")
+    token_parser = commands.add_parser(
+        "token", help="print an access token of a demo user, or of a team's application"
+    )
+    token_parser.add_argument("username", nargs="?")
+    token_parser.add_argument(
+        "--team", help="the team's machine client, through the token endpoint (client credentials)"
+    )
     token_parser.add_argument("--password", default=DEMO_PASSWORD)
+    team_parser = commands.add_parser(
+        "team", help="onboard a team on the running local stack (as `make team` in AWS)"
+    )
+    team_parser.add_argument("name", help="team slug, e.g. marketing")
+    team_parser.add_argument(
+        "--senders",
+        type=Path,
+        help="JSON file of sender profiles by name (infra/senders.example.json)",
+    )
+    senders_parser = commands.add_parser(
+        "senders", help="put a team's sender profiles on a deployed stack (TOKEN: an admin's token)"
+    )
+    senders_parser.add_argument("name", help="team slug")
+    senders_parser.add_argument("file", type=Path, help="JSON file of sender profiles by name")
+    senders_parser.add_argument("--stack", default="cloison-dev", help="the main stack's name")
+    senders_parser.add_argument(
+        "--api-url", help="the API's base URL (default: the stack's ApiUrl)"
+    )
     commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack and report")
     arguments = parser.parse_args(argv)
     if arguments.command == "token":
         return token(arguments)
+    if arguments.command == "team":
+        return team(arguments)
+    if arguments.command == "senders":
+        return senders(arguments)
     if arguments.command == "demo":
         return demo(arguments)
     if arguments.command is None:

@@ -13,7 +13,7 @@ import threading
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -64,7 +64,10 @@ class CognitoAuthorizer:
         region: str,
         user_pool_id: str,
         app_client_ids: Iterable[str],
+        client_lookup: Callable[[str], bool] | None = None,
     ) -> None:
+        """`client_lookup` says whether an app client unknown so far is one of the pool's (one
+        created after start, as onboarding a team does): access tokens of it are then taken."""
         endpoint = cognito_endpoint_url.rstrip("/")
         if urlsplit(endpoint).scheme not in ("http", "https"):
             raise ValueError(f"Cognito endpoint must be http(s): {cognito_endpoint_url!r}")
@@ -76,6 +79,7 @@ class CognitoAuthorizer:
         self.jwks_url = f"{endpoint}/{user_pool_id}/.well-known/jwks.json"
         self._keys: dict[str, jwt.PyJWK] = {}
         self._keys_lock = threading.Lock()
+        self._client_lookup = client_lookup
 
     def authorize(self, authorization: str | None, scopes: Sequence[str] = ()) -> JsonDict:
         """Return the verified claims of the token in `authorization`, or raise Unauthorized.
@@ -117,12 +121,22 @@ class CognitoAuthorizer:
         if claims["token_use"] != expected_use:
             raise Unauthorized(f"route needs an {expected_use} token")
         if wants_access_token:
-            if claims.get("client_id") not in self.app_client_ids:
+            if not self._knows_client(claims.get("client_id")):
                 raise Unauthorized("access token issued to an unknown app client")
             granted = claims.get("scope")
             if not isinstance(granted, str) or not set(granted.split()) & set(scopes):
                 raise Unauthorized("access token grants none of the route's scopes")
         return claims
+
+    def _knows_client(self, client_id: Any) -> bool:
+        if client_id in self.app_client_ids:
+            return True
+        if self._client_lookup is None or not isinstance(client_id, str):
+            return False
+        if not self._client_lookup(client_id):
+            return False
+        self.app_client_ids = self.app_client_ids | {client_id}
+        return True
 
     def _signing_key(self, kid: str) -> jwt.PyJWK:
         with self._keys_lock:

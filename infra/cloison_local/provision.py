@@ -60,6 +60,10 @@ class Stack:
     configuration_sets: list[ConfigurationSet]
     opt_out_lists: list[str]
     app_client_ids: list[str]
+    # Outputs with an `Export`, by export name: what `Fn::ImportValue` gives other stacks.
+    exports: dict[str, str] = field(default_factory=dict)
+    # Cognito domains and the user pool each belongs to: where `/oauth2/token` is served.
+    user_pool_domains: dict[str, str] = field(default_factory=dict)
 
     def function_by_arn(self, arn: str) -> FunctionSpec | None:
         return next((spec for spec in self.functions.values() if spec.arn == arn), None)
@@ -76,6 +80,7 @@ class Provisioner:
         region: str,
         stack_name: str,
         parameter_overrides: dict[str, str] | None = None,
+        imports: dict[str, str] | None = None,
     ) -> None:
         self.template = template
         self.region = region
@@ -86,6 +91,7 @@ class Provisioner:
         self.resources: dict[str, Physical] = {}
         self.configuration_sets: list[ConfigurationSet] = []
         self.opt_out_lists: list[str] = []
+        self.user_pool_domains: dict[str, str] = {}
         self.resolver = Resolver(
             template=template,
             parameters=self.parameters,
@@ -99,6 +105,7 @@ class Provisioner:
             },
             ref=self._ref,
             get_att=self._get_att,
+            imports=imports or {},
         )
         self._creators: dict[str, Callable[[str, JsonDict], Physical | None]] = {
             "AWS::KMS::Key": self._kms_key,
@@ -161,16 +168,21 @@ class Provisioner:
         queue_url_by_arn = {
             physical.attributes["Arn"]: physical.ref
             for logical_id, physical in self.resources.items()
-            if resources[logical_id]["Type"] == "AWS::SQS::Queue"
+            if resources.get(logical_id, {}).get("Type") == "AWS::SQS::Queue"
         }
         outputs = {
             name: str(self.resolver.resolve(output["Value"]))
             for name, output in self.template.get("Outputs", {}).items()
         }
+        exports = {
+            str(self.resolver.resolve(output["Export"]["Name"])): outputs[name]
+            for name, output in self.template.get("Outputs", {}).items()
+            if "Export" in output
+        }
         clients = [
             physical.ref
             for logical_id, physical in self.resources.items()
-            if resources[logical_id]["Type"] == "AWS::Cognito::UserPoolClient"
+            if resources.get(logical_id, {}).get("Type") == "AWS::Cognito::UserPoolClient"
         ]
         return Stack(
             name=self.stack_name,
@@ -185,6 +197,8 @@ class Provisioner:
             configuration_sets=self.configuration_sets,
             opt_out_lists=self.opt_out_lists,
             app_client_ids=clients,
+            exports=exports,
+            user_pool_domains=self.user_pool_domains,
         )
 
     def _ref(self, logical_id: str) -> Any:
@@ -273,7 +287,12 @@ class Provisioner:
     def _bucket(self, logical_id: str, properties: JsonDict) -> Physical:
         s3 = self.client("s3")
         name = properties.get("BucketName", self._name(logical_id, 63).lower())
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": self.region})
+        s3.create_bucket(
+            Bucket=name,
+            CreateBucketConfiguration={"LocationConstraint": self.region},
+            # Object Lock can only be turned on when the bucket is created, as in AWS.
+            ObjectLockEnabledForBucket=bool(properties.get("ObjectLockEnabled", False)),
+        )
         if "BucketEncryption" in properties:
             s3.put_bucket_encryption(
                 Bucket=name,
@@ -300,6 +319,21 @@ class Provisioner:
             s3.put_bucket_versioning(
                 Bucket=name,
                 VersioningConfiguration={"Status": properties["VersioningConfiguration"]["Status"]},
+            )
+        lock = properties.get("ObjectLockConfiguration")
+        if lock and lock.get("Rule"):
+            # moto keeps the default retention and enforces it on each object version.
+            s3.put_object_lock_configuration(
+                Bucket=name,
+                ObjectLockConfiguration={
+                    "ObjectLockEnabled": lock.get("ObjectLockEnabled", "Enabled"),
+                    "Rule": {
+                        "DefaultRetention": {
+                            key: int(value) if key in ("Days", "Years") else value
+                            for key, value in lock["Rule"]["DefaultRetention"].items()
+                        }
+                    },
+                },
             )
         if "LifecycleConfiguration" in properties:
             s3.put_bucket_lifecycle_configuration(
@@ -488,6 +522,7 @@ class Provisioner:
         self.client("cognito-idp").create_user_pool_domain(
             UserPoolId=properties["UserPoolId"], Domain=properties["Domain"]
         )
+        self.user_pool_domains[properties["Domain"]] = properties["UserPoolId"]
         return Physical(properties["Domain"])
 
     def _user_pool_group(self, logical_id: str, properties: JsonDict) -> Physical:
@@ -514,7 +549,42 @@ class Provisioner:
 
     def _function(self, logical_id: str, properties: JsonDict) -> Physical:
         name = properties.get("FunctionName", self._name(logical_id))
+        if "Role" not in properties:
+            self.resources[f"{logical_id}Role"] = self._function_role(logical_id, properties)
         return Physical(name, {"Arn": self._arn("lambda", f"function:{name}")})
+
+    def _function_role(self, logical_id: str, properties: JsonDict) -> Physical:
+        """The execution role SAM generates for a function without `Role`: `<Function>Role`.
+
+        Its inline `Statement` policies are kept; SAM policy templates (`DynamoDBCrudPolicy`...)
+        are not expanded locally, where moto checks those services against `Resource: "*"` only.
+        """
+        statements = [
+            statement
+            for policy in properties.get("Policies", [])
+            if isinstance(policy, dict) and "Statement" in policy
+            for statement in self.resolver.resolve(policy["Statement"])
+        ]
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "lambda.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        policies = [
+            {
+                "PolicyName": f"{logical_id}RolePolicy",
+                "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+            }
+        ]
+        return self._role(
+            f"{logical_id}Role",
+            {"AssumeRolePolicyDocument": trust, "Policies": policies if statements else []},
+        )
 
     def _function_schedules(self, functions: dict[str, FunctionSpec]) -> None:
         """ScheduleV2 events become moto Scheduler schedules that target the function."""

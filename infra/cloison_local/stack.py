@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -9,22 +10,26 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import boto3
 import requests
+from botocore.exceptions import ClientError
 
 from cloison_local.carrier import CarrierSimulator
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
 from cloison_local.model import JsonDict
+from cloison_local.onboarding import provision_team
 from cloison_local.pollers import Scheduler, SqsPoller
 from cloison_local.provision import Provisioner, Stack
 from cloison_local.runtime import FunctionRuntime
+from cloison_local.seed import TEAMS
 from cloison_local.template import load_template
+from cloison_local.token_endpoint import TokenEndpoint
 
 log = logging.getLogger("cloison_local")
 
@@ -39,23 +44,49 @@ LOCAL_MAX_CONCURRENCY = 4
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-class MotoServer:
-    """moto in server mode, in a process of its own: its state is this stack's alone."""
+@dataclass(frozen=True)
+class TeamStack:
+    """A team onboarded from infra/team.yaml: its machine client's id, secret and scopes."""
 
-    def __init__(self, host: str, port: int = 0, log_path: Path | None = None) -> None:
+    team: str
+    client_id: str
+    client_secret: str
+    scopes: str
+
+
+class MotoServer:
+    """moto in server mode, in a process of its own: its state is this stack's alone.
+
+    With `speedups` (the default) it runs with cloison_local.moto_speedups applied: the same
+    answers, in time that no longer grows with queue depth or table size.
+    """
+
+    def __init__(
+        self, host: str, port: int = 0, log_path: Path | None = None, *, speedups: bool = True
+    ) -> None:
         self.host = host
         self.port = port or _free_port(host)
         self.log_path = log_path
+        self.speedups = speedups
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
     def start(self, timeout: float = 30.0) -> None:
         output = self.log_path.open("ab") if self.log_path else subprocess.DEVNULL
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", self.host, "-p", str(self.port)],
+            [
+                sys.executable,
+                "-m",
+                "cloison_local.moto_speedups" if self.speedups else "moto.server",
+                *("-H", self.host, "-p", str(self.port)),
+            ],
             stdout=output,
             stderr=output,
             env={**os.environ, **CREDENTIALS},
@@ -113,8 +144,11 @@ class LocalStack:
         log_dir: Path | None = Path(".local/logs"),
         function_timeouts: Mapping[str, int] | None = None,
         environment_overrides: Mapping[str, Mapping[str, str]] | None = None,
+        teams: Sequence[str] = TEAMS,
+        moto_speedups: bool = True,
     ) -> None:
         self.log_dir = log_dir
+        self.moto_speedups = moto_speedups
         # Fault injection: a shorter timeout makes a stalled function die sooner, as in Lambda.
         self.function_timeouts = dict(function_timeouts or {})
         # Variables added to a function's environment, by logical id, e.g. for a benchmark.
@@ -132,6 +166,9 @@ class LocalStack:
         self.clock_offset = (clock_start - datetime.now(UTC)) if clock_start else timedelta(0)
         self.retry_after_seconds = retry_after_seconds
         self.delivery_delay_seconds = delivery_delay_seconds
+        self.teams = tuple(teams)
+        self.team_stacks: dict[str, TeamStack] = {}
+        self.token_endpoint: TokenEndpoint | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.pollers: list[SqsPoller] = []
         self._moto: MotoServer | None = None
@@ -148,7 +185,10 @@ class LocalStack:
         if self.log_dir:
             self.log_dir.mkdir(parents=True, exist_ok=True)
         self._moto = MotoServer(
-            self.host, self.moto_port, self.log_dir / "moto-server.log" if self.log_dir else None
+            self.host,
+            self.moto_port,
+            self.log_dir / "moto-server.log" if self.log_dir else None,
+            speedups=self.moto_speedups,
         )
         self._moto.start()
         self.moto_url = self._moto.url
@@ -160,6 +200,9 @@ class LocalStack:
             stack_name=self.stack_name,
             parameter_overrides=self.parameters,
         ).provision()
+        for team in self.teams:
+            self.add_team(team)
+        self._start_token_endpoint(self.stack)
         self._start_carrier(self.stack)
         self._start_functions(self.stack)
         self._start_gateway(self.stack)
@@ -177,6 +220,8 @@ class LocalStack:
             runtime.stop()
         if self.carrier:
             self.carrier.stop()
+        if self.token_endpoint:
+            self.token_endpoint.stop()
         if self._moto:
             self._moto.stop()
 
@@ -187,6 +232,23 @@ class LocalStack:
         self.stop()
 
     # ------------------------------------------------------------------ parts
+    def add_team(self, team: str) -> TeamStack:
+        """Onboards `team` from infra/team.yaml, with the main stack's exports, as `make team`
+        does in AWS: its reader role, its Cognito group, its scope and its machine client."""
+        assert self.stack is not None
+        client = provision_team(self.moto_url, REGION, self.stack_name, team, self.stack.exports)
+        onboarded = TeamStack(team=team, **client)
+        self.team_stacks[team] = onboarded
+        return onboarded
+
+    def _start_token_endpoint(self, stack: Stack) -> None:
+        for pool_id in stack.user_pool_domains.values():
+            self.token_endpoint = TokenEndpoint(
+                self.client("cognito-idp"), REGION, pool_id, host=self.host
+            )
+            self.token_endpoint.start()
+            return
+
     def _start_carrier(self, stack: Stack) -> None:
         self.carrier = CarrierSimulator(
             self.moto_url,
@@ -255,9 +317,17 @@ class LocalStack:
             thread.join()
 
     def _start_gateway(self, stack: Stack) -> None:
+        app_client_ids = [
+            *stack.app_client_ids,
+            *(team.client_id for team in self.team_stacks.values()),
+        ]
         authorizers = {
             name: CognitoAuthorizer(
-                self.moto_url, REGION, pool_arn.rsplit("/", 1)[1], stack.app_client_ids
+                self.moto_url,
+                REGION,
+                pool_arn.rsplit("/", 1)[1],
+                app_client_ids,
+                client_lookup=functools.partial(self._pool_has_client, pool_arn.rsplit("/", 1)[1]),
             )
             for name, pool_arn in stack.authorizer_pools.items()
         }
@@ -270,6 +340,15 @@ class LocalStack:
             stage=str(stack.parameters.get("Stage", "dev")),
         )
         self.gateway.start()
+
+    def _pool_has_client(self, user_pool_id: str, client_id: str) -> bool:
+        try:
+            self.client("cognito-idp").describe_user_pool_client(
+                UserPoolId=user_pool_id, ClientId=client_id
+            )
+        except ClientError:
+            return False
+        return True
 
     def _start_event_sources(self, stack: Stack) -> None:
         sqs = self.client("sqs")
@@ -325,6 +404,11 @@ class LocalStack:
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.moto_url, region_name=REGION)  # type: ignore[call-overload]
+
+    @property
+    def moto_pid(self) -> int | None:
+        """The moto server's process id (benchmarks read its CPU time)."""
+        return self._moto.pid if self._moto is not None else None
 
     @property
     def outputs(self) -> dict[str, str]:

@@ -63,6 +63,8 @@ class Resolver:
     ref: Callable[[str], Any]
     get_att: AttributeGetter
     conditions: dict[str, bool] = field(default_factory=dict)
+    # `Fn::ImportValue`: the exports of the stacks created before this one, by export name.
+    imports: Mapping[str, str] = field(default_factory=dict)
 
     def condition(self, name: str) -> bool:
         if name not in self.conditions:
@@ -96,6 +98,11 @@ class Resolver:
             if key == "Fn::Split":
                 separator, text = self.resolve(arg)
                 return str(text).split(separator)
+            if key == "Fn::ImportValue":
+                name = str(self.resolve(arg))
+                if name not in self.imports:
+                    raise TemplateError(f"Fn::ImportValue {name!r}: no stack exports it")
+                return self.imports[name]
             if key == "Fn::FindInMap":
                 mapping, top, second = self.resolve(arg)
                 return self.template["Mappings"][mapping][top][second]
@@ -201,14 +208,26 @@ def creation_order(resources: Mapping[str, JsonDict]) -> list[str]:
         depends_on = resource.get("DependsOn", [])
         needs.update([depends_on] if isinstance(depends_on, str) else depends_on)
         for name in sorted(needs):
-            if name in resources:
-                visit(name, (*path, logical_id))
+            owner = name if name in resources else implicit_owner(resources, name)
+            if owner is not None:
+                visit(owner, (*path, logical_id))
         state[logical_id] = "done"
         order.append(logical_id)
 
     for logical_id in resources:
         visit(logical_id, ())
     return order
+
+
+def implicit_owner(resources: Mapping[str, JsonDict], logical_id: str) -> str | None:
+    """The function whose SAM-generated role `logical_id` is (`<Function>Role`), if any."""
+    owner = logical_id.removesuffix("Role")
+    resource = resources.get(owner, {}) if owner != logical_id else {}
+    if resource.get("Type") == "AWS::Serverless::Function" and "Role" not in resource.get(
+        "Properties", {}
+    ):
+        return owner
+    return None
 
 
 def merged_function_properties(template: JsonDict, logical_id: str) -> JsonDict:

@@ -213,3 +213,90 @@ def test_require_role_forbids_a_missing_role() -> None:
     # Then it is forbidden
     with pytest.raises(Forbidden):
         caller.require_role("auditor")
+
+
+# ---------------------------------------------------------------- applications (client credentials)
+
+
+def _machine_claims(scope: str) -> dict[str, Any]:
+    client_id = uuid.uuid4().hex[:26]
+    return {
+        "sub": client_id,
+        "client_id": client_id,
+        "token_use": "access",
+        "scope": scope,
+        "version": "2",
+    }
+
+
+def test_an_application_is_a_member_of_the_teams_its_scopes_name() -> None:
+    # Given a client-credentials token of a client allowed team sales' and team after-sales' scopes
+    claims = _machine_claims(
+        "cloison/api cloison-team-sales/member cloison-team-after-sales/member"
+    )
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then it is a member of both teams, named by its client id
+    assert caller.teams == frozenset({"sales", "after-sales"})
+    assert caller.roles == frozenset({"member"})
+    assert caller.subject == caller.username == claims["client_id"]
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "cloison/api",
+        "cloison/api cloison-team-sales/admin",
+        "cloison/api team-sales/member",
+        "cloison/api cloison-team-Sales/member",
+        "cloison/api cloison-team-/member",
+        "cloison/api xcloison-team-sales/member",
+    ],
+    ids=["api-only", "other-scope-name", "no-prefix", "capitals", "no-team", "longer-prefix"],
+)
+def test_an_application_without_a_team_scope_acts_in_no_team(scope: str) -> None:
+    # Given a client-credentials token without a well-formed team scope
+    claims = _machine_claims(scope)
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then it has no team and no role
+    assert caller.teams == frozenset()
+    assert caller.roles == frozenset()
+
+
+def test_an_application_never_gets_a_groups_role() -> None:
+    # Given a client-credentials token that somehow carries groups
+    claims = {
+        **_machine_claims("cloison/api cloison-team-sales/member"),
+        "cognito:groups": ["admin", "privacy_officer", "team-support"],
+    }
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then only its scopes count
+    assert caller.teams == frozenset({"sales"})
+    assert caller.roles == frozenset({"member"})
+
+
+def test_a_persons_team_scope_does_not_make_them_a_member() -> None:
+    # Given a person's access token carrying a team scope and no team group
+    claims = {
+        "sub": str(uuid.uuid4()),
+        "client_id": f"console-{uuid.uuid4().hex[:8]}",
+        "username": "alice",
+        "token_use": "access",
+        "scope": "aws.cognito.signin.user.admin cloison-team-support/member",
+        "cognito:groups": ["member", "team-sales"],
+    }
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then the groups decide, not the scope
+    assert caller.teams == frozenset({"sales"})
+    assert caller.username == "alice"

@@ -61,6 +61,28 @@ class FakeQueue:
 
 
 @dataclass
+class FakeAuditor:
+    """Records (action, target, details); `fail` makes the audit write fail."""
+
+    entries: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    fail: bool = False
+
+    def record(
+        self,
+        caller: Caller,
+        action: str,
+        *,
+        team: str | None,
+        target: str,
+        reason: str | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> None:
+        if self.fail:
+            raise DependencyError("the audit log is busy")
+        self.entries.append((action, target, dict(details or {})))
+
+
+@dataclass
 class FakeSchedules:
     calls: list[tuple[str, str]] = field(default_factory=list)
 
@@ -77,7 +99,11 @@ class FakeSchedules:
 
 
 def service(
-    status: CampaignStatus, *, schedule: str | None = None, queue_fails: bool = False
+    status: CampaignStatus,
+    *,
+    schedule: str | None = None,
+    queue_fails: bool = False,
+    auditor: FakeAuditor | None = None,
 ) -> tuple[CampaignService, FakeStore, FakeQueue, FakeSchedules]:
     record = CampaignRecord(
         campaign_id="c-1",
@@ -102,6 +128,7 @@ def service(
         launch_queue=cast(Any, queue),
         schedules=cast(Any, schedules),
         previewer=cast(Any, None),
+        auditor=cast(Any, auditor or FakeAuditor()),
     )
     return campaigns, store, queue, schedules
 
@@ -185,3 +212,43 @@ def test_nonsense_is_refused_before_anything_is_written(status: CampaignStatus, 
     with pytest.raises(InvalidTransition):
         act()
     assert (store.writes, queue.sent, schedules.calls) == ([], [], [])
+
+
+@pytest.mark.parametrize(
+    ("status", "call", "action"),
+    [
+        (CampaignStatus.DRAFT, "launch", "campaign.launch"),
+        (CampaignStatus.DRAFT, "schedule", "campaign.schedule"),
+        (CampaignStatus.SENDING, "pause", "campaign.pause"),
+        (CampaignStatus.PAUSED, "resume", "campaign.resume"),
+        (CampaignStatus.SENDING, "cancel", "campaign.cancel"),
+    ],
+)
+def test_each_lifecycle_action_is_audited_and_nothing_moves_if_the_audit_fails(
+    status: CampaignStatus, call: str, action: str
+) -> None:
+    def act(campaigns: CampaignService) -> object:
+        return {
+            "launch": lambda: campaigns.launch(ALICE, "c-1", LaunchIn()),
+            "schedule": lambda: campaigns.launch(
+                ALICE, "c-1", LaunchIn(schedule="rate(1 day)", timezone="Europe/Paris")
+            ),
+            "pause": lambda: campaigns.pause(ALICE, "c-1"),
+            "resume": lambda: campaigns.resume(ALICE, "c-1"),
+            "cancel": lambda: campaigns.cancel(ALICE, "c-1"),
+        }[call]()
+
+    # Given a campaign the action applies to
+    auditor = FakeAuditor()
+    campaigns, _, _, _ = service(status, auditor=auditor)
+
+    # When the action is taken, then it is audited with the campaign as its object
+    act(campaigns)
+    assert [(entry[0], entry[1]) for entry in auditor.entries] == [(action, "campaign/c-1")]
+
+    # And when the audit log cannot be written, nothing is written, queued or scheduled
+    campaigns, store, queue, schedules = service(status, auditor=FakeAuditor(fail=True))
+    with pytest.raises(DependencyError):
+        act(campaigns)
+    assert (store.writes, queue.sent, schedules.calls) == ([], [], [])
+    assert store.campaign.status == status

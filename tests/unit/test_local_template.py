@@ -296,13 +296,33 @@ def test_an_unknown_condition_is_an_error() -> None:
 
 
 def test_an_unsupported_intrinsic_is_an_error() -> None:
-    # Given a value imported from another stack
+    # Given the availability zones of the region
     resolver = _resolver()
 
-    # When it is resolved
+    # When they are resolved
     # Then the error names the intrinsic
-    with pytest.raises(TemplateError, match="Fn::ImportValue"):
-        resolver.resolve({"Fn::ImportValue": "shared-vpc-id"})
+    with pytest.raises(TemplateError, match="Fn::GetAZs"):
+        resolver.resolve({"Fn::GetAZs": ""})
+
+
+def test_import_value_reads_the_exports_of_the_stacks_created_before() -> None:
+    # Given a team stack's resolver, with the main stack's exports and the main stack's name
+    resolver = Resolver(
+        template=_template(),
+        parameters={"CloisonStack": "cloison-dev"},
+        pseudo=PSEUDO,
+        ref=_physical,
+        get_att=_attribute,
+        imports={"cloison-dev-DataKeyArn": "arn:aws:kms:eu-west-3:123456789012:key/k"},
+    )
+
+    # When an export named from a parameter is imported
+    value = resolver.resolve({"Fn::ImportValue": {"Fn::Sub": "${CloisonStack}-DataKeyArn"}})
+
+    # Then the exported value comes back, and an export nobody made is an error naming it
+    assert value == "arn:aws:kms:eu-west-3:123456789012:key/k"
+    with pytest.raises(TemplateError, match="cloison-dev-UserPoolId"):
+        resolver.resolve({"Fn::ImportValue": {"Fn::Sub": "${CloisonStack}-UserPoolId"}})
 
 
 # ---------------------------------------------------------------- creation order
@@ -340,6 +360,23 @@ def test_creation_order_puts_dependencies_first() -> None:
         assert position[dependency] < position["Function"], dependency
     assert position["Key"] < position["Queue"]
     assert position["Function"] < position["Alarm"]
+
+
+def test_a_functions_generated_role_is_created_with_its_function() -> None:
+    # Given a role trusting the role SAM generates for a function (`<Function>Role`)
+    resources = {
+        "ReaderRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"Trust": {"Fn::GetAtt": ["ApiFunctionRole", "Arn"]}},
+        },
+        "ApiFunction": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "h"}},
+    }
+
+    # When they are ordered for creation
+    order = creation_order(resources)
+
+    # Then the function (which brings its role) comes first
+    assert order == ["ApiFunction", "ReaderRole"]
 
 
 def test_creation_order_refuses_a_cycle() -> None:

@@ -398,6 +398,14 @@ def test_the_local_scheduler_fires_with_the_scheduled_time_not_the_time_it_notic
 
 
 @dataclass
+class FakeAuditor:
+    actions: list[str] = field(default_factory=list)
+
+    def record(self, caller: Caller, action: str, **_fields: object) -> None:
+        self.actions.append(action)
+
+
+@dataclass
 class FakeSchedules:
     calls: list[str] = field(default_factory=list)
 
@@ -413,6 +421,7 @@ def service(store: FakeCampaigns, queue: FakeQueue) -> CampaignService:
         launch_queue=cast(Any, queue),
         schedules=cast(Any, FakeSchedules()),
         previewer=cast(Any, None),
+        auditor=cast(Any, FakeAuditor()),
     )
 
 

@@ -151,6 +151,11 @@ class Carrier:
 @dataclass
 class Consents:
     teams: Sequence[str] = ()
+    touched: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def touch(self, number_key: str, at: datetime) -> int:
+        self.touched.append((number_key, at))
+        return len(self.teams)
 
     def for_number(self, number_key: str) -> list[ConsentRecord]:
         return [
@@ -258,6 +263,8 @@ def test_a_reply_to_an_unknown_message_waits_for_its_record_then_goes_to_quarant
         ((), "sms-reply", "no_consent", True),
         (("sales",), "provider-opt-out-list", "lifted", False),
         (("sales",), "api", "operator_suppression", True),
+        (("sales",), "data-subject-erasure", "lifted", False),
+        ((), "data-subject-erasure", "no_consent", True),
     ],
 )
 def test_start_lifts_only_the_persons_own_opt_out_and_only_with_a_consent(
@@ -276,6 +283,16 @@ def test_start_lifts_only_the_persons_own_opt_out_and_only_with_a_consent(
     assert record.resubscription == expected
     assert ("all" in world.suppressions.items) is still_suppressed
     assert ("provider opt-in" in world.journal.calls) is (not still_suppressed)
+
+
+def test_a_reply_keeps_the_persons_consents_from_its_time_once() -> None:
+    # Given a person who consented to team sales
+    world = World(consents=Consents(("sales",)))
+    # When they reply, and the same reply is delivered again
+    record = world.reply("Merci, à samedi")
+    world.reply("Merci, à samedi")
+    # Then their consents are kept from the reply on (the last contact), touched once
+    assert world.consents.touched == [(KEY, record.received_at)]
 
 
 def test_start_without_an_opt_out_changes_nothing() -> None:

@@ -499,7 +499,7 @@ def _outputs() -> dict[str, Any]:
         "ApiUrl",
         "UserPoolId",
         "UserPoolClientId",
-        "MachineClientId",
+        "CognitoDomain",
         "ReplyBucketName",
         "InboundTopicArn",
         "DeliveryTopicArn",

@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
     from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sts import STSClient
 
 # Standard mode retries throttling and transient errors with backoff; a throttled call did not happen.
 RETRIES = Config(
@@ -37,6 +38,11 @@ def sqs() -> "SQSClient":
 @lru_cache(maxsize=1)
 def scheduler() -> "EventBridgeSchedulerClient":
     return boto3.client("scheduler", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def sts() -> "STSClient":
+    return boto3.client("sts", config=RETRIES)
 
 
 # A send is not idempotent: a retry after a timeout may send twice. The SMS client never retries

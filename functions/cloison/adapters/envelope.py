@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from typing import Protocol
 
 import aws_encryption_sdk
+import botocore.session
 from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy
 
 from cloison.errors import ContextMismatch
@@ -26,17 +27,37 @@ class Sealer(Protocol):
     def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes: ...
 
 
+def data_key_cache() -> aws_encryption_sdk.LocalCryptoMaterialsCache:
+    return aws_encryption_sdk.LocalCryptoMaterialsCache(capacity=CACHE_CAPACITY)
+
+
 class EnvelopeSealer:
     """Seals data under a data key bound to an encryption context, and opens it only in that context."""
 
-    def __init__(self, key_arn: str) -> None:
+    def __init__(
+        self,
+        key_arn: str,
+        *,
+        botocore_session: botocore.session.Session | None = None,
+        cache: aws_encryption_sdk.LocalCryptoMaterialsCache | None = None,
+        partition: str | None = None,
+    ) -> None:
+        """`botocore_session` gives KMS other credentials than the function's own (a reader
+        role's); sealers given the same `cache` and `partition` share their data keys."""
         self._client = aws_encryption_sdk.EncryptionSDKClient(
             commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
         )
-        provider = aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn])
+        provider = (
+            aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn])
+            if botocore_session is None
+            else aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
+                key_ids=[key_arn], botocore_session=botocore_session
+            )
+        )
         self._materials = aws_encryption_sdk.CachingCryptoMaterialsManager(
             master_key_provider=provider,
-            cache=aws_encryption_sdk.LocalCryptoMaterialsCache(capacity=CACHE_CAPACITY),
+            cache=cache if cache is not None else data_key_cache(),
+            partition_name=partition.encode() if partition else None,
             max_age=CACHE_MAX_AGE_SECONDS,
             max_messages_encrypted=int(
                 os.environ.get(CACHE_MAX_MESSAGES_OVERRIDE, CACHE_MAX_MESSAGES)

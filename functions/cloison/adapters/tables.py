@@ -20,6 +20,7 @@ from cloison.models.records import (
     ConsentRecord,
     MessageRecord,
     MessageStatus,
+    PrivacyReceiptRecord,
     ReplyRecord,
     SenderRecord,
     SuppressionRecord,
@@ -54,6 +55,9 @@ def _item(record_fields: Mapping[str, Any]) -> Item:
     return item
 
 
+SECONDS_PER_DAY = 86_400
+
+
 def _expires_at(start: datetime, days: int) -> int:
     return int((start + timedelta(days=days)).timestamp())
 
@@ -64,6 +68,20 @@ def _failed(exc: ClientError) -> DependencyError:
 
 def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _query_all(table: Table, **arguments: Any) -> list[Item]:
+    """Every item a query finds, page after page."""
+    items: list[Item] = []
+    try:
+        while True:
+            page = table.query(**arguments)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                return items
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    except ClientError as exc:
+        raise _failed(exc) from exc
 
 
 def batch_get(table_name: str, keys: Sequence[Item]) -> list[Item]:
@@ -84,6 +102,26 @@ def batch_get(table_name: str, keys: Sequence[Item]) -> list[Item]:
         else:
             raise DependencyError("DynamoDB left keys unprocessed after retries")
     return found
+
+
+# The audience index groups number keys by their first characters: an upload writes one item
+# per bucket it touches (4,096 at most) rather than one per recipient, and a number's query
+# reads one item per upload of its bucket.
+INDEX_BUCKET_CHARS = 3
+
+
+def _index_bucket(number_key: str) -> str:
+    return f"recipients#{number_key[:INDEX_BUCKET_CHARS]}"
+
+
+@dataclass(frozen=True)
+class AudienceHolding:
+    """One chunk of an upload that holds a given number: its campaign, team and position."""
+
+    campaign_id: str
+    upload_id: str
+    team: str
+    chunk: int
 
 
 class CampaignStore:
@@ -165,8 +203,19 @@ class CampaignStore:
         upload_id: str,
         sealed_chunks: Sequence[tuple[bytes, int]],
         expires_at: int,
+        *,
+        team: str,
+        members: Sequence[Sequence[str]],
     ) -> None:
-        """Writes an upload's sealed chunks; they count only once `commit_upload` names them."""
+        """Writes an upload's sealed chunks; they count only once `commit_upload` names them.
+
+        `members` are the number keys of each chunk, in order: they go into the audience index
+        (`audiences_of`), so that a data-subject request finds the chunks holding a number.
+        """
+        index: dict[str, dict[str, int]] = {}
+        for number, keys in enumerate(members):
+            for key in keys:
+                index.setdefault(_index_bucket(key), {})[key] = number
         try:
             with self._table.batch_writer() as batch:
                 for number, (sealed, size) in enumerate(sealed_chunks):
@@ -176,6 +225,18 @@ class CampaignStore:
                             "sk": f"chunk#{upload_id}#{number:05d}",
                             "sealed": sealed,
                             "size": size,
+                            "expires_at": expires_at,
+                        }
+                    )
+                for bucket, chunk_of in index.items():
+                    batch.put_item(
+                        Item={
+                            "pk": bucket,
+                            "sk": f"upload#{campaign_id}#{upload_id}",
+                            "campaign_id": campaign_id,
+                            "upload_id": upload_id,
+                            "team": team,
+                            "members": chunk_of,
                             "expires_at": expires_at,
                         }
                     )
@@ -318,6 +379,60 @@ class CampaignStore:
         if isinstance(sealed, Binary):
             return bytes(sealed.value)
         return bytes(cast(bytes, sealed))
+
+    def replace_chunk(self, campaign_id: str, upload_id: str, chunk: int, sealed: bytes) -> bool:
+        """Writes a chunk sealed anew over the old one; False if it expired meanwhile."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{upload_id}#{chunk:05d}"},
+                UpdateExpression="SET sealed = :sealed",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":sealed": sealed},
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise _failed(exc) from exc
+        return True
+
+    # the audience index: which upload chunks hold a number, without reading every chunk
+    def audiences_of(self, number_key: str) -> list[AudienceHolding]:
+        """Every chunk of every upload that holds `number_key`: one query of its bucket."""
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(_index_bucket(number_key))
+            & Key("sk").begins_with("upload#"),
+            FilterExpression="attribute_exists(#members.#key)",
+            ProjectionExpression="campaign_id, upload_id, team, #members.#key",
+            ExpressionAttributeNames={"#members": "members", "#key": number_key},
+            ConsistentRead=True,
+        )
+        return [
+            AudienceHolding(
+                campaign_id=str(item["campaign_id"]),
+                upload_id=str(item["upload_id"]),
+                team=str(item["team"]),
+                chunk=int(cast(Decimal, item["members"][number_key])),
+            )
+            for item in items
+        ]
+
+    def forget_audience_member(self, holding: AudienceHolding, number_key: str) -> None:
+        """Takes `number_key` out of the audience index of one upload (its chunk is erased)."""
+        try:
+            self._table.update_item(
+                Key={
+                    "pk": _index_bucket(number_key),
+                    "sk": f"upload#{holding.campaign_id}#{holding.upload_id}",
+                },
+                UpdateExpression="REMOVE #members.#key",
+                # An update of an item that expired meanwhile would write it again, empty.
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#members": "members", "#key": number_key},
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise _failed(exc) from exc
 
     # progress of a chunk pass: a lease, a checkpoint per slice, never one write per recipient
     def lease(
@@ -635,6 +750,31 @@ class MessageStore:
             raise _failed(exc) from exc
         return MessageRecord.model_validate(item) if item else None
 
+    def to_number(self, number_key: str) -> list[MessageRecord]:
+        """Every message record to a number, newest first (the `by-recipient` index)."""
+        return [
+            MessageRecord.model_validate(item)
+            for item in _query_all(
+                self._table,
+                IndexName="by-recipient",
+                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
+                ScanIndexForward=False,
+            )
+        ]
+
+    def forget(self, records: Sequence[MessageRecord]) -> None:
+        try:
+            with self._table.batch_writer() as batch:
+                for record in records:
+                    batch.delete_item(
+                        Key={
+                            "pk": f"campaign#{record.campaign_id}",
+                            "sk": f"recipient#{record.number_key}",
+                        }
+                    )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
 
 GLOBAL_SCOPE = "all"
 # delivered, failed and expired share this rank: nothing moves a message past it
@@ -654,6 +794,24 @@ class GlobalStanding:
 
     suppressed: bool
     lifted_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class LiftedSuppression:
+    """When an opt-out of one scope was lifted, and on what evidence."""
+
+    at: datetime
+    evidence: str
+
+
+@dataclass(frozen=True)
+class SuppressionHolding:
+    """A number's suppression item as a data-subject request sees it."""
+
+    standing: dict[str, SuppressionRecord]
+    lifted: dict[str, LiftedSuppression]
+    # The number itself waits, sealed, for End User Messaging's opt-out list.
+    provider_pending: bool
 
 
 @dataclass(frozen=True)
@@ -708,6 +866,12 @@ class SuppressionStore:
 
     def get(self, number_key: str) -> dict[str, SuppressionRecord]:
         """The number's suppressions by scope (`all`, `team#<team>`); empty when it has none."""
+        holding = self.holding(number_key)
+        return dict(holding.standing) if holding is not None else {}
+
+    def holding(self, number_key: str) -> SuppressionHolding | None:
+        """All the number's suppression item holds: what stands, what was lifted, whether the
+        number waits (sealed) for the carrier's opt-out list. None when it has no item."""
         try:
             item = self._table.get_item(
                 Key={"pk": f"number#{number_key}", "sk": "suppression"}, ConsistentRead=True
@@ -715,14 +879,22 @@ class SuppressionStore:
         except ClientError as exc:
             raise _failed(exc) from exc
         if not item:
-            return {}
-        return {
+            return None
+        standing = {
             scope: SuppressionRecord.model_validate(
                 cast(Item, item[f"scope:{scope}"]) | {"number_key": number_key, "scope": scope}
             )
             for scope in cast(set[str], item.get("scopes", set()))
             if f"scope:{scope}" in item
         }
+        lifted = {
+            name.removeprefix("lifted:"): LiftedSuppression(
+                at=datetime.fromisoformat(str(value["at"])), evidence=str(value["evidence"])
+            )
+            for name, value in item.items()
+            if name.startswith("lifted:") and isinstance(value, dict)
+        }
+        return SuppressionHolding(standing, lifted, provider_pending="provider_number" in item)
 
     def lift(
         self, number_key: str, scope: str, *, recorded_with: str, evidence: str, at: datetime
@@ -971,6 +1143,37 @@ class ConsentStore:
             raise _failed(exc) from exc
         return [ConsentRecord.model_validate(item) for item in items]
 
+    def touch(self, number_key: str, at: datetime) -> int:
+        """The person contacted us at `at`: their consents are kept `retention_days` from then.
+
+        A consent's expiry moves at most once a day, so a chatty number costs one query a
+        reply. Returns how many consents moved.
+        """
+        expires_at = _expires_at(at, self.retention_days)
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
+            & Key("sk").begins_with("consent#"),
+            ProjectionExpression="pk, sk, expires_at",
+        )
+        moved = 0
+        for item in items:
+            if int(cast(Decimal, item.get("expires_at", 0))) > expires_at - SECONDS_PER_DAY:
+                continue
+            try:
+                self._table.update_item(
+                    Key={"pk": item["pk"], "sk": item["sk"]},
+                    UpdateExpression="SET expires_at = :expires",
+                    ConditionExpression="attribute_exists(pk) AND expires_at < :expires",
+                    ExpressionAttributeValues={":expires": expires_at},
+                )
+            except ClientError as exc:
+                if _is_condition_failure(exc):
+                    continue  # withdrawn or moved meanwhile
+                raise _failed(exc) from exc
+            moved += 1
+        return moved
+
     def consented(
         self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
     ) -> set[str]:
@@ -1116,6 +1319,27 @@ class ReplyIndex:
             raise _failed(exc) from exc
         return ReplyRecord.model_validate(item) if item else None
 
+    def from_number(self, number_key: str) -> list[ReplyRecord]:
+        """Every reply a number sent, in every compartment, newest first (`by-recipient`)."""
+        return [
+            ReplyRecord.model_validate(item)
+            for item in _query_all(
+                self._table,
+                IndexName="by-recipient",
+                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
+                ScanIndexForward=False,
+            )
+        ]
+
+    def forget(self, team: str, reply_id: str) -> None:
+        """Deletes a reply's index entry and the guard that claimed it; absent already is fine."""
+        try:
+            with self._table.batch_writer() as batch:
+                batch.delete_item(Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"})
+                batch.delete_item(Key={"pk": f"reply#{reply_id}", "sk": "claim"})
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
     def list(
         self,
         team: str,
@@ -1151,3 +1375,32 @@ class ReplyIndex:
         except ClientError as exc:
             raise _failed(exc) from exc
         return [ReplyRecord.model_validate(item) for item in items[:limit]]
+
+
+class PrivacyReceipts:
+    """Receipts of data-subject requests, in the contacts table, keyed by request id only."""
+
+    def __init__(self, table_name: str, retention_days: int) -> None:
+        self.table_name = table_name
+        self._table = _table(table_name)
+        self.retention_days = retention_days
+
+    def put(self, record: PrivacyReceiptRecord) -> None:
+        item = _item(record.model_dump()) | {
+            "pk": f"request#{record.request_id}",
+            "sk": "receipt",
+            "expires_at": _expires_at(record.completed_at, self.retention_days),
+        }
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def get(self, request_id: str) -> PrivacyReceiptRecord | None:
+        try:
+            item = self._table.get_item(
+                Key={"pk": f"request#{request_id}", "sk": "receipt"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return PrivacyReceiptRecord.model_validate(item) if item else None

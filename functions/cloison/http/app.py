@@ -3,6 +3,7 @@
 import base64
 import binascii
 import json
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
@@ -30,6 +31,8 @@ from cloison.models.api import (
     MAX_JSON_RECIPIENTS,
     AudienceIn,
     AudienceResult,
+    AuditList,
+    AuditVerification,
     Campaign,
     CampaignIn,
     CampaignStats,
@@ -40,6 +43,8 @@ from cloison.models.api import (
     Health,
     LaunchIn,
     Preview,
+    PrivacyReceipt,
+    PrivacyRequestIn,
     ReplyDetail,
     ReplyList,
     ReplyReviewIn,
@@ -52,6 +57,7 @@ from cloison.models.api import (
 from cloison.observability import logger
 from cloison.services.access import Caller, caller_from_claims
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
+from cloison.services.audit import MAX_VERIFY_LIMIT, VERIFY_LIMIT
 from cloison.services.lifecycle import InvalidTransition
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -334,9 +340,120 @@ def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
     )
 
 
+@app.post(
+    "/privacy/requests",
+    summary="Answer a data-subject request about a phone number",
+    description=(
+        "Privacy officers. `access` answers at once with everything held about the number, "
+        "replies decrypted (the export is not kept); `rectification` corrects the number's "
+        "attributes (`changes`) in every audience that holds it; `erasure` deletes everything "
+        "but the opt-out, kept as the number's keyed hash. The number travels in the body, "
+        "never in the URL. Each request is audited under its id, and its receipt (without the "
+        "number) is kept at /privacy/requests/{id}."
+    ),
+    responses={
+        201: {"description": "The receipt.", "content": {JSON: {"model": PrivacyReceipt}}},
+        403: _problem_response("Requires the privacy_officer role."),
+        422: _problem_response("The body is invalid, or the URL carries a query."),
+    },
+)
+def submit_privacy_request(request: PrivacyRequestIn) -> Response[PrivacyReceipt]:
+    if app.current_event.query_string_parameters:
+        # Access logs keep URLs: a number put there by mistake is refused, not used.
+        raise RuleViolation("query", "takes no query parameters: the number goes in the body")
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.subjects().submit(caller(), request),
+    )
+
+
+@app.get(
+    "/privacy/requests/<request_id>",
+    summary="Read the receipt of a data-subject request",
+    responses={
+        200: {"description": "The receipt.", "content": {JSON: {"model": PrivacyReceipt}}},
+        403: _problem_response("Requires the privacy_officer role."),
+        404: _problem_response("No such request."),
+    },
+)
+def get_privacy_request(request_id: str) -> PrivacyReceipt:
+    return wiring.subjects().receipt(caller(), request_id)
+
+
 @app.put("/teams/<team>/senders/<sender>")
 def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfile:
     return wiring.registry().put_sender(caller(), team, sender, profile)
+
+
+@app.get(
+    "/audit",
+    summary="List the audit trail (auditors)",
+    description=(
+        "Opening a reply, reviewing one, launching, scheduling, pausing, resuming or cancelling "
+        "a campaign, recording or withdrawing a consent, adding or lifting a suppression, "
+        "changing a sender profile and data-subject requests each write an entry: who, what, "
+        "when, which team, which object, why. Newest first; `since` and `until` (with a time "
+        "zone) bound `at`, both included; `next_cursor` gives the next page."
+    ),
+    responses={
+        200: {"description": "A page of entries.", "content": {JSON: {"model": AuditList}}},
+        403: _problem_response("Requires the auditor role."),
+        422: _problem_response("A filter or the cursor is invalid."),
+    },
+)
+def list_audit(
+    team: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
+    action: Annotated[str | None, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)] = None,
+    since: Annotated[
+        datetime | None, Query(description="Entries at or after this instant.")
+    ] = None,
+    until: Annotated[
+        datetime | None, Query(description="Entries at or before this instant.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> AuditList:
+    return wiring.auditor().list(
+        caller(),
+        team=team,
+        action=action,
+        since=since,
+        until=until,
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+@app.get(
+    "/audit/verify",
+    summary="Check the audit chain (auditors)",
+    description=(
+        "Walks the chain in sequence order from `from` to `to` (the head when absent), "
+        f"`limit` entries at most (default {VERIFY_LIMIT:,}): each entry's hash, its link to the "
+        "entry before it and the sequence with no gap; a walk that reaches the head also checks "
+        "that nothing follows it and that the last entry matches its locked copy. The answer is "
+        "a 200 either way: `ok` says whether the chain holds, `broken` names the first entry at "
+        "fault (sequence, id, reason). A walk that stopped at `limit` gives `next`: pass it as "
+        "`from` to go on."
+    ),
+    responses={
+        200: {
+            "description": "The result of the walk, whether the chain holds or not.",
+            "content": {JSON: {"model": AuditVerification}},
+        },
+        403: _problem_response("Requires the auditor role."),
+        422: _problem_response("A bound is invalid."),
+    },
+)
+def verify_audit(
+    first: Annotated[int, Query(alias="from", ge=1, description="First sequence number.")] = 1,
+    last: Annotated[
+        int | None, Query(alias="to", ge=1, description="Last sequence number.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_VERIFY_LIMIT)] = VERIFY_LIMIT,
+) -> AuditVerification:
+    return wiring.auditor().verify(caller(), first=first, last=last, limit=limit)
 
 
 # ---------------------------------------------------------------- errors as problem documents

@@ -381,3 +381,211 @@ class SenderProfile(SenderProfileIn):
 
 class Health(BaseModel):
     status: str
+
+
+AuditAction = Annotated[
+    str, Field(pattern=r"^[a-z]+\.[a-z_]+$", description="e.g. `reply.open`, `campaign.launch`.")
+]
+
+
+class AuditRecord(BaseModel):
+    """One entry of the audit trail, with the hashes that chain it to the one before."""
+
+    sequence: int
+    id: str
+    at: datetime
+    actor: str = Field(description="Who: the Cognito subject, or `system:<name>`.")
+    actor_name: str = Field(description="The username or app client id.")
+    action: str
+    team: str | None
+    target: str = Field(description="The object acted on, e.g. `reply/<id>`, `campaign/<id>`.")
+    reason: str | None
+    details: dict[str, str]
+    prev_hash: str
+    hash: str
+
+
+class AuditList(BaseModel):
+    items: list[AuditRecord] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null when there is none."
+    )
+
+
+class AuditBreak(BaseModel):
+    """The first entry at which the chain does not hold."""
+
+    sequence: int
+    id: str | None = Field(description="The entry's id, when it can still be known.")
+    reason: Literal["altered", "missing", "unlinked", "head"] = Field(
+        description=(
+            "`altered`: its content no longer matches its hash or its locked copy; `missing`: "
+            "deleted; `unlinked`: it does not follow the entry before it; `head`: the record "
+            "of the chain's last entry is gone or does not match it."
+        )
+    )
+    detail: str
+
+
+class AuditVerification(BaseModel):
+    ok: bool
+    checked: int = Field(description="Entries whose hash and link were checked.")
+    first: int = Field(description="Where this walk started.")
+    last: int | None = Field(description="The last entry checked.")
+    head: int | None = Field(description="The chain's last sequence number when the walk began.")
+    next: int | None = Field(
+        description="Where to start the next walk (`from`) when this one stopped at its limit."
+    )
+    broken: AuditBreak | None = None
+
+
+# ---------------------------------------------------------------- data-subject requests
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+
+
+class PrivacyRequestKind(StrEnum):
+    ACCESS = "access"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+
+
+class ContactChanges(Input):
+    """New values of a contact's attributes: the variables and département of its audiences."""
+
+    variables: dict[VariableName, Annotated[str, Field(max_length=200)] | None] = Field(
+        default_factory=dict,
+        max_length=20,
+        description="New value of each variable; null removes the variable.",
+    )
+    departement: Annotated[str | None, Field(pattern=r"^(\d{2,3}|2[AB])$")] = Field(
+        default=None, description="New département (sending window, holidays); null removes it."
+    )
+
+    def attributes(self) -> list[str]:
+        """The names of the attributes this changes, never their values."""
+        names = [f"variables.{name}" for name in sorted(self.variables)]
+        return [*names, "departement"] if "departement" in self.model_fields_set else names
+
+
+class PrivacyRequestIn(Input):
+    kind: PrivacyRequestKind
+    phone: PhoneText = Field(description="The data subject's number, in any usual form.")
+    reason: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="Why, e.g. the reference of the person's letter; kept in the audit "
+            "trail, digit runs masked.",
+        ),
+    ]
+    changes: ContactChanges | None = Field(
+        default=None, description="Rectification only: what to correct."
+    )
+
+    @model_validator(mode="after")
+    def _changes_only_for_rectification(self) -> Self:
+        if self.kind == PrivacyRequestKind.RECTIFICATION:
+            if self.changes is None or not self.changes.attributes():
+                raise ValueError("a rectification names at least one change in `changes`")
+        elif self.changes is not None:
+            raise ValueError("`changes` goes with a rectification only")
+        return self
+
+
+class ExportedConsent(BaseModel):
+    team: str
+    purpose: str
+    source: str
+    proof: str
+    given_at: datetime
+    recorded_by: str
+
+
+class ExportedSuppression(BaseModel):
+    scope: str = Field(description="`all` (every team) or `team#<team>`.")
+    reason: str
+    source: str
+    evidence: str
+    created_at: datetime
+    review: bool
+
+
+class ExportedLift(BaseModel):
+    """An opt-out that was lifted (a START, a review): when, and on what evidence."""
+
+    scope: str
+    lifted_at: datetime
+    evidence: str
+
+
+class ExportedMessage(BaseModel):
+    campaign_id: str
+    team: str
+    status: str
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+class ExportedReply(BaseModel):
+    id: str
+    team: str
+    campaign_id: str | None
+    received_at: datetime
+    reply_class: str
+    body: str | None = Field(description="Decrypted; null if the body was never stored.")
+
+
+class ExportedAudience(BaseModel):
+    """The number's attributes in one audience upload of a campaign."""
+
+    campaign_id: str
+    team: str
+    upload_id: str
+    variables: dict[str, str]
+    departement: str | None
+
+
+class SubjectExport(BaseModel):
+    """Everything held about one number, decrypted: the answer to an access request."""
+
+    phone: str
+    generated_at: datetime
+    consents: list[ExportedConsent]
+    suppressions: list[ExportedSuppression]
+    lifted_suppressions: list[ExportedLift]
+    messages: list[ExportedMessage]
+    replies: list[ExportedReply]
+    audiences: list[ExportedAudience]
+
+
+class PrivacyReceipt(BaseModel):
+    """What a data-subject request did. Kept without the number; `phone` (masked) and `export`
+    come only in the answer to the request itself."""
+
+    id: str
+    kind: PrivacyRequestKind
+    status: Literal["completed"]
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    completed_at: datetime
+    counts: dict[str, int] = Field(
+        description="Records found (access), changed (rectification) or erased (erasure): "
+        "consents, suppressions, messages, replies, reply_versions, audience_chunks."
+    )
+    attributes: list[str] = Field(
+        default_factory=list, description="Rectification: the attributes changed (names only)."
+    )
+    suppression: Literal["kept", "added"] | None = Field(
+        default=None,
+        description="Erasure: the opt-out kept as the number's keyed hash, or added because "
+        "consent can no longer be proven.",
+    )
+    repeat_after: datetime | None = Field(
+        default=None,
+        description="Erasure: a message sent less than 73 hours before may still get delivery "
+        "events, which record it again; erase once more after this instant.",
+    )
+    phone: str | None = Field(default=None, description="The number, masked.")
+    export: SubjectExport | None = None

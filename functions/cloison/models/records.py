@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -68,12 +69,21 @@ class SenderRecord(Record):
 
 
 class AudienceMember(Record):
-    """One recipient inside a sealed audience chunk."""
+    """One recipient inside a sealed audience chunk.
+
+    An erased member (a data-subject erasure) keeps its place in the chunk, so that the
+    positions a pass has sent stay right, but holds nothing: it is never sent.
+    """
 
     e164: str
     number_key: str
     variables: dict[str, str] = {}
     departement: str | None = None
+    erased: bool = False
+
+    @classmethod
+    def tombstone(cls) -> Self:
+        return cls(e164="", number_key="", erased=True)
 
 
 class ChunkProgress(Record):
@@ -153,3 +163,41 @@ class ConsentRecord(Record):
     proof: str
     given_at: datetime
     recorded_by: str
+
+
+class AuditEntry(Record):
+    """One link of the audit chain: who did what, when, in which team, to which object, why.
+
+    `hash` is SHA-256 over the canonical JSON of every other field, `prev_hash` included, so
+    that altering or removing an entry breaks the chain at that entry.
+    """
+
+    sequence: int
+    entry_id: str
+    at: datetime
+    actor: str
+    actor_name: str
+    action: str
+    team: str | None = None
+    target: str
+    reason: str | None = None
+    details: dict[str, str] = {}
+    prev_id: str | None = None
+    prev_hash: str
+    hash: str = ""
+
+
+class PrivacyReceiptRecord(Record):
+    """What a data-subject request did, kept without the number (nor its hash)."""
+
+    request_id: str
+    kind: str
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    completed_at: datetime
+    # Records found (access), changed (rectification) or erased (erasure), by kind.
+    counts: dict[str, int] = {}
+    attributes: list[str] = []
+    suppression: str | None = None
+    repeat_after: datetime | None = None

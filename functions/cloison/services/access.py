@@ -1,5 +1,7 @@
-"""Who is calling: the teams and roles that Cognito groups give a caller."""
+"""Who is calling: the teams and roles that Cognito groups give a person, and team scopes an
+application (a client-credentials token)."""
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +10,9 @@ from cloison.errors import Forbidden, NotFound
 
 TEAM_GROUP_PREFIX = "team-"
 ROLES = frozenset({"member", "privacy_officer", "auditor", "admin"})
+# The scope each team's machine client is allowed (infra/team.yaml): `cloison-team-sales/member`.
+TEAM_SCOPE = re.compile(r"^cloison-team-(?P<team>[a-z][a-z0-9-]{1,30})/member$")
+MACHINE_ROLE = "member"
 
 
 @dataclass(frozen=True)
@@ -42,7 +47,37 @@ def parse_groups(value: Any) -> list[str]:
     return [part for part in text.replace(",", " ").split() if part]
 
 
+def is_machine(claims: Mapping[str, Any]) -> bool:
+    """A client-credentials access token: issued to an app client, for no user."""
+    client_id = claims.get("client_id")
+    return (
+        claims.get("token_use") == "access"
+        and bool(client_id)
+        and claims.get("sub") == client_id
+        and "username" not in claims
+        and "cognito:username" not in claims
+    )
+
+
+def team_scopes(value: Any) -> frozenset[str]:
+    """The teams named by `cloison-team-<team>/member` scopes in a space-separated `scope`."""
+    return frozenset(
+        match["team"] for scope in str(value or "").split() if (match := TEAM_SCOPE.match(scope))
+    )
+
+
 def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
+    """People get teams and roles from their groups; applications get the teams of their scopes,
+    as members, and never a group's role (a person's token carries no team scope that counts)."""
+    if is_machine(claims):
+        client_id = str(claims["client_id"])
+        teams = team_scopes(claims.get("scope"))
+        return Caller(
+            subject=client_id,
+            username=client_id,
+            teams=teams,
+            roles=frozenset({MACHINE_ROLE}) if teams else frozenset(),
+        )
     groups = parse_groups(claims.get("cognito:groups"))
     return Caller(
         subject=str(claims.get("sub", "")),

@@ -26,6 +26,15 @@ def open_chunk(sealer: Sealer, sealed: bytes, team: str, campaign_id: str) -> li
     return [AudienceMember.model_validate(member) for member in members]
 
 
+def seal_chunk(
+    sealer: Sealer, members: Sequence[AudienceMember], team: str, campaign_id: str
+) -> bytes:
+    return sealer.seal(
+        json.dumps([member.model_dump(exclude_defaults=True) for member in members]).encode(),
+        audience_context(team, campaign_id),
+    )
+
+
 @dataclass
 class AudienceWriter:
     """Seals recipients into chunks, stages them, then commits the upload in one write."""
@@ -44,21 +53,23 @@ class AudienceWriter:
             recipients=len(members),
             rejected=rejected,
         )
-        context = audience_context(campaign.team, campaign.campaign_id)
+        chunks = [
+            members[start : start + CHUNK_SIZE] for start in range(0, len(members), CHUNK_SIZE)
+        ]
         sealed = [
-            (
-                self.sealer.seal(
-                    json.dumps([member.model_dump() for member in chunk]).encode(), context
-                ),
-                len(chunk),
-            )
-            for chunk in (
-                members[start : start + CHUNK_SIZE] for start in range(0, len(members), CHUNK_SIZE)
-            )
+            (seal_chunk(self.sealer, chunk, campaign.team, campaign.campaign_id), len(chunk))
+            for chunk in chunks
         ]
         expires_at = int((datetime.now(UTC) + timedelta(days=self.retention_days)).timestamp())
         # Staged chunks that are never committed are unreachable and expire with the TTL.
-        self.store.stage_chunks(campaign.campaign_id, upload.upload_id, sealed, expires_at)
+        self.store.stage_chunks(
+            campaign.campaign_id,
+            upload.upload_id,
+            sealed,
+            expires_at,
+            team=campaign.team,
+            members=[[member.number_key for member in chunk] for chunk in chunks],
+        )
         self.store.commit_upload(campaign.campaign_id, upload)
         return upload
 

@@ -33,6 +33,7 @@ from cloison.observability import logger
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter
 from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
+from cloison.services.audit import Auditor
 from cloison.services.lifecycle import Action, Transition, transition
 from cloison.services.preview import CampaignPreviewer
 
@@ -74,6 +75,7 @@ class CampaignService:
     launch_queue: WorkQueue
     schedules: LaunchSchedules
     previewer: CampaignPreviewer
+    auditor: Auditor
 
     def create(self, caller: Caller, request: CampaignIn) -> Campaign:
         caller.require_team(request.team)
@@ -173,6 +175,14 @@ class CampaignService:
         if campaign.recipient_count == 0:
             raise RuleViolation("audience", "the campaign has no recipients")
         launch = LaunchRequest(campaign_id=campaign.campaign_id, team=campaign.team)
+        # Allowed: recorded before anything moves (a failed record launches nothing).
+        self.auditor.record(
+            caller,
+            "campaign.schedule" if scheduled else "campaign.launch",
+            team=campaign.team,
+            target=f"campaign/{campaign.campaign_id}",
+            details=_launch_details(request, at),
+        )
         if request.schedule is not None:
             timezone = request.timezone or "UTC"
             # The schedule first: its first firing is a minute away at least, and a firing
@@ -206,7 +216,7 @@ class CampaignService:
         A recurring campaign's firings send nothing while it is paused.
         """
         campaign = self.get(caller, campaign_id)
-        self._move(campaign, Action.PAUSE)
+        self._move(caller, campaign, Action.PAUSE)
         return self.describe(caller, campaign_id)
 
     def resume(self, caller: Caller, campaign_id: str) -> Campaign:
@@ -215,7 +225,7 @@ class CampaignService:
         A recurring campaign goes back to scheduled: its next firing sends.
         """
         campaign = self.get(caller, campaign_id)
-        step = self._move(campaign, Action.RESUME)
+        step = self._move(caller, campaign, Action.RESUME)
         if campaign.schedule is not None:
             return self.describe(caller, campaign_id)  # no chunk of its own was parked
         # Sending first: a chunk released before the status changed would be parked again.
@@ -228,7 +238,7 @@ class CampaignService:
     def cancel(self, caller: Caller, campaign_id: str) -> Campaign:
         """Cancels for good; the launch schedules go too (the status first: a firing finds it)."""
         campaign = self.get(caller, campaign_id)
-        self._move(campaign, Action.CANCEL)
+        self._move(caller, campaign, Action.CANCEL)
         if campaign.status == CampaignStatus.SCHEDULED or campaign.schedule:
             try:
                 self.schedules.cancel(campaign.campaign_id)
@@ -277,8 +287,16 @@ class CampaignService:
         transition(Action.EDIT, campaign.status)
         return campaign
 
-    def _move(self, campaign: CampaignRecord, action: Action) -> Transition:
+    def _move(self, caller: Caller, campaign: CampaignRecord, action: Action) -> Transition:
         step = transition(action, campaign.status, recurring=campaign.schedule is not None)
+        # Allowed: recorded before the status changes (a failed record changes nothing).
+        self.auditor.record(
+            caller,
+            f"campaign.{action.value}",
+            team=campaign.team,
+            target=f"campaign/{campaign.campaign_id}",
+            details={"from": campaign.status.value, "to": step.target.value},
+        )
         # Conditional on the status read: a concurrent change makes this a conflict too.
         self.store.set_status(campaign.campaign_id, step.target, allowed_from=step.sources)
         return step
@@ -350,6 +368,12 @@ class CampaignService:
         if sender is None:
             raise RuleViolation("sender", f"team {team} has no sender profile named {name!r}")
         return sender
+
+
+def _launch_details(request: LaunchIn, at: datetime | None) -> dict[str, str]:
+    if request.schedule is not None:
+        return {"schedule": request.schedule, "timezone": request.timezone or "UTC"}
+    return {"at": at.isoformat()} if at is not None else {}
 
 
 def _variables(body: str) -> tuple[str, ...]:

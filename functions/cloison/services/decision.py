@@ -38,8 +38,11 @@ def decide(
     policy: SendWindowPolicy,
     now: datetime,
 ) -> Planned:
-    """STOP first, then consent, then a lawful text, then the recipient's sending window."""
-    if member.number_key in suppressed:
+    """STOP first, then consent, then a lawful text, then the recipient's sending window.
+
+    An erased member counts as suppressed: its erasure left only its opt-out.
+    """
+    if member.erased or member.number_key in suppressed:
         return Planned(index, MessageStatus.SUPPRESSED)
     if member.number_key not in consented:
         return Planned(index, MessageStatus.NO_CONSENT)

@@ -23,6 +23,7 @@ from cloison.models.api import (
 from cloison.models.records import ConsentRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import Caller
+from cloison.services.audit import Auditor, scrub
 from cloison.services.windows import window_policy
 
 
@@ -40,6 +41,7 @@ class Registry:
     consents: ConsentStore
     suppressions: SuppressionStore
     campaigns: CampaignStore
+    auditor: Auditor
 
     def record_consent(self, caller: Caller, request: ConsentIn) -> Consent:
         caller.require_team(request.team)
@@ -50,6 +52,13 @@ class Registry:
             raise RuleViolation("given_at", "must carry a time zone")
         if given_at > now:
             raise RuleViolation("given_at", "is in the future")
+        self.auditor.record(
+            caller,
+            "consent.record",
+            team=request.team,
+            target=f"consent/{mask_phone(e164)}",
+            details={"purpose": scrub(request.purpose)},
+        )
         self.consents.put(
             ConsentRecord(
                 number_key=self.hasher.key(e164),
@@ -73,7 +82,22 @@ class Registry:
         """Deletes a consent; later marketing sends to the number record `no_consent`."""
         caller.require_team(request.team)
         e164 = phone_e164(request.phone)
-        withdrawn = self.consents.delete(self.hasher.key(e164), request.team, request.purpose)
+        number_key = self.hasher.key(e164)
+        # Checked first: a withdrawal of nothing is a 404, not an audited action.
+        if not any(
+            consent.team == request.team and consent.purpose == request.purpose
+            for consent in self.consents.for_number(number_key)
+        ):
+            raise NotFound("no consent recorded for this number, team and purpose")
+        self.auditor.record(
+            caller,
+            "consent.withdraw",
+            team=request.team,
+            target=f"consent/{mask_phone(e164)}",
+            reason=request.reason,
+            details={"purpose": scrub(request.purpose)},
+        )
+        withdrawn = self.consents.delete(number_key, request.team, request.purpose)
         if withdrawn is None:
             raise NotFound("no consent recorded for this number, team and purpose")
         now = datetime.now(UTC)
@@ -95,6 +119,14 @@ class Registry:
         caller.require_team(team)
         e164 = phone_e164(request.phone)
         now = datetime.now(UTC)
+        self.auditor.record(
+            caller,
+            "suppression.add",
+            team=team,
+            target=f"suppression/{mask_phone(e164)}",
+            reason=request.reason,
+            details={"scope": f"team#{team}"},
+        )
         self.suppressions.put(
             SuppressionRecord(
                 number_key=self.hasher.key(e164),
@@ -117,5 +149,16 @@ class Registry:
             validate_sender(request.sender_id)
         except ComplianceError as exc:
             raise RuleViolation("sender_id", exc.reason) from exc
+        self.auditor.record(
+            caller,
+            "sender.put",
+            team=team,
+            target=f"sender/{team}/{name}",
+            details={
+                "sender_id": request.sender_id,
+                "window": request.window,
+                "mps": str(request.mps),
+            },
+        )
         self.campaigns.put_sender(SenderRecord(team=team, name=name, **request.model_dump()))
         return SenderProfile(team=team, name=name, **request.model_dump())

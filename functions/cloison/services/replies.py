@@ -16,12 +16,14 @@ from cloison.adapters.tables import (
 from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_key
 from cloison.compliance import ReplyClass, analyze_text, classify_reply, normalize_phone
 from cloison.compliance.errors import InvalidPhoneNumber
+from cloison.compliance.phone import mask_phone
 from cloison.errors import (
     Conflict,
     DependencyError,
     Forbidden,
     NotFound,
     OutcomeUnknown,
+    ReadDenied,
     RuleViolation,
 )
 from cloison.models.api import ReplyDetail, ReplyReviewIn, ReplySummary
@@ -29,12 +31,16 @@ from cloison.models.events import InboundSms
 from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import Caller
+from cloison.services.audit import Auditor
 from cloison.services.registry import phone_e164
 
 QUARANTINE_TEAM = "quarantine"
 PRIVACY_OFFICER = "privacy_officer"
-# Suppressions the person set themselves, which their own START may lift; an operator's may not.
-SELF_SERVICE_SOURCES = frozenset({"sms-reply", "provider-opt-out-list"})
+# The opt-out a data-subject erasure leaves (services/subjects.py).
+ERASURE_SOURCE = "data-subject-erasure"
+# Suppressions the person set themselves (a STOP, the provider's list, their own erasure
+# request), which their own START may lift; an operator's may not.
+SELF_SERVICE_SOURCES = frozenset({"sms-reply", "provider-opt-out-list", ERASURE_SOURCE})
 ANSWERED_CLASSES = (ReplyClass.HELP, ReplyClass.CONTACT)
 # Deliveries a reply to an unknown message id waits before quarantine (the queue allows 5).
 MATCH_ATTEMPTS = 3
@@ -139,6 +145,8 @@ class ReplyReceiver:
             # Answered before the entry is marked stored: a crash in between answers twice
             # rather than never (carriers require an answer to HELP).
             answered = record.answered or self._answer(reply_class, sms, e164, record)
+            # A reply is the person's contact: their consents are kept from it (3 years).
+            self.consents.touch(number_key, now)
             self.index.mark_stored(record.team, record.reply_id, answered=answered)
         logger.info(
             "reply stored",
@@ -229,6 +237,7 @@ class ReplyReader:
     suppressions: SuppressionStore
     carrier: SmsCarrier
     hasher: NumberHasher
+    auditor: Auditor
 
     def list(
         self,
@@ -254,9 +263,28 @@ class ReplyReader:
 
     def open(self, caller: Caller, reply_id: str) -> ReplyDetail:
         record = self._find(caller, reply_id)
-        body = self.vault.get(
-            record.object_key, encryption_context(record.team, record.campaign_id)
+        # Recorded before the body is read: no body leaves without its audit entry.
+        self.auditor.record(
+            caller,
+            "reply.open",
+            team=record.team,
+            target=f"reply/{reply_id}",
+            details={"campaign": record.campaign_id or "none", "reply_class": record.reply_class},
         )
+        try:
+            body = self.vault.get(
+                record.object_key,
+                encryption_context(record.team, record.campaign_id),
+                team=reading_team(caller, record),
+                caller=caller.subject,
+            )
+        except ReadDenied:
+            # IAM or KMS refused what the code asked for: a bug, or a team not onboarded.
+            logger.error(
+                "reply read denied by the reader role",
+                extra={"reply": reply_id, "team": record.team, "by": caller.subject},
+            )
+            raise
         logger.info(
             "reply opened", extra={"reply": reply_id, "team": record.team, "by": caller.subject}
         )
@@ -271,6 +299,15 @@ class ReplyReader:
         now = datetime.now(UTC)
         if decision.decision == "lift":
             self._lift(caller, record, decision, now)
+        else:
+            # Recorded before the decision is written (a failed record settles nothing).
+            self.auditor.record(
+                caller,
+                "reply.review",
+                team=record.team,
+                target=f"reply/{reply_id}",
+                details={"decision": decision.decision, "reply_class": record.reply_class},
+            )
         self.index.review(record.team, reply_id, _DECISIONS[decision.decision], caller.subject, now)
         logger.info(
             "reply reviewed",
@@ -297,6 +334,14 @@ class ReplyReader:
         e164 = phone_e164(decision.phone)
         if self.hasher.key(e164) != record.number_key:
             raise RuleViolation("phone", "is not the number this reply came from")
+        self.auditor.record(
+            caller,
+            "suppression.lift",
+            team=record.team,
+            target=f"suppression/{mask_phone(e164)}",
+            reason="reviewed: the reply was no opt-out",
+            details={"reply": record.reply_id, "scope": GLOBAL_SCOPE},
+        )
         if not self.suppressions.lift(
             record.number_key,
             GLOBAL_SCOPE,
@@ -327,6 +372,18 @@ def _matches(record: ReplyRecord, campaign_id: str | None, reply_class: str | No
     return (campaign_id is None or record.campaign_id == campaign_id) and (
         reply_class is None or record.reply_class == reply_class
     )
+
+
+def reading_team(caller: Caller, record: ReplyRecord) -> str:
+    """Whose reader role opens `record` for `caller`: one of the caller's teams, or, for a privacy
+    officer, quarantine and the replies awaiting review. Any other is not the caller's to read."""
+    if record.team in caller.teams:
+        return record.team
+    if PRIVACY_OFFICER in caller.roles and (
+        record.team == QUARANTINE_TEAM or record.review == "pending"
+    ):
+        return record.team
+    raise NotFound("no such reply")
 
 
 def compartments(caller: Caller) -> list[str]:

@@ -1,0 +1,329 @@
+"""The audit trail through the local stack: actions leave entries, auditors read and verify them,
+and an entry altered or deleted in DynamoDB is named by `/audit/verify`."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+
+from cloison_local.stack import LocalStack
+
+# Fictional mobiles of this test alone.
+CONSENTED = "+33751003001"
+SUPPRESSED = "+33751003002"
+UNKNOWN = "+33751003009"
+AUDIENCE = "+33751003003"
+
+
+def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+    return requests.request(
+        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
+    )
+
+
+def ok(response: requests.Response) -> Any:
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def entries(stack: LocalStack, token: str, **filters: str) -> list[dict[str, Any]]:
+    """Every entry the listing gives with these filters, page after page."""
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        params = {**filters, "limit": "50", **({"cursor": cursor} if cursor else {})}
+        page = ok(api(stack, token, "GET", "/audit", params=params))
+        found += page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return found
+
+
+@pytest.fixture(scope="module")
+def actions(stack: LocalStack, tokens: dict[str, str]) -> dict[str, str]:
+    """One of each audited action, by alice, ada and priya; what each acted on."""
+    alice, ada, priya = tokens["alice"], tokens["ada"], tokens["priya"]
+    campaign = ok(
+        api(
+            stack,
+            alice,
+            "POST",
+            "/campaigns",
+            json={
+                "team": "sales",
+                "name": "Audit",
+                "sender": "promo",
+                "kind": "transactional",
+                "body": "Votre commande est prête.",
+            },
+        )
+    )["id"]
+    ok(
+        api(
+            stack,
+            alice,
+            "POST",
+            f"/campaigns/{campaign}/audience",
+            json={"recipients": [{"phone": AUDIENCE}]},
+        )
+    )
+    later = (stack.now() + timedelta(days=30)).isoformat()
+    ok(api(stack, alice, "POST", f"/campaigns/{campaign}/launch", json={"at": later}))
+    ok(api(stack, alice, "POST", f"/campaigns/{campaign}/cancel"))
+    ok(
+        api(
+            stack,
+            alice,
+            "POST",
+            "/consents",
+            json={"team": "sales", "phone": CONSENTED, "source": "web form", "proof": "Oui"},
+        )
+    )
+    ok(
+        api(
+            stack,
+            alice,
+            "DELETE",
+            "/consents",
+            json={"team": "sales", "phone": CONSENTED, "reason": "called from 07 51 00 30 01"},
+        )
+    )
+    ok(
+        api(
+            stack,
+            alice,
+            "POST",
+            "/suppressions",
+            json={"team": "sales", "phone": SUPPRESSED, "reason": "asked by letter"},
+        )
+    )
+    ok(
+        api(
+            stack,
+            ada,
+            "PUT",
+            "/teams/sales/senders/audit",
+            json={"sender_id": "BOUTIQUE", "company": "Boutique Exemple"},
+        )
+    )
+    # A reply from a number no campaign messaged: quarantined, opened by the privacy officer.
+    assert stack.carrier is not None
+    reply = stack.carrier.inject_reply(UNKNOWN, stack.outputs["OriginationIdentity"], "Bonjour")
+    assert wait_until(
+        lambda: any(
+            item["id"] == reply for item in ok(api(stack, priya, "GET", "/replies"))["items"]
+        )
+    )
+    opened = api(stack, priya, "GET", f"/replies/{reply}")
+    assert opened.status_code == 200, opened.text
+    return {"campaign": campaign, "reply": reply}
+
+
+def test_each_action_leaves_an_entry_with_who_what_which_team_and_which_object(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    # Given one of each audited action (the fixture)
+    # When the auditor lists the trail
+    listed = entries(stack, tokens["aurele"])
+
+    # Then each action is there with its actor, team and object, newest first
+    campaign = f"campaign/{actions['campaign']}"
+    found = {(item["action"], item["actor_name"], item["team"], item["target"]) for item in listed}
+    assert {
+        ("campaign.schedule", "alice", "sales", campaign),
+        ("campaign.cancel", "alice", "sales", campaign),
+        ("consent.record", "alice", "sales", "consent/***01"),
+        ("consent.withdraw", "alice", "sales", "consent/***01"),
+        ("suppression.add", "alice", "sales", "suppression/***02"),
+        ("sender.put", "ada", "sales", "sender/sales/audit"),
+        ("reply.open", "priya", "quarantine", f"reply/{actions['reply']}"),
+    } <= found
+    stamps = [item["at"] for item in listed]
+    assert stamps == sorted(stamps, reverse=True)
+    withdrawal = next(item for item in listed if item["action"] == "consent.withdraw")
+    assert withdrawal["reason"] == "called from ***01"
+
+    # And no entry holds a phone number, beyond its last two digits
+    text = json.dumps(listed)
+    for number in (CONSENTED, SUPPRESSED, UNKNOWN, AUDIENCE):
+        assert number[3:] not in text
+
+
+def test_the_listing_filters_by_team_action_and_time(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    token = tokens["aurele"]
+    assert {item["team"] for item in entries(stack, token, team="quarantine")} == {"quarantine"}
+    cancels = entries(stack, token, action="campaign.cancel")
+    assert cancels
+    assert {item["action"] for item in cancels} == {"campaign.cancel"}
+    # (other tests move the functions' clock: the newest entry says where "later" starts)
+    newest = datetime.fromisoformat(entries(stack, token)[0]["at"])
+    assert entries(stack, token, since=(newest + timedelta(seconds=1)).isoformat()) == []
+    bounded = entries(stack, token, until=newest.isoformat())
+    assert datetime.fromisoformat(bounded[0]["at"]) == newest
+    bad = api(stack, token, "GET", "/audit", params={"cursor": "bm90LWEtY3Vyc29y"})
+    assert bad.status_code == 422, bad.text
+
+
+@pytest.mark.parametrize("path", ["/audit", "/audit/verify"])
+@pytest.mark.parametrize("user", ["alice", "priya", "ada"])
+def test_only_the_auditor_reads_the_trail(
+    stack: LocalStack, tokens: dict[str, str], path: str, user: str
+) -> None:
+    answer = api(stack, tokens[user], "GET", path)
+    assert answer.status_code == 403, answer.text
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_every_entry_has_its_locked_copy_and_the_chain_verifies(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    # Given the trail
+    listed = entries(stack, tokens["aurele"])
+
+    # When the chain is verified and the copies read
+    verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
+    s3 = stack.client("s3")
+    bucket = stack.outputs["AuditBucketName"]
+    copies = {
+        item["sequence"]: json.loads(
+            s3.get_object(Bucket=bucket, Key=f"audit/{item['sequence']:012d}.json")["Body"].read()
+        )
+        for item in listed
+    }
+
+    # Then it holds, and each entry's copy is the same entry, under Object Lock
+    assert verified["ok"] is True, verified
+    assert verified["checked"] == verified["head"] == max(copies)
+    assert all(copies[item["sequence"]]["hash"] == item["hash"] for item in listed)
+    lock = s3.head_object(Bucket=bucket, Key=f"audit/{max(copies):012d}.json")
+    assert lock["ObjectLockMode"] == "GOVERNANCE"  # the dev stage's mode
+
+
+@pytest.fixture
+def table(stack: LocalStack) -> tuple[Any, str]:
+    return stack.client("dynamodb"), stack.outputs["AuditTableName"]
+
+
+def _key(sequence: int) -> dict[str, Any]:
+    return {"pk": {"S": "chain"}, "sequence": {"N": str(sequence)}}
+
+
+def _victim(stack: LocalStack, tokens: dict[str, str], action: str) -> dict[str, Any]:
+    return entries(stack, tokens["aurele"], action=action)[0]
+
+
+def test_an_entry_altered_in_dynamodb_makes_verify_fail_and_name_it(
+    stack: LocalStack,
+    tokens: dict[str, str],
+    actions: dict[str, str],
+    table: tuple[Any, str],
+) -> None:
+    # Given the chain, and the entry of the reply opening rewritten to blame someone else
+    dynamodb, name = table
+    victim = _victim(stack, tokens, "reply.open")
+    original = dynamodb.get_item(TableName=name, Key=_key(victim["sequence"]))["Item"]
+    dynamodb.update_item(
+        TableName=name,
+        Key=_key(victim["sequence"]),
+        UpdateExpression="SET actor_name = :someone",
+        ExpressionAttributeValues={":someone": {"S": "alice"}},
+    )
+    try:
+        # When the auditor verifies the chain
+        verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
+    finally:
+        dynamodb.put_item(TableName=name, Item=original)
+
+    # Then it fails and names that entry
+    assert verified["ok"] is False
+    assert verified["broken"]["sequence"] == victim["sequence"]
+    assert verified["broken"]["id"] == victim["id"]
+    assert verified["broken"]["reason"] == "altered"
+    assert verified["checked"] == victim["sequence"] - 1
+    assert ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["ok"] is True
+
+
+def test_an_entry_deleted_from_dynamodb_makes_verify_fail_and_name_it(
+    stack: LocalStack,
+    tokens: dict[str, str],
+    actions: dict[str, str],
+    table: tuple[Any, str],
+) -> None:
+    # Given the chain, and the entry of the consent withdrawal deleted
+    dynamodb, name = table
+    victim = _victim(stack, tokens, "consent.withdraw")
+    original = dynamodb.get_item(TableName=name, Key=_key(victim["sequence"]))["Item"]
+    dynamodb.delete_item(TableName=name, Key=_key(victim["sequence"]))
+    try:
+        # When the auditor verifies the chain
+        verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
+    finally:
+        dynamodb.put_item(TableName=name, Item=original)
+
+    # Then it fails and names that entry
+    assert verified["ok"] is False
+    assert verified["broken"] == {
+        "sequence": victim["sequence"],
+        "id": victim["id"],
+        "reason": "missing",
+        "detail": verified["broken"]["detail"],
+    }
+
+
+def test_a_verification_can_go_page_by_page(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    # Given the chain, walked two entries at a time
+    token = tokens["aurele"]
+    walks = []
+    start: int | None = 1
+    while start is not None:
+        walk = ok(api(stack, token, "GET", "/audit/verify", params={"from": start, "limit": 2}))
+        assert walk["ok"] is True, walk
+        walks.append(walk)
+        start = walk["next"]
+
+    # Then the walks cover the chain once
+    assert sum(walk["checked"] for walk in walks) == walks[-1]["head"]
+
+
+def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    # Given the API's warm workers (separate processes), each appending to the one chain
+    token = tokens["alice"]
+    before = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["head"]
+
+    def suppress(number: int) -> int:
+        body = {"team": "sales", "phone": f"+337510031{number:02d}", "reason": "concurrency"}
+        return api(stack, token, "POST", "/suppressions", json=body).status_code
+
+    # When twelve suppressions are added at once
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(suppress, range(12)))
+
+    # Then each was audited with a number of its own, and the chain still holds
+    assert statuses == [201] * 12
+    verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
+    assert verified["ok"] is True, verified
+    assert verified["head"] == before + 12
+    reasons = [item for item in entries(stack, tokens["aurele"]) if item["reason"] == "concurrency"]
+    assert len({item["sequence"] for item in reasons}) == 12

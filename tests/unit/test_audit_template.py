@@ -1,0 +1,149 @@
+"""What template.yaml promises about the audit trail: a locked bucket and an append-only table."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cloison_local.template import load_template, merged_function_properties
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@lru_cache(maxsize=1)
+def _template() -> dict[str, Any]:
+    return load_template(ROOT / "template.yaml")
+
+
+def _properties(logical_id: str) -> dict[str, Any]:
+    return dict(_template()["Resources"][logical_id].get("Properties", {}))
+
+
+def _functions() -> list[str]:
+    return sorted(
+        logical_id
+        for logical_id, resource in _template()["Resources"].items()
+        if resource["Type"] == "AWS::Serverless::Function"
+    )
+
+
+def _statements(function: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in _properties(function).get("Policies", []):
+        if isinstance(policy, dict) and "Statement" in policy:
+            found += policy["Statement"]
+    return found
+
+
+def _mentions(value: Any, logical_id: str) -> bool:
+    return logical_id in repr(value)
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_the_audit_bucket_locks_each_copy_for_the_retention_parameter() -> None:
+    # Given the audit bucket
+    properties = _properties("AuditBucket")
+
+    # When its Object Lock settings are read
+    retention = properties["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
+
+    # Then Object Lock is on, for AuditRetentionDays, in the stage's mode
+    assert properties["ObjectLockEnabled"] is True
+    assert properties["ObjectLockConfiguration"]["ObjectLockEnabled"] == "Enabled"
+    assert retention["Days"] == {"Ref": "AuditRetentionDays"}
+    assert retention["Mode"] == {
+        "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "AuditLockMode"]
+    }
+    stages = _template()["Mappings"]["StageSettings"]
+    assert stages["prod"]["AuditLockMode"] == "COMPLIANCE"
+    assert stages["dev"]["AuditLockMode"] == "GOVERNANCE"
+
+
+def test_the_audit_bucket_is_private_versioned_encrypted_kept_and_tls_only() -> None:
+    # Given the audit bucket and its policy
+    resource = _template()["Resources"]["AuditBucket"]
+    properties = resource["Properties"]
+    policy = _properties("AuditBucketPolicy")
+
+    # Then public access is blocked, versions kept, objects under the stack's key, and the
+    # bucket outlives the stack; requests without TLS are denied
+    assert set(properties["PublicAccessBlockConfiguration"].values()) == {True}
+    assert properties["VersioningConfiguration"]["Status"] == "Enabled"
+    (rule,) = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+    assert _mentions(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"], "DataKey")
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    assert policy["Bucket"] == {"Ref": "AuditBucket"}
+    (denial,) = policy["PolicyDocument"]["Statement"]
+    assert denial["Effect"] == "Deny"
+    assert denial["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+
+
+def test_the_audit_table_keeps_its_entries() -> None:
+    properties = _properties("AuditTable")
+    assert "TimeToLiveSpecification" not in properties
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert {index["IndexName"] for index in properties["GlobalSecondaryIndexes"]} == {
+        "by-time",
+        "by-team",
+        "by-action",
+    }
+
+
+@pytest.mark.parametrize("function", _functions())
+def test_no_function_may_delete_or_update_audit_entries(function: str) -> None:
+    # Given a function's policies
+    policies = _properties(function).get("Policies", [])
+
+    # Then no SAM policy template grants it write access to the audit table, and no statement
+    # on the audit table or bucket allows deleting, updating or bypassing the lock
+    for policy in policies:
+        if isinstance(policy, dict) and "Statement" not in policy:
+            assert not _mentions(policy, "AuditTable"), policy
+            assert not _mentions(policy, "AuditBucket"), policy
+    for statement in _statements(function):
+        if _mentions(statement["Resource"], "AuditTable") or _mentions(
+            statement["Resource"], "AuditBucket"
+        ):
+            assert statement["Effect"] == "Allow"
+            for action in _actions(statement):
+                assert not action.endswith(("*", "DeleteItem", "UpdateItem", "BatchWriteItem"))
+                assert action not in (
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                    "s3:BypassGovernanceRetention",
+                    "s3:PutObjectRetention",
+                    "s3:PutBucketObjectLockConfiguration",
+                )
+
+
+def test_the_api_function_appends_to_the_audit_trail_and_copies_each_entry() -> None:
+    # Given the API function's statements
+    granted = {
+        action
+        for statement in _statements("ApiFunction")
+        if _mentions(statement["Resource"], "AuditTable")
+        or _mentions(statement["Resource"], "AuditBucket")
+        for action in _actions(statement)
+    }
+
+    # Then it may read and append, write and read copies, and nothing more
+    assert granted == {
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:Query",
+        "s3:PutObject",
+        "s3:GetObject",
+        "s3:GetObjectVersion",
+        "s3:ListBucketVersions",
+    }
+    variables = merged_function_properties(_template(), "ApiFunction")["Environment"]["Variables"]
+    assert variables["AUDIT_BUCKET"] == {"Ref": "AuditBucket"}
+    assert variables["AUDIT_TABLE"] == {"Ref": "AuditTable"}

@@ -1,0 +1,700 @@
+"""Data-subject requests over the template's own tables (moto, in process) and fakes of the vault,
+the audit trail and the carrier: what access finds, what rectification changes, what erasure
+leaves (the opt-out's keyed hash, nothing else), and that erasure can be taken up again."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from cloison.adapters import aws
+from cloison.adapters.tables import (
+    GLOBAL_SCOPE,
+    CampaignStore,
+    ConsentStore,
+    MessageStore,
+    PrivacyReceipts,
+    ReplyIndex,
+    SuppressionStore,
+)
+from cloison.adapters.vault import ReplyVault
+from cloison.compliance import SendWindowPolicy
+from cloison.errors import ContextMismatch, DependencyError, Forbidden, NotFound, RuleViolation
+from cloison.models.api import CampaignKind, CampaignStatus, PrivacyRequestIn
+from cloison.models.records import (
+    AudienceMember,
+    CampaignRecord,
+    ConsentRecord,
+    MessageStatus,
+    ReplyRecord,
+    SenderRecord,
+    SuppressionRecord,
+)
+from cloison.services.access import Caller
+from cloison.services.audience import AudienceWriter, open_chunk
+from cloison.services.decision import decide
+from cloison.services.subjects import SubjectRights
+from cloison_local.template import load_template
+
+TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+TABLES = {
+    "campaigns": "CampaignsTable",
+    "messages": "MessagesTable",
+    "contacts": "ContactsTable",
+    "suppressions": "SuppressionsTable",
+    "replies": "RepliesTable",
+}
+PEPPER = b"unit-test-pepper"
+PERSON = "+33751003101"  # fictional mobiles next to phonenumbers' French example
+NEIGHBOUR = "+33751003102"
+PRIYA = Caller(
+    subject="sub-priya", username="priya", teams=frozenset(), roles=frozenset({"privacy_officer"})
+)
+ALICE = Caller(
+    subject="sub-alice", username="alice", teams=frozenset({"sales"}), roles=frozenset({"member"})
+)
+
+
+def key_of(e164: str) -> str:
+    return hmac.new(PEPPER, e164.encode(), hashlib.sha256).hexdigest()
+
+
+class Hasher:
+    def key(self, e164: str) -> str:
+        return key_of(e164)
+
+
+class FakeSealer:
+    """Reversible without KMS, bound to its context like the real one; never the plain text."""
+
+    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
+        return json.dumps(dict(context), sort_keys=True).encode() + b"|" + plaintext[::-1]
+
+    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
+        stored, _, body = ciphertext.partition(b"|")
+        if json.loads(stored) != dict(context):
+            raise ContextMismatch("the ciphertext belongs to another context")
+        return body[::-1]
+
+
+@dataclass
+class FakeVault:
+    """Reply bodies by key, each key with its versions; `fail_after` destroys fail past it."""
+
+    versions: dict[str, list[str]] = field(default_factory=dict)
+    reads: list[tuple[str, str]] = field(default_factory=list)
+    fail_after: int | None = None
+
+    def get(self, key: str, context: dict[str, str], *, team: str, caller: str) -> str:
+        if not self.versions.get(key):
+            raise NotFound("reply")
+        self.reads.append((team, caller))
+        return self.versions[key][-1]
+
+    def destroy(self, key: str) -> int:
+        if self.fail_after is not None:
+            if self.fail_after == 0:
+                raise DependencyError("S3 InternalError")
+            self.fail_after -= 1
+        return len(self.versions.pop(key, []))
+
+
+@dataclass
+class FakeAuditor:
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    failing: bool = False
+
+    def record(
+        self,
+        caller: Caller,
+        action: str,
+        *,
+        team: str | None,
+        target: str,
+        reason: str | None = None,
+        details: Mapping[str, str] | None = None,
+    ) -> object:
+        if self.failing:
+            raise DependencyError("the audit log is busy; nothing was done")
+        entry = {"actor": caller.username, "action": action, "team": team, "target": target}
+        self.entries.append(entry | {"reason": reason, "details": dict(details or {})})
+        return entry
+
+
+@dataclass
+class FakeOptOutList:
+    numbers: list[str] = field(default_factory=list)
+
+    def opt_out(self, e164: str) -> None:
+        self.numbers.append(e164)
+
+
+@pytest.fixture
+def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """The template's tables, with their keys and indexes, in moto's in-process DynamoDB."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    resources = load_template(TEMPLATE)["Resources"]
+    with mock_aws():
+        aws.dynamodb.cache_clear()
+        client = boto3.client("dynamodb")
+        for name, logical_id in TABLES.items():
+            properties = resources[logical_id]["Properties"]
+            client.create_table(
+                TableName=name,
+                BillingMode="PAY_PER_REQUEST",
+                AttributeDefinitions=properties["AttributeDefinitions"],
+                KeySchema=properties["KeySchema"],
+                **{
+                    option: properties[option]
+                    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
+                    if option in properties
+                },
+            )
+        yield dict(TABLES)
+    aws.dynamodb.cache_clear()
+
+
+@dataclass
+class World:
+    """A privacy officer's service over the tables, and the means to fill them."""
+
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def __post_init__(self) -> None:
+        self.sealer = FakeSealer()
+        self.vault = FakeVault()
+        self.auditor = FakeAuditor()
+        self.provider = FakeOptOutList()
+        self.campaigns = CampaignStore("campaigns")
+        self.consents = ConsentStore("contacts", 1095)
+        self.suppressions = SuppressionStore("suppressions", self.sealer)
+        self.messages = MessageStore("messages", 395)
+        self.replies = ReplyIndex("replies", 365)
+        self.receipts = PrivacyReceipts("contacts", 1825)
+        self.audiences = AudienceWriter(self.campaigns, self.sealer, 395)
+        self.rights = SubjectRights(
+            hasher=Hasher(),
+            consents=self.consents,
+            suppressions=self.suppressions,
+            messages=self.messages,
+            replies=self.replies,
+            vault=self.vault,
+            campaigns=self.campaigns,
+            sealer=self.sealer,
+            opt_out_list=self.provider,
+            receipts=self.receipts,
+            auditor=self.auditor,
+        )
+
+    # ------------------------------------------------------------------ what is held
+    def campaign(self, campaign_id: str, members: list[AudienceMember]) -> CampaignRecord:
+        record = CampaignRecord(
+            campaign_id=campaign_id,
+            team="sales",
+            name="Soldes",
+            sender="promo",
+            kind=CampaignKind.MARKETING,
+            body="Bonjour {first_name}",
+            status=CampaignStatus.DRAFT,
+            created_at=self.now,
+            created_by="alice",
+        )
+        self.campaigns.put_campaign(record)
+        self.audiences.append(record, members)
+        return record
+
+    def consent(self, e164: str, team: str = "sales") -> None:
+        self.consents.put(
+            ConsentRecord(
+                number_key=key_of(e164),
+                team=team,
+                purpose="marketing",
+                source="web form",
+                proof="J'accepte les offres par SMS",
+                given_at=self.now - timedelta(days=30),
+                recorded_by="alice",
+            )
+        )
+
+    def stop(self, e164: str, *, provider_down: bool = False) -> None:
+        self.suppressions.put(
+            SuppressionRecord(
+                number_key=key_of(e164),
+                scope=GLOBAL_SCOPE,
+                reason="OPT_OUT",
+                source="sms-reply",
+                evidence="inbound in-stop",
+                created_at=self.now - timedelta(days=2),
+            )
+        )
+        if provider_down:
+            self.suppressions.mark_provider_pending(key_of(e164), e164, self.now)
+
+    def message(self, e164: str, campaign_id: str, at: datetime) -> None:
+        self.messages.advance(
+            campaign_id, "sales", key_of(e164), f"m-{campaign_id}", MessageStatus.DELIVERED, 3, at
+        )
+
+    def reply(self, e164: str, reply_id: str, body: str, *, versions: int = 1) -> None:
+        record = ReplyRecord(
+            reply_id=reply_id,
+            team="sales",
+            campaign_id="c-sent",
+            number_key=key_of(e164),
+            received_at=self.now - timedelta(days=1),
+            reply_class="REPLY",
+            sensitive=False,
+            object_key=f"replies/team=sales/campaign=c-sent/{reply_id}",
+        )
+        self.replies.claim(record)
+        self.replies.mark_stored("sales", reply_id)
+        self.vault.versions[record.object_key] = [body] * versions
+
+    def everything_about(self, e164: str) -> None:
+        """A person who received a campaign, replied twice, consented and said STOP; their
+        number also waits in a draft, beside a neighbour's."""
+        self.consent(e164)
+        self.stop(e164)
+        self.campaign(
+            "c-sent",
+            [AudienceMember(e164=e164, number_key=key_of(e164), variables={"first_name": "Lea"})],
+        )
+        self.campaign(
+            "c-draft",
+            [
+                AudienceMember(
+                    e164=NEIGHBOUR, number_key=key_of(NEIGHBOUR), variables={"first_name": "Marc"}
+                ),
+                AudienceMember(
+                    e164=e164,
+                    number_key=key_of(e164),
+                    variables={"first_name": "Lea", "city": "Lyon"},
+                    departement="69",
+                ),
+            ],
+        )
+        self.message(e164, "c-sent", self.now - timedelta(days=5))
+        self.reply(e164, "in-1", "Super, je passe samedi", versions=2)
+        self.reply(e164, "in-2", "STOP")
+
+    def members(self, campaign_id: str) -> list[AudienceMember]:
+        record = self.campaigns.get_campaign(campaign_id)
+        assert record is not None
+        upload = record.uploads[0].upload_id
+        return self.audiences.read_chunk(record, upload, 0)
+
+    def submit(self, caller: Caller = PRIYA, **request: Any) -> Any:
+        return self.rights.submit(
+            caller, PrivacyRequestIn.model_validate({"phone": PERSON, **request})
+        )
+
+
+def every_item() -> list[tuple[str, dict[str, Any]]]:
+    """Every item of every table, as (table, item): what a copy of the tables would show."""
+    client = boto3.client("dynamodb")
+    return [(table, item) for table in TABLES for item in client.scan(TableName=table)["Items"]]
+
+
+def holds(item: dict[str, Any], text: str) -> bool:
+    return text in json.dumps(item, default=str)
+
+
+# ---------------------------------------------------------------- access
+
+
+def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str, str]) -> None:
+    # Given everything a person can leave behind
+    world = World()
+    world.everything_about(PERSON)
+
+    # When the privacy officer asks for it
+    receipt = world.submit(kind="access", reason="letter of 2 December")
+
+    # Then the answer holds it all, decrypted, under the reader role of each reply's team
+    export = receipt.export
+    assert export.phone == PERSON
+    assert [consent.proof for consent in export.consents] == ["J'accepte les offres par SMS"]
+    assert [(item.scope, item.source) for item in export.suppressions] == [("all", "sms-reply")]
+    assert [(item.campaign_id, item.status) for item in export.messages] == [
+        ("c-sent", "delivered")
+    ]
+    assert sorted(reply.body for reply in export.replies) == ["STOP", "Super, je passe samedi"]
+    assert world.vault.reads == [("sales", "sub-priya")] * 2
+    assert sorted(
+        (item.campaign_id, item.variables.get("first_name")) for item in export.audiences
+    ) == [
+        ("c-draft", "Lea"),
+        ("c-sent", "Lea"),
+    ]
+    assert receipt.counts == {
+        "consents": 1,
+        "suppressions": 1,
+        "messages": 1,
+        "replies": 2,
+        "audience_chunks": 2,
+    }
+    # And nothing of the neighbour's is in it
+    assert NEIGHBOUR not in export.model_dump_json()
+    # And the request is audited under its id, the receipt kept without the number
+    assert world.auditor.entries == [
+        {
+            "actor": "priya",
+            "action": "subject.export",
+            "team": None,
+            "target": receipt.id,
+            "reason": "letter of 2 December",
+            "details": {},
+        }
+    ]
+    assert receipt.phone == "***01"
+    kept = world.rights.receipt(PRIYA, receipt.id)
+    assert kept.export is None
+    assert kept.phone is None
+    assert kept.counts == receipt.counts
+    stored = [item for _, item in every_item() if holds(item, receipt.id)]
+    assert len(stored) == 1
+    assert not holds(stored[0], PERSON[1:])
+    assert not holds(stored[0], key_of(PERSON))
+
+
+def test_only_privacy_officers_make_or_read_requests(tables: dict[str, str]) -> None:
+    world = World()
+    world.everything_about(PERSON)
+    with pytest.raises(Forbidden):
+        world.submit(ALICE, kind="erasure", reason="asked")
+    assert world.auditor.entries == []
+    receipt = world.submit(kind="access", reason="asked")
+    with pytest.raises(Forbidden):
+        world.rights.receipt(ALICE, receipt.id)
+
+
+@pytest.mark.parametrize("request_id", ["pr-0000000000000000", "+33751003101", "../contact"])
+def test_an_unknown_or_malformed_request_id_is_not_found(
+    tables: dict[str, str], request_id: str
+) -> None:
+    with pytest.raises(NotFound):
+        World().rights.receipt(PRIYA, request_id)
+
+
+def test_a_request_whose_audit_entry_cannot_be_written_does_nothing(
+    tables: dict[str, str],
+) -> None:
+    world = World()
+    world.everything_about(PERSON)
+    world.auditor.failing = True
+    with pytest.raises(DependencyError):
+        world.submit(kind="erasure", reason="asked by letter")
+    assert world.consents.for_number(key_of(PERSON))
+    assert len(world.replies.from_number(key_of(PERSON))) == 2
+
+
+# ---------------------------------------------------------------- rectification
+
+
+def test_rectification_corrects_the_number_in_every_audience_and_audits_names_only(
+    tables: dict[str, str],
+) -> None:
+    # Given the person in a sent campaign and in a draft beside a neighbour
+    world = World()
+    world.everything_about(PERSON)
+
+    # When their first name is corrected, their city removed and their département changed
+    receipt = world.submit(
+        kind="rectification",
+        reason="asked by phone",
+        changes={"variables": {"first_name": "Léa", "city": None}, "departement": "971"},
+    )
+
+    # Then both chunks hold the correction, in the same places, the neighbour untouched
+    assert receipt.counts == {"audience_chunks": 2}
+    assert receipt.attributes == ["variables.city", "variables.first_name", "departement"]
+    neighbour, person = world.members("c-draft")
+    assert (person.e164, person.variables, person.departement) == (
+        PERSON,
+        {"first_name": "Léa"},
+        "971",
+    )
+    assert neighbour.variables == {"first_name": "Marc"}
+    assert world.members("c-sent")[0].variables == {"first_name": "Léa"}
+    # And the audit trail names the attributes, never their values
+    (entry,) = world.auditor.entries
+    assert entry["action"] == "subject.rectify"
+    assert entry["details"] == {"attributes": "variables.city, variables.first_name, departement"}
+    assert "Léa" not in json.dumps(entry)
+
+
+def test_rectification_refuses_an_unknown_departement_before_anything(
+    tables: dict[str, str],
+) -> None:
+    world = World()
+    world.everything_about(PERSON)
+    with pytest.raises(RuleViolation) as refused:
+        world.submit(kind="rectification", reason="asked", changes={"departement": "99"})
+    assert refused.value.field == "changes.departement"
+    assert world.auditor.entries == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"kind": "rectification", "reason": "asked"},
+        {"kind": "rectification", "reason": "asked", "changes": {}},
+        {"kind": "erasure", "reason": "asked", "changes": {"variables": {"a": "b"}}},
+        {"kind": "access", "reason": ""},
+        {"kind": "forget", "reason": "asked"},
+    ],
+)
+def test_malformed_requests_are_refused_by_the_model(body: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="validation error"):
+        PrivacyRequestIn.model_validate({"phone": PERSON, **body})
+
+
+# ---------------------------------------------------------------- erasure
+
+
+def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
+    tables: dict[str, str],
+) -> None:
+    # Given everything a person can leave behind, their STOP still waiting for the provider
+    world = World()
+    world.everything_about(PERSON)
+    world.stop(PERSON, provider_down=True)
+    world.consent(NEIGHBOUR)
+
+    # When they are erased
+    receipt = world.submit(kind="erasure", reason="letter of 2 December")
+
+    # Then the receipt says what went, and that the opt-out was kept
+    assert receipt.counts == {
+        "consents": 1,
+        "messages": 1,
+        "replies": 2,
+        "reply_versions": 3,
+        "audience_chunks": 2,
+        "suppressions_scrubbed": 0,
+    }
+    assert receipt.suppression == "kept"
+    assert receipt.repeat_after is None  # the last message went five days ago
+    assert world.auditor.entries[0]["action"] == "subject.erase"
+    # And the waiting number went to the provider's list before its sealed copy was dropped
+    assert world.provider.numbers == [PERSON]
+    holding = world.suppressions.holding(key_of(PERSON))
+    assert holding is not None
+    assert not holding.provider_pending
+    assert set(holding.standing) == {GLOBAL_SCOPE}
+    # And no reply body is left, in any version
+    assert world.vault.versions == {}
+    # And of every item of every table, only the suppression holds the keyed hash, none the number
+    items = every_item()
+    assert [(table, item["pk"]["S"]) for table, item in items if holds(item, key_of(PERSON))] == [
+        ("suppressions", f"number#{key_of(PERSON)}")
+    ]
+    assert not [item for _, item in items if holds(item, PERSON[1:])]
+    # And the chunks keep their places: the person's is an empty tombstone, the neighbour's intact
+    neighbour, erased = world.members("c-draft")
+    assert erased == AudienceMember.tombstone()
+    assert neighbour.e164 == NEIGHBOUR
+    assert world.members("c-sent") == [AudienceMember.tombstone()]
+    # And the neighbour's consent is untouched
+    assert world.consents.for_number(key_of(NEIGHBOUR))
+
+
+def test_erasure_of_a_number_that_never_opted_out_adds_an_opt_out(
+    tables: dict[str, str],
+) -> None:
+    world = World()
+    world.consent(PERSON)
+    receipt = world.submit(kind="erasure", reason="asked by letter")
+    assert receipt.suppression == "added"
+    standing = world.suppressions.get(key_of(PERSON))[GLOBAL_SCOPE]
+    assert standing.source == "data-subject-erasure"
+    assert standing.evidence == f"privacy request {receipt.id}"
+    assert world.provider.numbers == []  # the number is not handed to anyone new
+    assert world.suppressions.suppressed([key_of(PERSON)], "support") == {key_of(PERSON)}
+
+
+def test_erasure_masks_a_number_quoted_in_a_kept_suppressions_reason(
+    tables: dict[str, str],
+) -> None:
+    world = World()
+    world.suppressions.put(
+        SuppressionRecord(
+            number_key=key_of(PERSON),
+            scope="team#sales",
+            reason="called from 07 51 00 31 01 to complain",
+            source="api",
+            evidence="recorded by alice",
+            created_at=world.now,
+        )
+    )
+    receipt = world.submit(kind="erasure", reason="asked")
+    assert receipt.counts["suppressions_scrubbed"] == 1
+    kept = world.suppressions.get(key_of(PERSON))["team#sales"]
+    assert "31 01" not in kept.reason
+    assert kept.reason.endswith("to complain")
+    assert kept.evidence == "recorded by alice"
+
+
+def test_an_erasure_that_failed_midway_still_stops_sends_and_finishes_when_sent_again(
+    tables: dict[str, str],
+) -> None:
+    # Given a person with two replies, whose erasure fails at the second reply's body
+    world = World()
+    world.everything_about(PERSON)
+    world.vault.fail_after = 1
+    with pytest.raises(DependencyError):
+        world.submit(kind="erasure", reason="asked")
+
+    # Then the number is suppressed already, and what is left is still found
+    assert world.suppressions.suppressed([key_of(PERSON)], "sales") == {key_of(PERSON)}
+    assert len(world.replies.from_number(key_of(PERSON))) == 1
+
+    # When the request is sent again
+    world.vault.fail_after = None
+    receipt = world.submit(kind="erasure", reason="asked")
+
+    # Then it erases what was left, and a third one finds nothing
+    assert receipt.counts["replies"] == 1
+    assert receipt.counts["consents"] == 1
+    assert [table for table, item in every_item() if holds(item, key_of(PERSON))] == [
+        "suppressions"
+    ]
+    again = world.submit(kind="erasure", reason="asked")
+    assert set(again.counts.values()) == {0}
+    assert again.suppression == "kept"
+
+
+def test_an_erasure_soon_after_a_send_says_when_to_erase_again(tables: dict[str, str]) -> None:
+    world = World()
+    sent_at = world.now - timedelta(hours=2)
+    world.message(PERSON, "c-sent", sent_at)
+    receipt = world.submit(kind="erasure", reason="asked")
+    assert receipt.repeat_after == sent_at + timedelta(hours=73)
+
+
+def test_an_erased_member_is_never_sent() -> None:
+    campaign = CampaignRecord(
+        campaign_id="c-1",
+        team="sales",
+        name="Avis",
+        sender="alerts",
+        kind=CampaignKind.TRANSACTIONAL,
+        body="Votre colis arrive",
+        status=CampaignStatus.SENDING,
+        created_at=datetime(2026, 12, 1, tzinfo=UTC),
+        created_by="alice",
+    )
+    sender = SenderRecord(
+        team="sales",
+        name="alerts",
+        sender_id="BOUTIQUE",
+        stop_mention="STOP au 36111",
+        window="daily",
+        mps=10,
+        price_per_segment=0.0458,
+        company="Boutique Exemple",
+    )
+    planned = decide(
+        campaign,
+        sender,
+        AudienceMember.tombstone(),
+        7,
+        set(),
+        {""},
+        SendWindowPolicy(),
+        datetime(2026, 12, 1, 10, tzinfo=UTC),
+    )
+    assert (planned.index, planned.status, planned.e164) == (7, MessageStatus.SUPPRESSED, "")
+
+
+def test_the_audience_index_tells_apart_numbers_of_one_bucket(tables: dict[str, str]) -> None:
+    # Given numbers whose keys share their first characters, in two uploads of two campaigns
+    world = World()
+    keys = ["abc" + "1" * 61, "abc" + "2" * 61, "abd" + "3" * 61]
+    first = [AudienceMember(e164=f"+3361234560{i}", number_key=key) for i, key in enumerate(keys)]
+    world.campaign("c-1", first)
+    world.campaign("c-2", [first[1]])
+
+    # When the chunks of one of them are asked for
+    found = world.campaigns.audiences_of(keys[1])
+
+    # Then both uploads holding it are named, with its chunk, and no other number's
+    assert sorted(place.campaign_id for place in found) == ["c-1", "c-2"]
+    assert {place.chunk for place in found} == {0}
+    assert [place.campaign_id for place in world.campaigns.audiences_of(keys[0])] == ["c-1"]
+    # And once forgotten in one upload, it is named by the other only
+    (in_first,) = [place for place in found if place.campaign_id == "c-1"]
+    world.campaigns.forget_audience_member(in_first, keys[1])
+    assert [place.campaign_id for place in world.campaigns.audiences_of(keys[1])] == ["c-2"]
+    # (the index forgets; rewriting the chunk is the erasure's part)
+    sealed = world.campaigns.get_chunk("c-1", in_first.upload_id, 0)
+    assert sealed is not None
+    assert open_chunk(world.sealer, sealed, "sales", "c-1")[1].number_key == keys[1]
+
+
+def test_the_vault_destroys_every_version_of_a_reply_and_nothing_else(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a versioned bucket: a reply written twice then deleted, and a longer key beside it
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        aws.s3.cache_clear()
+        s3 = boto3.client("s3")
+        s3.create_bucket(
+            Bucket="vault", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
+        )
+        s3.put_bucket_versioning(Bucket="vault", VersioningConfiguration={"Status": "Enabled"})
+        key = "replies/team=sales/campaign=c-1/2026/12/01/in-1"
+        for body in (b"sealed-1", b"sealed-2"):
+            s3.put_object(Bucket="vault", Key=key, Body=body)
+        s3.delete_object(Bucket="vault", Key=key)
+        s3.put_object(Bucket="vault", Key=key + "0", Body=b"another reply")
+        vault = ReplyVault("vault", FakeSealer())
+
+        # When the reply is destroyed, twice
+        destroyed = vault.destroy(key)
+        again = vault.destroy(key)
+
+        # Then its two versions and its delete marker went, and the other reply stayed
+        listing = s3.list_object_versions(Bucket="vault")
+        remaining = [entry["Key"] for entry in listing.get("Versions", [])]
+        assert (destroyed, again) == (3, 0)
+        assert remaining == [key + "0"]
+        assert "DeleteMarkers" not in listing
+    aws.s3.cache_clear()
+
+
+def test_no_function_puts_its_response_in_traces() -> None:
+    # An export (and a reply opened) is a response: X-Ray would keep it as trace metadata.
+    variables = load_template(TEMPLATE)["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["POWERTOOLS_TRACER_CAPTURE_RESPONSE"] == "false"
+    assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
+
+
+def test_a_number_quoted_in_the_reason_is_masked_in_the_receipt(tables: dict[str, str]) -> None:
+    world = World()
+    receipt = world.submit(kind="access", reason="asked from 07 51 00 31 01 by phone")
+    assert receipt.reason == "asked from ***01 by phone"
+    assert world.rights.receipt(PRIYA, receipt.id).reason == "asked from ***01 by phone"
