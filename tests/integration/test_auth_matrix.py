@@ -235,6 +235,8 @@ class World:
                 }
             )
         ), "the campaign was never sent"
+        # People reply once the message has reached them: its delivery events are recorded.
+        assert self.stack.wait_idle(timeout=90), "the delivery events were never recorded"
         self.objects["sent"] = sent
 
         origination = self.stack.outputs["OriginationIdentity"]

@@ -79,6 +79,8 @@ def send_to(stack: LocalStack, token: str, numbers: list[str], *, kind: str = "m
     campaign = campaign_for(stack, token, numbers, kind=kind)
     assert api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202
     assert wait_until(lambda: set(numbers) <= set(sent(stack, campaign)))
+    # People reply once the message has reached them: its delivery events are recorded.
+    assert stack.wait_idle(timeout=90)
     return campaign
 
 
