@@ -12,8 +12,9 @@ For each variant, a fresh moto server gets the template's own delivery topic, de
   of what came, as the delivery poller calls them, and GetQueueAttributes of the three message
   counts, as the stack's wait for idleness asks;
 - the table is filled with message records; at each size, UpdateItem with the delivery path's
-  own expression (a new record, a record moving forward, a record already there), GetItem,
-  Query of one campaign's 100 records and Query by carrier message id on its index.
+  own expression (a new record, a record moving forward, a record already there),
+  TransactWriteItems of two records, GetItem, Query of one campaign's 100 records and Query by
+  carrier message id on its index.
 
 Each figure is the mean over the calls: wall milliseconds, and milliseconds of CPU of the moto
 server process (from /proc), which a busy machine disturbs far less than wall time.
@@ -314,6 +315,19 @@ def _table(
             condition,
             20,
             lambda n, base=base: advance("probe", base + n, 3),
+        )
+        _measure(
+            figures,
+            clock,
+            "DynamoDB TransactWriteItems, 2 puts",
+            condition,
+            5,
+            lambda n, base=base: dynamodb.transact_write_items(
+                TransactItems=[
+                    {"Put": {"TableName": table_name, "Item": _record("pair", 2 * (base + n))}},
+                    {"Put": {"TableName": table_name, "Item": _record("pair", 2 * (base + n) + 1)}},
+                ]
+            ),
         )
         _measure(
             figures,

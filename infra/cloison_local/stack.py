@@ -58,7 +58,8 @@ class MotoServer:
     """moto in server mode, in a process of its own: its state is this stack's alone.
 
     With `speedups` (the default) it runs with cloison_local.moto_speedups applied: the same
-    answers, in time that no longer grows with queue depth or table size.
+    answers, in time that no longer grows with queue depth or table size, and DynamoDB requests
+    handled one at a time, so that conditional writes are atomic as in AWS.
     """
 
     def __init__(

@@ -11,6 +11,7 @@ valid and invalid, repeated so that what is kept from a first call is used by a 
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -406,9 +407,143 @@ def _table_script(call: Recorder) -> None:
         ExpressionAttributeValues={":pk": {"S": "campaign#c9"}},
     )
 
+    def message(campaign: str, number: int, **attributes: Any) -> dict[str, Any]:
+        return {"pk": {"S": f"campaign#{campaign}"}, "sk": {"S": f"r{number}"}, **attributes}
+
+    def transact(*actions: dict[str, Any]) -> None:
+        call("dynamodb", "transact_write_items", TransactItems=list(actions))
+
+    absent = "attribute_not_exists(pk)"
+    rank = {":r": {"N": "1"}}
+    transact(
+        {"Put": {"TableName": "messages", "Item": message("t", 1), "ConditionExpression": absent}},
+        {"Put": {"TableName": "counters", "Item": {"pk": {"S": "t"}, "n": {"N": "1"}}}},
+        {
+            "Update": {
+                "TableName": "messages",
+                "Key": message("c0", 0),
+                "UpdateExpression": "SET status_rank = :r",
+                "ExpressionAttributeValues": rank,
+            }
+        },
+    )
+    # Cancelled by its last condition: the new partition, the replaced counter, the deleted and
+    # updated items all come back as they were.
+    transact(
+        {
+            "Put": {
+                "TableName": "messages",
+                "Item": message("new", 1),
+                "ConditionExpression": absent,
+            }
+        },
+        {"Put": {"TableName": "counters", "Item": {"pk": {"S": "t"}, "n": {"N": "2"}}}},
+        {"Delete": {"TableName": "messages", "Key": message("c1", 1)}},
+        {
+            "Update": {
+                "TableName": "messages",
+                "Key": message("c0", 3),
+                "UpdateExpression": "SET status_rank = :r REMOVE tags",
+                "ExpressionAttributeValues": rank,
+            }
+        },
+        {
+            "ConditionCheck": {
+                "TableName": "messages",
+                "Key": message("t", 1),
+                "ConditionExpression": absent,
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        },
+    )
+    # Refused whole: two actions on one item, a key missing, an unknown table, a bad update.
+    transact(
+        {"Put": {"TableName": "messages", "Item": message("new", 2)}},
+        {"Delete": {"TableName": "messages", "Key": message("new", 2)}},
+    )
+    transact(
+        {"Put": {"TableName": "messages", "Item": message("new", 3)}},
+        {"Delete": {"TableName": "messages", "Key": {"pk": {"S": "campaign#new"}}}},
+    )
+    transact(
+        {"Put": {"TableName": "counters", "Item": {"pk": {"S": "u"}}}},
+        {"Put": {"TableName": "nowhere", "Item": {"pk": {"S": "u"}}}},
+    )
+    transact(
+        {"Put": {"TableName": "messages", "Item": message("new", 4)}},
+        {
+            "Update": {
+                "TableName": "messages",
+                "Key": message("c2", 2),
+                "UpdateExpression": "SET pk = :r",
+                "ExpressionAttributeValues": rank,
+            }
+        },
+    )
+    for table in ("messages", "counters"):
+        call("dynamodb", "scan", TableName=table)
+    for campaign in ("new", "t", "c0", "c1"):
+        call(
+            "dynamodb",
+            "query",
+            TableName="messages",
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"campaign#{campaign}"}},
+        )
+
 
 def test_tables_answer_the_same(servers: dict[str, str]) -> None:
     answers = _both(servers, _table_script)
     errors = [answer for answer in answers if isinstance(answer[1], dict) and "Code" in answer[1]]
     # The invalid updates and the unknown index failed, on both servers alike.
     assert len(errors) >= 12
+
+
+def test_conditional_writes_to_one_item_at_once_are_atomic(servers: dict[str, str]) -> None:
+    # Given pairs of writes to one new item, each allowed only to move its rank up
+    dynamodb = boto3.client("dynamodb", endpoint_url=servers["patched"], region_name=REGION)
+    dynamodb.create_table(
+        TableName="ranks",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+    clients = [
+        boto3.client("dynamodb", endpoint_url=servers["patched"], region_name=REGION)
+        for _ in range(2)
+    ]
+    formers: dict[tuple[str, int], int | None] = {}
+
+    def advance(client: Any, key: str, rank: int) -> None:
+        try:
+            answer = client.update_item(
+                TableName="ranks",
+                Key={"pk": {"S": key}},
+                UpdateExpression="SET #rank = :rank",
+                ConditionExpression="attribute_not_exists(pk) OR #rank < :rank",
+                ExpressionAttributeNames={"#rank": "rank"},
+                ExpressionAttributeValues={":rank": {"N": str(rank)}},
+                ReturnValues="UPDATED_OLD",
+            )
+            formers[(key, rank)] = int(answer.get("Attributes", {}).get("rank", {"N": "0"})["N"])
+        except client.exceptions.ConditionalCheckFailedException:
+            formers[(key, rank)] = None
+
+    # When both writes of each pair are sent at the same moment
+    keys = [f"item-{number}" for number in range(100)]
+    for key in keys:
+        writers = [
+            threading.Thread(target=advance, args=(client, key, rank))
+            for client, rank in zip(clients, (2, 3), strict=True)
+        ]
+        for writer in writers:
+            writer.start()
+        for writer in writers:
+            writer.join()
+
+    # Then every item ends at the higher rank, as DynamoDB serializes writes to an item, and
+    # at most one write of a pair found the item absent
+    for key in keys:
+        item = dynamodb.get_item(TableName="ranks", Key={"pk": {"S": key}})["Item"]
+        assert item["rank"] == {"N": "3"}
+        assert [formers[(key, 2)], formers[(key, 3)]].count(0) <= 1
