@@ -74,8 +74,8 @@ LADDER = (
     ("Powertools batch processor", "aws_lambda_powertools.utilities.batch"),
     ("pydantic (`BaseModel`)", "pydantic.main"),
     (
-        "Cloison's models (`cloison.models.records`, which imports `.api`; the first model"
-        " class also loads pydantic's schema builder)",
+        "Cloison's stored records (`cloison.models.records`; the first model class also"
+        " loads pydantic's schema builder)",
         "cloison.models.records",
     ),
     ("compliance rules (phonenumbers, holidays)", "cloison.compliance"),

@@ -4,14 +4,13 @@ and an entry altered or deleted in DynamoDB is named by `/audit/verify`."""
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
+from local_api import api, wait_until
 
 from cloison_local.stack import LocalStack
 
@@ -22,24 +21,9 @@ UNKNOWN = "+33751003009"
 AUDIENCE = "+33751003003"
 
 
-def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
-    )
-
-
 def ok(response: requests.Response) -> Any:
     assert response.status_code in (200, 201, 202), response.text
     return response.json()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def entries(stack: LocalStack, token: str, **filters: str) -> list[dict[str, Any]]:

@@ -23,9 +23,9 @@ from zoneinfo import ZoneInfo
 import jwt
 import pytest
 import requests
+from local_api import carrier, wait_until
 
 from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
-from cloison_local.carrier import CarrierSimulator
 from cloison_local.stack import LocalStack
 from cloison_local.token_endpoint import moto_signing_key
 
@@ -113,20 +113,6 @@ def resigned(token: str, **changes: Any) -> str:
 def expired(token: str) -> str:
     now = int(time.time())
     return resigned(token, exp=now - 300, iat=now - 3900, auth_time=now - 3900)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def carrier(stack: LocalStack) -> CarrierSimulator:
-    assert stack.carrier is not None
-    return stack.carrier
 
 
 def machine_token(stack: LocalStack, team: str) -> str:

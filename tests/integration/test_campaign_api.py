@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import codecs
-import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 import pytest
-import requests
 from botocore.exceptions import ClientError
+from local_api import api, wait_until
 
 from cloison_local.stack import LocalStack
 
 PROBLEM = "application/problem+json"
 CSV = "text/csv; charset=utf-8"
-
-
-def api(
-    stack: LocalStack, token: str | None, method: str, path: str, **kwargs: Any
-) -> requests.Response:
-    headers = {"Authorization": token} if token else {}
-    headers.update(kwargs.pop("headers", {}))
-    return requests.request(method, stack.api_url + path, headers=headers, timeout=60, **kwargs)
 
 
 def new_campaign(
@@ -48,15 +37,6 @@ def new_campaign(
 
 def status_of(stack: LocalStack, token: str, campaign: str) -> str:
     return str(api(stack, token, "GET", f"/campaigns/{campaign}").json()["status"])
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def sent_to(stack: LocalStack, campaign: str) -> Counter[str]:

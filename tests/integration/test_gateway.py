@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 import functools
-import gzip
 import hashlib
 import hmac
 import http.client
@@ -21,7 +20,6 @@ from typing import Any
 
 import boto3
 import jwt
-import moto.cognitoidp
 import pytest
 import requests
 from cryptography.hazmat.primitives import serialization
@@ -30,6 +28,7 @@ from moto.server import ThreadedMotoServer
 
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer, Unauthorized, render_claims
 from cloison_local.model import JsonDict, Route
+from cloison_local.token_endpoint import moto_signing_key
 
 pytestmark = pytest.mark.integration
 
@@ -205,13 +204,6 @@ def call(
 
 def claims_of(token: str) -> JsonDict:
     return jwt.decode(token, options={"verify_signature": False})
-
-
-@functools.cache
-def moto_signing_key() -> Any:
-    resources = Path(moto.cognitoidp.__file__).parent / "resources"
-    private_jwk = json.loads(gzip.decompress((resources / "jwks-private.json.gz").read_bytes()))
-    return jwt.PyJWK(private_jwk).key
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import pytest
 import requests
+from local_api import api
 
 from cloison_local.stack import LocalStack, TeamStack
 
@@ -40,12 +41,6 @@ def machine_token(stack: LocalStack, name: str, scope: str | None = None) -> str
     answer = token_request(stack, data, (client.client_id, client.client_secret))
     assert answer.status_code == 200, answer.text
     return str(answer.json()["access_token"])
-
-
-def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
-    )
 
 
 def test_the_token_endpoint_issues_an_access_token_of_the_pool_to_a_team_client(

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import boto3
-import requests
+from local_api import api, carrier, wait_until
 
-from cloison_local.carrier import CarrierSimulator
 from cloison_local.pollers import Scheduler
 from cloison_local.stack import LocalStack
 
@@ -21,26 +18,6 @@ ONLY_AT_PROVIDER = "+33751004001"
 STILL_SENDABLE = "+33751004002"
 STOPPED_WHILE_DOWN = "+33751004003"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-
-
-def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
-    )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def carrier(stack: LocalStack) -> CarrierSimulator:
-    assert stack.carrier is not None
-    return stack.carrier
 
 
 def sms(stack: LocalStack) -> Any:

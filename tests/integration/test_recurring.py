@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from local_api import wait_until as poll
 
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack
@@ -23,6 +24,9 @@ FIRINGS = [datetime(2026, 12, day, 10, 0, tzinfo=PARIS) for day in (1, 2, 3)]
 # Recipients are named by their position in this list: no number appears in the test output.
 RECIPIENTS = ["+33754000001", "+33754000002", "+33754000003"]
 
+# This file's polling interval
+wait_until = functools.partial(poll, every=0.2)
+
 
 @pytest.fixture
 def stack_and_tokens(tmp_path: Path) -> Iterator[tuple[LocalStack, dict[str, str]]]:
@@ -31,15 +35,6 @@ def stack_and_tokens(tmp_path: Path) -> Iterator[tuple[LocalStack, dict[str, str
         api_port=0, clock_start=TUESDAY_NINE, retry_after_seconds=1, log_dir=tmp_path
     ) as stack:
         yield stack, seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def sent_to(stack: LocalStack, campaign: str) -> Counter[int]:

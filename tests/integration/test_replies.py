@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
-import requests
+from local_api import api, carrier, wait_until
 
-from cloison_local.carrier import CarrierSimulator
 from cloison_local.stack import LocalStack
 
 # Fictional mobiles next to phonenumbers' French example; each test has its own.
@@ -22,26 +19,6 @@ CONFIRMED = "+33751002004"
 LIFTED = "+33751002005"
 IN_PARIS = "+33751002006"
 IN_GUADELOUPE = "+590690002006"
-
-
-def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
-    )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def carrier(stack: LocalStack) -> CarrierSimulator:
-    assert stack.carrier is not None
-    return stack.carrier
 
 
 def campaign_for(

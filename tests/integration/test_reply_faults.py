@@ -6,11 +6,12 @@ inbound queue twice (SNS delivers at least once). Messages that use up their rec
 redriven from the dead-letter queue once the faults are over.
 """
 
+import functools
 import hashlib
 import hmac
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from local_api import wait_until as poll
 
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.compliance import classify_reply
@@ -39,6 +41,9 @@ KILL_AFTER_WAVES = (1, 3)
 # After this wave KMS is down while a fresh worker starts: its data-key cache is empty.
 KMS_OUTAGE_AFTER_WAVE = 2
 KMS_OUTAGE_FAULTS = 3
+
+# This file's polling interval
+wait_until = functools.partial(poll, every=0.3)
 
 
 @dataclass(frozen=True)
@@ -67,15 +72,6 @@ class FaultedRun:
     dead_letters_left: int
     queue_drained: bool
     figures: dict[str, float] = field(default_factory=dict)
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, every: float = 0.3) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(every)
-    return False
 
 
 def launch_campaign(stack: LocalStack, token: str, team: str, numbers: list[str]) -> str:

@@ -1,5 +1,6 @@
 """The send path at scale and under faults: one send per eligible recipient, never two, never early."""
 
+import functools
 import hashlib
 import hmac
 import json
@@ -13,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from local_api import wait_until as poll
 
 from cloison.services.sending import SLICE_SIZE
 from cloison_local.seed import call, seed
@@ -25,6 +27,9 @@ TUESDAY_MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=PARIS)
 GUADELOUPE_OPENS = datetime(2026, 12, 1, 13, 0, tzinfo=PARIS)
 # The delivery events of 9,800 messages, after the last send (a few minutes on a busy machine).
 DELIVERY_SECONDS = 300
+
+# This file's polling interval
+wait_until = functools.partial(poll, every=0.5)
 
 
 def metropolitan(count: int, offset: int = 0) -> list[str]:
@@ -86,15 +91,6 @@ def message_statuses(stack: LocalStack, campaign: str) -> Counter[str]:
         if "LastEvaluatedKey" not in page:
             return statuses
         arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
-def wait_until(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.5)
-    return False
 
 
 def upload(stack: LocalStack, token: str, campaign: str, numbers: list[str]) -> int:

@@ -7,18 +7,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import requests
+from local_api import api, carrier, wait_until
 
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.services.audience import open_chunk
-from cloison_local.carrier import CarrierSimulator
 from cloison_local.stack import LocalStack
 
 # Fictional mobiles of this test alone.
@@ -28,29 +27,9 @@ NEIGHBOUR = "+33751005102"
 FORMS = ("751005101", "07 51 00 51 01", "7 51 00 51 01", "07.51.00.51.01")
 
 
-def api(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    return requests.request(
-        method, stack.api_url + path, headers={"Authorization": token}, timeout=60, **kwargs
-    )
-
-
 def ok(response: requests.Response) -> Any:
     assert response.status_code in (200, 201, 202), response.text
     return response.json()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
-
-
-def carrier(stack: LocalStack) -> CarrierSimulator:
-    assert stack.carrier is not None
-    return stack.carrier
 
 
 def number_key(stack: LocalStack, e164: str) -> str:

@@ -10,15 +10,13 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
+from in_process_aws import create_tables, in_process_aws, resources
 
-from cloison.adapters import aws
 from cloison.adapters.audit import AuditArchive, AuditStore, copy_key
 from cloison.errors import RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
 from cloison.services.audit import Auditor, entry_hash
-from cloison_local.template import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TABLE = "audit"
@@ -45,26 +43,9 @@ class Chain:
 @pytest.fixture
 def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
     """The audit table and bucket as the template defines them, in moto's in-process AWS."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    resources = load_template(TEMPLATE)["Resources"]
-    table = resources["AuditTable"]["Properties"]
-    bucket = resources["AuditBucket"]["Properties"]
-    with mock_aws():
-        aws.dynamodb.cache_clear()
-        aws.s3.cache_clear()
-        boto3.client("dynamodb").create_table(
-            TableName=TABLE,
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=table["AttributeDefinitions"],
-            KeySchema=table["KeySchema"],
-            GlobalSecondaryIndexes=table["GlobalSecondaryIndexes"],
-        )
+    bucket = resources()["AuditBucket"]["Properties"]
+    with in_process_aws(monkeypatch):
+        create_tables({TABLE: "AuditTable"})
         s3 = boto3.client("s3")
         s3.create_bucket(
             Bucket=BUCKET,
@@ -80,8 +61,6 @@ def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
         )
         store, archive = AuditStore(TABLE), AuditArchive(BUCKET)
         yield Chain(Auditor(log=store, copies=archive, pause=lambda _s: None), store, archive)
-    aws.dynamodb.cache_clear()
-    aws.s3.cache_clear()
 
 
 def record_some(chain: Chain, count: int) -> list[AuditEntry]:

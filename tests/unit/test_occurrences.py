@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-import boto3
 import pytest
-from moto import mock_aws
+from in_process_aws import create_tables, in_process_aws
 from pydantic import BaseModel
 
-from cloison.adapters import aws
 from cloison.adapters.schedules import occurrence_input
 from cloison.adapters.tables import CampaignStore
 from cloison.errors import Conflict
@@ -28,7 +26,6 @@ from cloison.services.campaigns import CampaignService
 from cloison.services.launching import Launcher, occurrence_id, occurrence_of
 from cloison.services.lifecycle import InvalidTransition
 from cloison_local.pollers import Scheduler, render_input
-from cloison_local.template import load_template
 
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_TEN = datetime(2026, 12, 7, 10, 0, tzinfo=PARIS)
@@ -478,25 +475,9 @@ def test_a_recurring_campaign_lists_its_latest_occurrences() -> None:
 @pytest.fixture
 def campaigns_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[CampaignStore]:
     """The campaigns table as the template defines it, in moto's in-process DynamoDB."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    properties = load_template(TEMPLATE)["Resources"]["CampaignsTable"]["Properties"]
-    with mock_aws():
-        aws.dynamodb.cache_clear()
-        boto3.client("dynamodb").create_table(
-            TableName="campaigns",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-        )
+    with in_process_aws(monkeypatch):
+        create_tables({"campaigns": "CampaignsTable"})
         yield CampaignStore("campaigns")
-    aws.dynamodb.cache_clear()
 
 
 def put_recurring(store: CampaignStore, status: CampaignStatus) -> CampaignRecord:

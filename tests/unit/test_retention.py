@@ -11,9 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto import mock_aws
+from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters import aws
 from cloison.adapters.tables import (
@@ -151,32 +150,14 @@ def test_every_reply_object_expires_after_reply_retention_with_its_old_versions(
 
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    resources = _template()["Resources"]
-    with mock_aws():
-        aws.dynamodb.cache_clear()
-        client = boto3.client("dynamodb")
-        for logical_id in ("CampaignsTable", "MessagesTable", "ContactsTable", "RepliesTable"):
-            properties = resources[logical_id]["Properties"]
-            client.create_table(
-                TableName=logical_id,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=properties["AttributeDefinitions"],
-                KeySchema=properties["KeySchema"],
-                **{
-                    option: properties[option]
-                    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                    if option in properties
-                },
-            )
+    with in_process_aws(monkeypatch):
+        create_tables(
+            {
+                name: name
+                for name in ("CampaignsTable", "MessagesTable", "ContactsTable", "RepliesTable")
+            }
+        )
         yield
-    aws.dynamodb.cache_clear()
 
 
 def expiries(table: str) -> dict[str, int]:

@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from in_process_aws import create_tables, in_process_aws
 from moto import mock_aws
 
 from cloison.adapters import aws
@@ -142,32 +143,9 @@ class FakeOptOutList:
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     """The template's tables, with their keys and indexes, in moto's in-process DynamoDB."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    resources = load_template(TEMPLATE)["Resources"]
-    with mock_aws():
-        aws.dynamodb.cache_clear()
-        client = boto3.client("dynamodb")
-        for name, logical_id in TABLES.items():
-            properties = resources[logical_id]["Properties"]
-            client.create_table(
-                TableName=name,
-                BillingMode="PAY_PER_REQUEST",
-                AttributeDefinitions=properties["AttributeDefinitions"],
-                KeySchema=properties["KeySchema"],
-                **{
-                    option: properties[option]
-                    for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
-                    if option in properties
-                },
-            )
+    with in_process_aws(monkeypatch):
+        create_tables(TABLES)
         yield dict(TABLES)
-    aws.dynamodb.cache_clear()
 
 
 @dataclass

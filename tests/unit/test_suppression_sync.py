@@ -9,13 +9,11 @@ from pathlib import Path
 
 import boto3
 import pytest
-from moto import mock_aws
+from in_process_aws import create_tables, in_process_aws
 
-from cloison.adapters import aws
 from cloison.adapters.tables import GLOBAL_SCOPE, GlobalStanding, SuppressionStore
 from cloison.errors import ContextMismatch
 from cloison.models.records import SuppressionRecord
-from cloison_local.template import load_template
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 OPTED_OUT_AT = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
@@ -38,25 +36,9 @@ class FakeSealer:
 @pytest.fixture
 def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[SuppressionStore]:
     """The suppressions table as the template defines it, in moto's in-process DynamoDB."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    properties = load_template(TEMPLATE)["Resources"]["SuppressionsTable"]["Properties"]
-    with mock_aws():
-        aws.dynamodb.cache_clear()
-        boto3.client("dynamodb").create_table(
-            TableName="suppressions",
-            BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=properties["AttributeDefinitions"],
-            KeySchema=properties["KeySchema"],
-            GlobalSecondaryIndexes=properties["GlobalSecondaryIndexes"],
-        )
+    with in_process_aws(monkeypatch):
+        create_tables({"suppressions": "SuppressionsTable"})
         yield SuppressionStore("suppressions", FakeSealer())
-    aws.dynamodb.cache_clear()
 
 
 def imported(number_key: str) -> SuppressionRecord:

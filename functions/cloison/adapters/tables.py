@@ -70,18 +70,20 @@ def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
 
-def _query_all(table: Table, **arguments: Any) -> list[Item]:
-    """Every item a query finds, page after page."""
+def _query_all(table: Table, limit: int | None = None, **arguments: Any) -> list[Item]:
+    """Every item a query finds, page after page; with `limit`, stops once that many passed
+    the query's filter (a query's own `Limit` applies before its filter)."""
     items: list[Item] = []
     try:
-        while True:
+        while limit is None or len(items) < limit:
             page = table.query(**arguments)
             items += page["Items"]
             if "LastEvaluatedKey" not in page:
-                return items
+                break
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
     except ClientError as exc:
         raise _failed(exc) from exc
+    return items if limit is None else items[:limit]
 
 
 def batch_get(table_name: str, keys: Sequence[Item]) -> list[Item]:
@@ -579,21 +581,12 @@ class CampaignStore:
     def parked_until(self, campaign_id: str, until: datetime | None) -> list[Item]:
         """Parked chunk passes due at `until` (every one when None), oldest first."""
         high = f"parked#{until.astimezone(UTC).isoformat()}~" if until else "parked#~"
-        items: list[Item] = []
-        arguments: Any = {
-            "KeyConditionExpression": Key("pk").eq(f"campaign#{campaign_id}")
+        return _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
             & Key("sk").between("parked#", high),
-            "ConsistentRead": True,
-        }
-        try:
-            while True:
-                page = self._table.query(**arguments)
-                items += page["Items"]
-                if "LastEvaluatedKey" not in page:
-                    return items
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+            ConsistentRead=True,
+        )
 
     def unpark(self, campaign_id: str, sort_keys: Sequence[str]) -> None:
         try:
@@ -702,20 +695,12 @@ class MessageStore:
 
     def unfinished(self, campaign_id: str) -> list[MessageRecord]:
         """The campaign's messages that have no final status yet (a Query, page by page)."""
-        arguments: Any = {
-            "KeyConditionExpression": Key("pk").eq(f"campaign#{campaign_id}"),
-            "FilterExpression": Attr("status_rank").lt(FINAL_RANK),
-        }
-        found: list[MessageRecord] = []
-        try:
-            while True:
-                page = self._table.query(**arguments)
-                found += [MessageRecord.model_validate(item) for item in page["Items"]]
-                if "LastEvaluatedKey" not in page:
-                    return found
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}"),
+            FilterExpression=Attr("status_rank").lt(FINAL_RANK),
+        )
+        return [MessageRecord.model_validate(item) for item in items]
 
     def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
         try:
@@ -1001,20 +986,11 @@ class SuppressionStore:
         """The numbers `mark_provider_pending` remembered: a query of the sparse index."""
         if self._sealer is None:
             raise ValueError("this SuppressionStore was built without a sealer")
-        arguments: Any = {
-            "IndexName": PROVIDER_SYNC_INDEX,
-            "KeyConditionExpression": Key("provider_sync").eq(PROVIDER_SYNC_PENDING),
-        }
-        items: list[Item] = []
-        try:
-            while True:
-                page = self._table.query(**arguments)
-                items += page["Items"]
-                if "LastEvaluatedKey" not in page:
-                    break
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        items = _query_all(
+            self._table,
+            IndexName=PROVIDER_SYNC_INDEX,
+            KeyConditionExpression=Key("provider_sync").eq(PROVIDER_SYNC_PENDING),
+        )
         pending = []
         for item in items:
             number_key = str(item["pk"]).removeprefix("number#")
@@ -1298,17 +1274,8 @@ class ReplyIndex:
         }
         if reply_id is not None:
             arguments["FilterExpression"] = Attr("sk").eq(f"reply#{reply_id}")
-        items: list[Item] = []
-        try:
-            while len(items) < limit:
-                page = self._table.query(**arguments)
-                items += page["Items"]
-                if "LastEvaluatedKey" not in page:
-                    break
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
-        return [ReplyRecord.model_validate(item) for item in items[:limit]]
+        items = _query_all(self._table, limit, **arguments)
+        return [ReplyRecord.model_validate(item) for item in items]
 
     def get(self, team: str, reply_id: str) -> ReplyRecord | None:
         try:
@@ -1363,18 +1330,8 @@ class ReplyIndex:
         if review:
             filters &= Attr("review").eq(review)
         arguments["FilterExpression"] = filters
-        # The limit applies before the filter: read on until enough entries passed it.
-        items: list[Item] = []
-        try:
-            while len(items) < limit:
-                page = self._table.query(**arguments)
-                items += page["Items"]
-                if "LastEvaluatedKey" not in page:
-                    break
-                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
-        return [ReplyRecord.model_validate(item) for item in items[:limit]]
+        items = _query_all(self._table, limit, **arguments)
+        return [ReplyRecord.model_validate(item) for item in items]
 
 
 class PrivacyReceipts:

@@ -9,6 +9,10 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+# Re-exported: requests and answers speak of them too.
+from cloison.models.kinds import CampaignKind as CampaignKind
+from cloison.models.kinds import CampaignStatus as CampaignStatus
+
 TeamName = Annotated[
     str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="Team slug, e.g. `sales`.")
 ]
@@ -22,21 +26,6 @@ class Input(BaseModel):
     """Inputs reject unknown fields: a typo is an error, not a silently ignored setting."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
-class CampaignKind(StrEnum):
-    MARKETING = "marketing"
-    TRANSACTIONAL = "transactional"
-
-
-class CampaignStatus(StrEnum):
-    DRAFT = "draft"
-    SCHEDULED = "scheduled"
-    LAUNCHING = "launching"
-    SENDING = "sending"
-    PAUSED = "paused"
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
 
 
 class CampaignIn(Input):

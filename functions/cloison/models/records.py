@@ -6,7 +6,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
-from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignKind, CampaignStatus
 
 
 class Record(BaseModel):

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.tables import CampaignStore, MessageStore
-from cloison.models.api import CampaignStatus
 from cloison.models.events import ChunkRef, LaunchRequest
+from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord, MessageStatus
 from cloison.observability import logger
 from cloison.services.delivery import STATUS_RANK

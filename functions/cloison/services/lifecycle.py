@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cloison.errors import Conflict
-from cloison.models.api import CampaignStatus
+from cloison.models.kinds import CampaignStatus
 
 DRAFT = CampaignStatus.DRAFT
 SCHEDULED = CampaignStatus.SCHEDULED

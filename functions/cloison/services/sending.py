@@ -29,8 +29,8 @@ from cloison.errors import (
     RuleViolation,
     Throttled,
 )
-from cloison.models.api import CampaignKind, CampaignStatus
 from cloison.models.events import ChunkRef
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.observability import logger
 from cloison.services.audience import open_chunk

@@ -8,7 +8,7 @@ object), and the audience chunks that hold it (the audience index written at upl
 
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -53,7 +53,7 @@ from cloison.models.records import (
 from cloison.observability import logger
 from cloison.services.access import Caller
 from cloison.services.audience import open_chunk, seal_chunk
-from cloison.services.audit import scrub
+from cloison.services.audit import Auditor, scrub
 from cloison.services.registry import phone_e164
 from cloison.services.replies import ERASURE_SOURCE, PRIVACY_OFFICER
 
@@ -66,19 +66,6 @@ ACTIONS = {
 # for events late on the delivery queue. Such an event writes the message's record again.
 LATE_EVENTS = timedelta(hours=73)
 REQUEST_ID = re.compile(r"pr-[0-9a-f]{16}")
-
-
-class AuditTrail(Protocol):
-    def record(
-        self,
-        caller: Caller,
-        action: str,
-        *,
-        team: str | None,
-        target: str,
-        reason: str | None = None,
-        details: Mapping[str, str] | None = None,
-    ) -> object: ...
 
 
 class ReplyBodies(Protocol):
@@ -125,7 +112,7 @@ class SubjectRights:
     sealer: Sealer
     opt_out_list: OptOutList
     receipts: PrivacyReceipts
-    auditor: AuditTrail
+    auditor: Auditor
 
     def submit(self, caller: Caller, request: PrivacyRequestIn) -> PrivacyReceipt:
         """Answers one request at once. Its audit entry is written before anything is done,
