@@ -31,7 +31,7 @@ from cloison.adapters.tables import BATCH_GET_LIMIT
 from cloison.models.records import AudienceMember
 from cloison.services.audience import CHUNK_SIZE
 from cloison_local.carrier import DELIVERED_OUTCOME
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.template import Resolver, load_template, merged_function_properties
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -195,6 +195,25 @@ def index_writes(
     ]
 
 
+def published_events(template: Mapping[str, Any]) -> tuple[str, ...]:
+    """The events of a delivered message (as the bench's carrier sends them) that the
+    configuration set publishes, with the template's parameters at their defaults."""
+    defaults = {
+        name: parameter.get("Default") for name, parameter in template["Parameters"].items()
+    }
+
+    def unresolved(name: str) -> Any:
+        raise KeyError(name)
+
+    resolver = Resolver(
+        dict(template), defaults, pseudo={}, ref=unresolved, get_att=lambda *_: unresolved("")
+    )
+    (destination,) = template["Resources"]["SmsConfigurationSet"]["Properties"]["EventDestinations"]
+    wanted = set(resolver.resolve(destination["MatchingEventTypes"]))
+    every = bool(wanted & {"ALL", "TEXT_ALL"})
+    return tuple(event for event in DELIVERED_OUTCOME if every or event in wanted)
+
+
 def function_settings(template: Mapping[str, Any], logical_id: str) -> tuple[int, str]:
     """(memory in MB, architecture) of a function, Globals merged in."""
     properties = merged_function_properties(dict(template), logical_id)
@@ -222,15 +241,14 @@ def message_record() -> dict[str, Any]:
     now = datetime(2026, 11, 28, 9, 5, 16, 769000, tzinfo=UTC).isoformat()
     campaign_id, key = "c-20261128T090100-7f3a9c2e", "0" * 64
     return {
-        "pk": f"campaign#{campaign_id}",
-        "sk": f"recipient#{key}",
+        "pk": f"recipient#{key}",
+        "sk": f"campaign#{campaign_id}",
         "status": "delivered",
         "status_rank": 3,
         "updated_at": now,
         "campaign_id": campaign_id,
         "team": "sales",
         "number_key": key,
-        "recipient_hmac": key,
         "carrier_message_id": "221bc70c-7120-513c-a3a5-4fbbb4ad1d3b",
         "sent_at": now,
         "expires_at": 1_830_000_000,
@@ -433,22 +451,32 @@ class Model:
             record = message_record()
             size = item_bytes(record)
             per_kb = math.ceil(size / 1024)
+            carried = index_writes(t, "MessagesTable", record)
             touched = index_writes(t, "MessagesTable", record, changes={"status", "updated_at"})
+            create = per_kb * (1 + len(carried))
             advance = per_kb * (1 + len(touched))
             batches = usage.per_million(usage.invocations.get("DeliveryEventsFunction", 0.0))
             updates = take("dynamodb UpdateItem")
             records = max(0.0, updates - batches)
+            created = min(records, usage.per_million(1.0))
             self.facts["record_writes"] = records / usage.per_million(1.0)
             self.facts["record_indexes"] = len(touched)
+
+            def indexes(found: list[Index]) -> str:
+                if not found:
+                    return "no index"
+                names = ", ".join(i.name for i in found)
+                return f"{names}, projection {'/'.join(sorted({i.projection for i in found}))}"
+
             self.add(
                 "DynamoDB",
                 f"writes, {name}: message records",
-                records * advance,
+                created * create + (records - created) * advance,
                 "dynamodb_wru",
-                f"one UpdateItem per event applied: record of {size} bytes ({per_kb} WRU) + 1"
-                f" WRU per index it carries the keys of ({', '.join(i.name for i in touched)},"
-                f" projection {'/'.join(sorted({i.projection for i in touched}))}):"
-                f" {advance} WRU",
+                f"one UpdateItem per event applied, record of {size} bytes ({per_kb} WRU): the"
+                f" first creates it ({create} WRU with {indexes(carried)}), a later one moves"
+                f" its status ({advance} WRU with {indexes(touched)});"
+                f" {records / usage.per_million(1.0):.2f} writes a message",
                 key="records",
             )
             self.add(
@@ -565,15 +593,16 @@ class Model:
                 " (idle long polls are a fixed cost, not counted)",
             )
         elif usage.path == "delivery":
-            events = len(DELIVERED_OUTCOME)
+            published = published_events(self.template)
+            events = len(published)
             self.add(
                 "SNS",
                 f"delivery events published, {name}",
                 usage.per_million(events),
                 "sns_publish",
-                f"{events} events per message as the bench's carrier sends them"
-                f" ({', '.join(DELIVERED_OUTCOME)}); the configuration set matches ALL, so"
-                " AWS may send more (e.g. TEXT_PENDING)",
+                f"{events} event(s) per delivered message ({', '.join(published)}): what the"
+                " configuration set publishes, with the template's defaults, of the bench"
+                f" carrier's {', '.join(DELIVERED_OUTCOME)}",
                 key="events",
             )
             self.add(
@@ -664,19 +693,37 @@ def storage_lines(template: Mapping[str, Any]) -> list[Line]:
     retention = int(template["Parameters"]["MessageRetentionDays"]["Default"])
     record = message_record()
     size = item_bytes(record) + ITEM_OVERHEAD
-    copies = 1 + sum(
-        1
-        for index in table_indexes(template, "MessagesTable")
-        if index.projection == "ALL" and index.keys <= set(record)
-    )
-    gb_months = MILLION * size * copies / 1e9 * retention / DAYS_PER_MONTH
-    why = (
-        f"{size} bytes a record (with overhead) x {copies} (table and its ALL-projected indexes)"
-        f" x {retention} days"
-    )
+    # An index stores, per item it holds, its keys, the table's keys and what it projects.
+    index_bytes = 0
+    properties = template["Resources"]["MessagesTable"]["Properties"]
+    for index in properties.get("GlobalSecondaryIndexes", []):
+        keys = {str(key["AttributeName"]) for key in index["KeySchema"]}
+        if not keys <= set(record):
+            continue
+        projection = index["Projection"]
+        if projection["ProjectionType"] == "ALL":
+            index_bytes += size
+            continue
+        kept = keys | {"pk", "sk"} | set(projection.get("NonKeyAttributes", []))
+        index_bytes += item_bytes({name: record[name] for name in kept}) + ITEM_OVERHEAD
+    per_month = MILLION / 1e9 * retention / DAYS_PER_MONTH
     return [
-        Line("DynamoDB", "message records stored", gb_months, "dynamodb_storage", why),
-        Line("DynamoDB", "continuous backups of them", gb_months, "dynamodb_pitr", why),
+        Line(
+            "DynamoDB",
+            "message records stored",
+            (size + index_bytes) * per_month,
+            "dynamodb_storage",
+            f"{size} bytes a record (with overhead) and {index_bytes} bytes of it in the"
+            f" table's indexes, x {retention} days",
+        ),
+        Line(
+            "DynamoDB",
+            "continuous backups of them",
+            size * per_month,
+            "dynamodb_pitr",
+            f"the table's {size} bytes a record (global secondary indexes are not backed up:"
+            f" a restore rebuilds them), x {retention} days",
+        ),
     ]
 
 
@@ -738,7 +785,7 @@ def reductions(model: Model, storage: list[Line]) -> list[str]:
     keyed: dict[str, float] = {}
     for line in model.lines:
         keyed[line.key] = keyed.get(line.key, 0.0) + line.usd
-    events = len(DELIVERED_OUTCOME)
+    events = len(published_events(model.template))
     writes = model.facts.get("record_writes", 0.0)
     indexes = model.facts.get("record_indexes", 0.0)
     found = []

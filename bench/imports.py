@@ -10,13 +10,20 @@ function never pays. The modules are those of `functions/requirements.txt` and
 `functions/cloison`, copied into a task root as `sam build` lays it out, and imported with
 `python -S` so that nothing else on the machine is found. Two ways, interleaved:
 
-- with bytecode: compiled once beforehand (`PYTHONPYCACHEPREFIX`), as if the package shipped it;
-- from source: no `.pyc` at all, which is what `sam build` deploys (it leaves out `*.pyc` and
-  `__pycache__`, and unpacks dependency wheels without compiling them), so each cold start
+- with bytecode: compiled once beforehand (`PYTHONPYCACHEPREFIX`), as `make build` ships it (it
+  compiles the build's modules after `sam build`);
+- from source: no `.pyc` at all, which is what `sam build` alone deploys (it leaves out `*.pyc`
+  and `__pycache__`, and unpacks dependency wheels without compiling them), so each cold start
   compiles every module it imports.
 
 `boto3` is measured the same way in the same rounds. The heavy packages a handler pulls in, and
 what each costs, come from one more run with `-X importtime`.
+
+Cloison's pydantic models are built at first use (`defer_build`), not at import. So that moving
+that work out of the import does not pass for saving it, each probe then builds, and times, the
+models the function's first invocation validates (`FIRST_USE`: its settings, its payload, and
+every stored-record model, more than any one invocation reads); the target is judged on the
+import plus that first use.
 """
 
 from __future__ import annotations
@@ -82,6 +89,38 @@ LADDER = (
     ("Encryption SDK (cryptography, attrs)", "aws_encryption_sdk"),
     ("Powertools REST resolver", "aws_lambda_powertools.event_handler"),
 )
+# The pydantic models a function's first invocation builds, beyond what its import built:
+# "module:Class", or "module:*" for every model the module defines. Every function also reads
+# stored records (all of them counted: more than any one invocation reads).
+RECORDS = "cloison.models.records:*"
+FIRST_USE = {
+    "cloison.handlers.api": ("cloison.config:ApiSettings", "cloison.models.api:*", RECORDS),
+    "cloison.handlers.launch_campaign": (
+        "cloison.config:LaunchSettings",
+        "cloison.models.events:LaunchRequest",
+        RECORDS,
+    ),
+    "cloison.handlers.receive_reply": (
+        "cloison.config:InboundSettings",
+        "cloison.models.events:InboundSms",
+        RECORDS,
+    ),
+    "cloison.handlers.reconcile_opt_outs": (
+        "cloison.config:ReconcileSettings",
+        "cloison.services.reconcile:ReconciliationReport",
+        RECORDS,
+    ),
+    "cloison.handlers.record_delivery": (
+        "cloison.config:DeliverySettings",
+        "cloison.models.events:DeliveryEvent",
+        RECORDS,
+    ),
+    "cloison.handlers.send_batch": (
+        "cloison.config:SendSettings",
+        "cloison.models.events:ChunkRef",
+        RECORDS,
+    ),
+}
 # What Lambda sets in every execution environment (values are placeholders of the right shape).
 LAMBDA_ENVIRONMENT = {
     "AWS_REGION": "eu-west-3",
@@ -96,15 +135,27 @@ LAMBDA_ENVIRONMENT = {
     "LANG": "en_US.UTF-8",
     "TZ": ":UTC",
 }
-# Runs `import <module>` and prints the seconds it took and the heavy packages now loaded.
+# Runs `import <module>`, then builds the models of its first use; prints the seconds each took
+# and the heavy packages the import loaded.
 PROBE = (
     "import time\n"
     "_wall, _cpu = time.perf_counter(), time.process_time()\n"
     "import {module}\n"
     "_cpu, _wall = time.process_time() - _cpu, time.perf_counter() - _wall\n"
     "import json, sys\n"
-    "print(json.dumps({{'cpu': _cpu, 'wall': _wall,"
-    " 'heavy': [name for name in {heavy!r} if name in sys.modules]}}))\n"
+    "_heavy = [name for name in {heavy!r} if name in sys.modules]\n"
+    "_first = time.process_time()\n"
+    "if {first_use!r}:\n"
+    "    import importlib, pydantic\n"
+    "    for _spec in {first_use!r}:\n"
+    "        _where, _name = _spec.split(':')\n"
+    "        _space = vars(importlib.import_module(_where))\n"
+    "        for _model in [_space[_name]] if _name != '*' else [\n"
+    "            _v for _v in list(_space.values()) if isinstance(_v, type)\n"
+    "            and issubclass(_v, pydantic.BaseModel) and _v.__module__ == _where]:\n"
+    "            _model.model_rebuild()\n"
+    "_first = time.process_time() - _first\n"
+    "print(json.dumps({{'cpu': _cpu, 'wall': _wall, 'first_use': _first, 'heavy': _heavy}}))\n"
 )
 # Imports the LADDER's modules one after the other, timing each in CPU seconds.
 LADDER_PROBE = (
@@ -219,17 +270,22 @@ class Samples:
     cpu: list[float] = field(default_factory=list)
     wall: list[float] = field(default_factory=list)
     source_cpu: list[float] = field(default_factory=list)
+    # Import and first use together.
+    cold: list[float] = field(default_factory=list)
+    source_cold: list[float] = field(default_factory=list)
     heavy: list[str] = field(default_factory=list)
 
     def add(self, fast: dict[str, Any], slow: dict[str, Any]) -> None:
         self.cpu.append(fast["cpu"] * 1_000)
         self.wall.append(fast["wall"] * 1_000)
         self.source_cpu.append(slow["cpu"] * 1_000)
+        self.cold.append((fast["cpu"] + fast["first_use"]) * 1_000)
+        self.source_cold.append((slow["cpu"] + slow["first_use"]) * 1_000)
         self.heavy = list(fast["heavy"])
 
 
 def _probe(module: str, environment: dict[str, str]) -> dict[str, Any]:
-    code = PROBE.format(module=module, heavy=HEAVY)
+    code = PROBE.format(module=module, heavy=HEAVY, first_use=FIRST_USE.get(module, ()))
     answer = subprocess.run(  # noqa: S603 - this interpreter, running our own probe
         [sys.executable, "-S", "-c", code],
         env=environment,
@@ -345,6 +401,10 @@ def measure(repeats: int = DEFAULT_REPEATS) -> dict[str, Any]:
                 "source_cpu_ms": statistics.median(mine.source_cpu),
                 "ratio": statistics.median(mine.cpu) / base_cpu,
                 "source_ratio": statistics.median(mine.source_cpu) / base_source,
+                "cold_ms": statistics.median(mine.cold),
+                "cold_ratio": statistics.median(mine.cold) / base_cpu,
+                "source_cold_ms": statistics.median(mine.source_cold),
+                "source_cold_ratio": statistics.median(mine.source_cold) / base_source,
                 "heavy_ms": {name: costs.get(name, 0.0) for name in mine.heavy},
                 "top_self_ms": _largest(_medians([own for _, own in attribution[module]])),
             }
@@ -364,8 +424,8 @@ def measure(repeats: int = DEFAULT_REPEATS) -> dict[str, Any]:
         ),
         "target_ratio": TARGET_RATIO,
         "rows": rows,
-        "within_target": all(row["ratio"] <= TARGET_RATIO for row in rows),
-        "within_target_from_source": all(row["source_ratio"] <= TARGET_RATIO for row in rows),
+        "within_target": all(row["cold_ratio"] <= TARGET_RATIO for row in rows),
+        "within_target_from_source": all(row["source_cold_ratio"] <= TARGET_RATIO for row in rows),
     }
 
 
@@ -401,12 +461,13 @@ def _rows(figures: dict[str, Any]) -> Iterator[str]:
     target = figures["target_ratio"]
     for row in figures["rows"]:
         low, high = row["cpu_range_ms"]
-        verdict = "met" if row["ratio"] <= target else "**NOT met**"
+        verdict = "met" if row["cold_ratio"] <= target else "**NOT met**"
         yield (
             f"| `{row['module'].removeprefix('cloison.handlers.')}`"
             f" ({', '.join(row['functions']) or 'no function'})"
             f" | {row['cpu_ms']:.0f} ({low:.0f}-{high:.0f}) | {row['wall_ms']:.0f}"
-            f" | **{row['ratio']:.2f}x** | {row['source_cpu_ms']:.0f} ({row['source_ratio']:.2f}x)"
+            f" | {row['ratio']:.2f}x | {row['cold_ms']:.0f} | **{row['cold_ratio']:.2f}x**"
+            f" | {row['source_cold_ms']:.0f} ({row['source_cold_ratio']:.2f}x)"
             f" | {_heavy(row)} | {verdict} |"
         )
 
@@ -423,19 +484,25 @@ def render(figures: dict[str, Any]) -> str:
         " else the machine runs); the interpreter's own start (`python -S -c pass`) is"
         f" {figures['interpreter_start_ms']:.0f} ms of wall time on top. Modules come from a"
         f" task root laid out as `sam build` lays it ({figures['task_root_mb']:.0f} MB): *with"
-        " bytecode* compiled beforehand; *from source* with no `.pyc`, which is how"
-        " `sam build` deploys it (it leaves bytecode out and unpacks wheels without compiling).",
+        " bytecode* compiled beforehand, as `make build` ships it; *from source* with no"
+        " `.pyc`, which is how `sam build` alone deploys it (it leaves bytecode out and unpacks"
+        " wheels without compiling).",
         "",
         f"Baseline `import {figures['baseline']}`: **{figures['baseline_cpu_ms']:.0f} ms CPU**"
         f" ({low:.0f}-{high:.0f}; wall {figures['baseline_wall_ms']:.0f}) with bytecode,"
         f" {figures['baseline_source_cpu_ms']:.0f} ms from source.",
         "",
-        "| handler (functions) | CPU ms (min-max) | wall ms | ratio to boto3"
-        " | from source: CPU ms (ratio) | heavy packages pulled in (ms, cumulative) | target |",
-        "|---|---|---|---|---|---|---|",
+        "| handler (functions) | import: CPU ms (min-max) | wall ms | ratio to boto3"
+        " | import + first use: CPU ms | ratio | from source, import + first use: CPU ms (ratio)"
+        " | heavy packages pulled in (ms, cumulative) | target |",
+        "|---|---|---|---|---|---|---|---|---|",
         *_rows(figures),
         "",
-        f"Target: no handler above {target:.1f}x `import boto3`:"
+        "*First use*: building the pydantic models the function's first invocation validates"
+        " (its settings, its payload, every stored-record model; the API function every model"
+        " of its requests and answers), which Cloison defers from import to first use.",
+        "",
+        f"Target: no handler above {target:.1f}x `import boto3`, import and first use together:"
         f" **{'met' if figures['within_target'] else 'NOT met'}** with bytecode,"
         f" **{'met' if figures['within_target_from_source'] else 'NOT met'}** from source."
         " Heavy packages' costs are their cumulative `-X importtime` (median of"

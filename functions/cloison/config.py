@@ -7,7 +7,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True)
+    # Built at first use: a function builds its own settings model, never the other functions'.
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, defer_build=True)
 
     @classmethod
     def from_environ(cls) -> Self:
@@ -82,6 +83,7 @@ class InboundSettings(Tables, Secrets, Retention, Messaging):
     """The inbound replies function."""
 
     reply_bucket: str = Field(alias="REPLY_BUCKET")
+    replies_per_number_per_hour: int = Field(alias="REPLIES_PER_NUMBER_PER_HOUR", ge=1)
 
 
 class ReconcileSettings(Tables, Secrets, Messaging):

@@ -460,6 +460,8 @@ class CarrierSimulator:
         self._opt_out_lists: dict[str, _OptOutList] = {}
         self._channels: dict[str, _TwoWayChannel] = {}
         self._sent: deque[SentMessage] = deque(maxlen=max_recorded_sends)
+        # Sends refused because the number is opted out: (destination, context), for tests.
+        self._refused: deque[tuple[str, Mapping[str, str]]] = deque(maxlen=max_recorded_sends)
         self._calls: dict[str, int] = {}
         self._faults = _Faults(fail_rate=fail_rate, throttle_rate=throttle_rate)
         # Seeded so a fault pattern can be replayed; it decides faults, not secrets.
@@ -645,6 +647,7 @@ class CarrierSimulator:
         """Forget sends, opt-outs, faults, outcomes and pending events; keep the registrations."""
         with self._lock:
             self._sent.clear()
+            self._refused.clear()
             self._calls.clear()
             for opt_out_list in self._opt_out_lists.values():
                 opt_out_list.numbers.clear()
@@ -665,6 +668,11 @@ class CarrierSimulator:
         """The recorded sends, oldest first (the most recent `max_recorded_sends` only)."""
         with self._lock:
             return list(self._sent)
+
+    def refused_sends(self) -> list[tuple[str, Mapping[str, str]]]:
+        """(destination, context) of each send refused because the number was opted out."""
+        with self._lock:
+            return list(self._refused)
 
     def call_counts(self) -> dict[str, int]:
         """API calls received by operation, faulted ones included."""
@@ -834,6 +842,7 @@ class CarrierSimulator:
                 (lst for lst in self._opt_out_lists.values() if destination in lst.numbers), None
             )
             if opt_out_list is not None:
+                self._refused.append((destination, context))
                 raise _ServiceError(
                     "ConflictException",
                     "The destination phone number is opted out",

@@ -74,23 +74,29 @@ def record_consents(stack: LocalStack, team: str, numbers: list[str]) -> None:
             batch.put_item(Item=item)
 
 
+def campaign_messages(
+    stack: LocalStack, campaign: str, carrier_message_id: str | None = None
+) -> list[dict[str, Any]]:
+    """The campaign's message records (keyed by number, so a scan filtered on the campaign)."""
+    condition, values = "sk = :campaign", {":campaign": {"S": f"campaign#{campaign}"}}
+    if carrier_message_id is not None:
+        condition += " AND carrier_message_id = :id"
+        values[":id"] = {"S": carrier_message_id}
+    pages = (
+        stack.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=stack.outputs["MessagesTableName"],
+            FilterExpression=condition,
+            ExpressionAttributeValues=values,
+        )
+    )
+    return [item for page in pages for item in page["Items"]]
+
+
 def message_statuses(stack: LocalStack, campaign: str) -> Counter[str]:
     """The campaign's message records by status, read from the messages table."""
-    dynamodb = stack.client("dynamodb")
-    arguments: dict[str, Any] = {
-        "TableName": stack.outputs["MessagesTableName"],
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"campaign#{campaign}"}},
-        "ProjectionExpression": "#status",
-        "ExpressionAttributeNames": {"#status": "status"},
-    }
-    statuses: Counter[str] = Counter()
-    while True:
-        page = dynamodb.query(**arguments)
-        statuses.update(item["status"]["S"] for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return statuses
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return Counter(item["status"]["S"] for item in campaign_messages(stack, campaign))
 
 
 def upload(stack: LocalStack, token: str, campaign: str, numbers: list[str]) -> int:
@@ -297,15 +303,9 @@ def test_faults_cause_no_duplicate_and_no_send_to_a_suppressed_number(
     # are in doubt, never resent; the one sent before the crash is settled by its events
     assert 1 <= stats["in_doubt"] <= 2 * SLICE_SIZE
     assert stats["queued"] + stats["in_doubt"] + stats["suppressed"] == 1200
-    messages = stack.client("dynamodb")
 
     def settled() -> bool:
-        found = messages.query(
-            TableName=stack.outputs["MessagesTableName"],
-            IndexName="by-carrier-message",
-            KeyConditionExpression="carrier_message_id = :id",
-            ExpressionAttributeValues={":id": {"S": in_doubt.message_id}},
-        )["Items"]
+        found = campaign_messages(stack, campaign, in_doubt.message_id)
         return bool(found) and found[0]["status"]["S"] == "delivered"
 
     assert wait_until(settled, 300)

@@ -136,9 +136,8 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         lambda: bool(
             messages.query(
                 TableName=stack.outputs["MessagesTableName"],
-                IndexName="by-recipient",
-                KeyConditionExpression="recipient_hmac = :key",
-                ExpressionAttributeValues={":key": {"S": key}},
+                KeyConditionExpression="pk = :key",
+                ExpressionAttributeValues={":key": {"S": f"recipient#{key}"}},
             )["Items"]
         )
     ), "the delivery events never recorded the message"

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cloison.adapters.tables import MessageRef
 from cloison.compliance import ReplyClass, analyze_text
 from cloison.errors import DependencyError, OutcomeUnknown, RuleViolation, Throttled
 from cloison.models.api import CampaignKind, CampaignStatus
@@ -18,7 +19,6 @@ from cloison.models.events import InboundSms
 from cloison.models.records import (
     CampaignRecord,
     ConsentRecord,
-    MessageRecord,
     ReplyRecord,
     SenderRecord,
     SuppressionRecord,
@@ -88,13 +88,15 @@ class Suppressions:
 class Messages:
     known: bool = True
 
-    def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
+    def by_carrier_message(self, number_key: str, carrier_message_id: str) -> MessageRef | None:
         if not self.known:
             return None
-        return MessageRecord.model_construct(team="sales", campaign_id="c-1", number_key=KEY)
+        return MessageRef(
+            campaign_id="c-1", team="sales", number_key=number_key, carrier_message_id="m-1"
+        )
 
-    def latest_to(self, number_key: str) -> MessageRecord | None:
-        return self.by_carrier_message("")
+    def latest_to(self, number_key: str) -> MessageRef | None:
+        return self.by_carrier_message(number_key, "")
 
 
 @dataclass
@@ -105,6 +107,9 @@ class Index:
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         self.journal.calls.append("claim")
         return self.entries.setdefault(record.reply_id, record)
+
+    def claimed(self, reply_id: str) -> ReplyRecord | None:
+        return self.entries.get(reply_id)
 
     def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
         self.journal.calls.append("stored")
@@ -192,10 +197,35 @@ class Campaigns:
 
 
 @dataclass
+class Allowance:
+    """A fixed window per number and hour, as the DynamoDB item counts it."""
+
+    per_hour: int = 1000
+    admitted: dict[tuple[str, datetime], set[str]] = field(default_factory=dict)
+    refused: dict[tuple[str, datetime], int] = field(default_factory=dict)
+
+    def admit(self, number_key: str, reply_id: str, now: datetime) -> bool:
+        ids = self.admitted.setdefault((number_key, _hour(now)), set())
+        if reply_id in ids or len(ids) < self.per_hour:
+            ids.add(reply_id)
+            return True
+        return False
+
+    def count_refusal(self, number_key: str, now: datetime) -> None:
+        window = (number_key, _hour(now))
+        self.refused[window] = self.refused.get(window, 0) + 1
+
+
+def _hour(now: datetime) -> datetime:
+    return now.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass
 class World:
     journal: Journal = field(default_factory=Journal)
     consents: Consents = field(default_factory=Consents)
     messages: Messages = field(default_factory=Messages)
+    allowance: Allowance = field(default_factory=Allowance)
 
     def __post_init__(self) -> None:
         self.suppressions = Suppressions(self.journal)
@@ -211,11 +241,19 @@ class World:
             carrier=cast(Any, self.carrier),
             consents=cast(Any, self.consents),
             campaigns=cast(Any, Campaigns()),
+            allowance=cast(Any, self.allowance),
         )
 
     def reply(
         self, body: str, reply_id: str = "in-1", attempt: int = MATCH_ATTEMPTS
     ) -> ReplyRecord:
+        record = self.maybe_reply(body, reply_id, attempt)
+        assert record is not None
+        return record
+
+    def maybe_reply(
+        self, body: str, reply_id: str = "in-1", attempt: int = MATCH_ATTEMPTS
+    ) -> ReplyRecord | None:
         sms = InboundSms.model_validate(
             {
                 "originationNumber": PERSON,

@@ -14,6 +14,7 @@ from pydantic import BaseModel
 # Imported while collecting, before sockets are blocked: the X-Ray SDK behind the shared tracer
 # creates its UDP emitter socket when it is first imported.
 import cloison.observability  # noqa: F401
+from cloison.adapters.tables import FINAL_RANK
 from cloison.config import (
     ApiSettings,
     DeliverySettings,
@@ -21,6 +22,8 @@ from cloison.config import (
     LaunchSettings,
     SendSettings,
 )
+from cloison.services.delivery import STATUS_RANK, status_of
+from cloison_local.carrier import TEXT_EVENT_DESCRIPTIONS
 from cloison_local.template import load_template, merged_function_properties
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -545,22 +548,39 @@ def test_every_table_name_is_an_output(table: str) -> None:
 # ---------------------------------------------------------------- End User Messaging
 
 
-def test_configuration_set_sends_all_events_to_the_delivery_topic() -> None:
-    # Given the configuration set the functions send with and the delivery topic
+def _delivery_destination() -> dict[str, Any]:
     configuration_set = _global_variable_target("CONFIGURATION_SET")
     assert _template()["Resources"][configuration_set]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
     delivery_topic = _target(_outputs()["DeliveryTopicArn"]["Value"])
+    (destination,) = [
+        destination
+        for destination in _properties(configuration_set)["EventDestinations"]
+        if _target(destination["SnsDestination"]["TopicArn"]) == delivery_topic
+    ]
+    assert destination.get("Enabled") is True
+    return destination
 
-    # When its event destinations are read
-    destinations = _properties(configuration_set)["EventDestinations"]
 
-    # Then one enabled destination publishes every event type to the delivery topic
-    assert any(
-        destination.get("Enabled") is True
-        and destination["MatchingEventTypes"] == ["ALL"]
-        and _target(destination["SnsDestination"]["TopicArn"]) == delivery_topic
-        for destination in destinations
-    )
+def test_configuration_set_publishes_what_the_delivery_path_acts_on() -> None:
+    # Given the delivery path's reading of each text event type
+    acted_on = {event for event in TEXT_EVENT_DESCRIPTIONS if status_of(event) is not None}
+    final = {
+        event
+        for event in acted_on
+        if (status := status_of(event)) is not None and STATUS_RANK[status] >= FINAL_RANK
+    }
+    # When the destination to the delivery topic is read, under each DeliveryEvents value
+    condition, every_step, final_only = _delivery_destination()["MatchingEventTypes"]["Fn::If"]
+    parameter = _template()["Parameters"]["DeliveryEvents"]
+    # Then by default it publishes the final events only: one event a message, nothing the
+    # path ignores; "every-step" adds exactly the carrier's acceptance
+    assert parameter["Default"] == "final"
+    assert _template()["Conditions"][condition] == {
+        "Fn::Equals": [{"Ref": "DeliveryEvents"}, "every-step"]
+    }
+    assert set(final_only) == final
+    assert set(every_step) == acted_on
+    assert acted_on - final == {"TEXT_SUCCESSFUL"}
 
 
 def test_an_opt_out_list_exists_and_is_given_to_the_functions() -> None:

@@ -13,6 +13,7 @@ from boto3.dynamodb.types import Binary
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
+from cloison.adapters.allowance import allowance_partition
 from cloison.errors import Conflict, DependencyError
 from cloison.models.records import (
     CampaignRecord,
@@ -642,8 +643,38 @@ class CampaignStore:
         }
 
 
+# Message records are keyed by the number they went to (`recipient#<hash>`, `campaign#<id>`):
+# a reply's match, a person's access or erasure read one item collection, and a campaign's
+# writes spread over as many partition keys as it has recipients. A record still waiting for
+# its final event carries `open_campaign`, which puts it (and only it) in this sparse index.
+OPEN_INDEX = "open-by-campaign"
+
+
+def _message_key(campaign_id: str, number_key: str) -> Item:
+    return {"pk": f"recipient#{number_key}", "sk": f"campaign#{campaign_id}"}
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """What reply matching needs of a message: its campaign and team."""
+
+    campaign_id: str
+    team: str
+    number_key: str
+    carrier_message_id: str | None
+
+    @classmethod
+    def of(cls, item: Item) -> MessageRef:
+        return cls(
+            campaign_id=str(item["campaign_id"]),
+            team=str(item["team"]),
+            number_key=str(item["number_key"]),
+            carrier_message_id=cast(str | None, item.get("carrier_message_id")),
+        )
+
+
 class MessageStore:
-    """Per-recipient message records, keyed by campaign and number hash."""
+    """Per-recipient message records, keyed by number hash and campaign."""
 
     def __init__(self, table_name: str, retention_days: int) -> None:
         self.table_name = table_name
@@ -662,29 +693,37 @@ class MessageStore:
     ) -> int | None:
         """Creates or moves a record forward to `status`; its former rank, or None if it did not move.
 
-        The carrier's events create the records: the send path writes none per recipient.
+        The carrier's events create the records: the send path writes none per recipient. A
+        final event leaves the record out of the open index, so with final events only a
+        message costs one write of one item.
         """
+        values: dict[str, Any] = {
+            ":status": status.value,
+            ":rank": rank,
+            ":now": now.isoformat(),
+            ":campaign": campaign_id,
+            ":team": team,
+            ":key": number_key,
+            ":message": carrier_message_id,
+            ":expires": _expires_at(now, self.retention_days),
+        }
+        update = (
+            "SET #status = :status, status_rank = :rank, updated_at = :now, "
+            "campaign_id = :campaign, team = :team, number_key = :key, "
+            "carrier_message_id = :message, sent_at = if_not_exists(sent_at, :now), "
+            "expires_at = :expires"
+        )
+        if rank < FINAL_RANK:
+            update += ", open_campaign = :campaign"
+        else:
+            update += " REMOVE open_campaign"
         try:
             answer = self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"recipient#{number_key}"},
-                UpdateExpression=(
-                    "SET #status = :status, status_rank = :rank, updated_at = :now, "
-                    "campaign_id = :campaign, team = :team, number_key = :key, recipient_hmac = :key, "
-                    "carrier_message_id = :message, sent_at = if_not_exists(sent_at, :now), "
-                    "expires_at = :expires"
-                ),
+                Key=_message_key(campaign_id, number_key),
+                UpdateExpression=update,
                 ConditionExpression="attribute_not_exists(pk) OR status_rank < :rank",
                 ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues={
-                    ":status": status.value,
-                    ":rank": rank,
-                    ":now": now.isoformat(),
-                    ":campaign": campaign_id,
-                    ":team": team,
-                    ":key": number_key,
-                    ":message": carrier_message_id,
-                    ":expires": _expires_at(now, self.retention_days),
-                },
+                ExpressionAttributeValues=values,
                 ReturnValues="UPDATED_OLD",
             )
         except ClientError as exc:
@@ -694,69 +733,51 @@ class MessageStore:
         return int(cast(Decimal, answer.get("Attributes", {}).get("status_rank", 0)))
 
     def unfinished(self, campaign_id: str) -> list[MessageRecord]:
-        """The campaign's messages that have no final status yet (a Query, page by page)."""
+        """The campaign's messages that have no final status yet (the open index, page by page)."""
         items = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}"),
-            FilterExpression=Attr("status_rank").lt(FINAL_RANK),
+            IndexName=OPEN_INDEX,
+            KeyConditionExpression=Key("open_campaign").eq(campaign_id),
         )
         return [MessageRecord.model_validate(item) for item in items]
 
-    def by_carrier_message(self, carrier_message_id: str) -> MessageRecord | None:
-        try:
-            items = self._table.query(
-                IndexName="by-carrier-message",
-                KeyConditionExpression=Key("carrier_message_id").eq(carrier_message_id),
-                Limit=1,
-            )["Items"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
-        return MessageRecord.model_validate(items[0]) if items else None
+    def by_carrier_message(self, number_key: str, carrier_message_id: str) -> MessageRef | None:
+        """The message a reply answers: among the number's messages, the one the carrier's id names."""
+        items = _query_all(
+            self._table,
+            limit=1,
+            KeyConditionExpression=Key("pk").eq(f"recipient#{number_key}"),
+            FilterExpression=Attr("carrier_message_id").eq(carrier_message_id),
+        )
+        return MessageRef.of(items[0]) if items else None
 
-    def latest_to(self, number_key: str) -> MessageRecord | None:
-        try:
-            items = self._table.query(
-                IndexName="by-recipient",
-                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
-                ScanIndexForward=False,
-                Limit=1,
-            )["Items"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
-        return MessageRecord.model_validate(items[0]) if items else None
+    def latest_to(self, number_key: str) -> MessageRef | None:
+        """The number's most recent message (a number gets a handful: all are read)."""
+        records = self.to_number(number_key)
+        return MessageRef.of(records[0].model_dump()) if records else None
 
     def get(self, campaign_id: str, number_key: str) -> MessageRecord | None:
         try:
             item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"recipient#{number_key}"},
-                ConsistentRead=True,
+                Key=_message_key(campaign_id, number_key), ConsistentRead=True
             ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         return MessageRecord.model_validate(item) if item else None
 
     def to_number(self, number_key: str) -> list[MessageRecord]:
-        """Every message record to a number, newest first (the `by-recipient` index)."""
-        return [
-            MessageRecord.model_validate(item)
-            for item in _query_all(
-                self._table,
-                IndexName="by-recipient",
-                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
-                ScanIndexForward=False,
-            )
-        ]
+        """Every message record to a number, newest first."""
+        items = _query_all(
+            self._table, KeyConditionExpression=Key("pk").eq(f"recipient#{number_key}")
+        )
+        records = [MessageRecord.model_validate(item) for item in items]
+        return sorted(records, key=lambda record: record.sent_at or record.updated_at, reverse=True)
 
     def forget(self, records: Sequence[MessageRecord]) -> None:
         try:
             with self._table.batch_writer() as batch:
                 for record in records:
-                    batch.delete_item(
-                        Key={
-                            "pk": f"campaign#{record.campaign_id}",
-                            "sk": f"recipient#{record.number_key}",
-                        }
-                    )
+                    batch.delete_item(Key=_message_key(record.campaign_id, record.number_key))
         except ClientError as exc:
             raise _failed(exc) from exc
 
@@ -1222,6 +1243,10 @@ class ReplyIndex:
             return existing
         return record
 
+    def claimed(self, reply_id: str) -> ReplyRecord | None:
+        """The entry a delivery of this reply claimed, if one did."""
+        return self._claimed(reply_id)
+
     def _claimed(self, reply_id: str) -> ReplyRecord | None:
         """The entry an earlier delivery claimed, in whichever compartment it went to."""
         try:
@@ -1306,6 +1331,21 @@ class ReplyIndex:
                 batch.delete_item(Key={"pk": f"reply#{reply_id}", "sk": "claim"})
         except ClientError as exc:
             raise _failed(exc) from exc
+
+    def forget_allowance(self, number_key: str) -> int:
+        """Deletes the number's reply-allowance windows (they hold its keyed hash); their count."""
+        windows = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(allowance_partition(number_key)),
+            ProjectionExpression="pk, sk",
+        )
+        try:
+            with self._table.batch_writer() as batch:
+                for window in windows:
+                    batch.delete_item(Key={"pk": window["pk"], "sk": window["sk"]})
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return len(windows)
 
     def list(
         self,

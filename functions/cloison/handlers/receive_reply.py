@@ -13,6 +13,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from cloison.adapters.allowance import ReplyAllowance
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
@@ -46,13 +47,17 @@ def receiver() -> ReplyReceiver:
         carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
         consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
         campaigns=CampaignStore(config.campaigns_table),
+        allowance=ReplyAllowance(config.replies_table, config.replies_per_number_per_hour),
     )
 
 
 def receive(record: SQSRecord) -> None:
     attempt = int(record.attributes.approximate_receive_count or 1)
-    receiver().receive(parse_payload(InboundSms, record.body), attempt)
-    metrics.add_metric(name="RepliesReceived", unit=MetricUnit.Count, value=1)
+    stored = receiver().receive(parse_payload(InboundSms, record.body), attempt)
+    if stored is None:
+        metrics.add_metric(name="RepliesBeyondAllowance", unit=MetricUnit.Count, value=1)
+    else:
+        metrics.add_metric(name="RepliesReceived", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context

@@ -3,10 +3,10 @@
 import base64
 import binascii
 import json
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -41,6 +41,7 @@ from cloison.models.api import (
     ConsentWithdrawal,
     ConsentWithdrawalIn,
     Health,
+    Instant,
     LaunchIn,
     Preview,
     PrivacyReceipt,
@@ -78,12 +79,80 @@ def _problem_response(description: str) -> OpenAPIResponse:
     return {"description": description, "content": {PROBLEM_CONTENT_TYPE: {"model": Problem}}}
 
 
-def _lifecycle_responses(success: str) -> dict[int, OpenAPIResponse]:
-    return {
-        200: {"description": success, "content": {JSON: {"model": Campaign}}},
-        404: _problem_response("No such campaign among your teams' campaigns."),
-        409: _problem_response("The campaign's status does not allow this."),
+# What each error status means when a route does not say more; every one is a problem document.
+_ERRORS: dict[int, str] = {
+    400: "The body is not JSON (or not UTF-8).",
+    403: "The caller is not a member of the team, or lacks the role the route requires.",
+    404: "No such object among your teams' objects.",
+    409: "The object's current state does not allow this.",
+    415: "The body is not application/json.",
+    422: "The request is invalid: `errors` names each field at fault and why.",
+    503: "A dependency failed; retry later.",
+}
+
+
+def _answers(
+    status: int,
+    model: Any,
+    description: str,
+    errors: dict[int, str | None] | None = None,
+    *,
+    body: bool = False,
+) -> dict[int, OpenAPIResponse]:
+    """A route's documented answers: its success, then its problem documents (`None` takes the
+    usual meaning). Every route may answer 422 and 503; a route reading a JSON body, 400 and 415."""
+    answers: dict[int, OpenAPIResponse] = {
+        status: {"description": description, "content": {JSON: {"model": model}}}
     }
+    wanted: dict[int, str | None] = {422: None, 503: None}
+    if body:
+        wanted |= {400: None, 415: None}
+    wanted |= errors or {}
+    for code in sorted(wanted):
+        answers[code] = _problem_response(wanted[code] or _ERRORS[code])
+    return answers
+
+
+def _lifecycle_responses(success: str) -> dict[int, OpenAPIResponse]:
+    return _answers(
+        200,
+        Campaign,
+        success,
+        {
+            404: "No such campaign among your teams' campaigns.",
+            409: "The campaign's status does not allow this.",
+        },
+    )
+
+
+def _media_type() -> str | None:
+    """The request's media type, lowercased and without parameters; None when not given."""
+    header = app.current_event.headers.get("content-type") or ""
+    return header.split(";", 1)[0].strip().lower() or None
+
+
+def _refused_media_type() -> UnsupportedMediaType | None:
+    """A route that reads a JSON body takes application/json, or a body without a Content-Type.
+
+    The resolver alone would also read form and multipart bodies, and any type starting with
+    `application/json`, into the model."""
+    route = app.context.get("_route")
+    if route is None or not route.dependant.body_params:
+        return None
+    if _media_type() in (None, JSON):
+        return None
+    return UnsupportedMediaType((JSON,))
+
+
+def json_bodies_only(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Runs once the request validated; `invalid_request` does the same check when it did not."""
+    refusal = _refused_media_type()
+    if refusal is not None:
+        raise refusal
+    return next_middleware(app)
+
+
+app.use(middlewares=[json_bodies_only])
 
 
 def caller() -> Caller:
@@ -91,21 +160,39 @@ def caller() -> Caller:
     return caller_from_claims(claims)
 
 
-@app.get("/health")
+# The resolver documents a 422 on every route: here too, as the problem document it would be.
+@app.get(
+    "/health",
+    responses={
+        200: {"description": "Alive.", "content": {JSON: {"model": Health}}},
+        422: _problem_response(_ERRORS[422]),
+    },
+)
 def health() -> Health:
     return Health(status="ok")
 
 
-@app.get("/openapi.json")
+@app.get(
+    "/openapi.json",
+    responses={
+        200: {"description": "This document (OpenAPI 3.1).", "content": {JSON: {}}},
+        422: _problem_response(_ERRORS[422]),
+    },
+)
 def openapi() -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type="application/json",
-        body=app.get_openapi_json_schema(title="Cloison API", version="0.1.0"),
-    )
+    return Response(status_code=200, content_type="application/json", body=openapi_document())
 
 
-@app.post("/campaigns")
+def openapi_document() -> str:
+    """The API's OpenAPI document, generated from the routes and models below."""
+    return app.get_openapi_json_schema(title="Cloison API", version="0.1.0")
+
+
+@app.post(
+    "/campaigns",
+    summary="Create a draft campaign",
+    responses=_answers(201, Campaign, "The campaign, a draft.", {403: None}, body=True),
+)
 def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
     return Response(
         status_code=201,
@@ -122,10 +209,9 @@ def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
         "a campaign of its own (`occurrence_of` names the recurring one), read here and at "
         "its own /stats."
     ),
-    responses={
-        200: {"description": "The campaign.", "content": {JSON: {"model": Campaign}}},
-        404: _problem_response("No such campaign among your teams' campaigns."),
-    },
+    responses=_answers(
+        200, Campaign, "The campaign.", {404: "No such campaign among your teams' campaigns."}
+    ),
 )
 def get_campaign(campaign_id: str) -> Campaign:
     return wiring.campaigns().describe(caller(), campaign_id)
@@ -154,17 +240,19 @@ def get_campaign(campaign_id: str) -> Campaign:
             },
         }
     },
-    responses={
-        200: {
-            "description": "The good rows were added; the bad ones are listed.",
-            "content": {JSON: {"model": AudienceResult}},
+    responses=_answers(
+        200,
+        AudienceResult,
+        "The good rows were added; the bad ones are listed.",
+        {
+            400: "The JSON body is not JSON (or not UTF-8).",
+            404: "No such campaign among your teams' campaigns.",
+            409: "The campaign is no longer a draft.",
+            413: f"Over {MAX_ROWS:,} rows or {MAX_BYTES // 2**20} MB.",
+            415: "Neither application/json nor text/csv.",
+            422: "The JSON body or the CSV header is unusable.",
         },
-        404: _problem_response("No such campaign among your teams' campaigns."),
-        409: _problem_response("The campaign is no longer a draft."),
-        413: _problem_response(f"Over {MAX_ROWS:,} rows or {MAX_BYTES // 2**20} MB."),
-        415: _problem_response("Neither application/json nor text/csv."),
-        422: _problem_response("The body or the CSV header is unusable."),
-    },
+    ),
 )
 def add_audience(campaign_id: str) -> AudienceResult:
     # No body parameter: the resolver would refuse text/csv before this runs.
@@ -193,7 +281,7 @@ def _json_audience() -> AudienceIn:
     """The body validated as the resolver validates a body parameter, with the same errors."""
     try:
         document: Any = json.loads(_body_bytes() or b"null")
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise RequestValidationError(
             [{"type": "json_invalid", "loc": ("body",), "msg": "JSON decode error"}]
         ) from exc
@@ -208,12 +296,32 @@ def _json_audience() -> AudienceIn:
         ) from None
 
 
-@app.get("/campaigns/<campaign_id>/preview")
+@app.get(
+    "/campaigns/<campaign_id>/preview",
+    summary="Dry-run a campaign: text, encoding, segments, counts, cost, sending time",
+    responses=_answers(
+        200, Preview, "The preview.", {404: "No such campaign among your teams' campaigns."}
+    ),
+)
 def preview_campaign(campaign_id: str) -> Preview:
     return wiring.campaigns().preview(caller(), campaign_id)
 
 
-@app.post("/campaigns/<campaign_id>/launch")
+@app.post(
+    "/campaigns/<campaign_id>/launch",
+    summary="Launch a draft campaign now, at an instant, or on a recurring schedule",
+    responses=_answers(
+        202,
+        Campaign,
+        "Accepted: the campaign is launching or scheduled.",
+        {
+            404: "No such campaign among your teams' campaigns.",
+            409: "The campaign's status does not allow this.",
+            422: "The body is invalid, or the campaign has no recipients.",
+        },
+        body=True,
+    ),
+)
 def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Response[Campaign]:
     return Response(
         status_code=202,
@@ -261,12 +369,25 @@ def cancel_campaign(campaign_id: str) -> Campaign:
     return wiring.campaigns().cancel(caller(), campaign_id)
 
 
-@app.get("/campaigns/<campaign_id>/stats")
+@app.get(
+    "/campaigns/<campaign_id>/stats",
+    summary="Counts by status, deliverability and cost of a campaign",
+    responses=_answers(
+        200,
+        CampaignStats,
+        "The statistics.",
+        {404: "No such campaign among your teams' campaigns."},
+    ),
+)
 def campaign_stats(campaign_id: str) -> CampaignStats:
     return wiring.campaigns().stats(caller(), campaign_id)
 
 
-@app.get("/replies")
+@app.get(
+    "/replies",
+    summary="List replies (metadata only), newest first",
+    responses=_answers(200, ReplyList, "The replies.", {422: "A filter is invalid."}),
+)
 def list_replies(
     campaign: Annotated[str | None, Query(max_length=64)] = None,
     reply_class: Annotated[str | None, Query(alias="class", max_length=32)] = None,
@@ -282,7 +403,13 @@ def list_replies(
     )
 
 
-@app.get("/replies/<reply_id>")
+@app.get(
+    "/replies/<reply_id>",
+    summary="Open a reply: its body, decrypted (audited)",
+    responses=_answers(
+        200, ReplyDetail, "The reply with its body.", {404: "No such reply in your teams."}
+    ),
+)
 def open_reply(reply_id: str) -> ReplyDetail:
     return wiring.replies().open(caller(), reply_id)
 
@@ -293,19 +420,27 @@ def open_reply(reply_id: str) -> ReplyDetail:
     description="Ambiguous opt-outs and sensitive replies wait in the review queue "
     "(`GET /replies?review=pending`). `confirm` keeps the suppression; `lift` (privacy officers) "
     "says the reply was no opt-out and lifts it, here and in the provider's opt-out list.",
-    responses={
-        200: {"description": "The reviewed reply.", "content": {JSON: {"model": ReplySummary}}},
-        403: _problem_response("Lifting requires the privacy_officer role."),
-        404: _problem_response("No such reply in the caller's compartments."),
-        409: _problem_response("Not awaiting review, or a later opt-out stands."),
-        422: _problem_response("The body is invalid."),
-    },
+    responses=_answers(
+        200,
+        ReplySummary,
+        "The reviewed reply.",
+        {
+            403: "Lifting requires the privacy_officer role.",
+            404: "No such reply in the caller's compartments.",
+            409: "Not awaiting review, or a later opt-out stands.",
+        },
+        body=True,
+    ),
 )
 def review_reply(reply_id: str, decision: ReplyReviewIn) -> ReplySummary:
     return wiring.replies().review(caller(), reply_id, decision)
 
 
-@app.post("/consents")
+@app.post(
+    "/consents",
+    summary="Record a consent",
+    responses=_answers(201, Consent, "The consent, the number masked.", {403: None}, body=True),
+)
 def record_consent(consent: ConsentIn) -> Response[Consent]:
     return Response(
         status_code=201,
@@ -318,20 +453,23 @@ def record_consent(consent: ConsentIn) -> Response[Consent]:
     "/consents",
     summary="Withdraw a consent",
     description="The number travels in the body, never in the URL. Later marketing sends skip it.",
-    responses={
-        200: {
-            "description": "The receipt of the withdrawal.",
-            "content": {JSON: {"model": ConsentWithdrawal}},
-        },
-        404: _problem_response("No consent recorded for this number, team and purpose."),
-        422: _problem_response("The body is invalid."),
-    },
+    responses=_answers(
+        200,
+        ConsentWithdrawal,
+        "The receipt of the withdrawal.",
+        {403: None, 404: "No consent recorded for this number, team and purpose."},
+        body=True,
+    ),
 )
 def withdraw_consent(withdrawal: ConsentWithdrawalIn) -> ConsentWithdrawal:
     return wiring.registry().withdraw_consent(caller(), withdrawal)
 
 
-@app.post("/suppressions")
+@app.post(
+    "/suppressions",
+    summary="Suppress a number for a team",
+    responses=_answers(201, Suppression, "The suppression.", {403: None}, body=True),
+)
 def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
     return Response(
         status_code=201,
@@ -351,11 +489,16 @@ def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
         "never in the URL. Each request is audited under its id, and its receipt (without the "
         "number) is kept at /privacy/requests/{id}."
     ),
-    responses={
-        201: {"description": "The receipt.", "content": {JSON: {"model": PrivacyReceipt}}},
-        403: _problem_response("Requires the privacy_officer role."),
-        422: _problem_response("The body is invalid, or the URL carries a query."),
-    },
+    responses=_answers(
+        201,
+        PrivacyReceipt,
+        "The receipt.",
+        {
+            403: "Requires the privacy_officer role.",
+            422: "The body is invalid, or the URL carries a query.",
+        },
+        body=True,
+    ),
 )
 def submit_privacy_request(request: PrivacyRequestIn) -> Response[PrivacyReceipt]:
     if app.current_event.query_string_parameters:
@@ -371,17 +514,24 @@ def submit_privacy_request(request: PrivacyRequestIn) -> Response[PrivacyReceipt
 @app.get(
     "/privacy/requests/<request_id>",
     summary="Read the receipt of a data-subject request",
-    responses={
-        200: {"description": "The receipt.", "content": {JSON: {"model": PrivacyReceipt}}},
-        403: _problem_response("Requires the privacy_officer role."),
-        404: _problem_response("No such request."),
-    },
+    responses=_answers(
+        200,
+        PrivacyReceipt,
+        "The receipt.",
+        {403: "Requires the privacy_officer role.", 404: "No such request."},
+    ),
 )
 def get_privacy_request(request_id: str) -> PrivacyReceipt:
     return wiring.subjects().receipt(caller(), request_id)
 
 
-@app.put("/teams/<team>/senders/<sender>")
+@app.put(
+    "/teams/<team>/senders/<sender>",
+    summary="Create or replace a team's sender profile (administrators)",
+    responses=_answers(
+        200, SenderProfile, "The sender profile.", {403: "Requires the admin role."}, body=True
+    ),
+)
 def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfile:
     return wiring.registry().put_sender(caller(), team, sender, profile)
 
@@ -396,20 +546,19 @@ def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfil
         "when, which team, which object, why. Newest first; `since` and `until` (with a time "
         "zone) bound `at`, both included; `next_cursor` gives the next page."
     ),
-    responses={
-        200: {"description": "A page of entries.", "content": {JSON: {"model": AuditList}}},
-        403: _problem_response("Requires the auditor role."),
-        422: _problem_response("A filter or the cursor is invalid."),
-    },
+    responses=_answers(
+        200,
+        AuditList,
+        "A page of entries.",
+        {403: "Requires the auditor role.", 422: "A filter or the cursor is invalid."},
+    ),
 )
 def list_audit(
     team: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
     action: Annotated[str | None, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)] = None,
-    since: Annotated[
-        datetime | None, Query(description="Entries at or after this instant.")
-    ] = None,
+    since: Annotated[Instant | None, Query(description="Entries at or after this instant.")] = None,
     until: Annotated[
-        datetime | None, Query(description="Entries at or before this instant.")
+        Instant | None, Query(description="Entries at or before this instant.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -437,14 +586,12 @@ def list_audit(
         "fault (sequence, id, reason). A walk that stopped at `limit` gives `next`: pass it as "
         "`from` to go on."
     ),
-    responses={
-        200: {
-            "description": "The result of the walk, whether the chain holds or not.",
-            "content": {JSON: {"model": AuditVerification}},
-        },
-        403: _problem_response("Requires the auditor role."),
-        422: _problem_response("A bound is invalid."),
-    },
+    responses=_answers(
+        200,
+        AuditVerification,
+        "The result of the walk, whether the chain holds or not.",
+        {403: "Requires the auditor role.", 422: "A bound is invalid."},
+    ),
 )
 def verify_audit(
     first: Annotated[int, Query(alias="from", ge=1, description="First sequence number.")] = 1,
@@ -457,32 +604,11 @@ def verify_audit(
 
 
 # ---------------------------------------------------------------- errors as problem documents
-@app.exception_handler(RequestValidationError)
-def invalid_request(error: RequestValidationError) -> Response[str]:
-    errors = list(error.errors())
-    if any(item.get("type") == "json_invalid" for item in errors):
-        return problem(400, "malformed-json", "The body is not valid JSON", "Send a JSON document.")
-    return problem(
-        422,
-        "invalid-request",
-        "The request is invalid",
-        "See `errors` for each field.",
-        errors=field_errors(list(error.errors())),
-    )
+def _malformed_json(detail: str = "Send a JSON document.") -> Response[str]:
+    return problem(400, "malformed-json", "The body is not valid JSON", detail)
 
 
-@app.exception_handler(RequestUnsupportedContentType)
-def unsupported_content_type(error: Exception) -> Response[str]:
-    return problem(
-        415,
-        "unsupported-media-type",
-        "Unsupported media type",
-        "This route takes application/json.",
-    )
-
-
-@app.exception_handler(UnsupportedMediaType)
-def unsupported_media_type(error: UnsupportedMediaType) -> Response[str]:
+def _unsupported(error: UnsupportedMediaType) -> Response[str]:
     return problem(
         415,
         "unsupported-media-type",
@@ -490,6 +616,71 @@ def unsupported_media_type(error: UnsupportedMediaType) -> Response[str]:
         f"This route takes {' or '.join(error.accepted)}.",
         accepted=list(error.accepted),
     )
+
+
+def _internal_error() -> Response[str]:
+    # A bug, not the caller's fault: logged with its trace, answered without details.
+    logger.exception("unhandled error")
+    return problem(500, "internal-error", "Internal error", "The error was logged; retry later.")
+
+
+@app.exception_handler(RequestValidationError)
+def invalid_request(error: RequestValidationError) -> Response[str]:
+    # A body of another type may fail validation too: its type is the first thing wrong with it.
+    refusal = _refused_media_type()
+    if refusal is not None:
+        return _unsupported(refusal)
+    errors = list(error.errors())
+    if any(item.get("type") == "json_invalid" for item in errors):
+        return _malformed_json()
+    if all(item.get("type") == "value_error" for item in errors):
+        # Only the models' own validators refused it: a rule the OpenAPI schemas cannot state
+        # (a time zone, a schedule expression, fields that go together), not a shape.
+        return problem(
+            422,
+            "rule-violation",
+            "A rule forbids this",
+            "See `errors` for each field.",
+            errors=field_errors(errors),
+        )
+    return problem(
+        422,
+        "invalid-request",
+        "The request is invalid",
+        "See `errors` for each field.",
+        errors=field_errors(errors),
+    )
+
+
+@app.exception_handler(RequestUnsupportedContentType)
+def unsupported_content_type(error: Exception) -> Response[str]:
+    return _unsupported(UnsupportedMediaType((JSON,)))
+
+
+def _unreadable_json() -> str | None:
+    """Why the body cannot be read as JSON, where the resolver's parser raises rather than
+    reporting a validation error: bytes that are not UTF-8, nesting past Python's recursion."""
+    try:
+        json.loads(_body_bytes() or b"null")
+    except UnicodeDecodeError:
+        return "JSON is UTF-8: the body is not."
+    except RecursionError:
+        return "The body nests too deeply."
+    except (json.JSONDecodeError, RuleViolation):
+        return None
+    return None
+
+
+@app.exception_handler(UnicodeDecodeError)
+@app.exception_handler(RecursionError)
+def unreadable(error: Exception) -> Response[str]:
+    reason = _unreadable_json()
+    return _malformed_json(reason) if reason else _internal_error()
+
+
+@app.exception_handler(UnsupportedMediaType)
+def unsupported_media_type(error: UnsupportedMediaType) -> Response[str]:
+    return _unsupported(error)
 
 
 @app.exception_handler(TooLarge)
@@ -544,9 +735,12 @@ def unavailable(error: DependencyError) -> Response[str]:
 
 @app.exception_handler(Exception)
 def internal_error(error: Exception) -> Response[str]:
-    # A bug, not the caller's fault: logged with its trace, answered without details.
-    logger.exception("unhandled error")
-    return problem(500, "internal-error", "Internal error", "The error was logged; retry later.")
+    # The resolver's own parsers fail on some bodies of types a route does not read (multipart
+    # without a boundary raises ValueError): the type was the caller's error.
+    refusal = _refused_media_type()
+    if refusal is not None:
+        return _unsupported(refusal)
+    return _internal_error()
 
 
 @app.not_found

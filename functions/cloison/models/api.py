@@ -7,7 +7,14 @@ from functools import lru_cache
 from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 # Re-exported: requests and answers speak of them too.
 from cloison.models.kinds import CampaignKind as CampaignKind
@@ -20,12 +27,37 @@ PhoneText = Annotated[
     str, Field(min_length=3, max_length=32, description="Phone number as written.")
 ]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+_WRITTEN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _written_instant(value: object) -> object:
+    # pydantic alone also reads a number, or a string of digits, as seconds since 1970.
+    if isinstance(value, datetime) or (isinstance(value, str) and _WRITTEN_INSTANT.match(value)):
+        return value
+    raise ValueError("write a date and time, e.g. 2026-12-01T10:00:00+01:00")
+
+
+Instant = Annotated[datetime, BeforeValidator(_written_instant)]
 
 
 class Input(BaseModel):
     """Inputs reject unknown fields: a typo is an error, not a silently ignored setting."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Every model here is built at first use: the functions without routes import this module
+    # (through the services they share with the API) and never build most of its models.
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _trimmed(cls, value: object) -> object:
+        # Trimmed after the documented constraints held, so that the OpenAPI document's lengths
+        # are the ones checked; what is left must not be blank.
+        if type(value) is str:  # not a StrEnum member
+            trimmed = value.strip()
+            if value and not trimmed:
+                raise ValueError("is blank")
+            return trimmed
+        return value
 
 
 class CampaignIn(Input):
@@ -41,12 +73,15 @@ class CampaignIn(Input):
 class Occurrence(BaseModel):
     """One firing of a recurring campaign: a campaign of its own, with its own /stats."""
 
+    model_config = ConfigDict(defer_build=True)
+
     id: str
     scheduled_at: datetime = Field(description="The firing's scheduled time.")
     status: CampaignStatus
 
 
 class Campaign(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     id: str
     team: str
     name: str
@@ -83,8 +118,13 @@ class RecipientIn(Input):
     variables: dict[
         Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
         Annotated[str, Field(max_length=200)],
-    ] = Field(default_factory=dict, max_length=20)
-    departement: Annotated[str | None, Field(pattern=r"^(\d{2,3}|2[AB])$")] = None
+    ] = Field(
+        default_factory=dict,
+        max_length=20,
+        # Only names of the pattern: say so in the schema, as the model does.
+        json_schema_extra={"additionalProperties": False},
+    )
+    departement: Annotated[str | None, Field(pattern=r"^([0-9]{2,3}|2[AB])$")] = None
 
 
 class AudienceIn(Input):
@@ -92,6 +132,7 @@ class AudienceIn(Input):
 
 
 class RowError(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     row: int = Field(
         description="JSON: 1-based position in `recipients`; CSV: line number, the header being line 1."
     )
@@ -100,6 +141,7 @@ class RowError(BaseModel):
 
 
 class AudienceResult(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     accepted: int
     rejected: list[RowError] = Field(
         description="Each rejected row with its reason, in row order (the first 10,000)."
@@ -147,9 +189,7 @@ def schedule_expression_problem(expression: str) -> str | None:
 
 
 class LaunchIn(Input):
-    at: datetime | None = Field(
-        default=None, description="Launch at this instant; now when absent."
-    )
+    at: Instant | None = Field(default=None, description="Launch at this instant; now when absent.")
     schedule: Annotated[str | None, Field(max_length=256)] = Field(
         default=None,
         description=(
@@ -189,6 +229,8 @@ class LaunchIn(Input):
 class PreviewCounts(BaseModel):
     """Recipients by what the send path would do with them now; each counted once."""
 
+    model_config = ConfigDict(defer_build=True)
+
     valid: int = Field(description="Would be sent now.")
     deferred: int = Field(description="Outside their sending window now; sent at its opening.")
     suppressed: int = Field(description="Opted out (STOP) or suppressed for the team.")
@@ -199,6 +241,7 @@ class PreviewCounts(BaseModel):
 
 
 class SendingEstimate(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     recipients: int = Field(description="Recipients that will be sent: valid and deferred.")
     mps: int = Field(description="Messages per second the sender may send.")
     sending_seconds: float = Field(description="Time spent sending at the sender's MPS.")
@@ -210,11 +253,13 @@ class SendingEstimate(BaseModel):
 
 
 class ContentWarningOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     code: str = Field(description="Stable identifier, e.g. `link-shortener`.")
     detail: str
 
 
 class Preview(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     text: str = Field(description="Final text for the first recipient, STOP mention included.")
     encoding: str
     segments: int
@@ -230,6 +275,7 @@ class Preview(BaseModel):
 
 
 class CampaignStats(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     campaign_id: str
     status: CampaignStatus
     recipients: int
@@ -242,6 +288,7 @@ class CampaignStats(BaseModel):
 
 
 class ReplySummary(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     id: str
     team: str
     campaign_id: str | None
@@ -264,6 +311,7 @@ class ReplySummary(BaseModel):
 
 
 class ReplyList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     items: list[ReplySummary]
 
 
@@ -295,10 +343,11 @@ class ConsentIn(Input):
         str, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
     ]
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
-    given_at: datetime | None = None
+    given_at: Instant | None = None
 
 
 class Consent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     team: str
     phone: str
     purpose: str
@@ -318,6 +367,8 @@ class ConsentWithdrawalIn(Input):
 class ConsentWithdrawal(BaseModel):
     """Receipt of a withdrawn consent; the number is masked."""
 
+    model_config = ConfigDict(defer_build=True)
+
     team: str
     phone: str
     purpose: str
@@ -333,6 +384,7 @@ class SuppressionIn(Input):
 
 
 class Suppression(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     phone: str
     reason: str
     created_at: datetime
@@ -369,6 +421,7 @@ class SenderProfile(SenderProfileIn):
 
 
 class Health(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     status: str
 
 
@@ -379,6 +432,8 @@ AuditAction = Annotated[
 
 class AuditRecord(BaseModel):
     """One entry of the audit trail, with the hashes that chain it to the one before."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sequence: int
     id: str
@@ -395,6 +450,7 @@ class AuditRecord(BaseModel):
 
 
 class AuditList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     items: list[AuditRecord] = Field(description="Newest first.")
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null when there is none."
@@ -403,6 +459,8 @@ class AuditList(BaseModel):
 
 class AuditBreak(BaseModel):
     """The first entry at which the chain does not hold."""
+
+    model_config = ConfigDict(defer_build=True)
 
     sequence: int
     id: str | None = Field(description="The entry's id, when it can still be known.")
@@ -417,6 +475,7 @@ class AuditBreak(BaseModel):
 
 
 class AuditVerification(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     ok: bool
     checked: int = Field(description="Entries whose hash and link were checked.")
     first: int = Field(description="Where this walk started.")
@@ -443,10 +502,11 @@ class ContactChanges(Input):
 
     variables: dict[VariableName, Annotated[str, Field(max_length=200)] | None] = Field(
         default_factory=dict,
+        json_schema_extra={"additionalProperties": False},
         max_length=20,
         description="New value of each variable; null removes the variable.",
     )
-    departement: Annotated[str | None, Field(pattern=r"^(\d{2,3}|2[AB])$")] = Field(
+    departement: Annotated[str | None, Field(pattern=r"^([0-9]{2,3}|2[AB])$")] = Field(
         default=None, description="New département (sending window, holidays); null removes it."
     )
 
@@ -483,6 +543,7 @@ class PrivacyRequestIn(Input):
 
 
 class ExportedConsent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     team: str
     purpose: str
     source: str
@@ -492,6 +553,7 @@ class ExportedConsent(BaseModel):
 
 
 class ExportedSuppression(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     scope: str = Field(description="`all` (every team) or `team#<team>`.")
     reason: str
     source: str
@@ -503,12 +565,15 @@ class ExportedSuppression(BaseModel):
 class ExportedLift(BaseModel):
     """An opt-out that was lifted (a START, a review): when, and on what evidence."""
 
+    model_config = ConfigDict(defer_build=True)
+
     scope: str
     lifted_at: datetime
     evidence: str
 
 
 class ExportedMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     campaign_id: str
     team: str
     status: str
@@ -517,6 +582,7 @@ class ExportedMessage(BaseModel):
 
 
 class ExportedReply(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     id: str
     team: str
     campaign_id: str | None
@@ -528,6 +594,8 @@ class ExportedReply(BaseModel):
 class ExportedAudience(BaseModel):
     """The number's attributes in one audience upload of a campaign."""
 
+    model_config = ConfigDict(defer_build=True)
+
     campaign_id: str
     team: str
     upload_id: str
@@ -537,6 +605,8 @@ class ExportedAudience(BaseModel):
 
 class SubjectExport(BaseModel):
     """Everything held about one number, decrypted: the answer to an access request."""
+
+    model_config = ConfigDict(defer_build=True)
 
     phone: str
     generated_at: datetime
@@ -551,6 +621,8 @@ class SubjectExport(BaseModel):
 class PrivacyReceipt(BaseModel):
     """What a data-subject request did. Kept without the number; `phone` (masked) and `export`
     come only in the answer to the request itself."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     kind: PrivacyRequestKind

@@ -1,4 +1,7 @@
-"""Payloads that arrive on queues: launch requests, chunk references, carrier events, replies."""
+"""Payloads that arrive on queues: launch requests, chunk references, carrier events, replies.
+
+Each function reads one or two of them: they are built at first use (`defer_build`), not at import.
+"""
 
 from datetime import datetime
 from typing import Annotated, Literal, Self, TypeVar
@@ -23,7 +26,7 @@ class LaunchRequest(BaseModel):
     and launches that firing's own campaign.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     campaign_id: str
     team: str
     action: Literal["launch", "release", "expire", "occurrence"] = "launch"
@@ -45,7 +48,7 @@ class ChunkRef(BaseModel):
     were deferred to a sending window or parked while the campaign was paused.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
     campaign_id: str
     team: str
     upload: Annotated[str, Field(min_length=1, max_length=40)]
@@ -63,7 +66,7 @@ class ChunkRef(BaseModel):
 class DeliveryEvent(BaseModel):
     """An End User Messaging SMS event, as the configuration set's SNS destination publishes it."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
     event_type: str = Field(alias="eventType")
     event_timestamp: int = Field(alias="eventTimestamp")
     is_final: bool = Field(default=False, alias="isFinal")
@@ -77,7 +80,7 @@ class DeliveryEvent(BaseModel):
 class InboundSms(BaseModel):
     """A two-way SMS reply, as End User Messaging publishes it to the two-way SNS topic."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
     origination_number: Annotated[str, Field(alias="originationNumber", max_length=32)]
     destination_number: Annotated[str, Field(alias="destinationNumber", max_length=64)]
     message_body: Annotated[str, Field(alias="messageBody", max_length=5000)]

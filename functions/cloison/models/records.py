@@ -10,7 +10,8 @@ from cloison.models.kinds import CampaignKind, CampaignStatus
 
 
 class Record(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Built at first use: each function reads a few kinds of record and never builds the others.
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
 
 class UploadRecord(Record):

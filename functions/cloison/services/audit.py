@@ -159,7 +159,7 @@ class Auditor:
                 break
             logger.debug("audit append lost the race", extra={"attempt": attempt + 1})
             if attempt + 1 < APPEND_ATTEMPTS:
-                self.pause(random.uniform(0.01, 0.05) * 2 ** min(attempt, 4))  # noqa: S311
+                self.pause(random.uniform(0.01, 0.05) * 2 ** min(attempt, 4))  # noqa: S311  # nosec B311  # backoff jitter, not a secret
         else:
             raise DependencyError("the audit log is busy; nothing was done")
         self.copies.put(entry)

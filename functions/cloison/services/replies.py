@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from cloison.adapters.allowance import ReplyAllowance
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import (
@@ -80,13 +81,15 @@ class ReplyReceiver:
     carrier: SmsCarrier
     consents: ConsentStore
     campaigns: CampaignStore
+    allowance: ReplyAllowance
 
-    def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord:
+    def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord | None:
         """Handles one reply exactly once, whatever the number of times it is delivered.
 
         `attempt` is the delivery's receive count: a reply to a message whose delivery events
         have not been recorded yet (a backlog) waits for them a few deliveries before it is
-        quarantined; its STOP is honoured at the first.
+        quarantined; its STOP is honoured at the first. A reply beyond its number's hourly
+        allowance is counted and dropped (None): only its opt-out, if it is one, takes effect.
         """
         try:
             e164 = normalize_phone(sms.origination_number, default_region="FR").e164
@@ -116,6 +119,8 @@ class ReplyReceiver:
                 logger.warning(
                     "opt-out not on the carrier's list yet", extra={"reply": sms.inbound_message_id}
                 )
+        if not self._within_allowance(number_key, sms.inbound_message_id, now):
+            return None
         team, campaign_id = self._match(sms, number_key, attempt)
         resubscription = None
         if reply_class is ReplyClass.OPT_IN:
@@ -158,6 +163,21 @@ class ReplyReceiver:
             },
         )
         return record
+
+    def _within_allowance(self, number_key: str, reply_id: str, now: datetime) -> bool:
+        """A flood from one number is counted, not stored, matched or answered.
+
+        A reply claimed by an earlier delivery goes on whatever the window says now: a retry
+        that crosses into the next hour must not leave a claimed reply unstored.
+        """
+        if self.allowance.admit(number_key, reply_id, now):
+            return True
+        if self.index.claimed(reply_id) is not None:
+            return True
+        self.allowance.count_refusal(number_key, now)
+        # Logged after it is counted, with the reply's id only: never the number or the body.
+        logger.warning("reply beyond its number's allowance", extra={"reply": reply_id})
+        return False
 
     def _resubscribe(
         self, e164: str, number_key: str, team: str | None, reply_id: str, now: datetime
@@ -220,7 +240,9 @@ class ReplyReceiver:
         """
         message = None
         if sms.previous_published_message_id:
-            message = self.messages.by_carrier_message(sms.previous_published_message_id)
+            message = self.messages.by_carrier_message(
+                number_key, sms.previous_published_message_id
+            )
             if message is None and attempt < MATCH_ATTEMPTS:
                 raise MessageNotYetKnown("the message replied to has no record yet")
         if message is None:

@@ -305,6 +305,7 @@ class SubjectRights:
         for reply in replies:
             reply_versions += self.vault.destroy(reply.object_key)
             self.replies.forget(reply.team, reply.reply_id)
+        self.replies.forget_allowance(number_key)
         messages = self.messages.to_number(number_key)
         last_sent = max(
             (message.sent_at or message.updated_at for message in messages), default=None
