@@ -422,7 +422,15 @@ def test_unicode_digits_in_a_query_number_are_refused(
 
 
 @pytest.mark.parametrize(
-    "instant", ["1700000000", "0.5", "\uff12\uff10\uff12\uff16-01-01T00:00:00Z", "2026-01-01"]
+    "instant",
+    [
+        "1700000000",
+        "0.5",
+        "\uff12\uff10\uff12\uff16-01-01T00:00:00Z",
+        "2026-01-01",
+        # without its offset: read in the function's own zone, it would mean another instant
+        "2026-01-01T10:00:00",
+    ],
 )
 def test_an_instant_must_be_written_as_a_date_and_time(
     stack: LocalStack, tokens: dict[str, str], instant: str

@@ -661,19 +661,17 @@ def test_soak_accounting(soak: tuple[Soak, dict[str, Any]]) -> None:
 
 
 def message_records(run: Soak, campaign_id: str) -> Counter[str]:
-    dynamodb = run.stack.client("dynamodb")
-    arguments: dict[str, Any] = {
-        "TableName": run.stack.outputs["MessagesTableName"],
-        "KeyConditionExpression": "pk = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": f"campaign#{campaign_id}"}},
-    }
-    statuses: Counter[str] = Counter()
-    while True:
-        page = dynamodb.query(**arguments)
-        statuses.update(item["status"]["S"] for item in page["Items"])
-        if "LastEvaluatedKey" not in page:
-            return statuses
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    """The campaign's message records by status (the table is keyed by number, then campaign)."""
+    pages = (
+        run.stack.client("dynamodb")
+        .get_paginator("scan")
+        .paginate(
+            TableName=run.stack.outputs["MessagesTableName"],
+            FilterExpression="sk = :campaign",
+            ExpressionAttributeValues={":campaign": {"S": f"campaign#{campaign_id}"}},
+        )
+    )
+    return Counter(item["status"]["S"] for page in pages for item in page["Items"])
 
 
 def refused_replies(stack: LocalStack) -> set[str]:

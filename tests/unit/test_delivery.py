@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cloison.errors import DependencyError
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
 from cloison.services.delivery import STATUS_RANK, DeliveryRecorder, status_of
@@ -317,3 +318,68 @@ def test_any_order_and_duplication_ends_delivered_and_counted_once(
     assert campaigns.counts[campaign_id] == Counter(
         {"sent": message_count, "delivered": message_count}
     )
+
+
+# ---------------------------------------------------------------- failures
+
+
+class FlakyCampaignStore(FakeCampaignStore):
+    """Fails the first `failures` counter writes, as DynamoDB does now and then."""
+
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def add_counts(
+        self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
+    ) -> dict[str, float]:
+        if self.failures:
+            self.failures -= 1
+            raise DependencyError("DynamoDB InternalServerError")
+        return super().add_counts(campaign_id, counts, segments=segments, cost=cost)
+
+
+class FlakyMessageStore(FakeMessageStore):
+    """Fails the advance of one number once."""
+
+    def __init__(self, failing: str) -> None:
+        super().__init__()
+        self.failing: str | None = failing
+
+    def advance(self, campaign_id: str, team: str, number_key: str, *args: Any) -> int | None:
+        if number_key == self.failing:
+            self.failing = None
+            raise DependencyError("DynamoDB InternalServerError")
+        return super().advance(campaign_id, team, number_key, *args)
+
+
+def test_a_failed_counter_write_is_tried_again_before_the_records_are_left_uncounted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("cloison.services.delivery.time.sleep", lambda _: None)
+    # Given a counter write that fails twice
+    messages, campaigns = FakeMessageStore(), FlakyCampaignStore(failures=2)
+    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
+    campaign = _campaign()
+    keys = [_number_key() for _ in range(3)]
+    # When a batch of deliveries is recorded
+    recorder.record([_event("TEXT_DELIVERED", campaign, key) for key in keys])
+    # Then the records moved and the counts were added, once
+    assert campaigns.counts[campaign] == Counter({"delivered": 3, "sent": 3})
+
+
+def test_a_record_that_fails_to_move_does_not_keep_the_others_from_being_counted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a batch of three deliveries, one of whose records fails to move once
+    campaign = _campaign()
+    keys = [_number_key() for _ in range(3)]
+    messages, campaigns = FlakyMessageStore(failing=keys[1]), FakeCampaignStore()
+    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
+    batch = [_event("TEXT_DELIVERED", campaign, key) for key in keys]
+    # When it is recorded, fails, and comes back whole (as SQS redelivers it)
+    with pytest.raises(DependencyError):
+        recorder.record(batch)
+    recorder.record(batch)
+    # Then every delivery is counted exactly once
+    assert campaigns.counts[campaign] == Counter({"delivered": 3, "sent": 3})

@@ -348,6 +348,20 @@ class CampaignStore:
         }
         return [found[each] for each in ids if each in found]
 
+    def of_team(
+        self, team: str, *, status: str | None = None, limit: int = 100
+    ) -> list[CampaignRecord]:
+        """A team's campaigns, newest first, from the `by-team` index (one query, no scan)."""
+        arguments: dict[str, Any] = {
+            "IndexName": "by-team",
+            "KeyConditionExpression": Key("team_pk").eq(f"team#{team}"),
+            "ScanIndexForward": False,
+        }
+        if status is not None:
+            arguments["FilterExpression"] = Attr("status").eq(status)
+        items = _query_all(self._table, limit, **arguments)
+        return [CampaignRecord.model_validate(item) for item in items]
+
     # sender profiles
     def put_sender(self, record: SenderRecord) -> None:
         item = _item(record.model_dump()) | {
@@ -515,11 +529,15 @@ class CampaignStore:
         release_at: datetime,
         ref_fields: Mapping[str, Any],
         counts: Mapping[str, float],
+        *,
+        parked_by: tuple[str, str] | None = None,
     ) -> bool:
         """Keeps a chunk's waiting recipients until `release_at` (their window, or a resume).
 
-        The counters move in the same transaction. False when they were parked already (an
-        invocation that went on from a checkpoint parks the same recipients again).
+        The counters move in the same transaction, and with `parked_by` (the pass's key and its
+        worker) the pass's progress records the recipients as parked: a retry of that pass, even
+        once their window has opened, leaves them to the release. False when they were parked
+        already.
         """
         item = {
             "pk": f"campaign#{campaign_id}",
@@ -532,10 +550,25 @@ class CampaignStore:
             "Item": item,
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        try:
-            self._transact(
-                [{"Put": put}, *self._counter_update(campaign_id, counts)], conflict="parked"
+        actions: list[Any] = [{"Put": put}, *self._counter_update(campaign_id, counts)]
+        if parked_by is not None and ref_fields["indexes"]:
+            key, worker = parked_by
+            actions.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": {"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+                        "UpdateExpression": "ADD parked :indexes",
+                        "ConditionExpression": "worker = :worker",
+                        "ExpressionAttributeValues": {
+                            ":indexes": {int(index) for index in ref_fields["indexes"]},
+                            ":worker": worker,
+                        },
+                    }
+                }
             )
+        try:
+            self._transact(actions, conflict="parked")
         except Conflict:
             return False
         return True

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
 
 from pydantic import (
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -37,7 +38,8 @@ def _written_instant(value: object) -> object:
     raise ValueError("write a date and time, e.g. 2026-12-01T10:00:00+01:00")
 
 
-Instant = Annotated[datetime, BeforeValidator(_written_instant)]
+# With its offset: a time without one would be read in whatever zone the function runs in.
+Instant = Annotated[AwareDatetime, BeforeValidator(_written_instant)]
 
 
 class Input(BaseModel):

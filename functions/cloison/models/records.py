@@ -96,6 +96,9 @@ class ChunkProgress(Record):
 
     next_index: int = 0
     in_flight: list[int] = []
+    # Recipients the pass parked for their window: whoever takes the pass up again leaves them
+    # to their release, even once the window has opened.
+    parked: set[int] = set()
     done: bool = False
     worker: str | None = None
 

@@ -1,11 +1,13 @@
 """Delivery events: each End User Messaging event creates or moves one message record forward."""
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cloison.adapters.tables import CampaignStore, MessageStore
+from cloison.errors import DependencyError
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
 from cloison.observability import logger
@@ -36,6 +38,8 @@ FAILED_EVENTS = frozenset(
     }
 )
 EXPIRED_EVENTS = frozenset({"TEXT_TTL_EXPIRED", "TEXT_UNKNOWN"})
+# Backoff of the counter write: the records have moved by then, so it must not be left undone.
+COUNT_RETRY_SECONDS = (0.1, 0.3, 0.9, 2.0)
 
 
 def status_of(event_type: str) -> MessageStatus | None:
@@ -78,18 +82,25 @@ class DeliveryRecorder:
                 furthest[event.message_id] = (event, status)
         counts: dict[str, Counter[str]] = {}
         applied = 0
+        failed: DependencyError | None = None
         now = datetime.now(UTC)
         for message_id, (event, status) in furthest.items():
             campaign_id = event.context["campaign"]
-            former = self.messages.advance(
-                campaign_id,
-                event.context.get("team", ""),
-                event.context["recipient"],
-                message_id,
-                status,
-                STATUS_RANK[status],
-                now,
-            )
+            try:
+                former = self.messages.advance(
+                    campaign_id,
+                    event.context.get("team", ""),
+                    event.context["recipient"],
+                    message_id,
+                    status,
+                    STATUS_RANK[status],
+                    now,
+                )
+            except DependencyError as exc:
+                # The others are still applied and counted; the batch then comes back, and
+                # what moved here does not move (nor count) twice.
+                failed = exc
+                continue
             if former is None:
                 continue
             counter = counts.setdefault(campaign_id, Counter())
@@ -99,5 +110,20 @@ class DeliveryRecorder:
                 counter[MessageStatus.SENT.value] += 1
             applied += 1
         for campaign_id, counter in counts.items():
-            self.campaigns.add_counts(campaign_id, dict(counter))
+            self._count(campaign_id, dict(counter))
+        if failed is not None:
+            raise failed
         return applied
+
+    def _count(self, campaign_id: str, counts: dict[str, int]) -> None:
+        """Adds a batch's counts, trying again here: once the records have moved, a retry of
+        the batch would not count them."""
+        for pause in (*COUNT_RETRY_SECONDS, None):
+            try:
+                self.campaigns.add_counts(campaign_id, counts)
+                return
+            except DependencyError:
+                if pause is None:
+                    logger.error("counts lost", extra={"campaign": campaign_id, "counts": counts})
+                    raise
+                time.sleep(pause)

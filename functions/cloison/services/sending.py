@@ -129,11 +129,13 @@ class ChunkSender:
         in_doubt = set(progress.in_flight)
         if in_doubt:
             logger.warning("recipients in doubt after a crash", extra={"count": len(in_doubt)})
+        # Parked by an earlier attempt at this pass: theirs is the release, whatever the time now.
+        parked = progress.parked
         todo = positions[start:]
         if campaign.status == CampaignStatus.PAUSED:
             # Parked whole; a resume releases it. Nothing is sent while the campaign is paused.
             doubtful = [index for index in todo if index in in_doubt]
-            held = [index for index in todo if index not in in_doubt]
+            held = [index for index in todo if index not in in_doubt and index not in parked]
             self._park(campaign, ref, {now: held}, counted_before=bool(ref.pass_no))
             self.campaigns.checkpoint(
                 campaign.campaign_id,
@@ -147,14 +149,18 @@ class ChunkSender:
                 },
             )
             return {}
-        fresh = [index for index in todo if index not in in_doubt]
+        fresh = [index for index in todo if index not in in_doubt and index not in parked]
         decided = {
             planned.index: planned
             for planned in self._plan(
                 campaign, sender, [members[index] for index in fresh], fresh, now
             )
         }
-        plan = [decided.get(index) or Planned(index, MessageStatus.IN_DOUBT) for index in todo]
+        plan = [
+            decided.get(index)
+            or Planned(index, MessageStatus.DEFERRED if index in parked else MessageStatus.IN_DOUBT)
+            for index in todo
+        ]
         waiting: dict[datetime, list[int]] = defaultdict(list)
         for planned in plan:
             if planned.release_at is not None:
@@ -308,6 +314,7 @@ class ChunkSender:
                     "indexes": indexes,
                 },
                 counts={"deferred": 0 if counted_before else len(indexes)},
+                parked_by=(ref.key, self.worker_id),
             )
             key = (campaign.campaign_id, release_at)
             if parked and release_at > datetime.now(UTC) and key not in self._scheduled:

@@ -1,0 +1,218 @@
+"""A pass that parked recipients for their window and then failed leaves them to their release.
+
+Found by the soak test: a pass parked its Antilles recipients, failed before its checkpoint, and
+was taken up again once their window had opened; it then sent them itself, and the release sent
+them a second time.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+from in_process_aws import create_tables, in_process_aws
+
+from cloison.adapters.tables import CampaignStore
+from cloison.models.events import ChunkRef
+from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord, UploadRecord
+from cloison.services.audience import seal_chunk
+from cloison.services.sending import ChunkSender
+
+PARIS = "+33612345678"  # phonenumbers' French example mobile
+GUADELOUPE = "+590690001234"  # phonenumbers' Guadeloupe example mobile
+# Tuesday 1 December 2026: 08:30 in Paris (open), 03:30 in Guadeloupe (opens at 08:00, 12:00 UTC)
+MORNING = datetime(2026, 12, 1, 7, 30, tzinfo=UTC)
+AFTERNOON = datetime(2026, 12, 1, 12, 30, tzinfo=UTC)
+CAMPAIGN = "c-0123456789abcdef"
+
+
+class PlainSealer:
+    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
+        return json.dumps({"context": dict(context), "data": plaintext.decode()}).encode()
+
+    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
+        sealed = json.loads(ciphertext)
+        assert sealed["context"] == dict(context)
+        return str(sealed["data"]).encode()
+
+
+class WorkerKilled(Exception):
+    """Stands for the worker dying in the middle of its pass."""
+
+
+@dataclass
+class Carrier:
+    dies_on_first_send: bool = False
+    sent: list[str] = field(default_factory=list)
+
+    def send(
+        self,
+        *,
+        destination: str,
+        body: str,
+        origination: str,
+        message_type: str,
+        context: Mapping[str, str],
+    ) -> str:
+        if self.dies_on_first_send:
+            self.dies_on_first_send = False
+            raise WorkerKilled
+        self.sent.append(destination)
+        return f"m-{len(self.sent)}"
+
+
+class Everyone:
+    """Nobody suppressed, everybody consented."""
+
+    def suppressed(self, number_keys: list[str], team: str) -> set[str]:
+        return set()
+
+    def consented(self, number_keys: list[str], team: str) -> set[str]:
+        return set(number_keys)
+
+
+@dataclass
+class Queue:
+    sent: list[ChunkRef] = field(default_factory=list)
+
+    def send(self, messages: list[ChunkRef], *, delay_seconds: int = 0) -> None:
+        self.sent.extend(messages)
+
+
+@dataclass
+class Schedules:
+    releases: list[datetime] = field(default_factory=list)
+
+    def release(self, campaign_id: str, team: str, when: datetime) -> str:
+        self.releases.append(when)
+        return "release"
+
+    def expire(self, campaign_id: str, team: str, when: datetime) -> str:
+        return "expire"
+
+
+@pytest.fixture
+def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CampaignStore]:
+    with in_process_aws(monkeypatch):
+        create_tables({"campaigns": "CampaignsTable"})
+        yield CampaignStore("campaigns")
+
+
+def sending_campaign(store: CampaignStore) -> None:
+    store.put_campaign(
+        CampaignRecord(
+            campaign_id=CAMPAIGN,
+            team="sales",
+            name="Soldes",
+            sender="promo",
+            kind=CampaignKind.MARKETING,
+            body="Soldes d'hiver : -20% sur tout le magasin.",
+            status=CampaignStatus.SENDING,
+            created_at=MORNING,
+            created_by="alice",
+            chunk_count=1,
+            recipient_count=2,
+            uploads=[UploadRecord(upload_id="u-1", chunks=1, recipients=2)],
+        )
+    )
+    store.put_sender(
+        SenderRecord(
+            team="sales",
+            name="promo",
+            sender_id="BOUTIQUE",
+            stop_mention="STOP au 36111",
+            window="default",
+            mps=100,
+            price_per_segment=0.075,
+            company="Boutique SARL",
+        )
+    )
+    members = [
+        AudienceMember(e164=PARIS, number_key="a" * 64),
+        AudienceMember(e164=GUADELOUPE, number_key="b" * 64),
+    ]
+    sealed = seal_chunk(PlainSealer(), members, "sales", CAMPAIGN)
+    store.stage_chunks(
+        CAMPAIGN,
+        "u-1",
+        [(sealed, len(members))],
+        int(AFTERNOON.timestamp()) + 86_400,
+        team="sales",
+        members=[[member.number_key for member in members]],
+    )
+
+
+def sender(store: CampaignStore, carrier: Carrier, worker: str) -> ChunkSender:
+    return ChunkSender(
+        campaigns=store,
+        suppressions=Everyone(),  # type: ignore[arg-type]
+        consents=Everyone(),  # type: ignore[arg-type]
+        sealer=PlainSealer(),
+        carrier=carrier,  # type: ignore[arg-type]
+        send_queue=Queue(),  # type: ignore[arg-type]
+        releases=Schedules(),  # type: ignore[arg-type]
+        origination="36111",
+        worker_id=worker,
+    )
+
+
+def test_a_pass_taken_up_after_the_window_opened_leaves_its_parked_recipients_to_the_release(
+    store: CampaignStore,
+) -> None:
+    # Given a chunk of a Paris recipient (window open) and a Guadeloupe one (not yet)
+    sending_campaign(store)
+    carrier = Carrier(dies_on_first_send=True)
+    first_pass = ChunkRef(campaign_id=CAMPAIGN, team="sales", upload="u-1", chunk=0)
+    # When the first worker parks the Guadeloupe recipient, then dies sending to Paris
+    with time_machine.travel(MORNING, tick=False), pytest.raises(WorkerKilled):
+        sender(store, carrier, "worker-1").send(first_pass, lambda: 600_000)
+    parked = store.parked_until(CAMPAIGN, None)
+    assert [item["indexes"] for item in parked] == [[1]]
+    # And the pass is taken up by another worker once the lease is over and Guadeloupe is open
+    with time_machine.travel(AFTERNOON, tick=False):
+        sender(store, carrier, "worker-2").send(first_pass, lambda: 600_000)
+    # Then that worker sends nobody: Paris is in doubt, Guadeloupe waits for its release
+    # (counts compared, so that a failure prints no number)
+    assert len(carrier.sent) == 0
+    # And the release sends Guadeloupe once
+    (item,) = store.parked_until(CAMPAIGN, None)
+    release = ChunkRef(
+        campaign_id=CAMPAIGN,
+        team="sales",
+        upload=str(item["upload"]),
+        chunk=int(item["chunk"]),
+        pass_no=int(item["pass_no"]),
+        tag=str(item["tag"]),
+        indexes=[int(index) for index in item["indexes"]],
+    )
+    with time_machine.travel(AFTERNOON, tick=False):
+        sender(store, carrier, "worker-3").send(release, lambda: 600_000)
+    assert (len(carrier.sent), carrier.sent.count(GUADELOUPE)) == (1, 1)
+    counts = store.get_counts(CAMPAIGN)
+    assert (counts.get("queued"), counts.get("in_doubt"), counts.get("deferred")) == (1, 1, 0)
+
+
+def test_a_pass_that_failed_before_parking_decides_its_recipients_afresh(
+    store: CampaignStore,
+) -> None:
+    # Given the same chunk, and a first attempt that dies before it parks anybody
+    sending_campaign(store)
+    first_pass = ChunkRef(campaign_id=CAMPAIGN, team="sales", upload="u-1", chunk=0)
+    with time_machine.travel(MORNING, tick=False):
+        store.lease(CAMPAIGN, first_pass.key, "worker-1", MORNING, MORNING)
+    # When another worker takes it up once Guadeloupe is open
+    carrier = Carrier()
+    with time_machine.travel(AFTERNOON, tick=False):
+        sender(store, carrier, "worker-2").send(first_pass, lambda: 600_000)
+    # Then both are sent, once each, and nothing is parked
+    assert (len(carrier.sent), carrier.sent.count(PARIS), carrier.sent.count(GUADELOUPE)) == (
+        2,
+        1,
+        1,
+    )
+    assert store.parked_until(CAMPAIGN, None) == []
