@@ -1,6 +1,6 @@
 """A marketing campaign through the local stack, counted in AWS calls, beside a naive baseline.
 
-Run `python bench/campaign.py [--recipients N]` (default 100,000); `main()` returns the figures.
+Run `python bench/campaign.py [--recipients N]` (default 10,000); `main()` returns the figures.
 
 A fresh local stack gets an audience of N made-up French mobiles: about 2 % without consent,
 about 1 % suppressed over the API, and a few malformed rows that the audience upload rejects.
@@ -51,7 +51,8 @@ from cloison.models.records import ConsentRecord
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack
 
-DEFAULT_RECIPIENTS = 100_000
+# 100,000 takes moto alone about half an hour of CPU, in one process (see the README).
+DEFAULT_RECIPIENTS = 10_000
 TARGET_CALLS_PER_1000 = 60.0
 SEND_PATH = ("LaunchCampaignFunction", "SendWorkerFunction")
 DELIVERY_PATH = ("DeliveryEventsFunction",)
@@ -66,14 +67,16 @@ INVALID_ROWS = ("06 13", "+33 6 13", "0613 00")
 FINAL_STATUSES = ("delivered", "failed", "expired", "suppressed", "no_consent", "invalid")
 SETUP_THREADS = 4
 # Consents through the API before the rest are written in bulk (a check of the bulk items' shape).
-API_CONSENTS = 500
+API_CONSENTS = 100
 BATCH_WRITE_ITEMS = 25
 # The naive baseline's calls per recipient do not vary: it runs on this many recipients at most.
 NAIVE_SAMPLE = 5_000
 POLL_SECONDS = 0.5
 # The send path must be done within this (it takes seconds per thousand when healthy).
 SEND_TIMEOUT_SECONDS, SEND_TIMEOUT_PER_RECIPIENT = 300.0, 0.1
-DEFAULT_SETTLE_SECONDS = 300.0
+# The wait for delivery events after the last send: at least this, or this much per recipient
+# (moto spends some 15 ms of CPU per recipient on an idle machine, most on the delivery side).
+DEFAULT_SETTLE_SECONDS, SETTLE_SECONDS_PER_RECIPIENT = 300.0, 0.02
 # The naive queue is never consumed: a new one every so often keeps moto's queues shallow.
 NAIVE_MESSAGES_PER_QUEUE = 200
 LOG_DIR = Path(__file__).resolve().parents[1] / ".local" / "bench-logs"
@@ -304,7 +307,7 @@ def _usage(stack: LocalStack, functions: Sequence[str]) -> tuple[Counter[tuple[s
     return calls, cpu
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
+def process_cpu_seconds(pid: int | None) -> float | None:
     """CPU seconds (user + system) a process has used so far, where /proc tells; else None."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -313,7 +316,7 @@ def _cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _peak_memory_mb(pid: int | None) -> float | None:
+def peak_memory_mb(pid: int | None) -> float | None:
     """A process's peak resident memory (VmHWM) in MB, where /proc tells; else None."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -357,7 +360,7 @@ def run_campaign(
     for runtime in stack.runtimes.values():
         runtime.reset_call_counts()
     invocations = {name: stack.runtimes[name].invocations for name in SEND_PATH + DELIVERY_PATH}
-    moto_cpu_before = _cpu_seconds(stack.moto_pid)
+    moto_cpu_before = process_cpu_seconds(stack.moto_pid)
     harness_cpu_before = time.process_time()
     started = time.perf_counter()
     call(api, member, "POST", f"/campaigns/{campaign_id}/launch", {})
@@ -381,7 +384,7 @@ def run_campaign(
         # Late events (a "sent" after its "delivered") are still the delivery path's work.
         stack.wait_idle(timeout=60)
     stopped = time.perf_counter()
-    moto_cpu_after = _cpu_seconds(stack.moto_pid)
+    moto_cpu_after = process_cpu_seconds(stack.moto_pid)
     harness_cpu = time.process_time() - harness_cpu_before
     send_calls, send_cpu = _usage(stack, SEND_PATH)
     delivery_calls, delivery_cpu = _usage(stack, DELIVERY_PATH)
@@ -429,7 +432,7 @@ def run_campaign(
             else None
         ),
         "harness_cpu_seconds": harness_cpu,
-        "moto_peak_memory_mb": _peak_memory_mb(stack.moto_pid),
+        "moto_peak_memory_mb": peak_memory_mb(stack.moto_pid),
         "invocations": {
             name: stack.runtimes[name].invocations - before for name, before in invocations.items()
         },
@@ -580,13 +583,15 @@ def _progress(message: str) -> None:
 
 def main(
     count: int = DEFAULT_RECIPIENTS,
-    settle_seconds: float = DEFAULT_SETTLE_SECONDS,
+    settle_seconds: float | None = None,
     moto_speedups: bool = True,
 ) -> dict[str, Any]:
     """Run the baseline and the campaign on a fresh local stack; return the figures.
 
     `moto_speedups=False` runs moto without the local stack's speed-ups, for comparison.
     """
+    if settle_seconds is None:
+        settle_seconds = max(DEFAULT_SETTLE_SECONDS, count * SETTLE_SECONDS_PER_RECIPIENT)
     audience = recipients(count)
     clock_start = campaign_clock(datetime.now(UTC))
     _progress(f"campaign bench: starting a fresh local stack for {count} recipients...")
@@ -793,8 +798,9 @@ if __name__ == "__main__":
     parser.add_argument(
         "--settle-seconds",
         type=float,
-        default=DEFAULT_SETTLE_SECONDS,
-        help="how long to wait for delivery events after the last send",
+        default=None,
+        help="how long to wait for delivery events after the last send"
+        " (default: 300 s, or 0.02 s per recipient if longer)",
     )
     arguments = parser.parse_args()
     sys.stdout.write(

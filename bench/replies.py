@@ -29,6 +29,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from campaign import peak_memory_mb, process_cpu_seconds
+
 from cloison.adapters.envelope import CACHE_MAX_MESSAGES, CACHE_MAX_MESSAGES_OVERRIDE
 from cloison_local.demo import demo_clock
 from cloison_local.seed import call, seed
@@ -155,6 +157,8 @@ def measure(stack: LocalStack, count: int) -> dict[str, Any]:
     replies = planned(count)
     runtime.reset_call_counts()
     invocations, errors = runtime.invocations, runtime.errors
+    moto_cpu = process_cpu_seconds(stack.moto_pid)
+    harness_cpu = time.process_time()
     started = last_work = time.perf_counter()
     deadline = started + TIMEOUT_SECONDS + count * TIMEOUT_PER_REPLY
     published = 0
@@ -180,6 +184,8 @@ def measure(stack: LocalStack, count: int) -> dict[str, Any]:
         time.sleep(POLL_SECONDS)
     # The run ends with the last invocation: the quiet second that proves it is not counted.
     wall = last_work - started
+    harness_cpu = time.process_time() - harness_cpu
+    moto_after = process_cpu_seconds(stack.moto_pid)
     calls = Counter(runtime.call_counts())
     by_service: Counter[str] = Counter()
     for (service, _), number in calls.items():
@@ -191,6 +197,12 @@ def measure(stack: LocalStack, count: int) -> dict[str, Any]:
         "wall_seconds": wall,
         "replies_per_second": count / wall if wall else 0.0,
         "cpu_seconds": runtime.cpu_seconds(),
+        "moto_cpu_seconds": (
+            moto_after - moto_cpu if moto_cpu is not None and moto_after is not None else None
+        ),
+        "moto_peak_memory_mb": peak_memory_mb(stack.moto_pid),
+        # This process: the carrier simulator publishing, the pollers, the queue-depth checks.
+        "harness_cpu_seconds": harness_cpu,
         "invocations": runtime.invocations - invocations,
         "failed_invocations": runtime.errors - errors,
         "calls": sum(calls.values()),
@@ -248,6 +260,12 @@ def _progress(message: str) -> None:
     sys.stderr.flush()
 
 
+def _seconds(value: float | None, count: int) -> str:
+    if value is None:
+        return "not read"
+    return f"{value:.1f} ({value * 1_000 / count:.1f} ms a reply)"
+
+
 def _rows(cached: dict[str, Any], uncached: dict[str, Any], key: str) -> Iterator[str]:
     names = list(cached[key])
     names += [name for name in uncached[key] if name not in names]
@@ -271,8 +289,14 @@ def render(figures: dict[str, Any]) -> str:
         f"| wall time | {cached['wall_seconds']:.1f} s | {uncached['wall_seconds']:.1f} s |",
         f"| replies per second | **{cached['replies_per_second']:.1f}**"
         f" | {uncached['replies_per_second']:.1f} |",
-        f"| CPU seconds (inbound function) | {cached['cpu_seconds']:.1f}"
-        f" | {uncached['cpu_seconds']:.1f} |",
+        f"| CPU seconds, our inbound function | **{cached['cpu_seconds']:.1f}**"
+        f" ({cached['cpu_seconds'] * 1_000 / count:.1f} ms a reply)"
+        f" | {uncached['cpu_seconds']:.1f} ({uncached['cpu_seconds'] * 1_000 / count:.1f} ms) |",
+        f"| CPU seconds, moto server | {_seconds(cached.get('moto_cpu_seconds'), count)}"
+        f" | {_seconds(uncached.get('moto_cpu_seconds'), count)} |",
+        f"| CPU seconds, local stack (carrier simulator, pollers)"
+        f" | {_seconds(cached.get('harness_cpu_seconds'), count)}"
+        f" | {_seconds(uncached.get('harness_cpu_seconds'), count)} |",
         f"| KMS calls per 1,000 replies | **{cached['kms_per_1000']:.1f}**"
         f" | **{uncached['kms_per_1000']:.1f}** |",
         f"| AWS calls per 1,000 replies | {cached['calls_per_1000']:.1f}"

@@ -1,7 +1,8 @@
 """`make bench`: runs every benchmark and writes bench/report.md, with the machine and the date.
 
-The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000), the number of replies from
-`BENCH_REPLIES` (default 2,000). The cost per million messages is worked out from those two runs.
+The campaign's size comes from `BENCH_RECIPIENTS` (default 10,000; 100,000 runs too, in well over
+the half hour), the number of replies from `BENCH_REPLIES` (default 2,000). The cost per million
+messages is worked out from those two runs.
 """
 
 from __future__ import annotations
@@ -29,10 +30,15 @@ def machine() -> str:
     )
 
 
+def _load(averages: tuple[float, float, float]) -> str:
+    return ", ".join(f"{value:.1f}" for value in averages)
+
+
 def main() -> str:
     recipients = int(os.environ.get("BENCH_RECIPIENTS", campaign.DEFAULT_RECIPIENTS))
     reply_count = int(os.environ.get("BENCH_REPLIES", replies.DEFAULT_REPLIES))
     started = time.monotonic()
+    load_before = os.getloadavg()
     # First, while no local stack loads the machine.
     import_figures = imports.main()
     compliance_figures = compliance.main()
@@ -50,11 +56,14 @@ def main() -> str:
             "",
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {machine()}",
+            f"- Load average (1, 5, 15 min) at the start {_load(load_before)}, at the end"
+            f" {_load(os.getloadavg())}: above the CPU count, other work shared the machine.",
             f"- Took {time.monotonic() - started:.0f} s (`make bench`; `BENCH_RECIPIENTS`"
             " sets the campaign's size, `BENCH_REPLIES` the number of replies).",
             "",
             "Wall times through the local stack are mostly moto's and vary from run to run;",
-            "call counts do not, and CPU seconds are our own code's.",
+            "call counts do not. CPU seconds are given apart: our functions' own, the moto",
+            "server's (a process of its own) and the local stack's (gateway, pollers, carrier).",
             "",
             "## Campaign through the local stack (`bench/campaign.py`)",
             "",
