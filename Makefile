@@ -13,7 +13,8 @@ help:
 	@echo "make test    lint, type-check, cfn-lint, unit tests (no network) and integration tests"
 	@echo "make soak    campaigns and replies under faults, then an accounting (SOAK_SECONDS=180)"
 	@echo "make bench   benchmarks (figures, not pass/fail)"
-	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy"
+	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy, then make console"
+	@echo "make console ENV=dev|prod   upload the operator console to its bucket (AWS CLI)"
 	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
 
 $(STAMP): pyproject.toml
@@ -68,7 +69,13 @@ lock: install
 unit: install
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider --disable-socket --allow-unix-socket
 
-integration: install
+# The console's browser tests drive the system's Chromium (Playwright cannot download one here).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+.PHONY: browser
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver; }
+
+integration: install browser
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider
 
 test: lint unit integration
@@ -95,6 +102,23 @@ build: $(VENV)-sam/bin/sam
 
 deploy: build
 	$(VENV)-sam/bin/sam deploy --config-env $(ENV)
+	$(MAKE) console ENV=$(ENV)
+
+# The console's files to its bucket, with the config.json that points it at the stack (needs the
+# AWS CLI): every file `no-cache`, so a new upload is what browsers get next.
+REGION ?= eu-west-3
+.PHONY: console
+console:
+	@output() { aws cloudformation describe-stacks --stack-name cloison-$(ENV) --region $(REGION) \
+	  --query "Stacks[0].Outputs[?OutputKey=='$$1'].OutputValue" --output text; }; \
+	bucket=$$(output ConsoleBucketName); \
+	aws s3 sync console/ s3://$$bucket/ --delete --exclude config.json --cache-control no-cache \
+	  --region $(REGION) && \
+	printf '{"api_url": "/api", "region": "%s", "user_pool_id": "%s", "client_id": "%s", "auth_url": "https://cognito-idp.%s.amazonaws.com/"}\n' \
+	  $(REGION) $$(output UserPoolId) $$(output UserPoolClientId) $(REGION) \
+	  | aws s3 cp - s3://$$bucket/config.json --content-type application/json \
+	    --cache-control no-cache --region $(REGION) && \
+	echo "Console: $$(output ConsoleUrl)"
 
 # One step per team: its stack (reader role, Cognito group, scope, machine client), then its
 # sender profiles through the API. The main stack is cloison-$(ENV), as in samconfig.toml.

@@ -87,6 +87,7 @@ def banner(stack: LocalStack, tokens: dict[str, str]) -> str:
     return f"""
 Cloison is running locally.
 
+  console          {stack.outputs.get("ConsoleUrl", stack.api_url + "/")}   (sign in as a user below)
   API              {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
   moto server      {stack.moto_url}
   carrier (SMS v2) {carrier}   (sent messages: {carrier}/_simulator/messages)

@@ -306,6 +306,8 @@ class ApiGateway:
         port: int = 3000,
         stage: str = "dev",
         static_dir: str | Path | None = None,
+        static_files: Mapping[str, bytes] | None = None,
+        static_headers: Sequence[tuple[str, str]] = (),
     ) -> None:
         self._routes = tuple(routes)
         unknown = {r.authorizer for r in self._routes if r.authorizer} - set(authorizers)
@@ -317,6 +319,10 @@ class ApiGateway:
         self._port = port
         self.stage = stage
         self._static_dir = Path(static_dir).resolve() if static_dir is not None else None
+        # Files made at start (the console's config.json), served before the directory's.
+        self._static_files = dict(static_files or {})
+        # What the CDN in front of the static files adds to each (the console's security headers).
+        self._static_headers = tuple(static_headers)
         self._resources = tuple(
             _Resource(route, _split_path(route.path), _resource_id(route.path))
             for route in self._routes
@@ -506,7 +512,12 @@ class ApiGateway:
         return reply
 
     def _static(self, request: _Request) -> _Reply | None:
-        if self._static_dir is None or request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD"):
+            return None
+        generated = self._static_files.get(request.path)
+        if generated is not None:
+            return self._static_reply(request.path, generated)
+        if self._static_dir is None:
             return None
         target = (self._static_dir / unquote(request.path).lstrip("/")).resolve()
         if not target.is_relative_to(self._static_dir):
@@ -515,8 +526,11 @@ class ApiGateway:
             target = target / "index.html"
         if not target.is_file():
             return None
-        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        return _Reply(200, [("Content-Type", content_type)], target.read_bytes())
+        return self._static_reply(target.name, target.read_bytes())
+
+    def _static_reply(self, name: str, body: bytes) -> _Reply:
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        return _Reply(200, [("Content-Type", content_type), *self._static_headers], body)
 
 
 def _proxy_reply(result: Any) -> _Reply:

@@ -130,6 +130,12 @@ class Provisioner:
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::Serverless::Api": self._api,
+            "AWS::CloudFront::Distribution": self._console_edge,
+            "AWS::CloudFront::OriginAccessControl": self._console_edge,
+            "AWS::CloudFront::ResponseHeadersPolicy": self._console_edge,
+            "AWS::CloudFront::CachePolicy": self._console_edge,
+            "AWS::CloudFront::OriginRequestPolicy": self._console_edge,
+            "AWS::CloudFront::Function": self._console_edge,
             "AWS::Serverless::Function": self._function,
         }
 
@@ -346,7 +352,12 @@ class Provisioner:
                 },
             )
         return Physical(
-            name, {"Arn": f"arn:aws:s3:::{name}", "DomainName": f"{name}.s3.amazonaws.com"}
+            name,
+            {
+                "Arn": f"arn:aws:s3:::{name}",
+                "DomainName": f"{name}.s3.amazonaws.com",
+                "RegionalDomainName": f"{name}.s3.{self.region}.amazonaws.com",
+            },
         )
 
     def _bucket_policy(self, logical_id: str, properties: JsonDict) -> None:
@@ -542,6 +553,20 @@ class Provisioner:
                 logGroupName=name, retentionInDays=int(properties["RetentionInDays"])
             )
         return Physical(name, {"Arn": self._arn("logs", f"log-group:{name}")})
+
+    def _console_edge(self, logical_id: str, properties: JsonDict) -> Physical:
+        # CloudFront serves the console in AWS. Locally the gateway serves console/ itself, on
+        # the API's origin, with the same security headers (stack.console_headers): nothing is
+        # created, and the ids below are placeholders, never reached.
+        local_id = f"local-{logical_id.lower()}"
+        return Physical(
+            local_id,
+            {
+                "Id": local_id,
+                "DomainName": "127.0.0.1",
+                "FunctionMetadata.FunctionARN": f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{local_id}",
+            },
+        )
 
     def _api(self, logical_id: str, properties: JsonDict) -> Physical:
         # Served by the local gateway from the functions' Api events; nothing to create in moto.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import os
 import socket
@@ -42,6 +43,26 @@ CREDENTIALS = {
 # Two cores here: more warm workers per function than this only adds processes, not speed.
 LOCAL_MAX_CONCURRENCY = 4
 DEFAULT_TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
+# The operator console's static files: served by the gateway wherever no API route matches, as
+# CloudFront serves them from the console bucket in AWS.
+DEFAULT_CONSOLE = DEFAULT_TEMPLATE.parent / "console"
+
+
+def console_headers(auth_url: str) -> tuple[tuple[str, str], ...]:
+    """The security headers of the template's ConsoleHeaders policy; the console may also call
+    the Cognito endpoint, here moto's."""
+    policy = (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self' {auth_url}; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'none'"
+    )
+    return (
+        ("Content-Security-Policy", policy),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "no-referrer"),
+        ("Cache-Control", "no-store"),
+    )
 
 
 @dataclass(frozen=True)
@@ -147,7 +168,9 @@ class LocalStack:
         environment_overrides: Mapping[str, Mapping[str, str]] | None = None,
         teams: Sequence[str] = TEAMS,
         moto_speedups: bool = True,
+        console_dir: Path | None = DEFAULT_CONSOLE,
     ) -> None:
+        self.console_dir = console_dir
         self.log_dir = log_dir
         self.moto_speedups = moto_speedups
         # Fault injection: a shorter timeout makes a stalled function die sooner, as in Lambda.
@@ -339,8 +362,25 @@ class LocalStack:
             host=self.host,
             port=self.api_port,
             stage=str(stack.parameters.get("Stage", "dev")),
+            static_dir=self.console_dir,
+            static_files={"/config.json": json.dumps(self.console_config(stack)).encode()},
+            static_headers=console_headers(self.moto_url),
         )
         self.gateway.start()
+        if "ConsoleUrl" in stack.outputs:
+            # CloudFront's domain in AWS; here the console is the gateway's.
+            stack.outputs["ConsoleUrl"] = f"{self.gateway.url}/"
+
+    def console_config(self, stack: Stack) -> JsonDict:
+        """What the console reads from config.json: here the API is on the console's origin,
+        and people sign in with moto's InitiateAuth (the user pool's endpoint in AWS)."""
+        return {
+            "api_url": "",
+            "region": REGION,
+            "user_pool_id": stack.outputs.get("UserPoolId", ""),
+            "client_id": stack.outputs.get("UserPoolClientId", ""),
+            "auth_url": self.moto_url,
+        }
 
     def _pool_has_client(self, user_pool_id: str, client_id: str) -> bool:
         try:

@@ -432,6 +432,13 @@ MATRIX: dict[tuple[str, str], Route] = {
     ("POST", "/campaigns"): Route(
         TEAM_ACTION, lambda _: Request("POST", "/campaigns", json=campaign_in())
     ),
+    # A team's list: outsiders naming team sales are told it does not exist, as for a ghost team.
+    ("GET", "/campaigns"): Route(
+        TEAM_OBJECT,
+        lambda team: Request("GET", "/campaigns", params={"team": str(team)}),
+        target="team",
+        echoes=True,
+    ),
     ("GET", "/campaigns/{campaign_id}"): Route(
         TEAM_OBJECT, on_campaign(""), target="sent", echoes=True
     ),

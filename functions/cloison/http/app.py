@@ -13,7 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from cloison.errors import (
     Conflict,
@@ -55,10 +55,12 @@ from cloison.models.api import (
     Suppression,
     SuppressionIn,
 )
+from cloison.models.kinds import CampaignStatus
 from cloison.observability import logger
 from cloison.services.access import Caller, caller_from_claims
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
 from cloison.services.audit import MAX_VERIFY_LIMIT, VERIFY_LIMIT
+from cloison.services.campaigns import LISTED_CAMPAIGNS
 from cloison.services.lifecycle import InvalidTransition
 
 app = APIGatewayRestResolver(enable_validation=True)
@@ -198,6 +200,37 @@ def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
         status_code=201,
         content_type="application/json",
         body=wiring.campaigns().create(caller(), campaign),
+    )
+
+
+class CampaignList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    items: list[Campaign]
+
+
+@app.get(
+    "/campaigns",
+    summary="List your teams' campaigns, newest first",
+    description=(
+        "Every team of the caller, or the one `team` names (another team is a 404, as for "
+        "its campaigns); `status` keeps one status. Recurring campaigns' occurrences are "
+        "campaigns of their own and are listed too. Bodies and names are the campaign's, "
+        "never a recipient's."
+    ),
+    responses=_answers(
+        200,
+        CampaignList,
+        "The campaigns (at most `limit`).",
+        {404: "No such team among your teams.", 422: "A filter is invalid."},
+    ),
+)
+def list_campaigns(
+    team: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
+    status: Annotated[CampaignStatus | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = LISTED_CAMPAIGNS,
+) -> CampaignList:
+    return CampaignList(
+        items=wiring.campaigns().find(caller(), team=team, status=status, limit=limit)
     )
 
 

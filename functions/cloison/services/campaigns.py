@@ -55,6 +55,8 @@ STATUSES = (
 FINAL_FOR_DELIVERABILITY = ("delivered", "failed", "expired")
 # A recurring campaign shows this many of its latest occurrences.
 LISTED_OCCURRENCES = 20
+# A list of campaigns shows this many by default, the newest.
+LISTED_CAMPAIGNS = 100
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,28 @@ class CampaignService:
             raise NotFound("no such campaign")
         caller.can_see(record.team)
         return record
+
+    def find(
+        self,
+        caller: Caller,
+        *,
+        team: str | None = None,
+        status: CampaignStatus | None = None,
+        limit: int = LISTED_CAMPAIGNS,
+    ) -> list[Campaign]:
+        """The caller's teams' campaigns (or one team's), newest first; another team is a 404."""
+        if team is not None:
+            caller.can_see(team)
+        teams = [team] if team is not None else sorted(caller.teams)
+        records = [
+            record
+            for each in teams
+            for record in self.store.of_team(
+                each, status=status.value if status else None, limit=limit
+            )
+        ]
+        records.sort(key=lambda record: record.created_at, reverse=True)
+        return [to_campaign(record) for record in records[:limit]]
 
     def add_audience(
         self, caller: Caller, campaign_id: str, audience: AudienceIn

@@ -1,0 +1,889 @@
+// The operator console: campaigns, their progress, the team inbox, privacy requests.
+// Every page asks the API, which decides what the signed-in person may see; nothing is kept
+// between people (signing out reloads the page).
+
+import { ApiError, call, currentUser, loadConfig, signIn, signOut } from "./api.js";
+import { formatDate, formatNumber, h } from "./dom.js";
+import { funnel } from "./funnel.js";
+import { language, LANGUAGES, setLanguage, t } from "./i18n.js";
+
+const POLL_MS = 2000;
+const STATUSES = ["draft", "scheduled", "launching", "sending", "paused", "completed", "cancelled"];
+const CLASSES = ["REPLY", "OPT_OUT", "OPT_OUT_REVIEW", "OPT_IN", "HELP", "CONTACT", "SENSITIVE"];
+const ACTIONS = {
+  draft: ["launch", "cancel"],
+  scheduled: ["cancel"],
+  launching: ["cancel"],
+  sending: ["pause", "cancel"],
+  paused: ["resume", "cancel"],
+};
+
+const main = document.getElementById("main");
+let leave = () => {};
+// The last audience upload's result, shown once on the campaign's page.
+let uploaded = null;
+
+// ------------------------------------------------------------------ small parts
+function alertBox() {
+  return h("div", { class: "alert", role: "alert", hidden: true });
+}
+
+function showError(box, error) {
+  box.hidden = false;
+  if (!(error instanceof ApiError)) {
+    box.replaceChildren(t("error.network"));
+    return;
+  }
+  const problem = error.problem || {};
+  const lines = [h("strong", {}, error.status === 404 ? t("error.notFound") : problem.title || t("error.generic"))];
+  if (problem.detail) lines.push(h("span", {}, ` ${problem.detail}`));
+  const fields = (problem.errors || []).map((each) =>
+    h("li", {}, `${each.field || (each.loc || []).join(".")}: ${each.reason || each.msg || ""}`),
+  );
+  if (fields.length) lines.push(h("ul", {}, fields));
+  box.replaceChildren(...lines);
+}
+
+function page(title, ...content) {
+  const heading = h("h1", { tabindex: "-1" }, title);
+  main.replaceChildren(heading, ...content.filter(Boolean));
+  heading.focus();
+  document.title = `${title} · Cloison`;
+}
+
+function field(label, control, hint) {
+  const id = control.id || `f-${Math.random().toString(36).slice(2)}`;
+  control.id = id;
+  const hintId = hint ? `${id}-hint` : undefined;
+  if (hintId) control.setAttribute("aria-describedby", hintId);
+  return h(
+    "div",
+    { class: "field" },
+    h("label", { for: id }, label),
+    control,
+    hint ? h("p", { class: "hint", id: hintId }, hint) : null,
+  );
+}
+
+function select(name, options, value) {
+  return h(
+    "select",
+    { name },
+    options.map(([optionValue, label]) =>
+      h("option", { value: optionValue, selected: optionValue === value }, label),
+    ),
+  );
+}
+
+function statusBadge(status) {
+  return h("span", { class: `badge badge-${status}`, "data-status": status }, t(`status.${status}`));
+}
+
+function table(headers, rows, empty) {
+  if (!rows.length) return h("p", { class: "empty" }, empty);
+  // Narrow screens show each row as a card: every cell says which column it is.
+  for (const row of rows) {
+    [...row.children].forEach((cell, index) => {
+      if (headers[index]) cell.setAttribute("data-label", headers[index]);
+    });
+  }
+  return h(
+    "div",
+    { class: "table-wrap" },
+    h(
+      "table",
+      {},
+      h("thead", {}, h("tr", {}, headers.map((name) => h("th", { scope: "col" }, name)))),
+      h("tbody", {}, rows),
+    ),
+  );
+}
+
+function dl(pairs) {
+  return h(
+    "dl",
+    { class: "facts" },
+    pairs
+      .filter(([, value]) => value !== null && value !== undefined && value !== "")
+      .map(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]),
+  );
+}
+
+function hashParams() {
+  return new URLSearchParams((location.hash.split("?")[1] || ""));
+}
+
+function go(path, params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, value]) => value)).toString();
+  location.hash = query ? `${path}?${query}` : path;
+}
+
+// ------------------------------------------------------------------ header
+function renderHeader(user) {
+  const nav = document.getElementById("nav");
+  const links = [];
+  if (user) {
+    if (user.teams.length) {
+      links.push(["#/campaigns", t("nav.campaigns")], ["#/inbox", t("nav.inbox")]);
+    }
+    if (user.teams.length || user.roles.includes("privacy_officer")) {
+      links.push(["#/review", t("nav.review")]);
+    }
+    if (user.roles.includes("privacy_officer")) links.push(["#/privacy", t("nav.privacy")]);
+  }
+  const here = location.hash.split("?")[0];
+  nav.replaceChildren(
+    h(
+      "ul",
+      {},
+      links.map(([href, label]) =>
+        h(
+          "li",
+          {},
+          h("a", { href, "aria-current": here.startsWith(href) ? "page" : undefined }, label),
+        ),
+      ),
+    ),
+  );
+  const who = document.getElementById("who");
+  who.replaceChildren(
+    ...(user
+      ? [
+          h("span", { class: "username" }, user.username),
+          h("button", { type: "button", class: "link", onclick: leaveSession }, t("nav.signOut")),
+        ]
+      : []),
+  );
+  const chooser = document.getElementById("language");
+  chooser.replaceChildren(
+    ...LANGUAGES.map(([code, name]) =>
+      h("option", { value: code, lang: code, selected: code === language() }, name),
+    ),
+  );
+  document.getElementById("language-label").textContent = t("nav.language");
+  document.getElementById("skip").textContent = t("nav.skip");
+}
+
+function leaveSession() {
+  signOut();
+  location.hash = "";
+  location.reload();
+}
+
+// ------------------------------------------------------------------ sign-in
+function login() {
+  const error = alertBox();
+  const username = h("input", { name: "username", autocomplete: "username", required: true });
+  const password = h("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  const submit = h("button", { type: "submit" }, t("login.submit"));
+  const form = h(
+    "form",
+    {
+      class: "card narrow",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        try {
+          const user = await signIn(username.value.trim(), password.value);
+          const target = defaultRoute(user);
+          if (location.hash === target) await render();
+          else location.hash = target;
+        } catch (failure) {
+          error.hidden = false;
+          error.replaceChildren(t("login.failed"));
+          submit.disabled = false;
+          password.focus();
+        }
+      },
+    },
+    error,
+    field(t("login.username"), username),
+    field(t("login.password"), password),
+    submit,
+  );
+  page(t("login.title"), form);
+}
+
+function defaultRoute(user) {
+  if (user.teams.length) return "#/campaigns";
+  return user.roles.includes("privacy_officer") ? "#/privacy" : "#/none";
+}
+
+// ------------------------------------------------------------------ campaigns
+async function campaigns(user) {
+  const params = hashParams();
+  const error = alertBox();
+  const team = select(
+    "team",
+    [["", t("filter.allTeams")], ...user.teams.map((name) => [name, name])],
+    params.get("team") || "",
+  );
+  const status = select(
+    "status",
+    [["", t("filter.allStatuses")], ...STATUSES.map((name) => [name, t(`status.${name}`)])],
+    params.get("status") || "",
+  );
+  const filters = h(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (event) => {
+        event.preventDefault();
+        go("#/campaigns", { team: team.value, status: status.value });
+      },
+    },
+    field(t("filter.team"), team),
+    field(t("filter.status"), status),
+    h("button", { type: "submit", class: "secondary" }, t("filter.apply")),
+  );
+  const list = h("div", { "aria-live": "polite" }, h("p", {}, t("loading")));
+  page(
+    t("campaigns.title"),
+    h("p", {}, h("a", { href: "#/campaigns/new", class: "button" }, t("campaigns.new"))),
+    filters,
+    error,
+    list,
+  );
+  try {
+    const { items } = await call("GET", "/campaigns", {
+      query: { team: team.value, status: status.value },
+    });
+    list.replaceChildren(
+      table(
+        [t("campaign.name"), t("campaign.team"), t("campaign.status"), t("campaign.recipients"), t("campaign.created")],
+        items.map((item) =>
+          h(
+            "tr",
+            { "data-campaign": item.id },
+            h("td", {}, h("a", { href: `#/campaigns/${item.id}` }, item.name)),
+            h("td", {}, item.team),
+            h("td", {}, statusBadge(item.status)),
+            h("td", { class: "number" }, formatNumber(item.recipients, language())),
+            h("td", {}, formatDate(item.created_at, language())),
+          ),
+        ),
+        t("campaigns.empty"),
+      ),
+    );
+  } catch (failure) {
+    list.replaceChildren();
+    showError(error, failure);
+  }
+}
+
+function newCampaign(user) {
+  const error = alertBox();
+  const team = select("team", user.teams.map((name) => [name, name]), user.teams[0]);
+  const name = h("input", { name: "name", required: true, maxlength: 200 });
+  const sender = h("input", { name: "sender", required: true, value: "promo", list: "senders" });
+  const senders = h("datalist", { id: "senders" }, h("option", { value: "promo" }), h("option", { value: "alerts" }));
+  const kind = select("kind", [["marketing", t("kind.marketing")], ["transactional", t("kind.transactional")]], "marketing");
+  const body = h("textarea", { name: "body", required: true, rows: 4, maxlength: 1600 });
+  const recipients = h("textarea", { name: "recipients", rows: 5, spellcheck: "false", placeholder: "phone,first_name\n+33612345678,Léa" });
+  const file = h("input", { name: "file", type: "file", accept: ".csv,text/csv" });
+  const submit = h("button", { type: "submit" }, t("create.submit"));
+  const form = h(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        submit.disabled = true;
+        error.hidden = true;
+        try {
+          const created = await call("POST", "/campaigns", {
+            json: {
+              team: team.value,
+              name: name.value,
+              sender: sender.value.trim(),
+              kind: kind.value,
+              body: body.value,
+            },
+          });
+          const csv = file.files.length ? file.files[0] : recipients.value.trim();
+          uploaded = null;
+          if (csv) {
+            uploaded = await call("POST", `/campaigns/${created.id}/audience`, {
+              body: csv,
+              contentType: "text/csv",
+            });
+          }
+          go(`#/campaigns/${created.id}`);
+        } catch (failure) {
+          showError(error, failure);
+          submit.disabled = false;
+        }
+      },
+    },
+    error,
+    field(t("filter.team"), team),
+    field(t("campaign.name"), name),
+    field(t("campaign.sender"), sender, t("create.senderHint")),
+    senders,
+    field(t("campaign.kind"), kind, t("create.kindHint")),
+    field(t("campaign.body"), body, t("create.bodyHint")),
+    h(
+      "fieldset",
+      {},
+      h("legend", {}, t("create.audience")),
+      field(t("create.recipients"), recipients, t("create.recipientsHint")),
+      field(t("create.file"), file),
+    ),
+    submit,
+  );
+  page(t("create.title"), form);
+}
+
+function uploadReport() {
+  if (!uploaded) return null;
+  const report = uploaded;
+  uploaded = null;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "upload-title" },
+    h("h2", { id: "upload-title" }, t("upload.title")),
+    h("p", {}, t("upload.summary", { accepted: report.accepted, rejected: report.rejected_count })),
+    report.rejected.length
+      ? table(
+          [t("upload.row"), t("upload.field"), t("upload.reason")],
+          report.rejected.map((row) =>
+            h("tr", {}, h("td", { class: "number" }, row.row), h("td", {}, row.field), h("td", {}, row.reason)),
+          ),
+          "",
+        )
+      : null,
+  );
+}
+
+// The final text, the characters that forced UCS-2 marked.
+function markedText(text, nonGsm) {
+  const forcing = new Set(nonGsm);
+  const parts = [];
+  let plain = "";
+  for (const character of text) {
+    if (forcing.has(character)) {
+      if (plain) parts.push(plain);
+      plain = "";
+      parts.push(h("mark", { title: t("preview.forcing") }, character));
+    } else {
+      plain += character;
+    }
+  }
+  if (plain) parts.push(plain);
+  return h("p", { class: "sms-text" }, parts);
+}
+
+function previewSection(preview) {
+  const counts = preview.counts;
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "preview-title" },
+    h("h2", { id: "preview-title" }, t("preview.title")),
+    markedText(preview.text, preview.non_gsm),
+    preview.non_gsm.length
+      ? h("p", { class: "hint" }, t("preview.ucs2", { characters: preview.non_gsm.join(" ") }))
+      : null,
+    dl([
+      [t("preview.encoding"), preview.encoding],
+      [t("preview.segments"), String(preview.segments)],
+      [t("preview.cost"), formatNumber(preview.estimated_cost, language(), { style: "currency", currency: "EUR" })],
+      [t("preview.valid"), String(counts.valid)],
+      [t("status.deferred"), String(counts.deferred)],
+      [t("status.suppressed"), String(counts.suppressed)],
+      [t("status.no_consent"), String(counts.no_consent)],
+      [t("status.invalid"), String(counts.invalid)],
+      [t("preview.ends"), formatDate(preview.sending.ends_at, language())],
+    ]),
+    preview.warnings.length
+      ? h("ul", { class: "warnings" }, preview.warnings.map((warning) => h("li", {}, warning.detail)))
+      : null,
+  );
+}
+
+async function campaignDetail(user, campaignId) {
+  const error = alertBox();
+  const facts = h("div");
+  const actions = h("div", { class: "actions" });
+  const progress = h("section", { class: "card", "aria-labelledby": "progress-title" });
+  const preview = h("div");
+  page(t("loading"), error);
+  let campaign;
+  try {
+    campaign = await call("GET", `/campaigns/${campaignId}`);
+  } catch (failure) {
+    page(t("campaign.title"), error);
+    showError(error, failure);
+    return;
+  }
+  page(
+    campaign.name,
+    h("p", {}, h("a", { href: "#/campaigns" }, t("campaign.back"))),
+    error,
+    uploadReport(),
+    facts,
+    actions,
+    progress,
+    preview,
+    h("p", {}, h("a", { href: `#/inbox?campaign=${campaign.id}` }, t("campaign.replies"))),
+  );
+
+  function drawFacts() {
+    facts.replaceChildren(
+      dl([
+        [t("campaign.team"), campaign.team],
+        [t("campaign.status"), statusBadge(campaign.status)],
+        [t("campaign.kind"), t(`kind.${campaign.kind}`)],
+        [t("campaign.sender"), campaign.sender],
+        [t("campaign.recipients"), formatNumber(campaign.recipients, language())],
+        [t("campaign.launchAt"), formatDate(campaign.launch_at, language())],
+        [t("campaign.body"), h("span", { class: "sms-text" }, campaign.body)],
+      ]),
+    );
+    drawActions();
+  }
+
+  async function act(action, json) {
+    error.hidden = true;
+    try {
+      campaign = await call("POST", `/campaigns/${campaign.id}/${action}`, { json });
+      drawFacts();
+      await refresh();
+      actions.querySelector("button")?.focus();
+    } catch (failure) {
+      showError(error, failure);
+    }
+  }
+
+  function drawActions() {
+    const allowed = ACTIONS[campaign.status] || [];
+    const buttons = [];
+    if (allowed.includes("launch")) {
+      buttons.push(h("button", { type: "button", onclick: () => act("launch", {}) }, t("action.launch")));
+      const at = h("input", { type: "datetime-local", name: "at", required: true });
+      buttons.push(
+        h(
+          "form",
+          {
+            class: "inline",
+            onsubmit: (event) => {
+              event.preventDefault();
+              act("launch", { at: new Date(at.value).toISOString() });
+            },
+          },
+          field(t("action.at"), at),
+          h("button", { type: "submit", class: "secondary" }, t("action.schedule")),
+        ),
+      );
+    }
+    if (allowed.includes("pause")) buttons.push(h("button", { type: "button", onclick: () => act("pause") }, t("action.pause")));
+    if (allowed.includes("resume")) buttons.push(h("button", { type: "button", onclick: () => act("resume") }, t("action.resume")));
+    if (allowed.includes("cancel")) {
+      buttons.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "danger",
+            onclick: () => {
+              if (window.confirm(t("action.cancelConfirm"))) act("cancel");
+            },
+          },
+          t("action.cancel"),
+        ),
+      );
+    }
+    actions.replaceChildren(...buttons);
+  }
+
+  async function refresh() {
+    let stats;
+    try {
+      stats = await call("GET", `/campaigns/${campaign.id}/stats`);
+    } catch (failure) {
+      showError(error, failure);
+      return;
+    }
+    if (stats.status !== campaign.status) {
+      campaign = { ...campaign, status: stats.status };
+      drawFacts();
+    }
+    const counts = stats.counts;
+    const done = ["sent", "delivered", "failed", "expired", "rejected", "suppressed", "no_consent", "invalid"]
+      .reduce((sum, status) => sum + (counts[status] || 0), 0);
+    progress.replaceChildren(
+      h("h2", { id: "progress-title" }, t("campaign.progress")),
+      h(
+        "p",
+        {},
+        h("progress", { max: Math.max(stats.recipients, 1), value: Math.min(done, stats.recipients), "aria-label": t("campaign.progress") }),
+        " ",
+        t("campaign.processed", { done, total: stats.recipients }),
+      ),
+      funnel(counts, stats.recipients),
+      dl([
+        [t("campaign.deliverability"), stats.deliverability === null ? "—" : formatNumber(stats.deliverability, language(), { style: "percent", maximumFractionDigits: 1 })],
+        [t("campaign.segments"), String(stats.segments)],
+        [t("campaign.cost"), formatNumber(stats.cost, language(), { style: "currency", currency: "EUR" })],
+      ]),
+    );
+  }
+
+  drawFacts();
+  await refresh();
+  const timer = setInterval(() => {
+    if (!document.hidden && campaign.status !== "draft") refresh();
+  }, POLL_MS);
+  leave = () => clearInterval(timer);
+  try {
+    preview.replaceChildren(previewSection(await call("GET", `/campaigns/${campaign.id}/preview`)));
+  } catch (failure) {
+    showError(error, failure);
+  }
+}
+
+// ------------------------------------------------------------------ inbox
+function replyFlags(reply) {
+  return [
+    reply.sensitive ? h("span", { class: "badge badge-sensitive" }, t("reply.sensitive")) : null,
+    reply.review === "pending" ? h("span", { class: "badge badge-paused" }, t("reply.pending")) : null,
+  ];
+}
+
+async function campaignNames() {
+  try {
+    const { items } = await call("GET", "/campaigns");
+    return new Map(items.map((item) => [item.id, item.name]));
+  } catch {
+    return new Map();
+  }
+}
+
+async function inbox(user) {
+  const params = hashParams();
+  const error = alertBox();
+  const list = h("div", { "aria-live": "polite" }, h("p", {}, t("loading")));
+  const opened = h("section", { class: "card", "aria-labelledby": "reply-title", hidden: true });
+  const names = await campaignNames();
+  const campaign = select(
+    "campaign",
+    [["", t("filter.allCampaigns")], ...[...names].map(([id, name]) => [id, name])],
+    params.get("campaign") || "",
+  );
+  if (params.get("campaign") && !names.has(params.get("campaign"))) {
+    campaign.append(h("option", { value: params.get("campaign"), selected: true }, params.get("campaign")));
+  }
+  const replyClass = select(
+    "class",
+    [["", t("filter.allClasses")], ...CLASSES.map((name) => [name, t(`class.${name}`)])],
+    params.get("class") || "",
+  );
+  const filters = h(
+    "form",
+    {
+      class: "filters",
+      onsubmit: (event) => {
+        event.preventDefault();
+        go("#/inbox", { campaign: campaign.value, class: replyClass.value });
+      },
+    },
+    field(t("filter.campaign"), campaign),
+    field(t("filter.class"), replyClass),
+    h("button", { type: "submit", class: "secondary" }, t("filter.apply")),
+  );
+  page(t("inbox.title"), h("p", { class: "hint" }, t("inbox.intro")), filters, error, list, opened);
+
+  function open(reply) {
+    const confirm = h("button", {
+      type: "button",
+      onclick: async () => {
+        confirm.disabled = true;
+        try {
+          const detail = await call("GET", `/replies/${reply.id}`);
+          opened.replaceChildren(
+            h("h2", { id: "reply-title", tabindex: "-1" }, t("reply.title")),
+            dl([
+              [t("reply.received"), formatDate(detail.received_at, language())],
+              [t("reply.class"), t(`class.${detail.reply_class}`)],
+            ]),
+            h("pre", { class: "reply-body", "data-reply": detail.id }, detail.body),
+            h("button", { type: "button", class: "secondary", onclick: () => { opened.hidden = true; } }, t("reply.close")),
+          );
+          opened.querySelector("h2").focus();
+        } catch (failure) {
+          showError(error, failure);
+        }
+      },
+    }, t("reply.openAudited"));
+    opened.hidden = false;
+    opened.replaceChildren(
+      h("h2", { id: "reply-title", tabindex: "-1" }, t("reply.title")),
+      h("p", { class: "notice" }, t("reply.auditNotice")),
+      h("div", { class: "actions" }, confirm, h("button", { type: "button", class: "secondary", onclick: () => { opened.hidden = true; } }, t("reply.close"))),
+    );
+    opened.querySelector("h2").focus();
+  }
+
+  try {
+    const { items } = await call("GET", "/replies", {
+      query: { campaign: campaign.value, class: replyClass.value },
+    });
+    list.replaceChildren(
+      table(
+        [t("reply.received"), t("campaign.team"), t("reply.campaign"), t("reply.class"), t("reply.flags"), ""],
+        items.map((reply) =>
+          h(
+            "tr",
+            { "data-reply": reply.id, class: reply.sensitive ? "sensitive" : undefined },
+            h("td", {}, formatDate(reply.received_at, language())),
+            h("td", {}, reply.team),
+            h("td", {}, reply.campaign_id ? names.get(reply.campaign_id) || reply.campaign_id : "—"),
+            h("td", {}, t(`class.${reply.reply_class}`)),
+            h("td", {}, replyFlags(reply)),
+            h("td", {}, h("button", { type: "button", class: "secondary", onclick: () => open(reply) }, t("reply.open"))),
+          ),
+        ),
+        t("inbox.empty"),
+      ),
+    );
+  } catch (failure) {
+    list.replaceChildren();
+    showError(error, failure);
+  }
+}
+
+// ------------------------------------------------------------------ review queue
+async function review(user) {
+  const error = alertBox();
+  const done = h("p", { class: "notice", role: "status" });
+  const list = h("div", {}, h("p", {}, t("loading")));
+  page(t("review.title"), h("p", { class: "hint" }, t("review.intro")), error, done, list);
+  const officer = user.roles.includes("privacy_officer");
+
+  async function decide(reply, decision, phone) {
+    error.hidden = true;
+    try {
+      await call("POST", `/replies/${reply.id}/review`, { json: phone ? { decision, phone } : { decision } });
+      done.textContent = t(`review.${decision}d`);
+      await load();
+    } catch (failure) {
+      showError(error, failure);
+    }
+  }
+
+  async function load() {
+    const { items } = await call("GET", "/replies", { query: { review: "pending" } });
+    list.replaceChildren(
+      table(
+        [t("reply.received"), t("campaign.team"), t("reply.class"), t("reply.flags"), ""],
+        items.map((reply) => {
+          const phone = h("input", { name: "phone", type: "tel", autocomplete: "off", required: true });
+          return h(
+            "tr",
+            { "data-reply": reply.id },
+            h("td", {}, formatDate(reply.received_at, language())),
+            h("td", {}, reply.team),
+            h("td", {}, t(`class.${reply.reply_class}`)),
+            h("td", {}, replyFlags(reply)),
+            h(
+              "td",
+              { class: "actions" },
+              h("button", { type: "button", onclick: () => decide(reply, "confirm") }, t("review.confirm")),
+              officer
+                ? h(
+                    "form",
+                    {
+                      class: "inline",
+                      onsubmit: (event) => {
+                        event.preventDefault();
+                        decide(reply, "lift", phone.value);
+                      },
+                    },
+                    field(t("review.phone"), phone),
+                    h("button", { type: "submit", class: "secondary" }, t("review.lift")),
+                  )
+                : null,
+            ),
+          );
+        }),
+        t("review.empty"),
+      ),
+    );
+  }
+
+  try {
+    await load();
+  } catch (failure) {
+    list.replaceChildren();
+    showError(error, failure);
+  }
+}
+
+// ------------------------------------------------------------------ privacy officer
+function receiptView(receipt) {
+  return h(
+    "section",
+    { class: "card", "aria-labelledby": "receipt-title", "data-receipt": receipt.id },
+    h("h2", { id: "receipt-title", tabindex: "-1" }, t("privacy.receipt")),
+    dl([
+      [t("privacy.id"), receipt.id],
+      [t("privacy.kind"), t(`privacy.${receipt.kind}`)],
+      [t("privacy.phone"), receipt.phone],
+      [t("privacy.reason"), receipt.reason],
+      [t("privacy.by"), receipt.requested_by],
+      [t("privacy.at"), formatDate(receipt.completed_at, language())],
+      ...Object.entries(receipt.counts).map(([name, count]) => [t("privacy.count", { name }), String(count)]),
+      [t("privacy.attributes"), receipt.attributes.join(", ")],
+      [t("privacy.suppression"), receipt.suppression ? t(`privacy.suppression.${receipt.suppression}`) : null],
+      [t("privacy.repeatAfter"), formatDate(receipt.repeat_after, language())],
+    ]),
+    receipt.export
+      ? [h("h3", {}, t("privacy.export")), h("pre", { class: "export" }, JSON.stringify(receipt.export, null, 2))]
+      : null,
+  );
+}
+
+function privacy(user) {
+  const error = alertBox();
+  const result = h("div");
+  const kind = select(
+    "kind",
+    ["access", "rectification", "erasure"].map((name) => [name, t(`privacy.${name}`)]),
+    "access",
+  );
+  const phone = h("input", { name: "phone", type: "tel", autocomplete: "off", required: true });
+  const reason = h("input", { name: "reason", required: true, maxlength: 500 });
+  const changes = h("textarea", { name: "changes", rows: 3, spellcheck: "false", placeholder: "first_name=Léa\ndepartement=75" });
+  const changesField = field(t("privacy.changes"), changes, t("privacy.changesHint"));
+  const understood = h("input", { type: "checkbox", name: "understood" });
+  const erasureField = h("div", { class: "field check" }, understood, h("label", {}, t("privacy.erasureConfirm")));
+  understood.id = "erasure-understood";
+  erasureField.querySelector("label").setAttribute("for", understood.id);
+  const sync = () => {
+    changesField.hidden = kind.value !== "rectification";
+    erasureField.hidden = kind.value !== "erasure";
+    understood.required = kind.value === "erasure";
+  };
+  kind.addEventListener("change", sync);
+  sync();
+  const submit = h("button", { type: "submit" }, t("privacy.submit"));
+  const form = h(
+    "form",
+    {
+      class: "card",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.hidden = true;
+        const request = { kind: kind.value, phone: phone.value, reason: reason.value };
+        if (kind.value === "rectification") {
+          const variables = {};
+          let departement;
+          for (const line of changes.value.split("\n")) {
+            const [name, ...rest] = line.split("=");
+            if (!name.trim()) continue;
+            const value = rest.join("=").trim();
+            if (name.trim() === "departement") departement = value || null;
+            else variables[name.trim()] = value || null;
+          }
+          request.changes = { variables };
+          if (departement !== undefined) request.changes.departement = departement;
+        }
+        submit.disabled = true;
+        try {
+          const receipt = await call("POST", "/privacy/requests", { json: request });
+          phone.value = "";
+          result.replaceChildren(receiptView(receipt));
+          result.querySelector("h2").focus();
+        } catch (failure) {
+          showError(error, failure);
+        }
+        submit.disabled = false;
+      },
+    },
+    error,
+    field(t("privacy.kind"), kind),
+    field(t("privacy.phone"), phone, t("privacy.phoneHint")),
+    field(t("privacy.reason"), reason),
+    changesField,
+    erasureField,
+    submit,
+  );
+  const receiptId = h("input", { name: "receipt", required: true, pattern: "pr-[A-Za-z0-9]+" });
+  const lookupError = alertBox();
+  const lookup = h(
+    "form",
+    {
+      class: "card filters",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        lookupError.hidden = true;
+        try {
+          result.replaceChildren(receiptView(await call("GET", `/privacy/requests/${encodeURIComponent(receiptId.value.trim())}`)));
+          result.querySelector("h2").focus();
+        } catch (failure) {
+          showError(lookupError, failure);
+        }
+      },
+    },
+    lookupError,
+    field(t("privacy.id"), receiptId),
+    h("button", { type: "submit", class: "secondary" }, t("privacy.read")),
+  );
+  page(t("privacy.title"), h("p", { class: "hint" }, t("privacy.intro")), form, lookup, result);
+}
+
+function nothing() {
+  page(t("none.title"), h("p", {}, t("none.text")));
+}
+
+// ------------------------------------------------------------------ routing
+const ROUTES = [
+  [/^#\/campaigns\/new$/, newCampaign],
+  [/^#\/campaigns\/(c-[A-Za-z0-9-]+)$/, campaignDetail],
+  [/^#\/campaigns$/, campaigns],
+  [/^#\/inbox$/, inbox],
+  [/^#\/review$/, review],
+  [/^#\/privacy$/, privacy],
+  [/^#\/none$/, nothing],
+];
+
+async function render() {
+  leave();
+  leave = () => {};
+  const user = currentUser();
+  renderHeader(user);
+  if (!user) {
+    login();
+    return;
+  }
+  const path = (location.hash || defaultRoute(user)).split("?")[0];
+  for (const [pattern, view] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) {
+      await view(user, ...match.slice(1));
+      return;
+    }
+  }
+  location.hash = defaultRoute(user);
+}
+
+async function start() {
+  document.getElementById("language").addEventListener("change", (event) => {
+    setLanguage(event.target.value);
+    render();
+  });
+  try {
+    await loadConfig();
+  } catch {
+    main.replaceChildren(h("p", { class: "alert", role: "alert" }, t("error.config")));
+    return;
+  }
+  window.addEventListener("hashchange", render);
+  await render();
+}
+
+start();
