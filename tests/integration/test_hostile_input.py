@@ -232,6 +232,23 @@ def test_json_that_is_not_utf8_is_a_400(
     assert problem_of(response, 400)["type"].endswith("/malformed-json")
 
 
+def test_bytes_with_nuls_that_are_not_utf8_are_a_400(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Found by the stateful run: with NULs among them, the standard library's JSON parser takes
+    # bytes for UTF-16 and reports no decoding error of its own
+    campaign = new_campaign(stack, tokens["alice"])
+    response = call(
+        stack,
+        tokens["alice"],
+        "POST",
+        f"/campaigns/{campaign}/launch",
+        data=b"\xa5\x00}{=\x08\xe1B<\x07{\xfe",
+        headers={"Content-Type": JSON},
+    )
+    assert problem_of(response, 400)["type"].endswith("/malformed-json")
+
+
 def test_csv_lines_that_are_not_utf8_are_row_errors(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:

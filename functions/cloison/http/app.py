@@ -694,9 +694,12 @@ def _unreadable_json() -> str | None:
     """Why the body cannot be read as JSON, where the resolver's parser raises rather than
     reporting a validation error: bytes that are not UTF-8, nesting past Python's recursion."""
     try:
-        json.loads(_body_bytes() or b"null")
+        # Decoded here: json.loads would take bytes with NULs in them for UTF-16 or UTF-32.
+        text = (_body_bytes() or b"null").decode("utf-8")
     except UnicodeDecodeError:
         return "JSON is UTF-8: the body is not."
+    try:
+        json.loads(text)
     except RecursionError:
         return "The body nests too deeply."
     except (json.JSONDecodeError, RuleViolation):
