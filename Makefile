@@ -126,8 +126,8 @@ team: $(VENV)-sam/bin/sam install
 	@test -n "$(TEAM)" -a -n "$(SENDERS)" || { echo "usage: make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]"; exit 2; }
 	$(VENV)-sam/bin/sam deploy --template-file infra/team.yaml --stack-name cloison-$(ENV)-team-$(TEAM) \
 	  --parameter-overrides TeamName=$(TEAM) CloisonStack=cloison-$(ENV) \
-	  --capabilities CAPABILITY_NAMED_IAM --region eu-west-3 --no-fail-on-empty-changeset
-	$(BIN)/cloison-local senders $(TEAM) $(SENDERS) --stack cloison-$(ENV)
+	  --capabilities CAPABILITY_NAMED_IAM --region $(REGION) --no-fail-on-empty-changeset
+	$(BIN)/cloison-local senders $(TEAM) $(SENDERS) --stack cloison-$(ENV) --region $(REGION)
 
 clean:
 	rm -rf $(VENV) $(VENV)-sam $(VENV)-checks .aws-sam .local .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields
 from typing import Any
 
 from cloison_cli import commands
@@ -221,21 +222,7 @@ def main(
     console.progress = getattr(arguments, "progress", True)
     options = TargetOptions.with_environment(
         dict(os.environ),
-        **{
-            name: getattr(arguments, name)
-            for name in (
-                "api",
-                "token",
-                "stack",
-                "region",
-                "local_state",
-                "user",
-                "client_id",
-                "client_secret",
-                "scope",
-                "auth_url",
-            )
-        },
+        **{option.name: getattr(arguments, option.name) for option in fields(TargetOptions)},
     )
     try:
         target = resolve(options, transport=transport)

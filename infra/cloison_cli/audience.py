@@ -199,7 +199,6 @@ class UploadResult:
     total_recipients: int = 0
     parts: int = 0
     parts_sent: int = 0
-    rows_sent: int = 0
     bytes_sent: int = 0
 
     def document(self) -> dict[str, Any]:
@@ -264,7 +263,6 @@ def upload(
             result.rejected_count += int(answer.get("rejected_count", len(rejected)))
             result.total_recipients = int(answer.get("total_recipients", 0))
             result.parts_sent = index
-            result.rows_sent += part.rows
             result.bytes_sent += part.source_bytes
             progress.part_done(
                 index, part, int(answer.get("accepted", 0)), int(answer.get("rejected_count", 0))

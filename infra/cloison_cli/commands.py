@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from cloison_cli import render
 from cloison_cli.audience import (
+    MAX_PART_ROWS,
     CsvPart,
     JsonPart,
     Progress,
@@ -126,8 +127,8 @@ def campaign_audience(api: Api, arguments: argparse.Namespace, console: Console)
 def _audience_parts(arguments: argparse.Namespace) -> list[CsvPart] | list[JsonPart] | None:
     if arguments.csv is not None:
         data = _read(arguments.csv)
-        if arguments.part_rows > 100_000 or arguments.part_rows < 1:
-            raise UsageError("--part-rows is 1 to 100000 (the API's limit per upload)")
+        if arguments.part_rows > MAX_PART_ROWS or arguments.part_rows < 1:
+            raise UsageError(f"--part-rows is 1 to {MAX_PART_ROWS} (the API's limit per upload)")
         parts = split_csv(
             data,
             part_bytes=arguments.part_bytes,

@@ -110,22 +110,15 @@ Cloison is running locally.
 
 
 def token(arguments: argparse.Namespace) -> int:
-    if not STATE_FILE.exists():
-        print("The local stack is not running: start it with `make run`.", file=sys.stderr)
+    state = _local_state()
+    if state is None:
         return 1
-    state = json.loads(STATE_FILE.read_text())
     if arguments.team:
         return team_token(state, arguments.team)
     if not arguments.username:
         print("Name a user, or a team with --team.", file=sys.stderr)
         return 1
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=state["moto_url"],
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
-    )
+    cognito = _cognito(state)
     try:
         access_token = user_token(
             cognito,
@@ -142,6 +135,17 @@ def token(arguments: argparse.Namespace) -> int:
         return 1
     print(access_token)
     return 0
+
+
+def _cognito(state: dict[str, Any]) -> Any:
+    """The running stack's Cognito, with moto's placeholder credentials."""
+    return boto3.client(
+        "cognito-idp",
+        endpoint_url=state["moto_url"],
+        region_name=REGION,
+        aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def _local_state() -> dict[str, Any] | None:
@@ -163,13 +167,7 @@ def team(arguments: argparse.Namespace) -> int:
     client = provision_team(
         state["moto_url"], REGION, state["stack_name"], arguments.name, state["exports"]
     )
-    cognito = boto3.client(
-        "cognito-idp",
-        endpoint_url=state["moto_url"],
-        region_name=REGION,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",  # noqa: S106 - moto's placeholder credentials
-    )
+    cognito = _cognito(state)
     admin = user_token(
         cognito, state["outputs"]["UserPoolId"], state["outputs"]["UserPoolClientId"], "ada"
     )
@@ -189,7 +187,7 @@ def senders(arguments: argparse.Namespace) -> int:
     if not token:
         print("Set TOKEN to an administrator's access token.", file=sys.stderr)
         return 1
-    api_url = arguments.api_url or api_url_of(arguments.stack)
+    api_url = arguments.api_url or api_url_of(arguments.stack, arguments.region)
     names = put_senders(api_url, token, arguments.name, read_senders(arguments.file))
     print(f"Team {arguments.name}: sender profiles {', '.join(names)} put on {api_url}.")
     return 0
@@ -261,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
     senders_parser.add_argument("--stack", default="cloison-dev", help="the main stack's name")
     senders_parser.add_argument(
         "--api-url", help="the API's base URL (default: the stack's ApiUrl)"
+    )
+    senders_parser.add_argument(
+        "--region", help="the stack's region (default: the AWS configuration's)"
     )
     commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack and report")
     arguments = parser.parse_args(argv)

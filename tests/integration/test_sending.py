@@ -239,6 +239,13 @@ def test_a_large_mixed_campaign_sends_once_to_each_eligible_recipient(
     destinations = Counter(message.destination for message in sent)
     assert max(destinations.values()) == 1
     assert set(destinations) == set(paris + islands) - no_consent - suppressed
+    # And what the carrier got is the composed marketing text: from the stack's short code, as
+    # a promotional message, ending with the sender profile's STOP mention
+    short_code = stack.outputs["OriginationIdentity"]
+    assert {(message.origination, message.message_type) for message in sent} == {
+        (short_code, "PROMOTIONAL")
+    }
+    assert all(message.body.endswith(f"\nSTOP au {short_code}") for message in sent)
     ended = final["counts"]
     assert ended["queued"] == 9800
     assert ended["deferred"] == 0

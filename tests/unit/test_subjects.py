@@ -16,9 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from in_process_aws import create_tables, in_process_aws
-from moto import mock_aws
 
-from cloison.adapters import aws
 from cloison.adapters.tables import (
     GLOBAL_SCOPE,
     CampaignStore,
@@ -630,15 +628,7 @@ def test_the_vault_destroys_every_version_of_a_reply_and_nothing_else(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a versioned bucket: a reply written twice then deleted, and a longer key beside it
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "eu-west-3",
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        aws.s3.cache_clear()
+    with in_process_aws(monkeypatch):
         s3 = boto3.client("s3")
         s3.create_bucket(
             Bucket="vault", CreateBucketConfiguration={"LocationConstraint": "eu-west-3"}
@@ -661,7 +651,6 @@ def test_the_vault_destroys_every_version_of_a_reply_and_nothing_else(
         assert (destroyed, again) == (3, 0)
         assert remaining == [key + "0"]
         assert "DeleteMarkers" not in listing
-    aws.s3.cache_clear()
 
 
 def test_no_function_puts_its_response_in_traces() -> None:

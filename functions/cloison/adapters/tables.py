@@ -1269,7 +1269,7 @@ class ReplyIndex:
                 "ConditionalCheckFailedException",
             ):
                 raise _failed(exc) from exc
-            existing = self._claimed(record.reply_id)
+            existing = self.claimed(record.reply_id)
             if existing is None:
                 # A concurrent claim of the same reply still in progress: try again later.
                 raise DependencyError("reply claimed concurrently") from exc
@@ -1277,10 +1277,6 @@ class ReplyIndex:
         return record
 
     def claimed(self, reply_id: str) -> ReplyRecord | None:
-        """The entry a delivery of this reply claimed, if one did."""
-        return self._claimed(reply_id)
-
-    def _claimed(self, reply_id: str) -> ReplyRecord | None:
         """The entry an earlier delivery claimed, in whichever compartment it went to."""
         try:
             guard = self._table.get_item(

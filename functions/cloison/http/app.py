@@ -28,7 +28,9 @@ from cloison.http import wiring
 from cloison.http.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from cloison.http.problems import Problem, field_errors, inline_schema, problem
 from cloison.models.api import (
+    AUDIT_ACTION_PATTERN,
     MAX_JSON_RECIPIENTS,
+    TEAM_PATTERN,
     AudienceIn,
     AudienceResult,
     AuditList,
@@ -225,7 +227,7 @@ class CampaignList(BaseModel):
     ),
 )
 def list_campaigns(
-    team: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
+    team: Annotated[str | None, Query(pattern=TEAM_PATTERN)] = None,
     status: Annotated[CampaignStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LISTED_CAMPAIGNS,
 ) -> CampaignList:
@@ -587,8 +589,8 @@ def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfil
     ),
 )
 def list_audit(
-    team: Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9-]{1,30}$")] = None,
-    action: Annotated[str | None, Query(pattern=r"^[a-z]+\.[a-z_]+$", max_length=40)] = None,
+    team: Annotated[str | None, Query(pattern=TEAM_PATTERN)] = None,
+    action: Annotated[str | None, Query(pattern=AUDIT_ACTION_PATTERN, max_length=40)] = None,
     since: Annotated[Instant | None, Query(description="Entries at or after this instant.")] = None,
     until: Annotated[
         Instant | None, Query(description="Entries at or before this instant.")

@@ -21,9 +21,11 @@ from pydantic import (
 from cloison.models.kinds import CampaignKind as CampaignKind
 from cloison.models.kinds import CampaignStatus as CampaignStatus
 
-TeamName = Annotated[
-    str, Field(pattern=r"^[a-z][a-z0-9-]{1,30}$", description="Team slug, e.g. `sales`.")
-]
+TEAM_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
+AUDIT_ACTION_PATTERN = r"^[a-z]+\.[a-z_]+$"
+TeamName = Annotated[str, Field(pattern=TEAM_PATTERN, description="Team slug, e.g. `sales`.")]
+VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
+Departement = Annotated[str, Field(pattern=r"^([0-9]{2,3}|2[AB])$")]
 PhoneText = Annotated[
     str, Field(min_length=3, max_length=32, description="Phone number as written.")
 ]
@@ -118,7 +120,7 @@ MAX_JSON_RECIPIENTS = 5_000
 class RecipientIn(Input):
     phone: PhoneText
     variables: dict[
-        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")],
+        VariableName,
         Annotated[str, Field(max_length=200)],
     ] = Field(
         default_factory=dict,
@@ -126,7 +128,7 @@ class RecipientIn(Input):
         # Only names of the pattern: say so in the schema, as the model does.
         json_schema_extra={"additionalProperties": False},
     )
-    departement: Annotated[str | None, Field(pattern=r"^([0-9]{2,3}|2[AB])$")] = None
+    departement: Departement | None = None
 
 
 class AudienceIn(Input):
@@ -427,11 +429,6 @@ class Health(BaseModel):
     status: str
 
 
-AuditAction = Annotated[
-    str, Field(pattern=r"^[a-z]+\.[a-z_]+$", description="e.g. `reply.open`, `campaign.launch`.")
-]
-
-
 class AuditRecord(BaseModel):
     """One entry of the audit trail, with the hashes that chain it to the one before."""
 
@@ -490,9 +487,6 @@ class AuditVerification(BaseModel):
 
 
 # ---------------------------------------------------------------- data-subject requests
-VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
-
-
 class PrivacyRequestKind(StrEnum):
     ACCESS = "access"
     RECTIFICATION = "rectification"
@@ -508,7 +502,7 @@ class ContactChanges(Input):
         max_length=20,
         description="New value of each variable; null removes the variable.",
     )
-    departement: Annotated[str | None, Field(pattern=r"^([0-9]{2,3}|2[AB])$")] = Field(
+    departement: Departement | None = Field(
         default=None, description="New département (sending window, holidays); null removes it."
     )
 
