@@ -1,8 +1,10 @@
-"""A pass that parked recipients for their window and then failed leaves them to their release.
+"""Parked recipients are released once, whatever fails or moves around their parking.
 
 Found by the soak test: a pass parked its Antilles recipients, failed before its checkpoint, and
 was taken up again once their window had opened; it then sent them itself, and the release sent
-them a second time.
+them a second time. And recipients parked while their release came and went (the window opened,
+or the campaign was resumed, during the parking; or the release schedule failed after the
+parking) were never released.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
@@ -84,11 +86,19 @@ class Queue:
         self.sent.extend(messages)
 
 
+class SchedulerDown(Exception):
+    """Stands for EventBridge Scheduler failing."""
+
+
 @dataclass
 class Schedules:
     releases: list[datetime] = field(default_factory=list)
+    fail_next: bool = False
 
     def release(self, campaign_id: str, team: str, when: datetime) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            raise SchedulerDown
         self.releases.append(when)
         return "release"
 
@@ -147,15 +157,21 @@ def sending_campaign(store: CampaignStore) -> None:
     )
 
 
-def sender(store: CampaignStore, carrier: Carrier, worker: str) -> ChunkSender:
+def sender(
+    store: CampaignStore,
+    carrier: Carrier,
+    worker: str,
+    queue: Queue | None = None,
+    schedules: Schedules | None = None,
+) -> ChunkSender:
     return ChunkSender(
         campaigns=store,
         suppressions=Everyone(),  # type: ignore[arg-type]
         consents=Everyone(),  # type: ignore[arg-type]
         sealer=PlainSealer(),
         carrier=carrier,  # type: ignore[arg-type]
-        send_queue=Queue(),  # type: ignore[arg-type]
-        releases=Schedules(),  # type: ignore[arg-type]
+        send_queue=queue or Queue(),  # type: ignore[arg-type]
+        releases=schedules or Schedules(),  # type: ignore[arg-type]
         origination="36111",
         worker_id=worker,
     )
@@ -174,22 +190,16 @@ def test_a_pass_taken_up_after_the_window_opened_leaves_its_parked_recipients_to
     parked = store.parked_until(CAMPAIGN, None)
     assert [item["indexes"] for item in parked] == [[1]]
     # And the pass is taken up by another worker once the lease is over and Guadeloupe is open
+    queue = Queue()
     with time_machine.travel(AFTERNOON, tick=False):
-        sender(store, carrier, "worker-2").send(first_pass, lambda: 600_000)
-    # Then that worker sends nobody: Paris is in doubt, Guadeloupe waits for its release
-    # (counts compared, so that a failure prints no number)
+        sender(store, carrier, "worker-2", queue).send(first_pass, lambda: 600_000)
+    # Then that worker sends nobody: Paris is in doubt, Guadeloupe waits for its release, which
+    # it enqueues itself since the window is open (counts compared: a failure prints no number)
     assert len(carrier.sent) == 0
+    (release,) = queue.sent
+    assert (release.pass_no, release.indexes) == (1, [1])
+    assert store.parked_until(CAMPAIGN, None) == []
     # And the release sends Guadeloupe once
-    (item,) = store.parked_until(CAMPAIGN, None)
-    release = ChunkRef(
-        campaign_id=CAMPAIGN,
-        team="sales",
-        upload=str(item["upload"]),
-        chunk=int(item["chunk"]),
-        pass_no=int(item["pass_no"]),
-        tag=str(item["tag"]),
-        indexes=[int(index) for index in item["indexes"]],
-    )
     with time_machine.travel(AFTERNOON, tick=False):
         sender(store, carrier, "worker-3").send(release, lambda: 600_000)
     assert (len(carrier.sent), carrier.sent.count(GUADELOUPE)) == (1, 1)
@@ -216,3 +226,84 @@ def test_a_pass_that_failed_before_parking_decides_its_recipients_afresh(
         1,
     )
     assert store.parked_until(CAMPAIGN, None) == []
+
+
+FIRST_PASS = ChunkRef(campaign_id=CAMPAIGN, team="sales", upload="u-1", chunk=0)
+# Guadeloupe's window opens at 08:00 there, 12:00 UTC.
+GUADELOUPE_OPENS = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def test_a_release_schedule_that_failed_is_made_by_the_retry_of_the_pass(
+    store: CampaignStore,
+) -> None:
+    # Given a first attempt that parks Guadeloupe, then fails to schedule its release
+    sending_campaign(store)
+    schedules = Schedules(fail_next=True)
+    with time_machine.travel(MORNING, tick=False), pytest.raises(SchedulerDown):
+        sender(store, Carrier(), "worker-1", schedules=schedules).send(FIRST_PASS, lambda: 600_000)
+    assert len(store.parked_until(CAMPAIGN, None)) == 1
+    # When the pass is tried again by another worker (the parking is not repeated)
+    store.lease(CAMPAIGN, FIRST_PASS.key, "worker-1", MORNING, MORNING)  # its lease ends
+    with time_machine.travel(MORNING + timedelta(minutes=1), tick=False):
+        sender(store, Carrier(), "worker-2", schedules=schedules).send(FIRST_PASS, lambda: 600_000)
+    # Then the release is scheduled for the opening of Guadeloupe's window
+    assert schedules.releases == [GUADELOUPE_OPENS]
+
+
+def test_recipients_parked_as_their_window_opens_are_released_at_once(
+    store: CampaignStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a pass planned before Guadeloupe opens, whose parking ends after it opened (the
+    # release at 12:00 UTC may have read the parked passes before this one was written)
+    sending_campaign(store)
+    queue, schedules = Queue(), Schedules()
+    park = store.park
+    with time_machine.travel(MORNING, tick=False) as clock:
+
+        def slow_park(*args: object, **kwargs: object) -> bool:
+            parked = park(*args, **kwargs)  # type: ignore[arg-type]
+            clock.move_to(AFTERNOON)
+            return parked
+
+        monkeypatch.setattr(store, "park", slow_park)
+        sender(store, Carrier(), "worker-1", queue, schedules).send(FIRST_PASS, lambda: 600_000)
+    # Then the parked pass goes straight back on the send queue and is no longer parked
+    assert [(ref.pass_no, ref.indexes) for ref in queue.sent] == [(1, [1])]
+    assert store.parked_until(CAMPAIGN, None) == []
+    assert schedules.releases == []
+
+
+def test_recipients_parked_while_the_campaign_is_resumed_are_released_at_once(
+    store: CampaignStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a paused campaign whose pass parks everybody, and a resume that happens while it
+    # parks (the resume's release may have read the parked passes before this one was written)
+    sending_campaign(store)
+    store.set_status(CAMPAIGN, CampaignStatus.PAUSED, allowed_from=(CampaignStatus.SENDING,))
+    queue, carrier = Queue(), Carrier()
+    park = store.park
+
+    def resumed_while_parking(*args: object, **kwargs: object) -> bool:
+        parked = park(*args, **kwargs)  # type: ignore[arg-type]
+        store.set_status(CAMPAIGN, CampaignStatus.SENDING, allowed_from=(CampaignStatus.PAUSED,))
+        return parked
+
+    monkeypatch.setattr(store, "park", resumed_while_parking)
+    with time_machine.travel(MORNING, tick=False):
+        sender(store, carrier, "worker-1", queue).send(FIRST_PASS, lambda: 600_000)
+    # Then nobody is sent by the paused pass, and its recipients are back on the send queue
+    assert carrier.sent == []
+    assert [(ref.pass_no, sorted(ref.indexes or [])) for ref in queue.sent] == [(1, [0, 1])]
+    assert store.parked_until(CAMPAIGN, None) == []
+
+
+def test_recipients_parked_while_the_campaign_stays_paused_wait_for_the_resume(
+    store: CampaignStore,
+) -> None:
+    sending_campaign(store)
+    store.set_status(CAMPAIGN, CampaignStatus.PAUSED, allowed_from=(CampaignStatus.SENDING,))
+    queue = Queue()
+    with time_machine.travel(MORNING, tick=False):
+        sender(store, Carrier(), "worker-1", queue).send(FIRST_PASS, lambda: 600_000)
+    assert queue.sent == []
+    assert [sorted(item["indexes"]) for item in store.parked_until(CAMPAIGN, None)] == [[0, 1]]

@@ -622,6 +622,17 @@ class CampaignStore:
             ConsistentRead=True,
         )
 
+    def parked_by_pass(
+        self, campaign_id: str, upload: str, chunk: int, pass_no: int
+    ) -> set[datetime]:
+        """When the passes numbered `pass_no` of one chunk are parked until, if any are."""
+        return {
+            datetime.fromisoformat(str(item["sk"]).split("#")[1])
+            for item in self.parked_until(campaign_id, None)
+            if (item["upload"], int(item["chunk"]), int(item["pass_no"]))
+            == (upload, chunk, pass_no)
+        }
+
     def unpark(self, campaign_id: str, sort_keys: Sequence[str]) -> None:
         try:
             with self._table.batch_writer() as batch:

@@ -15,6 +15,7 @@ from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord, MessageStatus
 from cloison.observability import logger
 from cloison.services.delivery import STATUS_RANK
+from cloison.services.parking import release_parked
 
 STARTABLE = (CampaignStatus.LAUNCHING, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)
 
@@ -170,23 +171,6 @@ class Launcher:
 
     def _release(self, request: LaunchRequest) -> int:
         """Re-enqueues the passes parked until `release_at` (all of them when it is None)."""
-        parked = self.store.parked_until(request.campaign_id, request.release_at)
-        refs = [
-            ChunkRef(
-                campaign_id=request.campaign_id,
-                team=request.team,
-                upload=str(item["upload"]),
-                chunk=int(item["chunk"]),
-                pass_no=int(item["pass_no"]),
-                tag=str(item.get("tag", "")),
-                indexes=[int(index) for index in item["indexes"]],
-            )
-            for item in parked
-        ]
-        self.send_queue.send(refs)
-        # Removed only once enqueued: a crash in between enqueues them twice, which the leases absorb.
-        self.store.unpark(request.campaign_id, [str(item["sk"]) for item in parked])
-        logger.info(
-            "parked chunks released", extra={"campaign": request.campaign_id, "chunks": len(refs)}
+        return release_parked(
+            self.store, self.send_queue, request.campaign_id, request.team, request.release_at
         )
-        return len(refs)

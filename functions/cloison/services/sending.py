@@ -35,6 +35,7 @@ from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus
 from cloison.observability import logger
 from cloison.services.audience import open_chunk
 from cloison.services.decision import Planned, decide
+from cloison.services.parking import release_parked
 from cloison.services.windows import window_policy
 
 FINISHED = frozenset({CampaignStatus.CANCELLED, CampaignStatus.COMPLETED})
@@ -136,7 +137,7 @@ class ChunkSender:
             # Parked whole; a resume releases it. Nothing is sent while the campaign is paused.
             doubtful = [index for index in todo if index in in_doubt]
             held = [index for index in todo if index not in in_doubt and index not in parked]
-            self._park(campaign, ref, {now: held}, counted_before=bool(ref.pass_no))
+            self._park(campaign, ref, {now: held}, counted_before=bool(ref.pass_no), paused=True)
             self.campaigns.checkpoint(
                 campaign.campaign_id,
                 ref.key,
@@ -149,6 +150,8 @@ class ChunkSender:
                 },
             )
             return {}
+        if parked:
+            self._rearrange_releases(campaign, ref)
         fresh = [index for index in todo if index not in in_doubt and index not in parked]
         decided = {
             planned.index: planned
@@ -298,12 +301,21 @@ class ChunkSender:
         waiting: dict[datetime, list[int]],
         *,
         counted_before: bool = False,
+        paused: bool = False,
     ) -> None:
-        """Parks waiting recipients; `counted_before` when they are counted as deferred already."""
+        """Parks waiting recipients until their window opens (or, `paused`, until a resume).
+
+        `counted_before` when they are counted as deferred already. What is parked is released
+        here at once when its release may have come and gone while it was being parked: a
+        window that opened meanwhile (the clock is read after the park is written), or a
+        resume.
+        """
         for release_at, indexes in waiting.items():
             if not indexes:
                 continue
-            parked = self.campaigns.park(
+            # False when an earlier attempt at this pass parked them: they are handled below
+            # all the same, since that attempt may have died before their release was arranged.
+            self.campaigns.park(
                 campaign.campaign_id,
                 release_at,
                 {
@@ -316,10 +328,35 @@ class ChunkSender:
                 counts={"deferred": 0 if counted_before else len(indexes)},
                 parked_by=(ref.key, self.worker_id),
             )
-            key = (campaign.campaign_id, release_at)
-            if parked and release_at > datetime.now(UTC) and key not in self._scheduled:
-                self.releases.release(campaign.campaign_id, campaign.team, release_at)
-                self._scheduled.add(key)
+            self._arrange_release(campaign, release_at, paused=paused)
+
+    def _arrange_release(
+        self, campaign: CampaignRecord, release_at: datetime, *, paused: bool = False
+    ) -> None:
+        """Schedules the release of what is parked until `release_at`, or releases it now."""
+        if self._due(campaign, release_at, paused=paused):
+            release_parked(
+                self.campaigns, self.send_queue, campaign.campaign_id, campaign.team, release_at
+            )
+            return
+        key = (campaign.campaign_id, release_at)
+        if not paused and key not in self._scheduled:
+            self.releases.release(campaign.campaign_id, campaign.team, release_at)
+            self._scheduled.add(key)
+
+    def _rearrange_releases(self, campaign: CampaignRecord, ref: ChunkRef) -> None:
+        """Arranges again the releases of what an earlier attempt at this pass parked: it may
+        have died between the parking and the release's schedule."""
+        for release_at in self.campaigns.parked_by_pass(
+            campaign.campaign_id, ref.upload, ref.chunk, ref.pass_no + 1
+        ):
+            self._arrange_release(campaign, release_at)
+
+    def _due(self, campaign: CampaignRecord, release_at: datetime, *, paused: bool) -> bool:
+        if not paused:
+            return release_at <= datetime.now(UTC)
+        current = self.campaigns.get_campaign(campaign.campaign_id)
+        return current is not None and current.status != CampaignStatus.PAUSED
 
     def _all_settled(self, campaign: CampaignRecord) -> bool:
         totals = self.campaigns.get_counts(campaign.campaign_id)
