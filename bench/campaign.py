@@ -11,11 +11,13 @@ entries; suppressions and the audience through the API. From the launch
 until every recipient has a final status (or `--settle-seconds` after the last send, whichever
 comes first), the functions' AWS API calls are counted inside their workers, by service and
 operation, for the send path (LaunchCampaignFunction and SendWorkerFunction) and the delivery
-path (DeliveryEventsFunction); the carrier's own SendTextMessage is shown but left out of the
-totals. CPU seconds are reported beside wall time, apart: the functions' own (inside their
-invocations, every thread), the moto server's (a process of its own, read from /proc) and the
-local stack's (this process: API gateway, queue pollers, carrier simulator). Time measured
-through moto is mostly moto's, while counts do not vary.
+path (DeliveryEventsFunction, which moves the message records, and MessageCountsFunction, which
+counts their changes from the messages table's stream into the campaign's counters); the
+carrier's own SendTextMessage is shown but left out of the totals. CPU seconds are reported
+beside wall time, apart: the functions' own (inside their invocations, every thread), the moto
+server's (a process of its own, read from /proc) and the local stack's (this process: API
+gateway, queue and stream pollers, carrier simulator). Time measured through moto is mostly
+moto's, while counts do not vary.
 
 The naive baseline runs just before the launch, on the same moto server and tables while nothing
 else is busy, straight from boto3, with as many threads as the stack gives the send worker: per
@@ -31,6 +33,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import multiprocessing
 import os
 import shutil
 import sys
@@ -55,7 +58,9 @@ from cloison_local.stack import LocalStack
 DEFAULT_RECIPIENTS = 10_000
 TARGET_CALLS_PER_1000 = 60.0
 SEND_PATH = ("LaunchCampaignFunction", "SendWorkerFunction")
-DELIVERY_PATH = ("DeliveryEventsFunction",)
+# Campaign counters follow from the records' changes, which MessageCountsFunction reads from the
+# messages table's stream: counting is delivery work too.
+DELIVERY_PATH = ("DeliveryEventsFunction", "MessageCountsFunction")
 CARRIER_SEND = ("pinpoint-sms-voice-v2", "SendTextMessage")
 AUDIENCE_ROWS_PER_REQUEST = 5_000
 TEAM, SENDER = "sales", "bench"
@@ -307,6 +312,47 @@ def _usage(stack: LocalStack, functions: Sequence[str]) -> tuple[Counter[tuple[s
     return calls, cpu
 
 
+def _function_usage(stack: LocalStack, name: str, count: int) -> dict[str, Any]:
+    """One function's calls per 1,000 recipients (carrier sends apart), its CPU, and the peak
+    resident memory of its workers (their processes are this one's children)."""
+    calls, cpu = _usage(stack, (name,))
+    carrier = calls.pop(CARRIER_SEND, 0)
+    peaks = [
+        peak_memory_mb(worker.pid)
+        for worker in multiprocessing.active_children()
+        if worker.name == f"lambda-{name}"
+    ]
+    return {
+        "calls": sum(calls.values()),
+        "calls_by_operation_per_1000": _per_1000(calls, count),
+        "carrier_calls": carrier,
+        "cpu_seconds": cpu,
+        "peak_memory_mb": max((peak for peak in peaks if peak is not None), default=None),
+    }
+
+
+def counted_batches(stack: LocalStack, campaign_id: str) -> int:
+    """The stream batches the counting function recorded for the campaign: one marker item per
+    transaction it committed (a check on its TransactWriteItems calls, read after the run)."""
+    dynamodb = stack.client("dynamodb")
+    found = 0
+    query: dict[str, Any] = {
+        "TableName": stack.outputs["CampaignsTableName"],
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :marker)",
+        "ExpressionAttributeValues": {
+            ":pk": {"S": f"campaign#{campaign_id}"},
+            ":marker": {"S": "counted#"},
+        },
+        "Select": "COUNT",
+    }
+    while True:
+        page = dynamodb.query(**query)
+        found += int(page["Count"])
+        if "LastEvaluatedKey" not in page:
+            return found
+        query["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
 def process_cpu_seconds(pid: int | None) -> float | None:
     """CPU seconds (user + system) a process has used so far, where /proc tells; else None."""
     try:
@@ -390,6 +436,7 @@ def run_campaign(
     delivery_calls, delivery_cpu = _usage(stack, DELIVERY_PATH)
     carrier_sends = send_calls.pop(CARRIER_SEND, 0)
     delivery_calls.pop(CARRIER_SEND, None)
+    functions = {name: _function_usage(stack, name, count) for name in SEND_PATH + DELIVERY_PATH}
 
     eligible = {r.phone for r in audience if r.consented and not r.suppressed}
     sent = [
@@ -426,6 +473,8 @@ def run_campaign(
         "delivery_calls_by_operation_per_1000": _per_1000(delivery_calls, count),
         "delivery_calls_by_service_per_1000": _by_service(delivery_calls, count),
         "delivery_cpu_seconds": delivery_cpu,
+        "functions": functions,
+        "counted_batches": counted_batches(stack, campaign_id),
         "moto_cpu_seconds": (
             moto_cpu_after - moto_cpu_before
             if moto_cpu_before is not None and moto_cpu_after is not None
@@ -655,10 +704,12 @@ def _cpu_split(figures: dict[str, Any]) -> list[str]:
     moto = ours.get("moto_cpu_seconds")
     harness = ours.get("harness_cpu_seconds")
     variant = "" if figures.get("moto_speedups", True) else " (without the local speed-ups)"
+    counting = ours.get("functions", {}).get("MessageCountsFunction", {}).get("cpu_seconds")
     rows = [
         f"| CPU seconds, our functions | **{functions:.1f}**: send path"
         f" {ours['send_cpu_seconds']:.1f}, delivery path {ours['delivery_cpu_seconds']:.1f}"
-        f" ({functions * 1_000 / figures['recipients']:.2f} ms a recipient) | |",
+        + (f", of which counting {counting:.1f}" if counting is not None else "")
+        + f" ({functions * 1_000 / figures['recipients']:.2f} ms a recipient) | |",
     ]
     if moto is not None:
         memory = ours.get("moto_peak_memory_mb")
@@ -711,6 +762,40 @@ def _services(figures: dict[str, Any]) -> Iterator[str]:
             f"| {service} | {send.get(service, 0.0):.1f} | {delivery.get(service, 0.0):.1f}"
             f" | {theirs.get(service, 0.0):.1f} |"
         )
+
+
+def _delivery_operations(ours: dict[str, Any]) -> list[str]:
+    """The delivery path's calls by operation, one column per function and the path's total."""
+    functions = ours.get("functions", {})
+    header = " | ".join(DELIVERY_PATH)
+    rows = [
+        f"| service operation | {header} | delivery path |",
+        "|---|" + "---|" * (len(DELIVERY_PATH) + 1),
+    ]
+    for operation, per in ours["delivery_calls_by_operation_per_1000"].items():
+        cells = " | ".join(
+            f"{functions.get(name, {}).get('calls_by_operation_per_1000', {}).get(operation, 0.0):.1f}"
+            for name in DELIVERY_PATH
+        )
+        rows.append(f"| {operation} | {cells} | {per:.1f} |")
+    return rows
+
+
+def _counting_check(ours: dict[str, Any], count: int) -> str:
+    """How many stream batches were counted, against the counting function's transactions."""
+    counting = ours.get("functions", {}).get("MessageCountsFunction")
+    if counting is None or "counted_batches" not in ours:
+        return ""
+    transactions = (
+        counting["calls_by_operation_per_1000"].get("dynamodb TransactWriteItems", 0.0)
+        * count
+        / 1_000
+    )
+    return (
+        f" Counting: {ours['counted_batches']:,} batch markers for the campaign, for"
+        f" {transactions:,.0f} TransactWriteItems calls of MessageCountsFunction (a marker and"
+        " the counters' update each)."
+    )
 
 
 def _delivery_progress(ours: dict[str, Any]) -> str:
@@ -766,23 +851,18 @@ def render(figures: dict[str, Any]) -> str:
         f"Left out: {ours['carrier_calls']:,} carrier SendTextMessage calls"
         f" ({ours['carrier_calls'] * 1_000 / count:.0f} per 1,000).",
         "",
-        "Delivery path (DeliveryEventsFunction) by operation, per 1,000 recipients"
+        f"Delivery path ({' + '.join(DELIVERY_PATH)}) by operation, per 1,000 recipients"
         + ("" if ours["completed"] else f" ({_delivery_progress(ours)})")
         + ":",
         "",
-        "| service operation | ours |",
-        "|---|---|",
-        *(
-            f"| {operation} | {per:.1f} |"
-            for operation, per in ours["delivery_calls_by_operation_per_1000"].items()
-        ),
+        *_delivery_operations(ours),
         "",
         f"Invocations: {', '.join(f'{name} {n}' for name, n in ours['invocations'].items())}.",
         f"Checks: every status final {'yes' if ours['completed'] else 'NO'}"
         f" ({', '.join(f'{k} {v}' for k, v in ours['final_counts'].items() if v)});"
         f" {ours['sends']:,} sends for {ours['eligible']:,} eligible recipients,"
         f" {ours['duplicate_sends']} duplicates, {ours['sends_to_ineligible']} to ineligible"
-        f" recipients, {ours['missing_sends']} missing.",
+        f" recipients, {ours['missing_sends']} missing." + _counting_check(ours, count),
     ]
     return "\n".join(lines) + "\n"
 

@@ -8,7 +8,8 @@ result as Markdown. `python bench/cost.py [--recipients N] [--replies N]` runs b
 
 Every unit that is not counted is an assumption named in the output: Lambda durations (the local
 stack measures CPU, not billed time), the share of messages that get a reply, how DynamoDB bills
-each kind of write (from the template's indexes and the item shapes the code writes).
+each kind of write (from the template's indexes and the item shapes the code writes), how many
+invocations X-Ray's default sampling rule records (from the campaign's measured sending rate).
 """
 
 from __future__ import annotations
@@ -59,6 +60,16 @@ SMS_PRICING = "https://aws.amazon.com/end-user-messaging/pricing/"
 SNS_DATA_KEY_REUSE = "https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html"
 GSI_WRITES = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/GSI.html"
 LAMBDA_MEMORY_CPU = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html"
+# "Read requests made by AWS Lambda-based consumers of DynamoDB Streams are free" (the pricing
+# page: GetRecords calls invoked by Lambda as part of DynamoDB triggers are not charged).
+STREAMS_LAMBDA_FREE = (
+    "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/"
+    "CostOptimization_StreamsUsage.html"
+)
+# The default sampling rule: the first request each second (the reservoir), then 5 % of the rest.
+XRAY_DEFAULT_SAMPLING = (
+    "https://docs.aws.amazon.com/xray/latest/devguide/xray-console-sampling.html"
+)
 
 
 @dataclass(frozen=True)
@@ -101,6 +112,9 @@ PRICES: dict[str, Price] = {
     "kms_request": Price(0.03, 10_000, "requests", KMS_PRICING),
     "sns_publish": Price(0.50, MILLION, "publishes (per 64 KB chunk)", SNS_PRICING),
     "sns_to_sqs": Price(0.0, MILLION, "deliveries to SQS (no charge)", SNS_PRICING),
+    "dynamodb_stream_read_lambda": Price(
+        0.0, MILLION, "stream reads by Lambda's event source mapping (no charge)", DYNAMODB_PRICING
+    ),
     "logs_ingestion": Price(0.50, 1, "GB ingested (Lambda logs, first tier)", CLOUDWATCH_PRICING),
     "secrets_api": Price(0.05, 10_000, "API calls", SECRETS_PRICING),
     "scheduler": Price(1.00, MILLION, "Scheduler invocations", EVENTBRIDGE_PRICING),
@@ -143,11 +157,22 @@ LOG_EVENT_OVERHEAD = 26
 # DynamoDB's storage overhead per item, in the table and in each index.
 ITEM_OVERHEAD = 100
 DAYS_PER_MONTH = 30.4
+# X-Ray's default sampling rule, which applies to every function (`Tracing: Active`, no rule of
+# our own): per function, this many invocations a second are recorded, then this share of the rest.
+XRAY_RESERVOIR_PER_SECOND = 1.0
+XRAY_FIXED_RATE = 0.05
+# The send worker's memory the reductions price beside the template's.
+SMALLER_SEND_WORKER_MB = 256
 FUNCTIONS_BY_PATH = {
     "send": ("LaunchCampaignFunction", "SendWorkerFunction"),
-    "delivery": ("DeliveryEventsFunction",),
+    # MessageCountsFunction counts the records' changes from the messages table's stream.
+    "delivery": ("DeliveryEventsFunction", "MessageCountsFunction"),
     "inbound": ("InboundFunction",),
 }
+EVENTS_FUNCTION, COUNTING_FUNCTION = FUNCTIONS_BY_PATH["delivery"]
+# Items in each of the counting function's transactions (`CampaignStore.add_counts_once`): the
+# batch's marker and the campaign counters' update.
+COUNTING_ITEMS = ("the batch's marker", "the counters' update")
 PATH_NAMES = {
     "send": "send path",
     "delivery": "delivery path",
@@ -265,21 +290,48 @@ def chunk_bytes() -> int:
 
 # ---------------------------------------------------------------- usage per message
 @dataclass
+class FunctionUsage:
+    """What one function of a path did per unit of the path's work."""
+
+    calls: dict[str, float]  # "service Operation" -> calls per unit
+    invocations: float  # per unit
+    cpu_seconds: float  # per unit
+    peak_memory_mb: float | None = None  # its workers' peak resident memory in the run
+
+
+@dataclass
 class PathUsage:
     """What one path did per unit of its work (a message sent, a delivery, a reply)."""
 
     path: str
     units: float  # messages sent, messages settled, or replies, in the run
     per_message: float  # how many of those units one message sent stands for
-    calls: dict[str, float]  # "service Operation" -> calls per unit
-    invocations: dict[str, float]  # function -> invocations per unit
-    cpu_seconds: float  # per unit
+    functions: dict[str, FunctionUsage]
     log_bytes: float  # per unit
     log_lines: float  # per unit
     note: str = ""
+    # Counted beside the calls, for the lines' explanations (e.g. the counting's batch markers).
+    checks: dict[str, float] = field(default_factory=dict)
 
     def per_million(self, value: float) -> float:
         return value * self.per_message * MILLION
+
+    @property
+    def calls(self) -> dict[str, float]:
+        """The path's calls per unit, its functions' together."""
+        total: dict[str, float] = {}
+        for function in self.functions.values():
+            for operation, per_unit in function.calls.items():
+                total[operation] = total.get(operation, 0.0) + per_unit
+        return total
+
+    @property
+    def invocations(self) -> dict[str, float]:
+        return {name: function.invocations for name, function in self.functions.items()}
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(function.cpu_seconds for function in self.functions.values())
 
 
 def _log_size(log_dir: Path, functions: Iterable[str]) -> tuple[int, int]:
@@ -293,24 +345,38 @@ def _log_size(log_dir: Path, functions: Iterable[str]) -> tuple[int, int]:
     return size, lines
 
 
+def campaign_functions(
+    figures: Mapping[str, Any], functions: Iterable[str], units: float
+) -> dict[str, FunctionUsage]:
+    """Each function's calls (carrier sends included), invocations and CPU per unit."""
+    ours, recipients = figures["ours"], figures["recipients"]
+    found = {}
+    for name in functions:
+        measured = ours["functions"][name]
+        calls = {
+            operation: per_1000 * recipients / 1_000 / units
+            for operation, per_1000 in measured["calls_by_operation_per_1000"].items()
+        }
+        if measured.get("carrier_calls"):
+            calls["pinpoint-sms-voice-v2 SendTextMessage"] = measured["carrier_calls"] / units
+        found[name] = FunctionUsage(
+            calls=calls,
+            invocations=ours["invocations"].get(name, 0) / units,
+            cpu_seconds=measured["cpu_seconds"] / units,
+            peak_memory_mb=measured.get("peak_memory_mb"),
+        )
+    return found
+
+
 def send_usage(figures: Mapping[str, Any], log_dir: Path) -> PathUsage:
     ours = figures["ours"]
     recipients, sends = figures["recipients"], max(1, ours["sends"])
-    calls = {
-        operation: per_1000 * recipients / 1_000 / sends
-        for operation, per_1000 in ours["send_calls_by_operation_per_1000"].items()
-    }
-    calls["pinpoint-sms-voice-v2 SendTextMessage"] = ours["carrier_calls"] / sends
     size, lines = _log_size(log_dir, FUNCTIONS_BY_PATH["send"])
     return PathUsage(
         path="send",
         units=sends,
         per_message=1.0,
-        calls=calls,
-        invocations={
-            name: ours["invocations"].get(name, 0) / sends for name in FUNCTIONS_BY_PATH["send"]
-        },
-        cpu_seconds=ours["send_cpu_seconds"] / sends,
+        functions=campaign_functions(figures, FUNCTIONS_BY_PATH["send"], sends),
         log_bytes=size / sends,
         log_lines=lines / sends,
         note=f"{sends:,} messages sent to {recipients:,} recipients",
@@ -319,32 +385,28 @@ def send_usage(figures: Mapping[str, Any], log_dir: Path) -> PathUsage:
 
 def delivery_usage(figures: Mapping[str, Any], log_dir: Path) -> PathUsage:
     ours = figures["ours"]
-    recipients = figures["recipients"]
     settled = sum(ours["final_counts"].get(name, 0) for name in ("delivered", "failed", "expired"))
     units = settled if not ours["completed"] else ours["sends"]
     units = max(1, units)
-    calls = {
-        operation: per_1000 * recipients / 1_000 / units
-        for operation, per_1000 in ours["delivery_calls_by_operation_per_1000"].items()
-    }
     size, lines = _log_size(log_dir, FUNCTIONS_BY_PATH["delivery"])
-    invocations = ours["invocations"].get("DeliveryEventsFunction", 0)
-    note = f"{units:,} messages settled by their events"
+    note = (
+        f"{units:,} messages settled by their events ({EVENTS_FUNCTION}), and their records'"
+        f" changes counted from the table's stream ({COUNTING_FUNCTION})"
+    )
     if not ours["completed"]:
         note += (
-            f" of {ours['sends']:,} sent when the wait ended: calls per settled message, an upper"
-            " bound (the events of messages not yet settled count too)"
+            f"; {units:,} of {ours['sends']:,} sent when the wait ended: calls per settled"
+            " message, an upper bound (the events of messages not yet settled count too)"
         )
     return PathUsage(
         path="delivery",
         units=units,
         per_message=1.0,
-        calls=calls,
-        invocations={"DeliveryEventsFunction": invocations / units},
-        cpu_seconds=ours["delivery_cpu_seconds"] / units,
+        functions=campaign_functions(figures, FUNCTIONS_BY_PATH["delivery"], units),
         log_bytes=size / units,
         log_lines=lines / units,
         note=note,
+        checks={"counted_batches": float(ours.get("counted_batches", 0))},
     )
 
 
@@ -358,12 +420,16 @@ def inbound_usage(
         path="inbound",
         units=count,
         per_message=replies_per_message,
-        calls={
-            operation: per_1000 / 1_000
-            for operation, per_1000 in cached["by_operation_per_1000"].items()
+        functions={
+            "InboundFunction": FunctionUsage(
+                calls={
+                    operation: per_1000 / 1_000
+                    for operation, per_1000 in cached["by_operation_per_1000"].items()
+                },
+                invocations=cached["invocations"] / count,
+                cpu_seconds=cached["cpu_seconds"] / count,
+            )
         },
-        invocations={"InboundFunction": cached["invocations"] / count},
-        cpu_seconds=cached["cpu_seconds"] / count,
         log_bytes=size / count,
         log_lines=lines / count,
         note=f"{count:,} replies, {replies_per_message:.0%} of messages sent (assumed)",
@@ -390,10 +456,15 @@ class Model:
     """Turns counted calls into billable units, path by path."""
 
     template: Mapping[str, Any]
+    # How long a million messages take to send at the campaign's measured rate, in seconds, and
+    # that rate: X-Ray's sampling records a share of each function's invocations per second.
+    seconds_per_million: float
+    sends_per_second: float
     lines: list[Line] = field(default_factory=list)
     unpriced: list[str] = field(default_factory=list)
     # What the reductions are worked out from: record writes and indexes per message.
     facts: dict[str, float] = field(default_factory=dict)
+    usages: dict[str, PathUsage] = field(default_factory=dict)
 
     def add(
         self, service: str, item: str, quantity: float, price: str, why: str, key: str = ""
@@ -407,10 +478,15 @@ class Model:
         t, name = self.template, PATH_NAMES[usage.path]
         calls = {op: n for op, n in usage.calls.items() if op.startswith("dynamodb ")}
         done: set[str] = set()
+        # Operations taken from one function only: the others' calls of them are priced apart.
+        taken: set[tuple[str, str]] = set()
 
-        def take(operation: str) -> float:
-            done.add(operation)
-            return usage.per_million(calls.get(operation, 0.0))
+        def take(operation: str, function: str | None = None) -> float:
+            if function is None:
+                done.add(operation)
+                return usage.per_million(calls.get(operation, 0.0))
+            taken.add((function, operation))
+            return usage.per_million(usage.functions[function].calls.get(operation, 0.0))
 
         if usage.path == "send":
             progress = 1 + len(index_writes(t, "CampaignsTable", {"pk", "sk"}))
@@ -455,9 +531,8 @@ class Model:
             touched = index_writes(t, "MessagesTable", record, changes={"status", "updated_at"})
             create = per_kb * (1 + len(carried))
             advance = per_kb * (1 + len(touched))
-            batches = usage.per_million(usage.invocations.get("DeliveryEventsFunction", 0.0))
-            updates = take("dynamodb UpdateItem")
-            records = max(0.0, updates - batches)
+            # Every UpdateItem of the events function moves a record: counters are not its own.
+            records = take("dynamodb UpdateItem", EVENTS_FUNCTION)
             created = min(records, usage.per_million(1.0))
             self.facts["record_writes"] = records / usage.per_million(1.0)
             self.facts["record_indexes"] = len(touched)
@@ -479,13 +554,7 @@ class Model:
                 f" {records / usage.per_million(1.0):.2f} writes a message",
                 key="records",
             )
-            self.add(
-                "DynamoDB",
-                f"writes, {name}: campaign counters",
-                min(updates, batches),
-                "dynamodb_wru",
-                "one UpdateItem per batch of events: 1 WRU",
-            )
+            self.counting(usage, take("dynamodb TransactWriteItems", COUNTING_FUNCTION))
         else:  # inbound
             entry = {"pk", "sk", "recipient_hmac", "received_at"}
             entry_indexes = index_writes(t, "RepliesTable", entry)
@@ -519,18 +588,49 @@ class Model:
                 "dynamodb_rru",
                 "Query on an index, 1 item, eventually consistent: 0.5 RRU; GetItem 1 RRU",
             )
-        for operation, _ in calls.items():
-            if operation in done:
-                continue
-            writes = any(word in operation for word in ("Put", "Update", "Delete", "Write"))
-            self.add(
-                "DynamoDB",
-                f"{'writes' if writes else 'reads'}, {name}: {operation.split()[1]}",
-                take(operation),
-                "dynamodb_wru" if writes else "dynamodb_rru",
-                "not modelled in detail: 1 unit per call",
-            )
+        for function, measured in usage.functions.items():
+            for operation, per_unit in measured.calls.items():
+                if (
+                    not operation.startswith("dynamodb ")
+                    or operation in done
+                    or (function, operation) in taken
+                ):
+                    continue
+                writes = any(word in operation for word in ("Put", "Update", "Delete", "Write"))
+                self.add(
+                    "DynamoDB",
+                    f"{'writes' if writes else 'reads'}, {name}: {operation.split()[1]}"
+                    + (f" ({function})" if len(usage.functions) > 1 else ""),
+                    usage.per_million(per_unit),
+                    "dynamodb_wru" if writes else "dynamodb_rru",
+                    "not modelled in detail: 1 unit per call",
+                )
         return done
+
+    def counting(self, usage: PathUsage, transactions: float) -> None:
+        """The campaign counters, written by the counting function from the table's stream."""
+        t, name = self.template, PATH_NAMES[usage.path]
+        messages = usage.per_million(1.0)
+        # Neither the marker nor the counters' item carries an index key of the campaigns table.
+        per_item = 2 * (1 + len(index_writes(t, "CampaignsTable", {"pk", "sk", "expires_at"})))
+        items = transactions * len(COUNTING_ITEMS)
+        calls = transactions / messages * usage.units
+        markers = usage.checks.get("counted_batches", 0.0)
+        self.add(
+            "DynamoDB",
+            f"writes, {name}: campaign counters ({COUNTING_FUNCTION})",
+            items * per_item,
+            "dynamodb_wru",
+            f"TransactWriteItems, one per campaign in each batch of the messages table's stream:"
+            f" {transactions / messages * 1_000:.1f} per 1,000 messages measured ({calls:,.0f}"
+            f" calls, {markers:,.0f} batch markers written), each of {len(COUNTING_ITEMS)} items"
+            f" ({' and '.join(COUNTING_ITEMS)}, under 1 KB) at {per_item} WRU an item:"
+            f" {items / messages * 1_000:.1f} items per 1,000 messages (the local stream has one"
+            " shard; in AWS each shard of a busy table is batched apart). The stream's reads"
+            " cost nothing: GetRecords calls made by Lambda's event source mapping are free"
+            f" ({DYNAMODB_PRICING}, {STREAMS_LAMBDA_FREE})",
+            key="counting",
+        )
 
     # every other service ------------------------------------------------
     def services(self, usage: PathUsage, done: set[str]) -> None:
@@ -629,45 +729,66 @@ class Model:
                 "sqs_request",
                 "SNS's delivery (one request per reply), and a receive and a delete per invocation",
             )
-        self.add(
-            "Lambda",
-            f"requests, {name}",
-            usage.per_million(invocations),
-            "lambda_request",
-            "invocations counted",
-        )
+        for function, measured in usage.functions.items():
+            self.add(
+                "Lambda",
+                f"requests, {_part(usage, function)}",
+                usage.per_million(measured.invocations),
+                "lambda_request",
+                "invocations counted",
+                key=f"requests-{function}",
+            )
+        self.traces(usage)
+
+    def traces(self, usage: PathUsage) -> None:
+        """Traces X-Ray's default sampling rule records, function by function."""
+        seconds = self.seconds_per_million
+        recorded, told = 0.0, []
+        for function, measured in usage.functions.items():
+            invocations = usage.per_million(measured.invocations)
+            first = min(invocations, seconds * XRAY_RESERVOIR_PER_SECOND)
+            traces = first + XRAY_FIXED_RATE * (invocations - first)
+            recorded += traces
+            told.append(f"{function} {invocations:,.0f} invocations, {traces:,.0f} traced")
         self.add(
             "X-Ray",
-            f"traces, {name}",
-            usage.per_million(invocations),
+            f"traces, {PATH_NAMES[usage.path]}",
+            recorded,
             "xray_trace",
-            "upper bound: every invocation traced (active tracing samples fewer)",
+            "X-Ray's default sampling rule, each function for itself: the first invocation"
+            f" each second, then {XRAY_FIXED_RATE:.0%} of the rest ({XRAY_DEFAULT_SAMPLING});"
+            " invocations assumed spread evenly over a million messages' sending time at this"
+            f" campaign's measured rate ({seconds:,.0f} s at {self.sends_per_second:.0f} sends"
+            f" a second): {'; '.join(told)}",
             key="traces",
         )
 
-    def compute(self, usage: PathUsage) -> None:
-        name = PATH_NAMES[usage.path]
-        functions = FUNCTIONS_BY_PATH[usage.path]
-        settings = [function_settings(self.template, function) for function in functions]
-        memory = max(mb for mb, _ in settings)
-        architecture = settings[0][1]
+    def duration(self, measured: FunctionUsage, memory: int) -> tuple[float, float, float]:
+        """(billed seconds, CPU seconds, wait seconds) per unit at `memory` MB: the CPU measured
+        here, stretched by Lambda's CPU share at that memory, plus the assumed call waits."""
         wait = sum(
             per_unit * CALL_WAIT_MS.get(operation.split(" ", 1)[0], DEFAULT_WAIT_MS) / 1_000
-            for operation, per_unit in usage.calls.items()
+            for operation, per_unit in measured.calls.items()
         )
-        cpu = usage.cpu_seconds * max(1.0, MB_PER_VCPU / memory)
-        seconds = cpu + wait
-        self.add(
-            "Lambda",
-            f"duration, {name} ({memory} MB, {architecture})",
-            usage.per_million(seconds) * memory / 1024,
-            f"lambda_{architecture.replace('-', '_')}",
-            f"estimated, not measured: CPU measured here {usage.cpu_seconds * 1e3:.2f} ms a unit"
-            f" x {MB_PER_VCPU}/{memory} (CPU share at {memory} MB) = {cpu * 1e3:.2f} ms, plus"
-            f" {wait * 1e3:.1f} ms of assumed waits on AWS calls",
-            key=f"duration-{usage.path}",
-        )
-        self.facts[f"wait-share-{usage.path}"] = wait / seconds if seconds else 0.0
+        cpu = measured.cpu_seconds * max(1.0, MB_PER_VCPU / memory)
+        return cpu + wait, cpu, wait
+
+    def compute(self, usage: PathUsage) -> None:
+        self.usages[usage.path] = usage
+        for function, measured in usage.functions.items():
+            memory, architecture = function_settings(self.template, function)
+            seconds, cpu, wait = self.duration(measured, memory)
+            self.add(
+                "Lambda",
+                f"duration, {_part(usage, function)} ({memory} MB, {architecture})",
+                usage.per_million(seconds) * memory / 1024,
+                f"lambda_{architecture.replace('-', '_')}",
+                f"estimated, not measured: CPU measured here {measured.cpu_seconds * 1e3:.2f} ms"
+                f" a unit x {MB_PER_VCPU}/{memory} (CPU share at {memory} MB) ="
+                f" {cpu * 1e3:.2f} ms, plus {_ms(wait)} ms of assumed waits on AWS calls",
+                key=f"duration-{function}",
+            )
+            self.facts[f"wait-share-{function}"] = wait / seconds if seconds else 0.0
 
     def logs(self, usage: PathUsage) -> None:
         name = PATH_NAMES[usage.path]
@@ -686,6 +807,18 @@ class Model:
             f" {LOG_EVENT_OVERHEAD} bytes an event and {PLATFORM_LOG_BYTES} bytes of platform"
             " lines an invocation",
         )
+
+
+def _ms(seconds: float) -> str:
+    """Milliseconds to one decimal, or to two significant digits below one."""
+    value = seconds * 1e3
+    return f"{value:.1f}" if value >= 1 else f"{value:.2g}"
+
+
+def _part(usage: PathUsage, function: str) -> str:
+    """The path's name, and the function's where the path has several."""
+    name = PATH_NAMES[usage.path]
+    return f"{name}: {function}" if len(usage.functions) > 1 else name
 
 
 def storage_lines(template: Mapping[str, Any]) -> list[Line]:
@@ -743,7 +876,9 @@ def estimate(
         delivery_usage(campaign_figures, campaign_logs),
         inbound_usage(reply_figures, reply_logs, replies_per_message),
     ]
-    model = Model(template)
+    ours = campaign_figures["ours"]
+    rate = max(1e-9, ours["sends_per_second"])
+    model = Model(template, seconds_per_million=MILLION / rate, sends_per_second=rate)
     for usage in paths:
         done = model.dynamodb(usage)
         model.services(usage, done)
@@ -751,7 +886,6 @@ def estimate(
         model.compute(usage)
         model.logs(usage)
     total = sum(line.usd for line in model.lines)
-    ours = campaign_figures["ours"]
     segments = ours["final_counts"].get("segments") or ours["sends"]
     per_message_segments = segments / max(1, ours["sends"])
     carrier = CARRIER_PRICE_PER_SEGMENT.cost(MILLION * per_message_segments)
@@ -810,20 +944,41 @@ def reductions(model: Model, storage: list[Line]) -> list[str]:
             f" and the stored copies shrink to their keys ({indexes:.0f} of a record's"
             f" {1 + indexes:.0f} stored copies are the indexes')."
         )
-    if keyed.get("traces"):
-        found.append(
-            f"X-Ray is priced here for every invocation (${keyed['traces']:.2f}); Lambda's"
-            " default sampling (the first request each second, then 5 %) records far fewer."
-        )
-    send_wait = model.facts.get("wait-share-send", 0.0)
-    if keyed.get("duration-send"):
-        found.append(
-            f"The send worker's duration (${keyed['duration-send']:.2f}) is"
-            f" {send_wait:.0%} waiting on calls, mostly the carrier: that part of the bill is"
-            " proportional to the function's memory, so a smaller MemorySize for it (or"
-            " sending in parallel inside a worker) lowers it."
-        )
+    worker = "SendWorkerFunction"
+    if keyed.get(f"duration-{worker}"):
+        found.append(_smaller_send_worker(model, keyed[f"duration-{worker}"]))
     return found
+
+
+def _smaller_send_worker(model: Model, now_usd: float) -> str:
+    """The send worker's duration at SMALLER_SEND_WORKER_MB, by the same model as its line."""
+    worker = "SendWorkerFunction"
+    usage = model.usages["send"]
+    measured = usage.functions[worker]
+    memory, architecture = function_settings(model.template, worker)
+    smaller = SMALLER_SEND_WORKER_MB
+    _, cpu_now, wait = model.duration(measured, memory)
+    seconds, cpu, _ = model.duration(measured, smaller)
+    price = PRICES[f"lambda_{architecture.replace('-', '_')}"]
+    then_usd = price.cost(usage.per_million(seconds) * smaller / 1024)
+    peak = (
+        f" Its local workers peaked at {measured.peak_memory_mb:.0f} MB resident"
+        f" ({'under' if measured.peak_memory_mb < smaller else 'NOT under'} {smaller} MB;"
+        " Lambda's Max Memory Used would confirm it)."
+        if measured.peak_memory_mb
+        else ""
+    )
+    return (
+        f"The send worker's duration (${now_usd:.2f} at {memory} MB) is"
+        f" {model.facts.get(f'wait-share-{worker}', 0.0):.0%} waiting on calls, mostly the"
+        " carrier, and that part of the bill is proportional to the function's memory. At"
+        f" {smaller} MB the same model gives ${then_usd:.2f} (${now_usd - then_usd:.2f} less):"
+        f" Lambda's CPU share falls to {smaller}/{MB_PER_VCPU} of a vCPU, so its CPU part grows"
+        f" from {cpu_now * 1e3:.2f} to {cpu * 1e3:.2f} ms a message while the"
+        f" {wait * 1e3:.1f} ms of waits stay as they are (each message then takes"
+        f" {(cpu - cpu_now) * 1e3:.1f} ms longer to send).{peak} Sending in parallel inside a"
+        " worker would cut the waiting itself."
+    )
 
 
 # ---------------------------------------------------------------- reporting

@@ -95,6 +95,8 @@ LADDER = (
 RECORDS = "cloison.models.records:*"
 FIRST_USE = {
     "cloison.handlers.api": ("cloison.config:ApiSettings", "cloison.models.api:*", RECORDS),
+    # Stream records come as Powertools data classes: its settings are its only model.
+    "cloison.handlers.count_messages": ("cloison.config:CountingSettings",),
     "cloison.handlers.launch_campaign": (
         "cloison.config:LaunchSettings",
         "cloison.models.events:LaunchRequest",

@@ -2,12 +2,14 @@
 // Every page asks the API, which decides what the signed-in person may see; nothing is kept
 // between people (signing out reloads the page).
 
-import { ApiError, call, currentUser, loadConfig, signIn, signOut } from "./api.js";
+import { answerChallenge, ApiError, call, currentUser, freshen, loadConfig, signIn, signOut } from "./api.js";
 import { formatDate, formatNumber, h } from "./dom.js";
 import { funnel } from "./funnel.js";
 import { language, LANGUAGES, setLanguage, t } from "./i18n.js";
 
 const POLL_MS = 2000;
+// Campaigns per page offered; the second is the default.
+const PAGE_SIZES = [20, 50, 100];
 const STATUSES = ["draft", "scheduled", "launching", "sending", "paused", "completed", "cancelled"];
 const CLASSES = ["REPLY", "OPT_OUT", "OPT_OUT_REVIEW", "OPT_IN", "HELP", "CONTACT", "SENSITIVE"];
 const ACTIONS = {
@@ -164,23 +166,32 @@ function renderHeader(user) {
   document.getElementById("skip").textContent = t("nav.skip");
 }
 
-function leaveSession() {
-  signOut();
+async function leaveSession() {
+  await signOut();
   location.hash = "";
   location.reload();
 }
 
 // ------------------------------------------------------------------ sign-in
-function login() {
+// Why Cognito refused, in words for the person: a wrong password and an unknown user read alike.
+const REFUSALS = {
+  InvalidPasswordException: "login.passwordRefused",
+  CodeMismatchException: "login.codeRefused",
+  ExpiredCodeException: "login.codeRefused",
+  UnsupportedChallenge: "login.unsupported",
+  PasswordResetRequiredException: "login.resetRequired",
+  PasswordsDiffer: "login.passwordsDiffer",
+};
+
+function refusal(failure, fallback) {
+  return t(REFUSALS[failure instanceof ApiError ? failure.problem.type : ""] || fallback);
+}
+
+// A sign-in form: `fields` are its inputs, `submitted` returns the next step (or throws). A
+// challenge's form can start again from the user name: its session lasts three minutes.
+function signInStep(title, fields, submitLabel, submitted, { failed = "login.stepFailed", restart = true } = {}) {
   const error = alertBox();
-  const username = h("input", { name: "username", autocomplete: "username", required: true });
-  const password = h("input", {
-    name: "password",
-    type: "password",
-    autocomplete: "current-password",
-    required: true,
-  });
-  const submit = h("button", { type: "submit" }, t("login.submit"));
+  const submit = h("button", { type: "submit" }, submitLabel);
   const form = h(
     "form",
     {
@@ -188,25 +199,89 @@ function login() {
       onsubmit: async (event) => {
         event.preventDefault();
         submit.disabled = true;
+        error.hidden = true;
         try {
-          const user = await signIn(username.value.trim(), password.value);
-          const target = defaultRoute(user);
-          if (location.hash === target) await render();
-          else location.hash = target;
+          await next(await submitted());
         } catch (failure) {
           error.hidden = false;
-          error.replaceChildren(t("login.failed"));
+          error.replaceChildren(failure instanceof ApiError ? refusal(failure, failed) : t("error.network"));
           submit.disabled = false;
-          password.focus();
+          form.querySelector('input[type="password"], input')?.focus();
         }
       },
     },
     error,
-    field(t("login.username"), username),
-    field(t("login.password"), password),
-    submit,
+    ...fields,
+    h(
+      "div",
+      { class: "actions" },
+      submit,
+      restart ? h("button", { type: "button", class: "secondary", onclick: login }, t("login.restart")) : null,
+    ),
   );
-  page(t("login.title"), form);
+  page(title, form);
+}
+
+// Where a sign-in step leads: the person's first page, or the challenge Cognito asks for.
+async function next(step) {
+  if (step.challenge?.name === "NEW_PASSWORD_REQUIRED") return newPassword(step.challenge);
+  if (step.challenge?.name === "SOFTWARE_TOKEN_MFA") return mfaCode(step.challenge);
+  const target = defaultRoute(step.user);
+  if (location.hash === target) await render();
+  else location.hash = target;
+}
+
+function login() {
+  const username = h("input", { name: "username", autocomplete: "username", required: true });
+  const password = h("input", {
+    name: "password",
+    type: "password",
+    autocomplete: "current-password",
+    required: true,
+  });
+  signInStep(
+    t("login.title"),
+    [field(t("login.username"), username), field(t("login.password"), password)],
+    t("login.submit"),
+    () => signIn(username.value.trim(), password.value),
+    { failed: "login.failed", restart: false },
+  );
+}
+
+function newPassword(challenge) {
+  const attributes = { type: "password", autocomplete: "new-password", required: true, minlength: 12 };
+  const chosen = h("input", { name: "new-password", ...attributes });
+  const again = h("input", { name: "new-password-again", ...attributes });
+  signInStep(
+    t("login.newPasswordTitle"),
+    [
+      h("p", { class: "hint" }, t("login.newPasswordIntro")),
+      field(t("login.newPassword"), chosen, t("login.newPasswordHint")),
+      field(t("login.newPasswordAgain"), again),
+    ],
+    t("login.newPasswordSubmit"),
+    () => {
+      if (chosen.value !== again.value) throw new ApiError(400, { type: "PasswordsDiffer" });
+      return answerChallenge(challenge, { NEW_PASSWORD: chosen.value });
+    },
+  );
+}
+
+function mfaCode(challenge) {
+  const code = h("input", {
+    name: "code",
+    inputmode: "numeric",
+    autocomplete: "one-time-code",
+    pattern: "[0-9]{6}",
+    maxlength: 6,
+    required: true,
+  });
+  signInStep(
+    t("login.codeTitle"),
+    [field(t("login.code"), code, t("login.codeHint"))],
+    t("login.codeSubmit"),
+    () => answerChallenge(challenge, { SOFTWARE_TOKEN_MFA_CODE: code.value.trim() }),
+  );
 }
 
 function defaultRoute(user) {
@@ -228,52 +303,79 @@ async function campaigns(user) {
     [["", t("filter.allStatuses")], ...STATUSES.map((name) => [name, t(`status.${name}`)])],
     params.get("status") || "",
   );
+  const asked = Number.parseInt(params.get("limit"), 10);
+  const perPage = asked >= 1 && asked <= 200 ? asked : PAGE_SIZES[1];
+  const limit = select(
+    "limit",
+    [...new Set([...PAGE_SIZES, perPage])].sort((a, b) => a - b).map((size) => [String(size), String(size)]),
+    String(perPage),
+  );
   const filters = h(
     "form",
     {
       class: "filters",
       onsubmit: (event) => {
         event.preventDefault();
-        go("#/campaigns", { team: team.value, status: status.value });
+        go("#/campaigns", { team: team.value, status: status.value, limit: limit.value });
       },
     },
     field(t("filter.team"), team),
     field(t("filter.status"), status),
+    field(t("filter.perPage"), limit),
     h("button", { type: "submit", class: "secondary" }, t("filter.apply")),
   );
   const list = h("div", { "aria-live": "polite" }, h("p", {}, t("loading")));
+  const more = h("button", { type: "button", class: "secondary", hidden: true, onclick: () => load() }, t("campaigns.more"));
   page(
     t("campaigns.title"),
     h("p", {}, h("a", { href: "#/campaigns/new", class: "button" }, t("campaigns.new"))),
     filters,
     error,
     list,
+    h("p", {}, more),
   );
-  try {
-    const { items } = await call("GET", "/campaigns", {
-      query: { team: team.value, status: status.value },
-    });
-    list.replaceChildren(
-      table(
-        [t("campaign.name"), t("campaign.team"), t("campaign.status"), t("campaign.recipients"), t("campaign.created")],
-        items.map((item) =>
-          h(
-            "tr",
-            { "data-campaign": item.id },
-            h("td", {}, h("a", { href: `#/campaigns/${item.id}` }, item.name)),
-            h("td", {}, item.team),
-            h("td", {}, statusBadge(item.status)),
-            h("td", { class: "number" }, formatNumber(item.recipients, language())),
-            h("td", {}, formatDate(item.created_at, language())),
-          ),
+  const rows = [];
+  let cursor;
+
+  // The next page, added below the rows already shown; the first new row gets the focus.
+  async function load() {
+    more.disabled = true;
+    try {
+      const answer = await call("GET", "/campaigns", {
+        query: { team: team.value, status: status.value, limit: limit.value, cursor },
+      });
+      const added = answer.items.map(campaignRow);
+      rows.push(...added);
+      list.replaceChildren(
+        table(
+          [t("campaign.name"), t("campaign.team"), t("campaign.status"), t("campaign.recipients"), t("campaign.created")],
+          rows,
+          t("campaigns.empty"),
         ),
-        t("campaigns.empty"),
-      ),
-    );
-  } catch (failure) {
-    list.replaceChildren();
-    showError(error, failure);
+      );
+      cursor = answer.next_cursor;
+      more.hidden = !cursor;
+      if (rows.length > added.length) added[0]?.querySelector("a").focus();
+    } catch (failure) {
+      if (!rows.length) list.replaceChildren();
+      showError(error, failure);
+    }
+    more.disabled = false;
   }
+
+  await load();
+}
+
+function campaignRow(item) {
+  return h(
+    "tr",
+    { "data-campaign": item.id },
+    h("td", {}, h("a", { href: `#/campaigns/${item.id}` }, item.name)),
+    h("td", {}, item.team),
+    h("td", {}, statusBadge(item.status)),
+    h("td", { class: "number" }, formatNumber(item.recipients, language())),
+    h("td", {}, formatDate(item.created_at, language())),
+  );
 }
 
 function newCampaign(user) {
@@ -854,6 +956,7 @@ const ROUTES = [
 async function render() {
   leave();
   leave = () => {};
+  await freshen();
   const user = currentUser();
   renderHeader(user);
   if (!user) {

@@ -79,6 +79,12 @@ class DeliverySettings(Tables, Retention):
     """The delivery events function."""
 
 
+class CountingSettings(_Settings):
+    """The function that counts message records' changes into campaign counters."""
+
+    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE")
+
+
 class InboundSettings(Tables, Secrets, Retention, Messaging):
     """The inbound replies function."""
 

@@ -173,9 +173,15 @@ def build_parser() -> argparse.ArgumentParser:
     launch.add_argument(
         "--timezone", metavar="TZ", help="of --every, e.g. Europe/Paris (default UTC)"
     )
-    listing = _leaf(actions, "list", commands.campaign_list, "your teams' campaigns")
+    listing = _leaf(actions, "list", commands.campaign_list, "your teams' campaigns, newest first")
     listing.add_argument("--team")
     listing.add_argument("--status")
+    listing.add_argument(
+        "--limit", type=int, help="campaigns per page, 1 to 200 (the API's default: 100)"
+    )
+    pages = listing.add_mutually_exclusive_group()
+    pages.add_argument("--cursor", help="the page after the one that gave this cursor")
+    pages.add_argument("--all", action="store_true", help="every page, one after the other")
     watch = _leaf(
         actions, "watch", commands.campaign_watch, "live counts until completed or cancelled"
     )

@@ -31,6 +31,8 @@ from cloison_cli.target import UsageError
 from cloison_cli.text import size, to_json
 
 FINISHED = frozenset({"completed", "cancelled"})
+# GET /campaigns lists this many at most per page.
+MAX_LISTED_CAMPAIGNS = 200
 _SCHEDULE_FUNCTIONS = ("cron(", "rate(", "at(")
 
 
@@ -301,8 +303,11 @@ def campaign_stats(api: Api, arguments: argparse.Namespace, console: Console) ->
 
 
 def campaign_list(api: Api, arguments: argparse.Namespace, console: Console) -> int:
+    """A page of campaigns, newest first (`--limit`, from `--cursor`), or every page (`--all`)."""
+    if arguments.limit is not None and not 1 <= arguments.limit <= MAX_LISTED_CAMPAIGNS:
+        raise UsageError(f"--limit is between 1 and {MAX_LISTED_CAMPAIGNS}")
     try:
-        document = api.get("/campaigns", team=arguments.team, status=arguments.status)
+        document = _campaign_page(api, arguments, arguments.cursor)
     except ApiError as error:
         if error.no_route:
             raise ApiError(
@@ -311,13 +316,36 @@ def campaign_list(api: Api, arguments: argparse.Namespace, console: Console) -> 
                 detail="It has no GET /campaigns route: name a campaign by its id (show, stats).",
             ) from None
         raise
-    console.show(
-        document,
-        lambda shown: render.campaigns(
-            shown.get("items", []) if isinstance(shown, dict) else shown
-        ),
-    )
+    if arguments.all:
+        items = list(document["items"])
+        while document["next_cursor"]:
+            document = _campaign_page(api, arguments, document["next_cursor"])
+            items += document["items"]
+        document = {"items": items, "next_cursor": None}
+    console.show(document, _campaigns_for_people)
     return 0
+
+
+def _campaign_page(api: Api, arguments: argparse.Namespace, cursor: str | None) -> dict[str, Any]:
+    document = api.get(
+        "/campaigns",
+        team=arguments.team,
+        status=arguments.status,
+        limit=None if arguments.limit is None else str(arguments.limit),
+        cursor=cursor,
+    )
+    if not isinstance(document, dict):  # an API of before pages: a list of campaigns
+        return {"items": document, "next_cursor": None}
+    return {"items": document.get("items", []), "next_cursor": document.get("next_cursor")}
+
+
+def _campaigns_for_people(document: dict[str, Any]) -> str:
+    text = render.campaigns(document["items"])
+    if document["next_cursor"]:
+        text += (
+            f"\n\nMore campaigns: add --cursor {document['next_cursor']} (or --all for every page)."
+        )
+    return text
 
 
 def campaign_watch(api: Api, arguments: argparse.Namespace, console: Console) -> int:

@@ -462,6 +462,8 @@ class CarrierSimulator:
         self._sent: deque[SentMessage] = deque(maxlen=max_recorded_sends)
         # Sends refused because the number is opted out: (destination, context), for tests.
         self._refused: deque[tuple[str, Mapping[str, str]]] = deque(maxlen=max_recorded_sends)
+        # Replies injected: (person, body), for tests that look for bodies where none may be.
+        self._injected: deque[tuple[str, str]] = deque(maxlen=max_recorded_sends)
         self._calls: dict[str, int] = {}
         self._faults = _Faults(fail_rate=fail_rate, throttle_rate=throttle_rate)
         # Seeded so a fault pattern can be replayed; it decides faults, not secrets.
@@ -644,10 +646,12 @@ class CarrierSimulator:
                 self._random.seed(seed)
 
     def reset(self) -> None:
-        """Forget sends, opt-outs, faults, outcomes and pending events; keep the registrations."""
+        """Forget sends, injected replies, opt-outs, faults, outcomes and pending events; keep
+        the registrations."""
         with self._lock:
             self._sent.clear()
             self._refused.clear()
+            self._injected.clear()
             self._calls.clear()
             for opt_out_list in self._opt_out_lists.values():
                 opt_out_list.numbers.clear()
@@ -673,6 +677,12 @@ class CarrierSimulator:
         """(destination, context) of each send refused because the number was opted out."""
         with self._lock:
             return list(self._refused)
+
+    def injected_replies(self) -> list[tuple[str, str]]:
+        """(person, body) of each reply injected, oldest first (the most recent
+        `max_recorded_sends` only)."""
+        with self._lock:
+            return list(self._injected)
 
     def call_counts(self) -> dict[str, int]:
         """API calls received by operation, faulted ones included."""
@@ -724,6 +734,7 @@ class CarrierSimulator:
                 previous_published_message_id = self._last_message_id(
                     origination_number, destination_number
                 )
+            self._injected.append((origination_number, body))
         inbound_message_id = str(uuid.uuid4())
         payload = json.dumps(
             {

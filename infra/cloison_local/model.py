@@ -34,6 +34,22 @@ class SqsSource:
 
 
 @dataclass(frozen=True)
+class StreamSource:
+    """A DynamoDB stream event source mapping: the table's stream read for `function`.
+
+    `maximum_retry_attempts` -1 retries a failed batch until it succeeds; after that many
+    failures a batch is given up, and described in the `on_failure_queue_url` queue if any.
+    """
+
+    function: str
+    stream_arn: str
+    batch_size: int = 100
+    batching_window_seconds: int = 0
+    maximum_retry_attempts: int = -1
+    on_failure_queue_url: str | None = None
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An `AWS::Serverless::Function` after Globals are merged and intrinsics resolved."""
 

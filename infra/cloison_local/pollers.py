@@ -1,4 +1,5 @@
-"""Event sources of the local stack: SQS event source mappings and EventBridge Scheduler."""
+"""Event sources of the local stack: SQS and DynamoDB stream event source mappings, and
+EventBridge Scheduler."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from croniter import croniter
 
-from cloison_local.model import Invoker, JsonDict, SqsSource
+from cloison_local.model import Invoker, JsonDict, SqsSource, StreamSource
 from cloison_local.runtime import FunctionError
 
 log = logging.getLogger("cloison_local.pollers")
@@ -183,6 +184,153 @@ class SqsPoller:
                 ReceiptHandle=message["ReceiptHandle"],
                 VisibilityTimeout=self.retry_after_seconds,
             )
+
+
+class StreamPoller:
+    """One DynamoDB stream event source mapping, run as Lambda runs it.
+
+    Each shard is read in order, one batch at a time (up to `batch_size` records, gathered for
+    at most the batching window). A batch whose invocation fails is retried whole, the same
+    records again, until it succeeds or has failed `maximum_retry_attempts` times after its
+    first attempt (-1: never given up); a batch given up is described in the on-failure queue
+    (shard and sequence numbers, as Lambda's on-failure record does) and the shard goes on.
+    """
+
+    POLL_SECONDS = 0.25
+
+    def __init__(
+        self,
+        source: StreamSource,
+        streams: Any,
+        sqs: Any,
+        invoke: Invoker,
+        region: str,
+        retry_after_seconds: float = 1.0,
+    ) -> None:
+        self.source = source
+        self.streams = streams
+        self.sqs = sqs
+        self.invoke = invoke
+        self.region = region
+        self.retry_after_seconds = retry_after_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._busy = False
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._run, name=f"stream-{self.source.function}", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
+    def _run(self) -> None:
+        iterators: dict[str, str] = {}
+        while not self._stop.is_set():
+            try:
+                for shard in self._shards():
+                    if shard not in iterators:
+                        iterators[shard] = self.streams.get_shard_iterator(
+                            StreamArn=self.source.stream_arn,
+                            ShardId=shard,
+                            ShardIteratorType="TRIM_HORIZON",
+                        )["ShardIterator"]
+                worked = False
+                for shard in list(iterators):
+                    records, iterators[shard] = self._collect(iterators[shard])
+                    if records:
+                        worked = True
+                        try:
+                            self._deliver(shard, records)
+                        finally:
+                            self._busy = False
+                if not worked:
+                    self._stop.wait(self.POLL_SECONDS)
+            except Exception:
+                self._busy = False
+                if not self._stop.is_set():
+                    log.exception("stream poller of %s failed; retrying", self.source.function)
+                    time.sleep(1)
+
+    def _shards(self) -> list[str]:
+        description = self.streams.describe_stream(StreamArn=self.source.stream_arn)
+        return [shard["ShardId"] for shard in description["StreamDescription"]["Shards"]]
+
+    def _collect(self, iterator: str) -> tuple[list[JsonDict], str]:
+        records: list[JsonDict] = []
+        deadline = time.monotonic() + self.source.batching_window_seconds
+        while len(records) < self.source.batch_size and not self._stop.is_set():
+            answer = self.streams.get_records(
+                ShardIterator=iterator, Limit=self.source.batch_size - len(records)
+            )
+            iterator = answer["NextShardIterator"]
+            records.extend(answer["Records"])
+            if records:
+                self._busy = True
+            if not records or time.monotonic() >= deadline:
+                break
+            self._stop.wait(min(self.POLL_SECONDS, max(0.0, deadline - time.monotonic())))
+        return records, iterator
+
+    def _deliver(self, shard: str, records: list[JsonDict]) -> None:
+        event = {
+            "Records": [
+                {**record, "eventSourceARN": self.source.stream_arn, "awsRegion": self.region}
+                for record in records
+            ]
+        }
+        failures = 0
+        while not self._stop.is_set():
+            try:
+                self.invoke(self.source.function, event)
+                return
+            except FunctionError as error:
+                failures += 1
+                log.warning(
+                    "%s failed on a stream batch of %d (%d times): %s",
+                    self.source.function,
+                    len(records),
+                    failures,
+                    error,
+                )
+            if 0 <= self.source.maximum_retry_attempts < failures:
+                self._give_up(shard, records, failures)
+                return
+            self._stop.wait(self.retry_after_seconds)
+
+    def _give_up(self, shard: str, records: list[JsonDict], attempts: int) -> None:
+        if self.source.on_failure_queue_url is None:
+            return
+        now = datetime.now(UTC).isoformat()
+        self.sqs.send_message(
+            QueueUrl=self.source.on_failure_queue_url,
+            MessageBody=json.dumps(
+                {
+                    "requestContext": {
+                        "requestId": str(uuid.uuid4()),
+                        "condition": "RetryAttemptsExhausted",
+                        "approximateInvokeCount": attempts,
+                    },
+                    "version": "1.0",
+                    "timestamp": now,
+                    "DDBStreamBatchInfo": {
+                        "shardId": shard,
+                        "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                        "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                        "batchSize": len(records),
+                        "streamArn": self.source.stream_arn,
+                    },
+                }
+            ),
+        )
 
 
 def next_fire_time(

@@ -12,7 +12,7 @@ from typing import Any
 import boto3
 
 from cloison_local.carrier import EventDestinationSpec
-from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource
+from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource, StreamSource
 from cloison_local.template import (
     Resolver,
     TemplateError,
@@ -23,6 +23,7 @@ from cloison_local.template import (
     function_spec,
     parameter_values,
     sqs_sources,
+    stream_sources,
 )
 
 ACCOUNT_ID = "123456789012"
@@ -57,6 +58,7 @@ class Stack:
     routes: list[Route]
     authorizer_pools: dict[str, str]
     sqs_sources: list[SqsSource]
+    stream_sources: list[StreamSource]
     configuration_sets: list[ConfigurationSet]
     opt_out_lists: list[str]
     app_client_ids: list[str]
@@ -129,6 +131,7 @@ class Provisioner:
             "AWS::Cognito::UserPoolDomain": self._user_pool_domain,
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
             "AWS::Logs::LogGroup": self._log_group,
+            "AWS::CloudWatch::Alarm": self._alarm,
             "AWS::Serverless::Api": self._api,
             "AWS::CloudFront::Distribution": self._console_edge,
             "AWS::CloudFront::OriginAccessControl": self._console_edge,
@@ -200,6 +203,7 @@ class Provisioner:
             routes=api_routes(self.template, self.resolver),
             authorizer_pools=authorizer_pools(self.template, self.resolver),
             sqs_sources=sqs_sources(self.template, self.resolver, queue_url_by_arn),
+            stream_sources=stream_sources(self.template, self.resolver, queue_url_by_arn),
             configuration_sets=self.configuration_sets,
             opt_out_lists=self.opt_out_lists,
             app_client_ids=clients,
@@ -507,7 +511,10 @@ class Provisioner:
             "AllowedOAuthFlowsUserPoolClient",
             "AccessTokenValidity",
             "IdTokenValidity",
+            "RefreshTokenValidity",
             "TokenValidityUnits",
+            "EnableTokenRevocation",
+            "AuthSessionValidity",
             "PreventUserExistenceErrors",
         )
         client = self.client("cognito-idp").create_user_pool_client(
@@ -553,6 +560,12 @@ class Provisioner:
                 logGroupName=name, retentionInDays=int(properties["RetentionInDays"])
             )
         return Physical(name, {"Arn": self._arn("logs", f"log-group:{name}")})
+
+    def _alarm(self, logical_id: str, properties: JsonDict) -> Physical:
+        name = properties.get("AlarmName", self._name(logical_id, 255))
+        arguments = {key: value for key, value in properties.items() if key != "AlarmName"}
+        self.client("cloudwatch").put_metric_alarm(AlarmName=name, **arguments)
+        return Physical(name, {"Arn": self._arn("cloudwatch", f"alarm:{name}")})
 
     def _console_edge(self, logical_id: str, properties: JsonDict) -> Physical:
         # CloudFront serves the console in AWS. Locally the gateway serves console/ itself, on

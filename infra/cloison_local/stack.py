@@ -25,7 +25,7 @@ from cloison_local.carrier import CarrierSimulator
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
 from cloison_local.model import JsonDict
 from cloison_local.onboarding import provision_team
-from cloison_local.pollers import Scheduler, SqsPoller
+from cloison_local.pollers import Scheduler, SqsPoller, StreamPoller
 from cloison_local.provision import Provisioner, Stack
 from cloison_local.runtime import FunctionRuntime
 from cloison_local.seed import TEAMS
@@ -194,7 +194,7 @@ class LocalStack:
         self.team_stacks: dict[str, TeamStack] = {}
         self.token_endpoint: TokenEndpoint | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
-        self.pollers: list[SqsPoller] = []
+        self.pollers: list[SqsPoller | StreamPoller] = []
         self._moto: MotoServer | None = None
         self.stack: Stack | None = None
         self.carrier: CarrierSimulator | None = None
@@ -406,6 +406,17 @@ class LocalStack:
             )
             poller.start()
             self.pollers.append(poller)
+        for stream_source in stack.stream_sources:
+            stream_poller = StreamPoller(
+                stream_source,
+                self.client("dynamodbstreams"),
+                sqs,
+                self.invoke,
+                REGION,
+                retry_after_seconds=float(self.retry_after_seconds or 1),
+            )
+            stream_poller.start()
+            self.pollers.append(stream_poller)
         queue_urls = {
             physical.attributes["Arn"]: physical.ref
             for physical in stack.resources.values()

@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource
+from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource, StreamSource
 
 NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -335,12 +335,12 @@ def sqs_sources(
             continue
         for event_name, event in function_events(template, logical_id).items():
             kind = event.get("Type")
-            if kind in ("Api", "ScheduleV2"):
+            if kind in ("Api", "ScheduleV2", "DynamoDB"):
                 continue
             if kind != "SQS":
                 raise TemplateError(
                     f"{logical_id}.{event_name}: event type {kind} does not run locally "
-                    "(every asynchronous source lands in SQS first)"
+                    "(every asynchronous source lands in SQS first, or comes from a DynamoDB stream)"
                 )
             properties = resolver.resolve(event["Properties"])
             queue_arn = str(properties["Queue"])
@@ -359,6 +359,51 @@ def sqs_sources(
                         int(properties["ScalingConfig"]["MaximumConcurrency"])
                         if "ScalingConfig" in properties
                         else None
+                    ),
+                )
+            )
+    return sources
+
+
+def stream_sources(
+    template: JsonDict, resolver: Resolver, queue_url_by_arn: Mapping[str, str]
+) -> list[StreamSource]:
+    """Every `Type: DynamoDB` event of every function."""
+    sources: list[StreamSource] = []
+    for logical_id, resource in template["Resources"].items():
+        if resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        for event_name, event in function_events(template, logical_id).items():
+            if event.get("Type") != "DynamoDB":
+                continue
+            properties = resolver.resolve(event["Properties"])
+            for unsupported in (
+                "FilterCriteria",
+                "TumblingWindowInSeconds",
+                "ParallelizationFactor",
+            ):
+                if unsupported in properties:
+                    raise TemplateError(
+                        f"{logical_id}.{event_name}: {unsupported} does not run locally"
+                    )
+            if properties.get("BisectBatchOnFunctionError") or properties.get(
+                "FunctionResponseTypes"
+            ):
+                raise TemplateError(
+                    f"{logical_id}.{event_name}: only whole-batch retries run locally"
+                )
+            on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {})
+            sources.append(
+                StreamSource(
+                    function=logical_id,
+                    stream_arn=str(properties["Stream"]),
+                    batch_size=int(properties.get("BatchSize", 100)),
+                    batching_window_seconds=int(
+                        properties.get("MaximumBatchingWindowInSeconds", 0)
+                    ),
+                    maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                    on_failure_queue_url=(
+                        queue_url_by_arn[str(on_failure["Destination"])] if on_failure else None
                     ),
                 )
             )

@@ -11,9 +11,18 @@ from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "after_every_test: runs once the session's other tests have run (it reads what they left)",
+    )
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         item.add_marker(pytest.mark.integration)
+    # Stable: the others keep their order, the marked ones come last.
+    items.sort(key=lambda item: item.get_closest_marker("after_every_test") is not None)
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,6 @@
 """Bad input on the thin paths gets a 4xx problem document, never a 500 nor a half-written record."""
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -116,6 +117,46 @@ def test_a_malformed_phone_number_is_a_422_naming_phone(
     assert response.status_code == 422
     assert fields(response) == ["phone"]
     assert "06 12" not in response.text
+
+
+@pytest.mark.parametrize("when", ["tomorrow", "without a time zone"])
+def test_a_consent_given_in_the_future_or_without_a_time_zone_is_a_422_naming_given_at(
+    stack: LocalStack, tokens: dict[str, str], when: str
+) -> None:
+    # Given a consent dated tomorrow (by the functions' clock), or dated without an offset
+    number = {"tomorrow": "+33751007101", "without a time zone": "+33751007102"}[when]
+    given_at = {
+        "tomorrow": (stack.now() + timedelta(days=1)).isoformat(),
+        "without a time zone": "2026-11-01T10:00:00",
+    }[when]
+
+    # When it is recorded
+    response = request(
+        stack,
+        tokens["alice"],
+        "POST",
+        "/consents",
+        json={
+            "team": "sales",
+            "phone": number,
+            "source": "form",
+            "proof": "oui",
+            "given_at": given_at,
+        },
+    )
+
+    # Then 422 naming `given_at`, and no consent was recorded: there is none to withdraw
+    assert response.status_code == 422, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM)
+    assert fields(response) == ["given_at"]
+    withdrawal = request(
+        stack,
+        tokens["alice"],
+        "DELETE",
+        "/consents",
+        json={"team": "sales", "phone": number, "reason": "test"},
+    )
+    assert withdrawal.status_code == 404
 
 
 def test_malformed_numbers_in_an_audience_are_reported_by_row(

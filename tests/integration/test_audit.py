@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import requests
-from local_api import api, wait_until
+from local_api import api, audit_entries, wait_until
 
 from cloison_local.stack import LocalStack
 
@@ -24,19 +24,6 @@ AUDIENCE = "+33751003003"
 def ok(response: requests.Response) -> Any:
     assert response.status_code in (200, 201, 202), response.text
     return response.json()
-
-
-def entries(stack: LocalStack, token: str, **filters: str) -> list[dict[str, Any]]:
-    """Every entry the listing gives with these filters, page after page."""
-    found: list[dict[str, Any]] = []
-    cursor: str | None = None
-    while True:
-        params = {**filters, "limit": "50", **({"cursor": cursor} if cursor else {})}
-        page = ok(api(stack, token, "GET", "/audit", params=params))
-        found += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return found
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +111,7 @@ def test_each_action_leaves_an_entry_with_who_what_which_team_and_which_object(
 ) -> None:
     # Given one of each audited action (the fixture)
     # When the auditor lists the trail
-    listed = entries(stack, tokens["aurele"])
+    listed = audit_entries(stack, tokens["aurele"])
 
     # Then each action is there with its actor, team and object, newest first
     campaign = f"campaign/{actions['campaign']}"
@@ -153,14 +140,16 @@ def test_the_listing_filters_by_team_action_and_time(
     stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
 ) -> None:
     token = tokens["aurele"]
-    assert {item["team"] for item in entries(stack, token, team="quarantine")} == {"quarantine"}
-    cancels = entries(stack, token, action="campaign.cancel")
+    assert {item["team"] for item in audit_entries(stack, token, team="quarantine")} == {
+        "quarantine"
+    }
+    cancels = audit_entries(stack, token, action="campaign.cancel")
     assert cancels
     assert {item["action"] for item in cancels} == {"campaign.cancel"}
     # (other tests move the functions' clock: the newest entry says where "later" starts)
-    newest = datetime.fromisoformat(entries(stack, token)[0]["at"])
-    assert entries(stack, token, since=(newest + timedelta(seconds=1)).isoformat()) == []
-    bounded = entries(stack, token, until=newest.isoformat())
+    newest = datetime.fromisoformat(audit_entries(stack, token)[0]["at"])
+    assert audit_entries(stack, token, since=(newest + timedelta(seconds=1)).isoformat()) == []
+    bounded = audit_entries(stack, token, until=newest.isoformat())
     assert datetime.fromisoformat(bounded[0]["at"]) == newest
     bad = api(stack, token, "GET", "/audit", params={"cursor": "bm90LWEtY3Vyc29y"})
     assert bad.status_code == 422, bad.text
@@ -180,7 +169,7 @@ def test_every_entry_has_its_locked_copy_and_the_chain_verifies(
     stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
 ) -> None:
     # Given the trail
-    listed = entries(stack, tokens["aurele"])
+    listed = audit_entries(stack, tokens["aurele"])
 
     # When the chain is verified and the copies read
     verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
@@ -211,7 +200,7 @@ def _key(sequence: int) -> dict[str, Any]:
 
 
 def _victim(stack: LocalStack, tokens: dict[str, str], action: str) -> dict[str, Any]:
-    return entries(stack, tokens["aurele"], action=action)[0]
+    return audit_entries(stack, tokens["aurele"], action=action)[0]
 
 
 def test_an_entry_altered_in_dynamodb_makes_verify_fail_and_name_it(
@@ -309,5 +298,7 @@ def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
     verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
     assert verified["ok"] is True, verified
     assert verified["head"] == before + 12
-    reasons = [item for item in entries(stack, tokens["aurele"]) if item["reason"] == "concurrency"]
+    reasons = [
+        item for item in audit_entries(stack, tokens["aurele"]) if item["reason"] == "concurrency"
+    ]
     assert len({item["sequence"] for item in reasons}) == 12

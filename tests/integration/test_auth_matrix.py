@@ -539,6 +539,13 @@ MATRIX: dict[tuple[str, str], Route] = {
         wrong="alice",
         target="team",
     ),
+    # A team's sender profiles: outsiders naming team sales are told it does not exist.
+    ("GET", "/teams/{team}/senders"): Route(
+        TEAM_OBJECT,
+        lambda team: Request("GET", f"/teams/{team}/senders"),
+        target="team",
+        echoes=True,
+    ),
     ("GET", "/audit"): Route(
         ROLE,
         lambda _: Request("GET", "/audit", params={"team": "sales", "limit": "5"}),

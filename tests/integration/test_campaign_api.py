@@ -578,3 +578,46 @@ def test_the_openapi_document_describes_csv_uploads_and_the_new_routes(stack: Lo
             "409" in document["paths"][f"/campaigns/{{campaign_id}}/{action}"]["post"]["responses"]
         )
     assert "delete" in document["paths"]["/consents"]
+
+
+# ---------------------------------------------------------------- the campaign list
+
+
+def test_the_campaign_list_pages_with_a_cursor_that_fits_its_own_listing_only(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    alice, bruno = tokens["alice"], tokens["bruno"]
+    drafts = {"team": "sales", "status": "draft", "limit": 2}
+    # Given three new drafts of team sales, the newest of its drafts
+    created = [new_campaign(stack, alice) for _ in range(3)]
+
+    # When its drafts are listed two at a time
+    first = api(stack, alice, "GET", "/campaigns", params=drafts)
+    assert first.status_code == 200, first.text
+    cursor = first.json()["next_cursor"]
+    second = api(stack, alice, "GET", "/campaigns", params={**drafts, "cursor": cursor})
+
+    # Then the first page holds the two newest, and the next one goes on from the third
+    assert [item["id"] for item in first.json()["items"]] == created[:0:-1]
+    assert second.status_code == 200, second.text
+    assert second.json()["items"][0]["id"] == created[0]
+    assert not {item["id"] for item in second.json()["items"]} & set(created[1:])
+
+    # And the cursor is refused, naming it, by a listing with other filters or by its own shape
+    for params in (
+        {**drafts, "status": "completed", "cursor": cursor},
+        {"cursor": cursor},
+        {**drafts, "cursor": cursor[:-8]},
+        {**drafts, "cursor": "bm90IGEgY3Vyc29y"},
+    ):
+        refused = api(stack, alice, "GET", "/campaigns", params=params)
+        assert refused.status_code == 422, (params, refused.text)
+        assert refused.headers["Content-Type"] == PROBLEM
+        assert [error["field"] for error in refused.json()["errors"]] == ["cursor"]
+
+    # And it shows another team's member nothing of team sales
+    assert api(stack, bruno, "GET", "/campaigns", params={"cursor": cursor}).status_code == 422
+    assert (
+        api(stack, bruno, "GET", "/campaigns", params=drafts | {"cursor": cursor}).status_code
+        == 404
+    )

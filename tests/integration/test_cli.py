@@ -160,3 +160,38 @@ def test_an_operator_sends_a_campaign_and_reads_its_reply_from_the_command_line(
     other_show = cloison(state, "campaign", "show", campaign_id, *bruno)
     assert other_show.returncode == 1
     assert "404" in other_show.stderr
+
+
+def test_the_campaign_list_goes_from_page_to_page(
+    stack: LocalStack, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    state = write_state(stack, tmp_path / "stack.json")
+    alice = ("--token", tokens["alice"], "--team", "sales", "--status", "draft")
+    # Given team sales with at least two drafts
+    for name in ("Brouillon 1", "Brouillon 2"):
+        created = cloison(
+            state, "campaign", "create", "--team", "sales", "--name", name, "--sender", "alerts",
+            "--kind", "transactional", "--body", "Votre commande est prête.",
+            "--token", tokens["alice"],
+        )  # fmt: skip
+        assert created.returncode == 0, created.stderr
+
+    # When its drafts are listed one per page
+    first = cloison(state, "campaign", "list", *alice, "--limit", "1")
+
+    # Then the page ends with the way to the next one, which lists another draft
+    assert first.returncode == 0, first.stderr
+    cursor = re.search(r"add --cursor (\S+) \(or --all", first.stdout)
+    assert cursor, first.stdout
+    second = cloison(state, "campaign", "list", *alice, "--limit", "1", "--cursor", cursor[1])
+    assert second.returncode == 0, second.stderr
+    ids = [re.findall(r"^(c-[0-9a-f]+) ", page.stdout, re.MULTILINE) for page in (first, second)]
+    assert len(ids[0]) == len(ids[1]) == 1
+    assert ids[0] != ids[1]
+
+    # And --all lists every draft once, newest first, in one document
+    every = cloison(state, "--json", "campaign", "list", *alice, "--all", "--limit", "50")
+    assert every.returncode == 0, every.stderr
+    listed = [item["id"] for item in json.loads(every.stdout)["items"]]
+    assert listed[:2] == ids[0] + ids[1]
+    assert len(listed) == len(set(listed))

@@ -1,6 +1,7 @@
 """The operator console in a browser (the system's Chromium, headless) against the local stack:
-sign in, create and launch a campaign, watch it to delivery, open a reply, and see nothing of
-another team's."""
+sign in (a first password, an authenticator's code) and stay signed in, create and launch a
+campaign, watch it to delivery, open a reply, and see nothing of another team's; page through
+campaigns, upload a CSV file, pause and resume; lift an opt-out, rectify and erase a number."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from local_api import api, carrier, wait_until
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from local_api import api, campaign_for, carrier, wait_until
+from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
 from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
 from cloison_local.seed import DEMO_PASSWORD
@@ -38,6 +40,8 @@ TUESDAY_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 BODY = "Bonjour {first_name}, votre colis est prêt."
 HOSTILE_REPLY = 'Merci <script>document.title="pwned"</script><img src=x onerror="window.pwned=1">'
 AMBIGUOUS = "Arrêtez de m'écrire svp"
+# Transactional campaigns from the `alerts` profile: no consent needed, the daily window.
+ALERTS: dict[str, Any] = {"kind": "transactional", "sender": "alerts"}
 WAIT_MS = 60_000
 
 
@@ -61,18 +65,29 @@ def in_window(stack: LocalStack) -> None:
         stack.set_clock(TUESDAY_MORNING)
 
 
-def signed_in(browser: Browser, stack: LocalStack, username: str) -> Page:
-    """A fresh browser context (nothing shared with another person's), signed in."""
+def console_page(browser: Browser) -> tuple[Page, list[str]]:
+    """A page in a fresh browser context (nothing shared with another person's), and the errors
+    its scripts raise."""
     page = browser.new_context(viewport={"width": 1000, "height": 900}).new_page()
     page.set_default_timeout(15_000)
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    return page, errors
+
+
+def sign_in(page: Page, stack: LocalStack, username: str, password: str = DEMO_PASSWORD) -> None:
     # Locally the console is served by the API's gateway, where no route matches.
     assert stack.outputs["ConsoleUrl"] == f"{stack.api_url}/"
     page.goto(stack.outputs["ConsoleUrl"])
     page.get_by_label("User name").fill(username)
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+
+
+def signed_in(browser: Browser, stack: LocalStack, username: str) -> Page:
+    """A fresh browser context, signed in."""
+    page, errors = console_page(browser)
+    sign_in(page, stack, username)
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     assert errors == [], "the console raised errors"
     return page
@@ -190,29 +205,10 @@ def test_a_draft_is_scheduled_then_cancelled_from_its_page(
     stack: LocalStack, tokens: dict[str, str], browser: Browser
 ) -> None:
     # Given a draft of team sales with one recipient
-    created = api(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": f"Rappel {uuid.uuid4().hex[:8]}",
-            "sender": "alerts",
-            "kind": "transactional",
-            "body": "Votre rendez-vous est confirmé.",
-        },
-    ).json()
-    api(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{created['id']}/audience",
-        json={"recipients": [{"phone": MARC}]},
-    )
+    campaign = campaign_for(stack, tokens["alice"], [MARC], **ALERTS)
     page = signed_in(browser, stack, "alice")
-    page.goto(f"{stack.api_url}/#/campaigns/{created['id']}")
-    expect(page.get_by_role("heading", name=created["name"])).to_be_visible()
+    page.goto(f"{stack.api_url}/#/campaigns/{campaign}")
+    expect(page.get_by_role("heading", name="Relance")).to_be_visible()
 
     # When she schedules it for a date far ahead
     page.get_by_label("Launch at").fill("2099-01-01T10:00")
@@ -289,3 +285,347 @@ def test_the_console_is_served_with_its_config_and_the_template_s_security_heade
     assert "unsafe" not in index.headers["Content-Security-Policy"]
     assert index.headers["X-Frame-Options"] == "DENY"
     assert index.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# ---------------------------------------------------------------- signing in, and staying in
+
+
+def storage_of(page: Page) -> str:
+    """Everything this tab keeps in web storage, as one text."""
+    return str(
+        page.evaluate(
+            "JSON.stringify([Object.entries(sessionStorage), Object.entries(localStorage)])"
+        )
+    )
+
+
+def access_token_of(page: Page) -> str:
+    return str(page.evaluate("JSON.parse(sessionStorage.getItem('cloison.session')).token"))
+
+
+def test_the_console_renews_its_tokens_before_they_expire_and_keeps_the_refresh_token_in_memory(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given alice signed in, in a browser whose clock the test moves
+    page, errors = console_page(browser)
+    page.clock.install()
+    with page.expect_response(lambda answer: answer.url.startswith(stack.moto_url)) as signing:
+        sign_in(page, stack, "alice")
+    refresh_token = signing.value.json()["AuthenticationResult"]["RefreshToken"]
+    expect(page.get_by_role("heading", name="Campaigns")).to_be_visible()
+    first = access_token_of(page)
+
+    # When 56 minutes pass, four before her access token expires
+    page.clock.fast_forward("56:00")
+
+    # Then the console has a new access token, without asking for her password
+    page.wait_for_function(
+        "first => JSON.parse(sessionStorage.getItem('cloison.session')).token !== first", arg=first
+    )
+    page.get_by_role("link", name="Inbox").click()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Loading")
+    expect(page.get_by_role("alert")).to_have_count(0)
+    # And the refresh token was never written to web storage, only the access token
+    assert refresh_token not in storage_of(page)
+    assert access_token_of(page) in storage_of(page)
+
+    # When the page is reloaded (the refresh token goes with it) and two hours pass
+    page.reload()
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    page.clock.fast_forward("02:00:00")
+    page.get_by_role("link", name="Campaigns").click()
+
+    # Then the console asks her to sign in again, and keeps no token
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert "cloison.session" not in storage_of(page)
+    assert errors == []
+    page.context.close()
+
+
+def test_signing_out_forgets_the_tokens(stack: LocalStack, browser: Browser) -> None:
+    # Given bruno signed in
+    page = signed_in(browser, stack, "bruno")
+
+    # When he signs out
+    page.get_by_role("button", name="Sign out").click()
+
+    # Then the sign-in page shows and the tab keeps nothing of him
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    assert "cloison.session" not in storage_of(page)
+    page.context.close()
+
+
+def new_user(stack: LocalStack, password: str) -> str:
+    """A person created by an administrator, with a temporary password, in no group."""
+    username = f"zoe-{uuid.uuid4().hex[:8]}"
+    stack.client("cognito-idp").admin_create_user(
+        UserPoolId=stack.outputs["UserPoolId"],
+        Username=username,
+        TemporaryPassword=password,
+        MessageAction="SUPPRESS",
+    )
+    return username
+
+
+def test_a_first_sign_in_replaces_the_temporary_password(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given a person an administrator has just created, with a temporary password
+    temporary, chosen = "Provisoire-2026-a", "Cloison-Choisi-2026"
+    username = new_user(stack, temporary)
+    page, errors = console_page(browser)
+
+    # When she signs in with it
+    sign_in(page, stack, username, temporary)
+
+    # Then the console asks her to choose her password, twice the same
+    expect(page.get_by_role("heading", name="Choose your password")).to_be_visible()
+    page.get_by_label("New password", exact=True).fill(chosen)
+    page.get_by_label("New password, again").fill(chosen + "x")
+    page.get_by_role("button", name="Set the password and sign in").click()
+    expect(page.get_by_role("alert")).to_have_text("The two passwords differ.")
+    page.get_by_label("New password, again").fill(chosen)
+    page.get_by_role("button", name="Set the password and sign in").click()
+
+    # Then she is signed in (to a console with nothing for her yet)
+    expect(page.get_by_role("heading", name="Nothing to show")).to_be_visible()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    # And her new password is the one that signs her in from now on
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    sign_in(page, stack, username, chosen)
+    expect(page.get_by_role("heading", name="Nothing to show")).to_be_visible()
+    assert errors == []
+    page.context.close()
+
+
+def test_a_person_with_an_authenticator_app_gives_its_code(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given a person who has set up an authenticator app (moto takes any code for it)
+    cognito = stack.client("cognito-idp")
+    password = "Cloison-Mfa-2026-ok"
+    username = new_user(stack, password)
+    cognito.admin_set_user_password(
+        UserPoolId=stack.outputs["UserPoolId"], Username=username, Password=password, Permanent=True
+    )
+    token = cognito.initiate_auth(
+        ClientId=stack.outputs["UserPoolClientId"],
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )["AuthenticationResult"]["AccessToken"]
+    cognito.associate_software_token(AccessToken=token)
+    cognito.verify_software_token(AccessToken=token, UserCode="123456")
+    cognito.set_user_mfa_preference(
+        AccessToken=token, SoftwareTokenMfaSettings={"Enabled": True, "PreferredMfa": True}
+    )
+    page, errors = console_page(browser)
+
+    # When she signs in with her password
+    sign_in(page, stack, username, password)
+
+    # Then the console asks for the code, and signs her in with it
+    expect(page.get_by_role("heading", name="Security code")).to_be_visible()
+    page.get_by_label("Code").fill("123456")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("heading", name="Nothing to show")).to_be_visible()
+    assert errors == []
+    page.context.close()
+
+
+# ---------------------------------------------------------------- campaigns: pages, files, pause
+
+# Fictional mobiles of French Polynesia, New Caledonia, Réunion and Guadeloupe (phonenumbers'
+# examples, changed): at any hour one of them is outside the daily window for a while.
+FAR_AWAY = ("+68987123461", "+687751261", "+262692123461", "+590690001261")
+
+
+def waiting_number(stack: LocalStack) -> str:
+    """A recipient the `alerts` profile (daily window) may not message in the next half hour."""
+    policy, now = SendWindowPolicy.preset("daily"), stack.now()
+    for number in FAR_AWAY:
+        if next_send_time(now, normalize_phone(number), policy=policy) > now + timedelta(
+            minutes=30
+        ):
+            return number
+    raise AssertionError("every far-away recipient may be messaged now")
+
+
+def test_the_campaign_list_shows_more_campaigns_on_demand(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given team sales with more campaigns than two pages of two
+    for _ in range(5):
+        campaign_for(stack, tokens["alice"], [MARC], **ALERTS)
+    newest = api(
+        stack, tokens["alice"], "GET", "/campaigns", params={"team": "sales", "limit": 4}
+    ).json()["items"]
+    page = signed_in(browser, stack, "alice")
+
+    # When she lists them two per page
+    page.goto(f"{stack.api_url}/#/campaigns?team=sales&limit=2")
+    rows = page.locator("tr[data-campaign]")
+    expect(rows).to_have_count(2)
+    expect(page.get_by_label("Per page")).to_have_value("2")
+
+    # And asks for more
+    page.get_by_role("button", name="More campaigns").click()
+
+    # Then the next two come below the first, newest first, and the first new one has the focus
+    expect(rows).to_have_count(4)
+    shown = [rows.nth(index).get_attribute("data-campaign") for index in range(4)]
+    assert shown == [item["id"] for item in newest]
+    expect(rows.nth(2).get_by_role("link")).to_be_focused()
+    expect(page.get_by_role("button", name="More campaigns")).to_be_visible()
+    page.context.close()
+
+
+def test_a_csv_file_creates_the_audience_and_its_bad_lines_are_listed(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given a CSV file as a French spreadsheet writes it: a BOM, semicolons, CRLF, national numbers
+    csv = "\ufeffphone;first_name;departement\r\n06 12 34 56 21;Zoé;75\r\n0612345622;Yann;69\r\n"
+    csv += "06 12;Court;75\r\n"
+    page = signed_in(browser, stack, "alice")
+    name = f"Fichier {uuid.uuid4().hex[:8]}"
+
+    # When alice creates a campaign with the file as its recipients
+    page.get_by_role("link", name="New campaign").click()
+    page.get_by_label("Name").fill(name)
+    page.get_by_label("Sender profile").fill("alerts")
+    page.get_by_label("Kind").select_option("transactional")
+    page.get_by_label("Message").fill("Bonjour {first_name}, votre rendez-vous est confirmé.")
+    page.get_by_label("Or a CSV file").set_input_files(
+        files=FilePayload(name="audience.csv", mimeType="text/csv", buffer=csv.encode())
+    )
+    page.get_by_role("button", name="Create the campaign").click()
+
+    # Then the good lines are kept, and the bad one is listed with its line and field
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_text("2 kept, 1 rejected.")).to_be_visible()
+    rejected = page.locator('section[aria-labelledby="upload-title"] tbody tr')
+    expect(rejected).to_have_count(1)
+    expect(rejected.locator("td").nth(0)).to_have_text("4")
+    expect(rejected.locator("td").nth(1)).to_have_text("phone")
+    campaign = page.url.rsplit("/", 1)[1]
+    assert api(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()["recipients"] == 2
+    page.context.close()
+
+
+def test_a_sending_campaign_is_paused_and_resumed_from_its_page_with_the_keyboard(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given a draft to a recipient outside the sending window: launched, it keeps sending
+    campaign = campaign_for(stack, tokens["alice"], [waiting_number(stack)], **ALERTS)
+    page = signed_in(browser, stack, "alice")
+    page.goto(f"{stack.api_url}/#/campaigns/{campaign}")
+    badge = page.locator(".facts .badge")
+    expect(badge).to_have_text("Draft")
+
+    # When alice launches it, and pauses it once it is sending
+    page.get_by_role("button", name="Launch now").click()
+    expect(badge).to_have_text("Sending", timeout=WAIT_MS)
+    page.get_by_role("button", name="Pause").click()
+
+    # Then it is paused, and resuming is offered, with the focus on it
+    expect(badge).to_have_text("Paused")
+    expect(page.get_by_role("button", name="Pause")).to_have_count(0)
+    expect(page.get_by_role("button", name="Resume")).to_be_focused()
+
+    # When she resumes it from the keyboard
+    page.keyboard.press("Enter")
+
+    # Then it is sending again, and the API says the same
+    expect(badge).to_have_text("Sending")
+    expect(page.get_by_role("button", name="Pause")).to_be_focused()
+    path = f"/campaigns/{campaign}"
+    assert api(stack, tokens["alice"], "GET", path).json()["status"] == "sending"
+    assert api(stack, tokens["alice"], "POST", f"{path}/cancel").status_code == 200
+    page.context.close()
+
+
+# ---------------------------------------------------------------- privacy officer
+
+# Fictional mobiles next to phonenumbers' French example, one per request below.
+LIFTED = "+33612345631"
+CORRECTED = "+33612345632"
+
+
+def test_a_privacy_officer_lifts_an_ambiguous_opt_out_with_its_number(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given an ambiguous reply, suppressed at once and waiting for review
+    reply = carrier(stack).inject_reply(LIFTED, stack.outputs["OriginationIdentity"], AMBIGUOUS)
+
+    def pending() -> bool:
+        queue = api(stack, tokens["priya"], "GET", "/replies", params={"review": "pending"})
+        return any(item["id"] == reply for item in queue.json()["items"])
+
+    assert wait_until(pending, timeout=30), "the ambiguous reply never reached the review queue"
+    page = signed_in(browser, stack, "priya")
+
+    # When priya lifts it from the review queue, giving the reply's number
+    page.get_by_role("link", name="Opt-out review").click()
+    row = page.locator(f'tr[data-reply="{reply}"]')
+    row.get_by_label("Number of the reply").fill(LIFTED)
+    row.get_by_role("button", name="Lift").click()
+
+    # Then the opt-out is lifted and the reply leaves the queue
+    expect(page.get_by_role("status")).to_have_text("The opt-out is lifted.")
+    expect(row).to_have_count(0)
+    lifted = api(stack, tokens["priya"], "GET", "/replies", params={"review": "lifted"}).json()
+    assert reply in {item["id"] for item in lifted["items"]}
+    page.context.close()
+
+
+def submit_request(page: Page, kind: str, reason: str) -> None:
+    page.get_by_label("Request").select_option(kind)
+    page.get_by_label("Number", exact=True).fill(CORRECTED)
+    page.get_by_label("Reason (e.g. the reference of the letter)").fill(reason)
+
+
+def test_a_privacy_officer_rectifies_then_erases_a_number_and_reads_the_receipt_again(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given a number in an audience of team sales
+    campaign_for(stack, tokens["alice"], [CORRECTED], **ALERTS)
+    page = signed_in(browser, stack, "priya")
+
+    # When priya corrects its first name
+    submit_request(page, "rectification", "courrier du 3 décembre")
+    page.get_by_label("Changes").fill("first_name=Léon")
+    page.get_by_role("button", name="Submit the request").click()
+
+    # Then the receipt names the attribute changed, never its value nor the whole number
+    receipt = page.locator("[data-receipt]")
+    expect(receipt.locator("dl")).to_contain_text("Rectification")
+    expect(receipt.locator("dl")).to_contain_text("first_name")
+    assert "Léon" not in receipt.inner_text()
+    assert CORRECTED[3:] not in receipt.inner_text()
+    # And an access request shows the corrected attribute in the audience
+    submit_request(page, "access", "vérification")
+    page.get_by_role("button", name="Submit the request").click()
+    expect(receipt.locator("pre.export")).to_contain_text('"first_name": "Léon"')
+
+    # When she asks for its erasure, first without saying she understands what it does
+    submit_request(page, "erasure", "courrier du 4 décembre")
+    page.get_by_role("button", name="Submit the request").click()
+    assert page.get_by_label("I understand").evaluate("box => box.validity.valid") is False
+    expect(receipt.locator("dl")).to_contain_text("Access (export)")
+    page.get_by_label("I understand").check()
+    page.get_by_role("button", name="Submit the request").click()
+
+    # Then the erasure's receipt says what was erased and that the opt-out stays
+    expect(receipt.locator("dl")).to_contain_text("Erasure")
+    expect(receipt.locator("dl")).to_contain_text("Opt-out")
+    receipt_id = receipt.get_attribute("data-receipt")
+    assert receipt_id
+
+    # And the receipt reads the same later, by its id
+    page.reload()
+    page.get_by_label("Receipt id").fill(receipt_id)
+    page.get_by_role("button", name="Read the receipt").click()
+    expect(page.locator(f'[data-receipt="{receipt_id}"] dl')).to_contain_text("Erasure")
+    page.context.close()

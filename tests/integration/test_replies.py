@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import boto3
-from local_api import api, carrier, wait_until
+import jwt
+from local_api import (
+    api,
+    audit_entries,
+    campaign_for,
+    carrier,
+    consent,
+    reply,
+    send_to,
+    sent,
+    wait_until,
+)
 
 from cloison_local.stack import LocalStack
 
@@ -21,65 +31,6 @@ IN_PARIS = "+33751002006"
 IN_GUADELOUPE = "+590690002006"
 
 
-def campaign_for(
-    stack: LocalStack, token: str, numbers: list[str], *, kind: str = "marketing"
-) -> str:
-    """A campaign of team sales to `numbers`, created and given its audience, not launched."""
-    created = api(
-        stack,
-        token,
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": "Relance",
-            "sender": "promo",
-            "kind": kind,
-            "body": "Soldes",
-        },
-    )
-    assert created.status_code == 201, created.text
-    campaign = str(created.json()["id"])
-    audience = api(
-        stack,
-        token,
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        json={"recipients": [{"phone": number} for number in numbers]},
-    )
-    assert audience.status_code == 200, audience.text
-    return campaign
-
-
-def send_to(stack: LocalStack, token: str, numbers: list[str], *, kind: str = "marketing") -> str:
-    """Sends a campaign to `numbers` and waits until the carrier has every message."""
-    campaign = campaign_for(stack, token, numbers, kind=kind)
-    assert api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202
-    assert wait_until(lambda: set(numbers) <= set(sent(stack, campaign)))
-    # People reply once the message has reached them: its delivery events are recorded.
-    assert stack.wait_idle(timeout=90)
-    return campaign
-
-
-def sent(stack: LocalStack, campaign: str) -> list[str]:
-    return [
-        message.destination
-        for message in carrier(stack).sent_messages()
-        if message.context.get("campaign") == campaign
-    ]
-
-
-def consent(stack: LocalStack, token: str, number: str) -> None:
-    answer = api(
-        stack,
-        token,
-        "POST",
-        "/consents",
-        json={"team": "sales", "phone": number, "source": "web form", "proof": "Oui aux offres"},
-    )
-    assert answer.status_code == 201, answer.text
-
-
 def suppressed_count(stack: LocalStack, token: str, numbers: list[str]) -> int:
     """How many of `numbers` the send path would skip as suppressed now (a preview decides it)."""
     campaign = campaign_for(stack, token, numbers, kind="transactional")
@@ -88,23 +39,9 @@ def suppressed_count(stack: LocalStack, token: str, numbers: list[str]) -> int:
     return int(preview.json()["counts"]["suppressed"])
 
 
-def reply(
-    stack: LocalStack, token: str, number: str, body: str, *, copies: int = 1
-) -> dict[str, Any]:
-    """A reply from `number`, waited for until its index entry is listed."""
-    reply_id = carrier(stack).inject_reply(
-        number, stack.outputs["OriginationIdentity"], body, copies=copies
-    )
-    found: list[dict[str, Any]] = []
-
-    def listed() -> bool:
-        items = api(stack, token, "GET", "/replies").json()["items"]
-        found[:] = [item for item in items if item["id"] == reply_id]
-        return bool(found)
-
-    assert wait_until(listed), "the reply never reached the index"
-    stack.wait_idle(timeout=30)
-    return found[0]
+def subject(token: str) -> str:
+    """The Cognito subject a token names: who the audit trail says acted."""
+    return str(jwt.decode(token, options={"verify_signature": False})["sub"])
 
 
 def opted_out_at_provider(stack: LocalStack, number: str) -> bool:
@@ -226,6 +163,42 @@ def test_ambiguous_opt_outs_wait_in_the_review_queue_for_a_person(
     assert not opted_out_at_provider(stack, LIFTED)
     queue = api(stack, priya, "GET", "/replies", params={"review": "pending"}).json()
     assert not {confirmed["id"], lifted["id"]} & {item["id"] for item in queue["items"]}
+
+    # And the auditor finds each decision once, with who made it, in which team, on what and
+    # why; the refused attempts (a member lifting, a wrong or missing number, a second
+    # decision) left no entry
+    auditor = tokens["aurele"]
+    all_reviews = audit_entries(stack, auditor, action="reply.review", team="sales")
+    all_lifts = audit_entries(stack, auditor, action="suppression.lift", team="sales")
+    reviews = [entry for entry in all_reviews if entry["target"] == f"reply/{confirmed['id']}"]
+    assert [
+        (entry["actor"], entry["actor_name"], entry["team"], entry["reason"], entry["details"])
+        for entry in reviews
+    ] == [
+        (
+            subject(alice),
+            "alice",
+            "sales",
+            None,
+            {"decision": "confirm", "reply_class": "OPT_OUT_REVIEW"},
+        )
+    ]
+    lifts = [entry for entry in all_lifts if entry["details"].get("reply") == lifted["id"]]
+    assert [
+        (entry["actor"], entry["actor_name"], entry["team"], entry["target"], entry["reason"])
+        for entry in lifts
+    ] == [
+        (
+            subject(priya),
+            "priya",
+            "sales",
+            f"suppression/***{LIFTED[-2:]}",
+            "reviewed: the reply was no opt-out",
+        )
+    ]
+    assert lifts[0]["details"] == {"reply": lifted["id"], "scope": "all"}
+    assert not [entry for entry in all_reviews if entry["target"] == f"reply/{lifted['id']}"]
+    assert not [entry for entry in all_lifts if entry["details"].get("reply") == confirmed["id"]]
 
 
 def test_a_stop_during_a_campaign_stops_its_later_sends_even_those_already_queued(

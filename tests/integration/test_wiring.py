@@ -8,48 +8,57 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from cloison_local.pollers import SqsPoller
 from cloison_local.runtime import FunctionError
 from cloison_local.seed import call
 from cloison_local.stack import DEFAULT_TEMPLATE, LocalStack
 from cloison_local.template import load_template
 
 
-def template_sqs_events() -> set[tuple[str, str, str]]:
-    """(function, queue logical id, handler) of every SQS event, read straight from the YAML."""
+def template_async_events() -> set[tuple[str, str, str]]:
+    """(function, queue or table logical id, handler) of every SQS and DynamoDB stream event,
+    read straight from the YAML."""
     template = load_template(DEFAULT_TEMPLATE)
     found = set()
     for logical_id, resource in template["Resources"].items():
         if resource["Type"] != "AWS::Serverless::Function":
             continue
         for event in resource["Properties"].get("Events", {}).values():
-            if event["Type"] == "SQS":
-                queue = event["Properties"]["Queue"]["Fn::GetAtt"][0]
-                found.add((logical_id, queue, resource["Properties"]["Handler"]))
+            source = {"SQS": "Queue", "DynamoDB": "Stream"}.get(event["Type"])
+            if source is not None:
+                owner = event["Properties"][source]["Fn::GetAtt"][0]
+                found.add((logical_id, owner, resource["Properties"]["Handler"]))
     return found
 
 
-def test_every_sqs_event_of_the_template_is_polled_into_its_handler(stack: LocalStack) -> None:
+def test_every_queue_and_stream_event_of_the_template_is_polled_into_its_handler(
+    stack: LocalStack,
+) -> None:
     # Given the stack started from template.yaml
     assert stack.stack is not None
-    queue_arn = {
-        logical_id: physical.attributes.get("Arn")
+    arns = {
+        arn: logical_id
         for logical_id, physical in stack.stack.resources.items()
+        for arn in (physical.attributes.get("Arn"), physical.attributes.get("StreamArn"))
+        if arn
     }
     # When we list what its pollers run
     running = {
         (
             poller.source.function,
-            poller.source.queue_arn,
+            arns[
+                poller.source.queue_arn
+                if isinstance(poller, SqsPoller)
+                else poller.source.stream_arn
+            ],
             stack.runtimes[poller.source.function].spec.handler,
         )
         for poller in stack.pollers
     }
     # Then it is exactly what the template declares
-    declared = {
-        (function, queue_arn[queue], handler) for function, queue, handler in template_sqs_events()
-    }
+    declared = template_async_events()
     assert running == declared
-    assert len(declared) == 4
+    assert len(declared) == 5
 
 
 def test_a_batch_with_a_poison_message_keeps_the_good_ones(

@@ -79,6 +79,7 @@ KILLED_FUNCTIONS = (
     "LaunchCampaignFunction",
     "SendWorkerFunction",
     "DeliveryEventsFunction",
+    "MessageCountsFunction",
     "InboundFunction",
 )
 REPLY_BODIES = ("Merci, je passe samedi", "Ok pour moi", "C'est noté, merci !")
@@ -328,14 +329,16 @@ def redrive(stack: LocalStack) -> int:
 
 
 def dead_letters_left(stack: LocalStack) -> int:
+    """Messages in the dead-letter queues, and stream batches given up without being counted."""
     sqs = stack.client("sqs")
+    given_up = [stack.outputs["CountsDeadLetterQueueUrl"]]
     return sum(
         int(
             sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
                 "Attributes"
             ]["ApproximateNumberOfMessages"]
         )
-        for url in dead_letter_queues(stack)
+        for url in [*dead_letter_queues(stack), *given_up]
     )
 
 
@@ -504,6 +507,12 @@ def test_soak_accounting(soak: tuple[Soak, dict[str, Any]]) -> None:
             f" {'across a clock move' if moved else 'same clock'}"
             f" {'<5 s' if gap < 5 else '<70 s' if gap < 70 else '>=70 s'} apart"
         ] += 1
+        # Where to look in the functions' logs: the campaign, the sends' times and message ids
+        sys.stdout.write(
+            f"  duplicate in {pair[0]}: "
+            + ", ".join(f"{copy.message_id} at {copy.sent_at:%H:%M:%S.%f}" for copy in copies)
+            + "\n"
+        )
     # Every send belongs to a launched campaign and goes to its audience
     problems["sends outside an audience"] = sum(
         1

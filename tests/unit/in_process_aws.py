@@ -56,4 +56,14 @@ def create_tables(tables: Mapping[str, str]) -> None:
                 for option in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes")
                 if option in properties
             },
+            **(
+                {
+                    "StreamSpecification": {
+                        "StreamEnabled": True,
+                        **properties["StreamSpecification"],
+                    }
+                }
+                if "StreamSpecification" in properties
+                else {}
+            ),
         )

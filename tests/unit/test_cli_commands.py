@@ -196,6 +196,7 @@ def test_target_options_are_taken_before_and_after_the_command() -> None:
             "0 10 ? * MON *",
         ],
         ["replies", "list", "--review", "someday"],
+        ["campaign", "list", "--all", "--cursor", "Mg=="],
     ],
 )
 def test_usage_errors_exit_2(argv: list[str]) -> None:
@@ -513,6 +514,62 @@ def test_list_prints_a_table_of_campaigns() -> None:
         "CREATED",
     ]
     assert CAMPAIGN in out
+
+
+def test_list_says_how_to_read_the_next_page() -> None:
+    # Given an API with more campaigns than one page
+    fake = FakeApi(
+        {("GET", "/campaigns"): ok({"items": [campaign()], "next_cursor": "eyJwYWdlIjogMn0="})}
+    )
+
+    # When a page of one is listed from a cursor
+    code, out, _ = run(fake, "campaign", "list", "--limit", "1", "--cursor", "eyJwYWdlIjogMX0=")
+
+    # Then the request carries both, and the output ends with the way to the next page
+    assert code == 0
+    assert fake.sent[0].query == {"limit": ["1"], "cursor": ["eyJwYWdlIjogMX0="]}
+    assert out.rstrip().endswith("add --cursor eyJwYWdlIjogMn0= (or --all for every page).")
+
+
+def test_list_all_follows_the_cursors_to_the_last_page() -> None:
+    # Given three pages of campaigns
+    pages = [
+        ok({"items": [campaign("c-0000000000000003")], "next_cursor": "Mg=="}),
+        ok({"items": [campaign("c-0000000000000002")], "next_cursor": "MQ=="}),
+        ok({"items": [campaign("c-0000000000000001")], "next_cursor": None}),
+    ]
+    fake = FakeApi({("GET", "/campaigns"): pages})
+
+    # When every page is asked for, as JSON
+    code, out, _ = run(fake, "--json", "campaign", "list", "--all", "--status", "draft")
+
+    # Then each page was read with the filter and the previous page's cursor, and one document
+    # holds them all, with nothing left to read
+    assert code == 0
+    assert [sent.query.get("cursor") for sent in fake.sent] == [None, ["Mg=="], ["MQ=="]]
+    assert all(sent.query["status"] == ["draft"] for sent in fake.sent)
+    document = json.loads(out)
+    assert [item["id"] for item in document["items"]] == [
+        "c-0000000000000003",
+        "c-0000000000000002",
+        "c-0000000000000001",
+    ]
+    assert document["next_cursor"] is None
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["campaign", "list", "--limit", "0"],
+        ["campaign", "list", "--limit", "201"],
+    ],
+)
+def test_list_refuses_a_page_size_out_of_range(argv: list[str]) -> None:
+    fake = FakeApi()
+    code, _, err = run(fake, *argv)
+    assert code == 2
+    assert fake.sent == []
+    assert "--limit is between 1 and 200" in err
 
 
 @pytest.mark.parametrize(

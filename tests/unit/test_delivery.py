@@ -1,11 +1,10 @@
-"""Delivery events move message records forward only, and campaign counters count each once."""
+"""Delivery events move message records forward only; the records' changes count each once."""
 
 from __future__ import annotations
 
 import random
 import uuid
 from collections import Counter
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,20 +15,21 @@ from hypothesis import strategies as st
 from cloison.errors import DependencyError
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
+from cloison.services.counting import RecordChange, counts_by_campaign
 from cloison.services.delivery import STATUS_RANK, DeliveryRecorder, status_of
 
 
 class FakeMessageStore:
-    """MessageStore.advance in memory: creates a record, or moves it only to a higher rank."""
+    """MessageStore.advance in memory: creates a record, or moves it only to a higher rank; each
+    write that moves a record is a change, as the table's stream hands it on."""
 
     def __init__(self) -> None:
         self.records: dict[tuple[str, str], tuple[MessageStatus, int]] = {}
+        self.changes: list[RecordChange] = []
 
-    def queued(self, campaign_id: str, number_key: str) -> None:
-        self.records[(campaign_id, number_key)] = (
-            MessageStatus.QUEUED,
-            STATUS_RANK[MessageStatus.QUEUED],
-        )
+    def existing(self, campaign_id: str, number_key: str, status: MessageStatus) -> None:
+        """A record written before the test looks at the stream."""
+        self.records[(campaign_id, number_key)] = (status, STATUS_RANK[status])
 
     def advance(
         self,
@@ -42,36 +42,24 @@ class FakeMessageStore:
         now: datetime,
     ) -> int | None:
         key = (campaign_id, number_key)
-        _, former = self.records.get(key, (MessageStatus.QUEUED, 0))
+        before, former = self.records.get(key, (None, 0))
         if former >= rank:
             return None
         self.records[key] = (status, rank)
+        self.changes.append(RecordChange(campaign_id, before, status))
         return former
 
-    def status(self, campaign_id: str, number_key: str) -> MessageStatus:
-        return self.records[(campaign_id, number_key)][0]
+    def status(self, campaign_id: str, number_key: str) -> MessageStatus | None:
+        found = self.records.get((campaign_id, number_key))
+        return found[0] if found else None
+
+    def counts(self, campaign_id: str) -> Counter[str]:
+        return counts_by_campaign(self.changes).get(campaign_id, Counter())
 
 
-class FakeCampaignStore:
-    """CampaignStore.add_counts in memory: counters only ever add."""
-
-    def __init__(self) -> None:
-        self.counts: dict[str, Counter[str]] = {}
-        self.calls = 0
-
-    def add_counts(
-        self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
-    ) -> dict[str, float]:
-        self.calls += 1
-        counter = self.counts.setdefault(campaign_id, Counter())
-        counter.update({name: value for name, value in counts.items() if value})
-        return {name: float(value) for name, value in counter.items()}
-
-
-def _recorder() -> tuple[DeliveryRecorder, FakeMessageStore, FakeCampaignStore]:
-    messages, campaigns = FakeMessageStore(), FakeCampaignStore()
-    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
-    return recorder, messages, campaigns
+def _recorder() -> tuple[DeliveryRecorder, FakeMessageStore]:
+    messages = FakeMessageStore()
+    return DeliveryRecorder(messages=messages), messages  # type: ignore[arg-type]
 
 
 def _campaign() -> str:
@@ -141,12 +129,11 @@ def test_status_of_an_event_type_it_does_not_know_is_nothing() -> None:
 
 
 def test_sent_then_delivered_counts_once_each() -> None:
-    # Given a queued message
-    recorder, messages, campaigns = _recorder()
+    # Given a message with no record yet
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
-    messages.queued(campaign_id, number_key)
 
-    # When the carrier accepts it, then the phone does
+    # When the carrier accepts it, then the phone does, in one batch
     applied = recorder.record(
         [
             _event("TEXT_SUCCESSFUL", campaign_id, number_key),
@@ -154,18 +141,16 @@ def test_sent_then_delivered_counts_once_each() -> None:
         ]
     )
 
-    # Then the two events fold into one write, and each counter moved once, in one update
+    # Then the two events fold into one write, which counts it once sent and once delivered
     assert applied == 1
+    assert len(messages.changes) == 1
     assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
-    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "delivered": 1})
-    assert campaigns.calls == 1
+    assert messages.counts(campaign_id) == Counter({"sent": 1, "delivered": 1})
 
 
 def test_delivered_before_sent_still_counts_the_send() -> None:
-    # Given a queued message
-    recorder, messages, campaigns = _recorder()
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
-    messages.queued(campaign_id, number_key)
 
     # When the delivery event overtakes the sent event
     recorder.record([_event("TEXT_DELIVERED", campaign_id, number_key)])
@@ -173,7 +158,7 @@ def test_delivered_before_sent_still_counts_the_send() -> None:
 
     # Then it was sent all the same, and counted once
     assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
-    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "delivered": 1})
+    assert messages.counts(campaign_id) == Counter({"sent": 1, "delivered": 1})
 
 
 @pytest.mark.parametrize(
@@ -182,11 +167,10 @@ def test_delivered_before_sent_still_counts_the_send() -> None:
 )
 def test_a_failure_after_delivery_changes_nothing(failure: str) -> None:
     # Given a delivered message
-    recorder, messages, campaigns = _recorder()
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
-    messages.queued(campaign_id, number_key)
     recorder.record([_event("TEXT_DELIVERED", campaign_id, number_key)])
-    before = Counter(campaigns.counts[campaign_id])
+    before = messages.counts(campaign_id)
 
     # When a late failure event arrives
     applied = recorder.record([_event(failure, campaign_id, number_key)])
@@ -194,14 +178,13 @@ def test_a_failure_after_delivery_changes_nothing(failure: str) -> None:
     # Then the record stays delivered and no counter moves
     assert applied == 0
     assert messages.status(campaign_id, number_key) == MessageStatus.DELIVERED
-    assert campaigns.counts[campaign_id] == before
+    assert messages.counts(campaign_id) == before
 
 
 def test_a_failure_before_delivery_is_counted_as_failed() -> None:
     # Given a sent message
-    recorder, messages, campaigns = _recorder()
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
-    messages.queued(campaign_id, number_key)
     recorder.record([_event("TEXT_SUCCESSFUL", campaign_id, number_key)])
 
     # When the carrier reports it unreachable
@@ -209,14 +192,14 @@ def test_a_failure_before_delivery_is_counted_as_failed() -> None:
 
     # Then the record is failed and counted once as sent and once as failed
     assert messages.status(campaign_id, number_key) == MessageStatus.FAILED
-    assert campaigns.counts[campaign_id] == Counter({"sent": 1, "failed": 1})
+    assert messages.counts(campaign_id) == Counter({"sent": 1, "failed": 1})
 
 
 def test_events_without_cloison_context_or_meaning_are_skipped() -> None:
-    # Given a queued message
-    recorder, messages, campaigns = _recorder()
+    # Given a sent message
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
-    messages.queued(campaign_id, number_key)
+    messages.existing(campaign_id, number_key, MessageStatus.SENT)
     foreign = DeliveryEvent.model_validate(
         {
             "eventType": "TEXT_DELIVERED",
@@ -228,15 +211,15 @@ def test_events_without_cloison_context_or_meaning_are_skipped() -> None:
     # When an event of another sender and an event that means nothing arrive
     applied = recorder.record([foreign, _event("TEXT_PENDING", campaign_id, number_key)])
 
-    # Then nothing moves and no counter is touched
+    # Then nothing moves, so nothing is counted
     assert applied == 0
-    assert messages.status(campaign_id, number_key) == MessageStatus.QUEUED
-    assert campaigns.calls == 0
+    assert messages.status(campaign_id, number_key) == MessageStatus.SENT
+    assert messages.changes == []
 
 
 def test_the_first_event_of_a_message_creates_its_record() -> None:
     # Given no message record for the recipient (the send path writes none)
-    recorder, messages, campaigns = _recorder()
+    recorder, messages = _recorder()
     campaign_id, number_key = _campaign(), _number_key()
 
     # When the carrier's first event arrives for it
@@ -245,31 +228,7 @@ def test_the_first_event_of_a_message_creates_its_record() -> None:
     # Then the record exists, sent, and is counted once
     assert applied == 1
     assert messages.status(campaign_id, number_key) == MessageStatus.SENT
-    assert campaigns.counts[campaign_id] == Counter({"sent": 1})
-
-
-def test_counters_take_one_update_per_campaign_per_batch() -> None:
-    # Given messages of two campaigns
-    recorder, messages, campaigns = _recorder()
-    first, second = _campaign(), _campaign()
-    keys = {first: [_number_key() for _ in range(3)], second: [_number_key() for _ in range(2)]}
-    for campaign_id, number_keys in keys.items():
-        for number_key in number_keys:
-            messages.queued(campaign_id, number_key)
-
-    # When one batch delivers them all
-    recorder.record(
-        [
-            _event("TEXT_DELIVERED", campaign_id, number_key)
-            for campaign_id, number_keys in keys.items()
-            for number_key in number_keys
-        ]
-    )
-
-    # Then each campaign's counters moved in one update
-    assert campaigns.calls == 2
-    assert campaigns.counts[first] == Counter({"sent": 3, "delivered": 3})
-    assert campaigns.counts[second] == Counter({"sent": 2, "delivered": 2})
+    assert messages.counts(campaign_id) == Counter({"sent": 1})
 
 
 @settings(max_examples=150, deadline=None)
@@ -282,12 +241,10 @@ def test_counters_take_one_update_per_campaign_per_batch() -> None:
 def test_any_order_and_duplication_ends_delivered_and_counted_once(
     message_count: int, copies: list[int], batch_sizes: list[int], seed: random.Random
 ) -> None:
-    # Given queued messages, and each of their sent and delivered events one or more times
-    recorder, messages, campaigns = _recorder()
+    # Given messages, and each of their sent and delivered events one or more times
+    recorder, messages = _recorder()
     campaign_id = _campaign()
     number_keys = [_number_key() for _ in range(message_count)]
-    for number_key in number_keys:
-        messages.queued(campaign_id, number_key)
     events = [
         _event(event_type, campaign_id, number_key)
         for index, number_key in enumerate(number_keys)
@@ -308,35 +265,19 @@ def test_any_order_and_duplication_ends_delivered_and_counted_once(
 
     # Then every record is delivered and each message counts once as sent and once as delivered
     assert {messages.status(campaign_id, key) for key in number_keys} == {MessageStatus.DELIVERED}
-    assert campaigns.counts[campaign_id] == Counter(
+    assert messages.counts(campaign_id) == Counter(
         {"sent": message_count, "delivered": message_count}
     )
 
     # And a late failure for every message changes nothing
     recorder.record([_event("TEXT_BLOCKED", campaign_id, key) for key in number_keys])
     assert {messages.status(campaign_id, key) for key in number_keys} == {MessageStatus.DELIVERED}
-    assert campaigns.counts[campaign_id] == Counter(
+    assert messages.counts(campaign_id) == Counter(
         {"sent": message_count, "delivered": message_count}
     )
 
 
 # ---------------------------------------------------------------- failures
-
-
-class FlakyCampaignStore(FakeCampaignStore):
-    """Fails the first `failures` counter writes, as DynamoDB does now and then."""
-
-    def __init__(self, failures: int) -> None:
-        super().__init__()
-        self.failures = failures
-
-    def add_counts(
-        self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
-    ) -> dict[str, float]:
-        if self.failures:
-            self.failures -= 1
-            raise DependencyError("DynamoDB InternalServerError")
-        return super().add_counts(campaign_id, counts, segments=segments, cost=cost)
 
 
 class FlakyMessageStore(FakeMessageStore):
@@ -353,33 +294,17 @@ class FlakyMessageStore(FakeMessageStore):
         return super().advance(campaign_id, team, number_key, *args)
 
 
-def test_a_failed_counter_write_is_tried_again_before_the_records_are_left_uncounted(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr("cloison.services.delivery.time.sleep", lambda _: None)
-    # Given a counter write that fails twice
-    messages, campaigns = FakeMessageStore(), FlakyCampaignStore(failures=2)
-    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
-    campaign = _campaign()
-    keys = [_number_key() for _ in range(3)]
-    # When a batch of deliveries is recorded
-    recorder.record([_event("TEXT_DELIVERED", campaign, key) for key in keys])
-    # Then the records moved and the counts were added, once
-    assert campaigns.counts[campaign] == Counter({"delivered": 3, "sent": 3})
-
-
-def test_a_record_that_fails_to_move_does_not_keep_the_others_from_being_counted(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_a_record_that_fails_to_move_does_not_keep_the_others_from_moving() -> None:
     # Given a batch of three deliveries, one of whose records fails to move once
     campaign = _campaign()
     keys = [_number_key() for _ in range(3)]
-    messages, campaigns = FlakyMessageStore(failing=keys[1]), FakeCampaignStore()
-    recorder = DeliveryRecorder(messages=messages, campaigns=campaigns)  # type: ignore[arg-type]
+    messages = FlakyMessageStore(failing=keys[1])
+    recorder = DeliveryRecorder(messages=messages)  # type: ignore[arg-type]
     batch = [_event("TEXT_DELIVERED", campaign, key) for key in keys]
     # When it is recorded, fails, and comes back whole (as SQS redelivers it)
     with pytest.raises(DependencyError):
         recorder.record(batch)
+    assert len(messages.changes) == 2  # the others moved the first time
     recorder.record(batch)
-    # Then every delivery is counted exactly once
-    assert campaigns.counts[campaign] == Counter({"delivered": 3, "sent": 3})
+    # Then every delivery moved its record once, so it is counted exactly once
+    assert messages.counts(campaign) == Counter({"delivered": 3, "sent": 3})

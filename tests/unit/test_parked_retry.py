@@ -1,4 +1,5 @@
-"""Parked recipients are released once, whatever fails or moves around their parking.
+"""Parked recipients are released once, whatever fails or moves around their parking; a
+campaign is completed whatever fails after its last pass.
 
 Found by the soak test: a pass parked its Antilles recipients, failed before its checkpoint, and
 was taken up again once their window had opened; it then sent them itself, and the release sent
@@ -93,6 +94,7 @@ class SchedulerDown(Exception):
 @dataclass
 class Schedules:
     releases: list[datetime] = field(default_factory=list)
+    expiries: list[datetime] = field(default_factory=list)
     fail_next: bool = False
 
     def release(self, campaign_id: str, team: str, when: datetime) -> str:
@@ -103,6 +105,10 @@ class Schedules:
         return "release"
 
     def expire(self, campaign_id: str, team: str, when: datetime) -> str:
+        if self.fail_next:
+            self.fail_next = False
+            raise SchedulerDown
+        self.expiries.append(when)
         return "expire"
 
 
@@ -307,3 +313,26 @@ def test_recipients_parked_while_the_campaign_stays_paused_wait_for_the_resume(
         sender(store, Carrier(), "worker-1", queue).send(FIRST_PASS, lambda: 600_000)
     assert queue.sent == []
     assert [sorted(item["indexes"]) for item in store.parked_until(CAMPAIGN, None)] == [[0, 1]]
+
+
+def test_a_campaign_whose_completion_failed_is_completed_by_the_next_delivery_of_its_pass(
+    store: CampaignStore,
+) -> None:
+    # Given a chunk whose pass sends everybody (both windows open), then fails to schedule the
+    # campaign's expiry
+    sending_campaign(store)
+    schedules, carrier = Schedules(fail_next=True), Carrier()
+    with time_machine.travel(AFTERNOON, tick=False), pytest.raises(SchedulerDown):
+        sender(store, carrier, "worker-1", schedules=schedules).send(FIRST_PASS, lambda: 600_000)
+    campaign = store.get_campaign(CAMPAIGN)
+    assert campaign is not None
+    assert campaign.status == CampaignStatus.SENDING
+    # When the chunk reference comes back (SQS redelivers it), its pass already done
+    with time_machine.travel(AFTERNOON, tick=False):
+        sender(store, carrier, "worker-2", schedules=schedules).send(FIRST_PASS, lambda: 600_000)
+    # Then nobody is sent again, and the campaign is completed with its expiry scheduled
+    assert len(carrier.sent) == 2
+    campaign = store.get_campaign(CAMPAIGN)
+    assert campaign is not None
+    assert campaign.status == CampaignStatus.COMPLETED
+    assert len(schedules.expiries) == 1

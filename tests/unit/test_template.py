@@ -81,13 +81,38 @@ def _events(kind: str) -> list[tuple[str, str, dict[str, Any]]]:
 
 
 def _dead_letter_queues() -> set[str]:
-    targets = {
-        _target(properties["RedrivePolicy"]["deadLetterTargetArn"])
+    """Every queue failures are sent to: by a queue's or a subscription's redrive policy, a
+    function's or an event source's failure destination, or a schedule's dead-letter config."""
+    redrives = [
+        properties["RedrivePolicy"]["deadLetterTargetArn"]
         for kind in ("AWS::SQS::Queue", "AWS::SNS::Subscription")
         for properties in (r.get("Properties", {}) for r in _resources(kind).values())
         if "RedrivePolicy" in properties
-    }
-    return {target for target in targets if target is not None}
+    ]
+    failure_configs = [
+        *(_properties(function).get("EventInvokeConfig", {}) for function in _functions()),
+        *(
+            properties
+            for kind in ("DynamoDB", "Kinesis", "SQS")
+            for _, _, properties in _events(kind)
+        ),
+    ]
+    on_failure = [
+        config["DestinationConfig"]["OnFailure"]["Destination"]
+        for config in failure_configs
+        if "OnFailure" in config.get("DestinationConfig", {})
+    ]
+    schedules = [
+        properties["DeadLetterConfig"]["Arn"]
+        for _, _, properties in _events("ScheduleV2")
+        if "DeadLetterConfig" in properties
+    ]
+    targets = {_target(value) for value in [*redrives, *on_failure, *schedules]}
+    return {target for target in targets if target in _resources("AWS::SQS::Queue")}
+
+
+def _consumed_queues() -> set[str]:
+    return {_target(properties["Queue"]) for _, _, properties in _events("SQS")} - {None}
 
 
 def _global_variable_target(name: str) -> str:
@@ -210,22 +235,51 @@ def test_every_other_route_uses_the_cognito_authorizer_with_both_scopes() -> Non
 # ---------------------------------------------------------------- queues and topics
 
 
-@pytest.mark.parametrize(("function", "event"), [(f, e) for f, e, _ in _events("SQS")])
-def test_every_consumed_queue_redrives_to_a_queue_of_the_template(
-    function: str, event: str
-) -> None:
-    # Given the queue the function consumes
-    properties = _properties(function)["Events"][event]["Properties"]
-    queue = _target(properties["Queue"])
-    assert queue in _resources("AWS::SQS::Queue")
-
-    # When its redrive policy is read
+@pytest.mark.parametrize(
+    "queue", sorted(set(_resources("AWS::SQS::Queue")) - _dead_letter_queues())
+)
+def test_every_queue_but_a_dead_letter_queue_is_consumed_and_redrives_to_one(queue: str) -> None:
+    # Given a queue of the template that no failure is sent to
+    # When its consumers and its redrive policy are read
     redrive = _properties(queue).get("RedrivePolicy")
 
-    # Then poison messages go to a dead-letter queue of the stack after a few receives
+    # Then a function polls it, and poison messages go to a dead-letter queue after a few receives
+    assert queue in _consumed_queues(), f"{queue}: no function polls it"
     assert redrive is not None, f"{queue} has no RedrivePolicy"
-    assert _target(redrive["deadLetterTargetArn"]) in _resources("AWS::SQS::Queue")
-    assert int(redrive["maxReceiveCount"]) >= 1
+    assert _target(redrive["deadLetterTargetArn"]) in _dead_letter_queues()
+    assert 1 <= int(redrive["maxReceiveCount"]) <= 10
+
+
+@pytest.mark.parametrize("queue", sorted(_dead_letter_queues()))
+def test_every_dead_letter_queue_is_the_end_of_the_line_and_alarms_its_first_message(
+    queue: str,
+) -> None:
+    # Given a queue failures are sent to
+    # When the alarms watching it are collected
+    alarms = [
+        properties
+        for properties in (_properties(alarm) for alarm in _resources("AWS::CloudWatch::Alarm"))
+        if properties.get("Namespace") == "AWS/SQS"
+        and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
+        in properties.get("Dimensions", [])
+    ]
+
+    # Then nobody polls it and it passes nothing on: a person reads what it holds
+    assert queue not in _consumed_queues()
+    assert "RedrivePolicy" not in _properties(queue)
+    # And one alarm goes off as soon as it holds a message, notifying the operators' topic
+    assert len(alarms) == 1, f"{queue}: {len(alarms)} alarms"
+    (alarm,) = alarms
+    assert alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert (alarm["Statistic"], alarm["ComparisonOperator"], alarm["Threshold"]) == (
+        "Maximum",
+        "GreaterThanOrEqualToThreshold",
+        1,
+    )
+    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["AlarmActions"] == {
+        "Fn::If": ["HasAlarmTopic", [{"Ref": "AlarmTopicArn"}], {"Ref": "AWS::NoValue"}]
+    }
 
 
 @pytest.mark.parametrize(("function", "event"), [(f, e) for f, e, _ in _events("SQS")])
@@ -487,6 +541,27 @@ def test_pepper_secret_is_generated_and_encrypted_with_the_data_key() -> None:
     assert "GenerateSecretString" in properties
     assert "SecretString" not in properties
     assert _target(properties["KmsKeyId"]) == _data_key()
+
+
+# ---------------------------------------------------------------- people's sign-in
+
+
+def test_people_sign_in_with_a_password_in_every_stage_and_never_with_srp() -> None:
+    # Given the app client people sign in with (the console, the command line)
+    client = _properties("UserPoolClient")
+
+    # Then it is public (a browser keeps no secret) and takes the same flows in every stage:
+    # a password, which the pool's compromised-credentials check sees, and the refresh token
+    assert client["GenerateSecret"] is False
+    assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
+    # And no other client of the pool lets a person sign in without a secret
+    for logical_id, other in _resources("AWS::Cognito::UserPoolClient").items():
+        if logical_id != "UserPoolClient":
+            assert other["Properties"].get("GenerateSecret") is True, logical_id
+    # And a refresh token lasts a working day at most, and is revoked on signing out
+    assert client["TokenValidityUnits"]["RefreshToken"] == "hours"
+    assert client["RefreshTokenValidity"] <= 12
+    assert client["EnableTokenRevocation"] is True
 
 
 # ---------------------------------------------------------------- outputs

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from boto3.dynamodb.types import Binary
@@ -35,6 +35,13 @@ if TYPE_CHECKING:
 
 Item = dict[str, Any]
 BATCH_GET_LIMIT = 100
+
+
+class CampaignPosition(NamedTuple):
+    """A campaign's place in its team's listing (the `by-team` index): created when, which."""
+
+    created_at: datetime
+    campaign_id: str
 
 
 def _table(name: str) -> Table:
@@ -349,9 +356,15 @@ class CampaignStore:
         return [found[each] for each in ids if each in found]
 
     def of_team(
-        self, team: str, *, status: str | None = None, limit: int = 100
-    ) -> list[CampaignRecord]:
-        """A team's campaigns, newest first, from the `by-team` index (one query, no scan)."""
+        self,
+        team: str,
+        *,
+        status: str | None = None,
+        after: CampaignPosition | None = None,
+        limit: int = 100,
+    ) -> tuple[list[CampaignRecord], bool]:
+        """Up to `limit` of a team's campaigns, newest first, from the `by-team` index (one
+        query, no scan), those after `after` if given; and whether more follow."""
         arguments: dict[str, Any] = {
             "IndexName": "by-team",
             "KeyConditionExpression": Key("team_pk").eq(f"team#{team}"),
@@ -359,8 +372,19 @@ class CampaignStore:
         }
         if status is not None:
             arguments["FilterExpression"] = Attr("status").eq(status)
-        items = _query_all(self._table, limit, **arguments)
-        return [CampaignRecord.model_validate(item) for item in items]
+        else:
+            # One more than listed says whether more follow; a filter applies after `Limit`.
+            arguments["Limit"] = limit + 1
+        if after is not None:
+            # The index's key and the table's, as put_campaign wrote them.
+            arguments["ExclusiveStartKey"] = {
+                "team_pk": f"team#{team}",
+                "created_at": after.created_at.isoformat(),
+                "pk": f"campaign#{after.campaign_id}",
+                "sk": "campaign",
+            }
+        items = _query_all(self._table, limit + 1, **arguments)
+        return [CampaignRecord.model_validate(item) for item in items[:limit]], len(items) > limit
 
     # sender profiles
     def put_sender(self, record: SenderRecord) -> None:
@@ -381,6 +405,14 @@ class CampaignStore:
         except ClientError as exc:
             raise _failed(exc) from exc
         return SenderRecord.model_validate(item) if item else None
+
+    def senders_of(self, team: str) -> list[SenderRecord]:
+        """The team's sender profiles, by name."""
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"team#{team}") & Key("sk").begins_with("sender#"),
+        )
+        return [SenderRecord.model_validate(item) for item in items]
 
     # audience chunks
     def get_chunk(self, campaign_id: str, upload_id: str, chunk: int) -> bytes | None:
@@ -569,6 +601,32 @@ class CampaignStore:
             )
         try:
             self._transact(actions, conflict="parked")
+        except Conflict:
+            return False
+        return True
+
+    def add_counts_once(
+        self, campaign_id: str, counts: Mapping[str, int], batch: str, expires_at: int
+    ) -> bool:
+        """Adds what one batch of record changes counts; False when that batch was added already.
+
+        The counters and a marker of the batch are written in one transaction, so a batch that
+        comes back (its function failed after some campaigns' counts) adds nothing twice. The
+        marker outlives the stream's 24 hours of retention, then expires.
+        """
+        marker = {
+            "Put": {
+                "TableName": self.table_name,
+                "Item": {
+                    "pk": f"campaign#{campaign_id}",
+                    "sk": f"counted#{batch}",
+                    "expires_at": expires_at,
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self._transact([marker, *self._counter_update(campaign_id, counts)], conflict="counted")
         except Conflict:
             return False
         return True

@@ -36,6 +36,9 @@ def validate_sender(sender: str) -> str:
         return sender
     if not sender:
         problem = "is empty"
+    elif sender.startswith("+") and sender[1:].isdigit():
+        # A long number: French operators keep them for person-to-person messages.
+        problem = "is a phone number"
     elif sender.isdigit():
         problem = f"has {len(sender)} digits and no letter"
     elif not sender.isascii() or not sender.isalnum():
@@ -47,6 +50,18 @@ def validate_sender(sender: str) -> str:
         f"{problem}; expected a sender ID of 3 to 11 letters and digits with at least one "
         "letter, or a short code of 4 to 8 digits",
     )
+
+
+def validate_stop_mention(stop_mention: str | None) -> str:
+    """The mention a marketing message ends with, trimmed; raises if it cannot be one."""
+    mention = (stop_mention or "").strip()
+    if not mention:
+        raise InvalidMessage("stop_mention", "is required for a marketing message")
+    if "\n" in mention or "\r" in mention:
+        raise InvalidMessage("stop_mention", "must fit on one line")
+    if not _STOP_WORD.search(mention):
+        raise InvalidMessage("stop_mention", "must contain the keyword STOP, e.g. 'STOP au 36111'")
+    return mention
 
 
 def template_variables(body: str) -> tuple[str, ...]:
@@ -73,7 +88,7 @@ def compose_message(
         raise InvalidMessage("kind", f"{kind!r} is neither 'marketing' nor 'transactional'")
     validate_sender(sender)
     template = body.replace("\r\n", "\n").rstrip()
-    mention = _checked_stop_mention(stop_mention) if kind == "marketing" else None
+    mention = validate_stop_mention(stop_mention) if kind == "marketing" else None
     if mention:
         # A mention already written in the template is kept once, on its own line; only the
         # template is searched, so that a variable's value is never taken for the mention.
@@ -135,17 +150,6 @@ def _fill(body: str, variables: Mapping[str, VariableValue | None]) -> str:
             raise InvalidMessage(f"variables.{name}", "holds a line break or control character")
         parts.append(text)
     return "".join(parts)
-
-
-def _checked_stop_mention(stop_mention: str | None) -> str:
-    mention = (stop_mention or "").strip()
-    if not mention:
-        raise InvalidMessage("stop_mention", "is required for a marketing message")
-    if "\n" in mention or "\r" in mention:
-        raise InvalidMessage("stop_mention", "must fit on one line")
-    if not _STOP_WORD.search(mention):
-        raise InvalidMessage("stop_mention", "must contain the keyword STOP, e.g. 'STOP au 36111'")
-    return mention
 
 
 @lru_cache(maxsize=64)

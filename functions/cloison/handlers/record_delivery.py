@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloison.adapters.tables import CampaignStore, MessageStore
+from cloison.adapters.tables import MessageStore
 from cloison.config import DeliverySettings
 from cloison.models.events import DeliveryEvent, parse_payload
 from cloison.observability import logger, metrics, tracer
@@ -26,8 +26,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def recorder() -> DeliveryRecorder:
     config = DeliverySettings.from_environ()
     return DeliveryRecorder(
-        messages=MessageStore(config.messages_table, config.message_retention_days),
-        campaigns=CampaignStore(config.campaigns_table),
+        messages=MessageStore(config.messages_table, config.message_retention_days)
     )
 
 

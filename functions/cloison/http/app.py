@@ -11,9 +11,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from cloison.errors import (
     Conflict,
@@ -29,6 +29,7 @@ from cloison.http.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from cloison.http.problems import Problem, field_errors, inline_schema, problem
 from cloison.models.api import (
     AUDIT_ACTION_PATTERN,
+    IDENTIFIER_PATTERN,
     MAX_JSON_RECIPIENTS,
     TEAM_PATTERN,
     AudienceIn,
@@ -54,6 +55,7 @@ from cloison.models.api import (
     ReplySummary,
     SenderProfile,
     SenderProfileIn,
+    SenderProfileList,
     Suppression,
     SuppressionIn,
 )
@@ -207,7 +209,10 @@ def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
 
 class CampaignList(BaseModel):
     model_config = ConfigDict(defer_build=True)
-    items: list[Campaign]
+    items: list[Campaign] = Field(description="Newest first.")
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page; null when there is none."
+    )
 
 
 @app.get(
@@ -217,23 +222,25 @@ class CampaignList(BaseModel):
         "Every team of the caller, or the one `team` names (another team is a 404, as for "
         "its campaigns); `status` keeps one status. Recurring campaigns' occurrences are "
         "campaigns of their own and are listed too. Bodies and names are the campaign's, "
-        "never a recipient's."
+        "never a recipient's. `next_cursor` gives the next page, with the same filters."
     ),
     responses=_answers(
         200,
         CampaignList,
-        "The campaigns (at most `limit`).",
-        {404: "No such team among your teams.", 422: "A filter is invalid."},
+        "A page of campaigns (at most `limit`).",
+        {404: "No such team among your teams.", 422: "A filter or the cursor is invalid."},
     ),
 )
 def list_campaigns(
     team: Annotated[str | None, Query(pattern=TEAM_PATTERN)] = None,
     status: Annotated[CampaignStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = LISTED_CAMPAIGNS,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> CampaignList:
-    return CampaignList(
-        items=wiring.campaigns().find(caller(), team=team, status=status, limit=limit)
+    items, next_cursor = wiring.campaigns().find(
+        caller(), team=team, status=status, limit=limit, cursor=cursor
     )
+    return CampaignList(items=items, next_cursor=next_cursor)
 
 
 @app.get(
@@ -567,8 +574,30 @@ def get_privacy_request(request_id: str) -> PrivacyReceipt:
         200, SenderProfile, "The sender profile.", {403: "Requires the admin role."}, body=True
     ),
 )
-def put_sender(team: str, sender: str, profile: SenderProfileIn) -> SenderProfile:
+def put_sender(
+    team: Annotated[str, Path(pattern=TEAM_PATTERN)],
+    sender: Annotated[str, Path(pattern=IDENTIFIER_PATTERN)],
+    profile: SenderProfileIn,
+) -> SenderProfile:
     return wiring.registry().put_sender(caller(), team, sender, profile)
+
+
+@app.get(
+    "/teams/<team>/senders",
+    summary="List a team's sender profiles",
+    description=(
+        "For the team's members, and for administrators, who put them. Another team is a 404, "
+        "as for its campaigns."
+    ),
+    responses=_answers(
+        200,
+        SenderProfileList,
+        "The team's sender profiles, by name.",
+        {404: "No such team among your teams.", 422: "The team is not a team slug."},
+    ),
+)
+def list_senders(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SenderProfileList:
+    return SenderProfileList(items=wiring.registry().senders(caller(), team))
 
 
 @app.get(

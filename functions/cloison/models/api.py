@@ -29,7 +29,8 @@ Departement = Annotated[str, Field(pattern=r"^([0-9]{2,3}|2[AB])$")]
 PhoneText = Annotated[
     str, Field(min_length=3, max_length=32, description="Phone number as written.")
 ]
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 _WRITTEN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
 
 
@@ -396,9 +397,27 @@ class Suppression(BaseModel):
 
 class SenderProfileIn(Input):
     sender_id: Annotated[
-        str, Field(min_length=3, max_length=11, description="Alphanumeric sender ID or short code.")
+        str,
+        Field(
+            min_length=3,
+            max_length=11,
+            description=(
+                "An alphanumeric sender ID (3 to 11 unaccented letters and digits, at least one "
+                "letter) or a short code (4 to 8 digits); a phone number is refused."
+            ),
+        ),
     ]
-    stop_mention: Annotated[str, Field(min_length=4, max_length=40)] = "STOP au 36111"
+    stop_mention: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=40,
+            description=(
+                "Ends every marketing message: one line holding the word STOP, "
+                "e.g. `STOP au 36111`."
+            ),
+        ),
+    ] = "STOP au 36111"
     window: Annotated[
         str, Field(description="Sending-window preset: default, extended or daily.")
     ] = "default"
@@ -422,6 +441,11 @@ class SenderProfileIn(Input):
 class SenderProfile(SenderProfileIn):
     team: str
     name: str
+
+
+class SenderProfileList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    items: list[SenderProfile] = Field(description="The team's sender profiles, by name.")
 
 
 class Health(BaseModel):

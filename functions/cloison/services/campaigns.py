@@ -34,6 +34,7 @@ from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter
 from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
 from cloison.services.audit import Auditor
+from cloison.services.campaign_pages import campaign_page
 from cloison.services.lifecycle import Action, Transition, transition
 from cloison.services.preview import CampaignPreviewer
 
@@ -112,20 +113,21 @@ class CampaignService:
         team: str | None = None,
         status: CampaignStatus | None = None,
         limit: int = LISTED_CAMPAIGNS,
-    ) -> list[Campaign]:
-        """The caller's teams' campaigns (or one team's), newest first; another team is a 404."""
+        cursor: str | None = None,
+    ) -> tuple[list[Campaign], str | None]:
+        """A page of the caller's teams' campaigns (or one team's), newest first, and the cursor
+        to the next page; another team is a 404."""
         if team is not None:
             caller.can_see(team)
         teams = [team] if team is not None else sorted(caller.teams)
-        records = [
-            record
-            for each in teams
-            for record in self.store.of_team(
-                each, status=status.value if status else None, limit=limit
-            )
-        ]
-        records.sort(key=lambda record: record.created_at, reverse=True)
-        return [to_campaign(record) for record in records[:limit]]
+        records, next_cursor = campaign_page(
+            self.store,
+            teams,
+            status=status.value if status else None,
+            limit=limit,
+            cursor=cursor,
+        )
+        return [to_campaign(record) for record in records], next_cursor
 
     def add_audience(
         self, caller: Caller, campaign_id: str, audience: AudienceIn

@@ -1,7 +1,9 @@
 """One recipient, one decision: the rules every send and every preview apply, in their order."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from cloison.compliance import (
     Phone,
@@ -11,6 +13,7 @@ from cloison.compliance import (
     normalize_phone,
 )
 from cloison.compliance.errors import ComplianceError
+from cloison.models.kinds import CampaignKind
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.observability import logger
 
@@ -28,6 +31,48 @@ class Planned:
     phone: Phone | None = None
 
 
+class SuppressionReader(Protocol):
+    def suppressed(self, number_keys: Sequence[str], team: str) -> set[str]:
+        """Which of `number_keys` must not receive messages of `team` (a STOP, or the team's)."""
+        ...
+
+
+class ConsentReader(Protocol):
+    def consented(
+        self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
+    ) -> set[str]:
+        """Which of `number_keys` gave `team` their consent for `purpose`."""
+        ...
+
+
+def decide_members(
+    campaign: CampaignRecord,
+    sender: SenderRecord,
+    members: Sequence[AudienceMember],
+    indexes: Sequence[int],
+    *,
+    suppressions: SuppressionReader,
+    consents: ConsentReader,
+    policy: SendWindowPolicy,
+    now: datetime,
+) -> list[Planned]:
+    """Each member decided for the campaign's team, as every send and every preview does: its
+    suppressions, and for marketing its consents, are read for that team alone, in one batch."""
+    if not members:
+        return []
+    keys = [member.number_key for member in members]
+    suppressed = suppressions.suppressed(keys, campaign.team)
+    consented = (
+        consents.consented(keys, campaign.team)
+        if campaign.kind == CampaignKind.MARKETING
+        else set()
+    )
+    return [
+        decide(campaign, sender, member, index, suppressed, consented, policy, now)
+        for member, index in zip(members, indexes, strict=True)
+    ]
+
+
 def decide(
     campaign: CampaignRecord,
     sender: SenderRecord,
@@ -40,11 +85,13 @@ def decide(
 ) -> Planned:
     """STOP first, then consent, then a lawful text, then the recipient's sending window.
 
-    An erased member counts as suppressed: its erasure left only its opt-out.
+    `suppressed` and `consented` hold the number keys that stand so for the campaign's team.
+    Only marketing needs a consent. An erased member counts as suppressed: its erasure left only
+    its opt-out.
     """
     if member.erased or member.number_key in suppressed:
         return Planned(index, MessageStatus.SUPPRESSED)
-    if member.number_key not in consented:
+    if campaign.kind == CampaignKind.MARKETING and member.number_key not in consented:
         return Planned(index, MessageStatus.NO_CONSENT)
     try:
         phone = normalize_phone(member.e164)

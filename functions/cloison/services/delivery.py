@@ -1,12 +1,10 @@
 """Delivery events: each End User Messaging event creates or moves one message record forward."""
 
-import time
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cloison.adapters.tables import CampaignStore, MessageStore
+from cloison.adapters.tables import MessageStore
 from cloison.errors import DependencyError
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
@@ -38,8 +36,6 @@ FAILED_EVENTS = frozenset(
     }
 )
 EXPIRED_EVENTS = frozenset({"TEXT_TTL_EXPIRED", "TEXT_UNKNOWN"})
-# Backoff of the counter write: the records have moved by then, so it must not be left undone.
-COUNT_RETRY_SECONDS = (0.1, 0.3, 0.9, 2.0)
 
 
 def status_of(event_type: str) -> MessageStatus | None:
@@ -58,14 +54,14 @@ def status_of(event_type: str) -> MessageStatus | None:
 @dataclass
 class DeliveryRecorder:
     messages: MessageStore
-    campaigns: CampaignStore
 
     def record(self, events: Iterable[DeliveryEvent]) -> int:
         """Applies a batch of events; returns how many records moved.
 
         Events of one message in the same batch are folded into the furthest one, so that a
-        "sent" followed by "delivered" costs one write; campaign counters take one update per
-        campaign per batch.
+        "sent" followed by "delivered" costs one write. Campaign counters follow from the
+        records' changes (services/counting.py), never from here: a worker that dies after
+        moving a record leaves nothing uncounted.
         """
         furthest: dict[str, tuple[DeliveryEvent, MessageStatus]] = {}
         for event in events:
@@ -80,15 +76,13 @@ class DeliveryRecorder:
             known = furthest.get(event.message_id)
             if known is None or STATUS_RANK[status] > STATUS_RANK[known[1]]:
                 furthest[event.message_id] = (event, status)
-        counts: dict[str, Counter[str]] = {}
         applied = 0
         failed: DependencyError | None = None
         now = datetime.now(UTC)
         for message_id, (event, status) in furthest.items():
-            campaign_id = event.context["campaign"]
             try:
                 former = self.messages.advance(
-                    campaign_id,
+                    event.context["campaign"],
                     event.context.get("team", ""),
                     event.context["recipient"],
                     message_id,
@@ -97,33 +91,11 @@ class DeliveryRecorder:
                     now,
                 )
             except DependencyError as exc:
-                # The others are still applied and counted; the batch then comes back, and
-                # what moved here does not move (nor count) twice.
+                # The others are still applied; the batch then comes back, and what moved here
+                # does not move twice.
                 failed = exc
                 continue
-            if former is None:
-                continue
-            counter = counts.setdefault(campaign_id, Counter())
-            counter[status.value] += 1
-            # Delivered before its "sent" event was seen: it was sent all the same.
-            if status == MessageStatus.DELIVERED and former < STATUS_RANK[MessageStatus.SENT]:
-                counter[MessageStatus.SENT.value] += 1
-            applied += 1
-        for campaign_id, counter in counts.items():
-            self._count(campaign_id, dict(counter))
+            applied += former is not None
         if failed is not None:
             raise failed
         return applied
-
-    def _count(self, campaign_id: str, counts: dict[str, int]) -> None:
-        """Adds a batch's counts, trying again here: once the records have moved, a retry of
-        the batch would not count them."""
-        for pause in (*COUNT_RETRY_SECONDS, None):
-            try:
-                self.campaigns.add_counts(campaign_id, counts)
-                return
-            except DependencyError:
-                if pause is None:
-                    logger.error("counts lost", extra={"campaign": campaign_id, "counts": counts})
-                    raise
-                time.sleep(pause)

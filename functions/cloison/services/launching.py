@@ -142,13 +142,20 @@ class Launcher:
     def _expire(self, request: LaunchRequest) -> int:
         """Ends as `expired` every message with no final event once its time to live is over.
 
-        Messages with a record (a "sent" event came) move to `expired`; messages that never got
-        any event have no record, and are counted as expired from the counters' difference.
+        Messages with a record (a "sent" event came) move to `expired`, which their records'
+        changes count; messages that never got any event have no record, and are counted as
+        expired here, from the counters' difference read before anything moves.
         """
+        unfinished = self.messages.unfinished(request.campaign_id)
+        counts = self.store.get_counts(request.campaign_id)
+        final = sum(counts.get(status, 0) for status in ("delivered", "failed", "expired"))
+        # In-doubt recipients that were never sent are settled here too: no event, no message.
+        silent = max(
+            0, int(counts.get("queued", 0) + counts.get("in_doubt", 0) - final - len(unfinished))
+        )
         now = datetime.now(UTC)
-        moved = 0
-        for message in self.messages.unfinished(request.campaign_id):
-            former = self.messages.advance(
+        for message in unfinished:
+            self.messages.advance(
                 request.campaign_id,
                 message.team,
                 message.number_key,
@@ -157,15 +164,10 @@ class Launcher:
                 STATUS_RANK[MessageStatus.EXPIRED],
                 now,
             )
-            moved += former is not None
-        counts = self.store.get_counts(request.campaign_id)
-        final = sum(counts.get(status, 0) for status in ("delivered", "failed", "expired"))
-        silent = int(counts.get("queued", 0) + counts.get("in_doubt", 0) - final - moved)
-        # In-doubt recipients that were never sent are settled here too: no event, no message.
-        self.store.add_counts(request.campaign_id, {"expired": moved + max(0, silent)})
+        self.store.add_counts(request.campaign_id, {"expired": silent})
         logger.info(
             "messages expired",
-            extra={"campaign": request.campaign_id, "count": moved + max(0, silent)},
+            extra={"campaign": request.campaign_id, "count": len(unfinished) + silent},
         )
         return 0
 

@@ -24,7 +24,6 @@ from cloison.compliance import (
 from cloison.compliance.content import content_warnings
 from cloison.compliance.window import window_close
 from cloison.models.api import (
-    CampaignKind,
     ContentWarningOut,
     Preview,
     PreviewCounts,
@@ -32,7 +31,7 @@ from cloison.models.api import (
 )
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.services.audience import AudienceWriter
-from cloison.services.decision import decide
+from cloison.services.decision import decide_members
 from cloison.services.windows import window_policy
 
 SAMPLE_CHUNKS = 20
@@ -216,18 +215,18 @@ class CampaignPreviewer:
         tally: _Tally,
     ) -> None:
         """Decides each member as the send path would, in its order: STOP, consent, text, window."""
-        keys = [member.number_key for member in members]
-        if not keys:
-            return
-        suppressed = self.suppressions.suppressed(keys, campaign.team)
-        consented = (
-            self.consents.consented(keys, campaign.team)
-            if campaign.kind == CampaignKind.MARKETING
-            else set(keys)
+        plan = decide_members(
+            campaign,
+            sender,
+            members,
+            range(len(members)),
+            suppressions=self.suppressions,
+            consents=self.consents,
+            policy=policy,
+            now=now,
         )
         tally.sampled += len(members)
-        for member in members:
-            planned = decide(campaign, sender, member, 0, suppressed, consented, policy, now)
+        for member, planned in zip(members, plan, strict=True):
             if planned.phone is None:
                 tally.counts[planned.status.value] += 1
                 continue

@@ -10,6 +10,7 @@ sending window are parked until it opens, and released by an EventBridge schedul
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -34,7 +35,7 @@ from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.observability import logger
 from cloison.services.audience import open_chunk
-from cloison.services.decision import Planned, decide
+from cloison.services.decision import Planned, decide_members
 from cloison.services.parking import release_parked
 from cloison.services.windows import window_policy
 
@@ -109,6 +110,10 @@ class ChunkSender:
             return {}
         if progress is None:
             logger.info("pass already done", extra={"campaign": ref.campaign_id, "pass": ref.key})
+            # Its worker may have failed or died between its last checkpoint and the campaign's
+            # completion: this delivery of the pass completes it.
+            if campaign.status == CampaignStatus.SENDING and self._all_settled(campaign):
+                self._complete(campaign, now)
             return {}
         sender = self.campaigns.get_sender(campaign.team, campaign.sender)
         # An occurrence reads its recurring campaign's chunks; all else is keyed by its own id.
@@ -176,17 +181,20 @@ class ChunkSender:
             # Out of time: the rest of the pass goes back on the queue, from the checkpoint.
             self.send_queue.send([ref])
         elif self._all_settled(campaign):
-            try:
-                self.campaigns.set_status(
-                    campaign.campaign_id,
-                    CampaignStatus.COMPLETED,
-                    allowed_from=(CampaignStatus.SENDING,),
-                )
-            except Conflict:
-                return dict(counts)  # another worker completed it
-            # Messages still without a final event when their time to live is over expire.
-            self.releases.expire(campaign.campaign_id, campaign.team, now + EXPIRY_AFTER)
+            self._complete(campaign, now)
         return dict(counts)
+
+    def _complete(self, campaign: CampaignRecord, now: datetime) -> None:
+        """Completes a settled campaign, its expiry scheduled first: a failure in between leaves
+        a campaign that the next delivery of its pass completes, never one completed without
+        its expiry (messages still without a final event when their time to live is over)."""
+        self.releases.expire(campaign.campaign_id, campaign.team, now + EXPIRY_AFTER)
+        with suppress(Conflict):  # another worker completed it
+            self.campaigns.set_status(
+                campaign.campaign_id,
+                CampaignStatus.COMPLETED,
+                allowed_from=(CampaignStatus.SENDING,),
+            )
 
     def _plan(
         self,
@@ -196,18 +204,16 @@ class ChunkSender:
         indexes: Sequence[int],
         now: datetime,
     ) -> list[Planned]:
-        keys = [member.number_key for member in members]
-        suppressed = self.suppressions.suppressed(keys, campaign.team)
-        consented = (
-            self.consents.consented(keys, campaign.team)
-            if campaign.kind == CampaignKind.MARKETING
-            else set(keys)
+        return decide_members(
+            campaign,
+            sender,
+            members,
+            indexes,
+            suppressions=self.suppressions,
+            consents=self.consents,
+            policy=window_policy(sender.window),
+            now=now,
         )
-        policy = window_policy(sender.window)
-        return [
-            decide(campaign, sender, member, index, suppressed, consented, policy, now)
-            for member, index in zip(members, indexes, strict=True)
-        ]
 
     def _send_slices(
         self,
