@@ -163,6 +163,8 @@ XRAY_RESERVOIR_PER_SECOND = 1.0
 XRAY_FIXED_RATE = 0.05
 # The send worker's memory the reductions price beside the template's.
 SMALLER_SEND_WORKER_MB = 256
+# Globals' MemorySize: what the send worker would have without a size of its own.
+DEFAULT_FUNCTION_MB = 512
 FUNCTIONS_BY_PATH = {
     "send": ("LaunchCampaignFunction", "SendWorkerFunction"),
     # MessageCountsFunction counts the records' changes from the messages table's stream.
@@ -951,20 +953,21 @@ def reductions(model: Model, storage: list[Line]) -> list[str]:
 
 
 def _smaller_send_worker(model: Model, now_usd: float) -> str:
-    """The send worker's duration at SMALLER_SEND_WORKER_MB, by the same model as its line."""
+    """The send worker's duration at its memory and at the other of SMALLER_SEND_WORKER_MB and
+    the functions' default, by the same model as its line."""
     worker = "SendWorkerFunction"
     usage = model.usages["send"]
     measured = usage.functions[worker]
     memory, architecture = function_settings(model.template, worker)
-    smaller = SMALLER_SEND_WORKER_MB
+    other = DEFAULT_FUNCTION_MB if memory <= SMALLER_SEND_WORKER_MB else SMALLER_SEND_WORKER_MB
     _, cpu_now, wait = model.duration(measured, memory)
-    seconds, cpu, _ = model.duration(measured, smaller)
+    seconds, cpu, _ = model.duration(measured, other)
     price = PRICES[f"lambda_{architecture.replace('-', '_')}"]
-    then_usd = price.cost(usage.per_million(seconds) * smaller / 1024)
+    other_usd = price.cost(usage.per_million(seconds) * other / 1024)
     peak = (
         f" Its local workers peaked at {measured.peak_memory_mb:.0f} MB resident"
-        f" ({'under' if measured.peak_memory_mb < smaller else 'NOT under'} {smaller} MB;"
-        " Lambda's Max Memory Used would confirm it)."
+        f" ({'under' if measured.peak_memory_mb < min(memory, other) else 'NOT under'}"
+        f" {min(memory, other)} MB; Lambda's Max Memory Used would confirm it)."
         if measured.peak_memory_mb
         else ""
     )
@@ -972,12 +975,11 @@ def _smaller_send_worker(model: Model, now_usd: float) -> str:
         f"The send worker's duration (${now_usd:.2f} at {memory} MB) is"
         f" {model.facts.get(f'wait-share-{worker}', 0.0):.0%} waiting on calls, mostly the"
         " carrier, and that part of the bill is proportional to the function's memory. At"
-        f" {smaller} MB the same model gives ${then_usd:.2f} (${now_usd - then_usd:.2f} less):"
-        f" Lambda's CPU share falls to {smaller}/{MB_PER_VCPU} of a vCPU, so its CPU part grows"
-        f" from {cpu_now * 1e3:.2f} to {cpu * 1e3:.2f} ms a message while the"
-        f" {wait * 1e3:.1f} ms of waits stay as they are (each message then takes"
-        f" {(cpu - cpu_now) * 1e3:.1f} ms longer to send).{peak} Sending in parallel inside a"
-        " worker would cut the waiting itself."
+        f" {other} MB the same model gives ${other_usd:.2f}: Lambda's CPU share is"
+        f" {other}/{MB_PER_VCPU} of a vCPU there, so its CPU part goes from"
+        f" {cpu_now * 1e3:.2f} to {cpu * 1e3:.2f} ms a message while the {wait * 1e3:.1f} ms"
+        f" of waits stay as they are.{peak} Sending in parallel inside a worker would cut the"
+        " waiting itself."
     )
 
 

@@ -34,6 +34,15 @@ def _load(averages: tuple[float, float, float]) -> str:
     return ", ".join(f"{value:.1f}" for value in averages)
 
 
+def _load_note(*readings: tuple[float, float, float]) -> str:
+    """Whether the load (the bench's own included) went above the CPUs this process may use."""
+    cpus = len(os.sched_getaffinity(0))
+    peak = max(value for reading in readings for value in reading)
+    if peak > cpus:
+        return f"above the {cpus} CPUs at times: other work shared the machine."
+    return f"within the {cpus} CPUs (the bench's own work included)."
+
+
 def main() -> str:
     recipients = int(os.environ.get("BENCH_RECIPIENTS", campaign.DEFAULT_RECIPIENTS))
     reply_count = int(os.environ.get("BENCH_REPLIES", replies.DEFAULT_REPLIES))
@@ -50,6 +59,7 @@ def main() -> str:
         campaign_logs=campaign.LOG_DIR,
         reply_logs=replies.LOG_DIR / "cache",
     )
+    load_after = os.getloadavg()
     return "\n".join(
         [
             "# Cloison benchmarks",
@@ -57,7 +67,7 @@ def main() -> str:
             f"- Date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"- Machine: {machine()}",
             f"- Load average (1, 5, 15 min) at the start {_load(load_before)}, at the end"
-            f" {_load(os.getloadavg())}: above the CPU count, other work shared the machine.",
+            f" {_load(load_after)}: {_load_note(load_before, load_after)}",
             f"- Took {time.monotonic() - started:.0f} s (`make bench`; `BENCH_RECIPIENTS`"
             " sets the campaign's size, `BENCH_REPLIES` the number of replies).",
             "",
