@@ -347,8 +347,9 @@ def test_signing_out_forgets_the_tokens(stack: LocalStack, browser: Browser) -> 
     # Given bruno signed in
     page = signed_in(browser, stack, "bruno")
 
-    # When he signs out
-    page.get_by_role("button", name="Sign out").click()
+    # When he signs out (which reloads the page: nothing of him stays in memory either)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
 
     # Then the sign-in page shows and the tab keeps nothing of him
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
@@ -393,7 +394,8 @@ def test_a_first_sign_in_replaces_the_temporary_password(
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
     # And her new password is the one that signs her in from now on
-    page.get_by_role("button", name="Sign out").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     sign_in(page, stack, username, chosen)
     expect(page.get_by_role("heading", name="Nothing to show")).to_be_visible()
