@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sts import STSClient
 
-# Standard mode retries throttling and transient errors with backoff; a throttled call did not happen.
+# Standard mode retries throttling and transient errors with backoff (5 retries after the first
+# attempt: botocore reads `max_attempts` as retries); a throttled call did not happen.
 RETRIES = Config(
     retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=20
 )
@@ -47,8 +48,11 @@ def sts() -> "STSClient":
 
 # A send is not idempotent: a retry after a timeout may send twice. The SMS client never retries
 # by itself; the send path retries what surely did not happen (throttling, no connection).
+# `total_max_attempts`, not `max_attempts`: botocore reads the latter as retries after the first
+# attempt, so `max_attempts: 1` sent a message again 10 s after its answer timed out (found by
+# the soak test as a duplicate send).
 SEND_ONCE = Config(
-    retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=10
+    retries={"mode": "standard", "total_max_attempts": 1}, connect_timeout=5, read_timeout=10
 )
 
 
