@@ -378,31 +378,41 @@ function campaignRow(item) {
   );
 }
 
-function newCampaign(user) {
+// The sender is one of the selected team's profiles, asked for again when the team changes; the
+// form goes only once one is chosen (not while they load, nor for a team that has none).
+async function newCampaign(user) {
   const error = alertBox();
   const team = select("team", user.teams.map((name) => [name, name]), user.teams[0]);
   const name = h("input", { name: "name", required: true, maxlength: 200 });
-  const sender = h("input", { name: "sender", required: true, value: "promo", list: "senders" });
-  const senders = h("datalist", { id: "senders" }, h("option", { value: "promo" }), h("option", { value: "alerts" }));
+  const sender = h("select", { name: "sender", required: true, disabled: true });
+  const noSender = h("p", { class: "notice", role: "status", hidden: true });
+  const senderField = field(t("campaign.sender"), sender, t("create.senderHint"));
+  senderField.append(noSender);
   const kind = select("kind", [["marketing", t("kind.marketing")], ["transactional", t("kind.transactional")]], "marketing");
   const body = h("textarea", { name: "body", required: true, rows: 4, maxlength: 1600 });
   const recipients = h("textarea", { name: "recipients", rows: 5, spellcheck: "false", placeholder: "phone,first_name\n+33612345678,Léa" });
   const file = h("input", { name: "file", type: "file", accept: ".csv,text/csv" });
   const submit = h("button", { type: "submit" }, t("create.submit"));
+  let creating = false;
+  const ready = () => {
+    submit.disabled = creating || sender.disabled || !sender.value;
+  };
   const form = h(
     "form",
     {
       class: "card",
       onsubmit: async (event) => {
         event.preventDefault();
-        submit.disabled = true;
+        if (submit.disabled) return;
+        creating = true;
+        ready();
         error.hidden = true;
         try {
           const created = await call("POST", "/campaigns", {
             json: {
               team: team.value,
               name: name.value,
-              sender: sender.value.trim(),
+              sender: sender.value,
               kind: kind.value,
               body: body.value,
             },
@@ -418,15 +428,15 @@ function newCampaign(user) {
           go(`#/campaigns/${created.id}`);
         } catch (failure) {
           showError(error, failure);
-          submit.disabled = false;
+          creating = false;
+          ready();
         }
       },
     },
     error,
     field(t("filter.team"), team),
     field(t("campaign.name"), name),
-    field(t("campaign.sender"), sender, t("create.senderHint")),
-    senders,
+    senderField,
     field(t("campaign.kind"), kind, t("create.kindHint")),
     field(t("campaign.body"), body, t("create.bodyHint")),
     h(
@@ -438,7 +448,55 @@ function newCampaign(user) {
     ),
     submit,
   );
+
+  // The profile last chosen stays chosen if the next team has one of that name.
+  let preferred = "";
+  sender.addEventListener("change", () => {
+    preferred = sender.value;
+  });
+  // Only the answer for the team selected now is shown: an earlier question may be answered last.
+  let asked = 0;
+  async function loadSenders() {
+    const question = ++asked;
+    sender.disabled = true;
+    sender.replaceChildren(h("option", { value: "" }, t("loading")));
+    noSender.hidden = true;
+    ready();
+    let profiles;
+    try {
+      ({ items: profiles } = await call("GET", `/teams/${encodeURIComponent(team.value)}/senders`));
+    } catch (failure) {
+      if (question !== asked) return;
+      sender.replaceChildren();
+      showError(error, failure);
+      return;
+    }
+    if (question !== asked) return;
+    if (!profiles.length) {
+      sender.replaceChildren(h("option", { value: "" }, t("create.noSenderOption")));
+      noSender.replaceChildren(t("create.noSenders", { team: team.value }));
+      noSender.hidden = false;
+      return;
+    }
+    sender.replaceChildren(
+      ...profiles.map((profile) =>
+        h(
+          "option",
+          { value: profile.name, selected: profile.name === preferred },
+          t("create.senderOption", { name: profile.name, sender: profile.sender_id }),
+        ),
+      ),
+    );
+    sender.disabled = false;
+    ready();
+  }
+  team.addEventListener("change", () => {
+    error.hidden = true;
+    loadSenders();
+  });
+
   page(t("create.title"), form);
+  await loadSenders();
 }
 
 function uploadReport() {

@@ -1,7 +1,8 @@
 """The operator console in a browser (the system's Chromium, headless) against the local stack:
 sign in (a first password, an authenticator's code) and stay signed in, create and launch a
 campaign, watch it to delivery, open a reply, and see nothing of another team's; page through
-campaigns, upload a CSV file, pause and resume; lift an opt-out, rectify and erase a number."""
+campaigns, upload a CSV file, choose the sender among the team's profiles, pause and resume; lift
+an opt-out, rectify and erase a number."""
 
 from __future__ import annotations
 
@@ -108,7 +109,7 @@ def test_a_member_runs_a_campaign_reads_its_reply_and_another_team_sees_none_of_
     # When she creates a campaign from the form, with two good rows and a bad one
     page.get_by_role("link", name="New campaign").click()
     page.get_by_label("Name").fill(name)
-    page.get_by_label("Sender profile").fill("alerts")
+    page.get_by_label("Sender profile").select_option("alerts")
     page.get_by_label("Kind").select_option("transactional")
     page.get_by_label("Message").fill(BODY)
     page.get_by_label("Recipients as CSV text").fill(
@@ -496,7 +497,7 @@ def test_a_csv_file_creates_the_audience_and_its_bad_lines_are_listed(
     # When alice creates a campaign with the file as its recipients
     page.get_by_role("link", name="New campaign").click()
     page.get_by_label("Name").fill(name)
-    page.get_by_label("Sender profile").fill("alerts")
+    page.get_by_label("Sender profile").select_option("alerts")
     page.get_by_label("Kind").select_option("transactional")
     page.get_by_label("Message").fill("Bonjour {first_name}, votre rendez-vous est confirmé.")
     page.get_by_label("Or a CSV file").set_input_files(
@@ -545,6 +546,113 @@ def test_a_sending_campaign_is_paused_and_resumed_from_its_page_with_the_keyboar
     path = f"/campaigns/{campaign}"
     assert api(stack, tokens["alice"], "GET", path).json()["status"] == "sending"
     assert api(stack, tokens["alice"], "POST", f"{path}/cancel").status_code == 200
+    page.context.close()
+
+
+# ---------------------------------------------------------------- campaigns: the sender profile
+
+
+def member_of(stack: LocalStack, *teams: str) -> str:
+    """A person of these teams (their groups created if need be), with the demo password."""
+    cognito = stack.client("cognito-idp")
+    pool = stack.outputs["UserPoolId"]
+    username = new_user(stack, DEMO_PASSWORD)
+    cognito.admin_set_user_password(
+        UserPoolId=pool, Username=username, Password=DEMO_PASSWORD, Permanent=True
+    )
+    existing = {group["GroupName"] for group in cognito.list_groups(UserPoolId=pool)["Groups"]}
+    for team in teams:
+        if f"team-{team}" not in existing:
+            cognito.create_group(UserPoolId=pool, GroupName=f"team-{team}")
+        cognito.admin_add_user_to_group(
+            UserPoolId=pool, Username=username, GroupName=f"team-{team}"
+        )
+    return username
+
+
+def test_the_sender_is_chosen_among_the_selected_team_s_profiles(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given a person of team sales and of a new team that has no sender profile yet
+    empty = f"vide-{uuid.uuid4().hex[:8]}"
+    page = signed_in(browser, stack, member_of(stack, "sales", empty))
+    profiles = api(stack, tokens["alice"], "GET", "/teams/sales/senders").json()["items"]
+    assert {"promo", "alerts"} <= {profile["name"] for profile in profiles}
+    name = f"Expéditeur {uuid.uuid4().hex[:8]}"
+
+    # When she opens the campaign form with team sales selected
+    page.get_by_role("link", name="New campaign").click()
+    page.get_by_label("Team").select_option("sales")
+
+    # Then the senders offered are team sales' profiles, each by name with its sender ID
+    sender = page.get_by_label("Sender profile")
+    options = sender.locator("option")
+    expect(options).to_have_text(
+        [f"{profile['name']} (sender ID {profile['sender_id']})" for profile in profiles]
+    )
+    assert options.evaluate_all("all => all.map(option => option.value)") == [
+        profile["name"] for profile in profiles
+    ]
+
+    # When she selects the team without any
+    page.get_by_label("Team").select_option(empty)
+
+    # Then the form says so, offers no sender and cannot be submitted
+    expect(page.get_by_role("status")).to_have_text(
+        f"Team {empty} has no sender profile yet, so no campaign can be created for it: "
+        "an administrator adds them."
+    )
+    expect(sender).to_be_disabled()
+    expect(options).to_have_text(["No sender profile"])
+    expect(page.get_by_role("button", name="Create the campaign")).to_be_disabled()
+    # And in French too
+    page.get_by_label("Language").select_option("fr")
+    page.get_by_label("Équipe").select_option(empty)
+    expect(page.get_by_role("status")).to_contain_text("n'a encore aucun profil d'expéditeur")
+    expect(page.get_by_role("button", name="Créer la campagne")).to_be_disabled()
+    page.get_by_label("Langue").select_option("en")
+
+    # When she goes back to team sales and picks the promo profile from the keyboard
+    page.get_by_label("Team").select_option("sales")
+    expect(sender).to_be_enabled()
+    expect(page.get_by_role("status")).to_be_hidden()
+    page.get_by_label("Name").fill(name)
+    page.keyboard.press("Tab")
+    expect(sender).to_be_focused()
+    page.keyboard.type("promo")
+    expect(sender).to_have_value("promo")
+    page.get_by_label("Message").fill("Bonjour {first_name}, -20% ce week-end.")
+    page.get_by_role("button", name="Create the campaign").click()
+
+    # Then the campaign is created from that profile
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    campaign = page.url.rsplit("/", 1)[1]
+    created = api(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()
+    assert (created["team"], created["sender"], created["name"]) == ("sales", "promo", name)
+    page.context.close()
+
+
+def test_profiles_the_api_cannot_list_are_shown_as_its_other_errors(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given alice, and an API that fails to list her team's sender profiles
+    page = signed_in(browser, stack, "alice")
+    page.route(
+        "**/teams/sales/senders",
+        lambda route: route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            json={"title": "Service Unavailable", "status": 503, "detail": "Try again later."},
+        ),
+    )
+
+    # When she opens the campaign form
+    page.get_by_role("link", name="New campaign").click()
+
+    # Then the API's problem is shown, and the form cannot be submitted
+    expect(page.get_by_role("alert")).to_have_text("Service Unavailable Try again later.")
+    expect(page.get_by_label("Sender profile")).to_be_disabled()
+    expect(page.get_by_role("button", name="Create the campaign")).to_be_disabled()
     page.context.close()
 
 
