@@ -673,7 +673,9 @@ async function campaignDetail(user, campaignId) {
       drawFacts();
     }
     const counts = stats.counts;
-    const done = ["sent", "delivered", "failed", "expired", "rejected", "suppressed", "no_consent", "invalid"]
+    // Settled on the send side: each recipient once (sent and delivered are later stages of
+    // those queued, not more recipients).
+    const done = ["queued", "rejected", "suppressed", "no_consent", "invalid", "in_doubt"]
       .reduce((sum, status) => sum + (counts[status] || 0), 0);
     progress.replaceChildren(
       h("h2", { id: "progress-title" }, t("campaign.progress")),

@@ -112,6 +112,9 @@ class MotoServer:
             stdout=output,
             stderr=output,
             env={**os.environ, **CREDENTIALS},
+            # Out of the terminal's process group: Ctrl-C stops the stack, which stops the moto
+            # server last, after the pollers that call it.
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

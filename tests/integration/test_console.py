@@ -131,6 +131,8 @@ def test_a_member_runs_a_campaign_reads_its_reply_and_another_team_sees_none_of_
     delivered = page.locator('svg.funnel g[data-status="delivered"] .funnel-count')
     expect(delivered).to_have_text("2", timeout=WAIT_MS)
     expect(page.locator(".facts .badge")).to_have_text("Completed", timeout=WAIT_MS)
+    # (each recipient counted once: delivered ones are not counted again as sent)
+    expect(page.get_by_text("2 of 2 recipients processed")).to_be_visible()
 
     # When a recipient answers with markup, and she opens the reply from the campaign's inbox
     reply = carrier(stack).inject_reply(LEA, stack.outputs["OriginationIdentity"], HOSTILE_REPLY)
@@ -485,6 +487,22 @@ def test_the_campaign_list_shows_more_campaigns_on_demand(
     page.context.close()
 
 
+def test_a_team_with_every_campaign_listed_offers_no_more(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given a person of a new team, which has no campaign
+    team = f"neuve-{uuid.uuid4().hex[:8]}"
+    page = signed_in(browser, stack, member_of(stack, team))
+
+    # When she opens the campaign list
+    page.goto(f"{stack.api_url}/#/campaigns?team={team}")
+
+    # Then it says so, and offers nothing more to load
+    expect(page.get_by_text("No campaign yet")).to_be_visible()
+    expect(page.get_by_role("button", name="More campaigns")).to_be_hidden()
+    page.context.close()
+
+
 def test_a_csv_file_creates_the_audience_and_its_bad_lines_are_listed(
     stack: LocalStack, tokens: dict[str, str], browser: Browser
 ) -> None:
@@ -702,6 +720,10 @@ def test_a_privacy_officer_rectifies_then_erases_a_number_and_reads_the_receipt_
     # Given a number in an audience of team sales
     campaign_for(stack, tokens["alice"], [CORRECTED], **ALERTS)
     page = signed_in(browser, stack, "priya")
+
+    # When priya prepares an access request, the form asks for no changes
+    submit_request(page, "access", "courrier du 2 décembre")
+    expect(page.get_by_label("Changes")).to_be_hidden()
 
     # When priya corrects its first name
     submit_request(page, "rectification", "courrier du 3 décembre")
