@@ -27,6 +27,34 @@ from cloison_local.stack import CREDENTIALS, REGION, LocalStack
 STATE_FILE = Path(".local/stack.json")
 
 
+def write_state(stack: LocalStack, path: Path) -> None:
+    """The state file the `cloison` command and `make console` read: URLs, outputs, clients."""
+    path.write_text(
+        json.dumps(
+            {
+                "moto_url": stack.moto_url,
+                "api_url": stack.api_url,
+                "carrier_url": stack.carrier.endpoint_url if stack.carrier else "",
+                # The user pool domain: https://<domain>.auth.<region>.amazoncognito.com in AWS.
+                "auth_url": stack.token_endpoint.url if stack.token_endpoint else "",
+                "outputs": stack.outputs,
+                "stack_name": stack.stack_name,
+                "exports": stack.stack.exports if stack.stack else {},
+                # Each team's machine client; in AWS the secret is read from Cognito.
+                "teams": {
+                    team.team: {
+                        "client_id": team.client_id,
+                        "client_secret": team.client_secret,
+                        "scopes": team.scopes,
+                    }
+                    for team in stack.team_stacks.values()
+                },
+            },
+            indent=2,
+        )
+    )
+
+
 def run(arguments: argparse.Namespace) -> int:
     stack = LocalStack(
         api_port=arguments.port, moto_port=arguments.moto_port, clock_start=arguments.clock
@@ -36,30 +64,7 @@ def run(arguments: argparse.Namespace) -> int:
     try:
         tokens = seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
         STATE_FILE.parent.mkdir(exist_ok=True)
-        STATE_FILE.write_text(
-            json.dumps(
-                {
-                    "moto_url": stack.moto_url,
-                    "api_url": stack.api_url,
-                    "carrier_url": stack.carrier.endpoint_url if stack.carrier else "",
-                    # The user pool domain: https://<domain>.auth.<region>.amazoncognito.com in AWS.
-                    "auth_url": stack.token_endpoint.url if stack.token_endpoint else "",
-                    "outputs": stack.outputs,
-                    "stack_name": stack.stack_name,
-                    "exports": stack.stack.exports if stack.stack else {},
-                    # Each team's machine client; in AWS the secret is read from Cognito.
-                    "teams": {
-                        team.team: {
-                            "client_id": team.client_id,
-                            "client_secret": team.client_secret,
-                            "scopes": team.scopes,
-                        }
-                        for team in stack.team_stacks.values()
-                    },
-                },
-                indent=2,
-            )
-        )
+        write_state(stack, STATE_FILE)
         print(banner(stack, tokens), flush=True)
         if arguments.clock:
             print(

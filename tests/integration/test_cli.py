@@ -12,6 +12,7 @@ from pathlib import Path
 
 from local_api import api, carrier, wait_until
 
+from cloison_local.__main__ import write_state
 from cloison_local.stack import LocalStack
 
 # Fictional mobiles next to phonenumbers' French example (+33612345678), for this test only.
@@ -20,27 +21,9 @@ BAD_LINES = {5: "06 12 34", 120: "+3361234", 230: "+33 6 12"}  # line number -> 
 FULL_NUMBER = re.compile(r"\+?\d(?:[\s.\-]?\d){8,}")
 
 
-def write_state(stack: LocalStack, path: Path) -> Path:
+def state_of(stack: LocalStack, path: Path) -> Path:
     """The state file `cloison-local run` writes, for this test's stack."""
-    assert stack.token_endpoint is not None
-    path.write_text(
-        json.dumps(
-            {
-                "moto_url": stack.moto_url,
-                "api_url": stack.api_url,
-                "auth_url": stack.token_endpoint.url,
-                "outputs": stack.outputs,
-                "teams": {
-                    team.team: {
-                        "client_id": team.client_id,
-                        "client_secret": team.client_secret,
-                        "scopes": team.scopes,
-                    }
-                    for team in stack.team_stacks.values()
-                },
-            }
-        )
-    )
+    write_state(stack, path)
     return path
 
 
@@ -70,7 +53,7 @@ def audience_csv(path: Path) -> Path:
 def test_an_operator_sends_a_campaign_and_reads_its_reply_from_the_command_line(
     stack: LocalStack, tokens: dict[str, str], tmp_path: Path
 ) -> None:
-    state = write_state(stack, tmp_path / "stack.json")
+    state = state_of(stack, tmp_path / "stack.json")
     csv = audience_csv(tmp_path / "audience.csv")
 
     # Given a campaign created by alice (signing in with the demo password) from a CSV of 240
@@ -165,7 +148,7 @@ def test_an_operator_sends_a_campaign_and_reads_its_reply_from_the_command_line(
 def test_the_campaign_list_goes_from_page_to_page(
     stack: LocalStack, tokens: dict[str, str], tmp_path: Path
 ) -> None:
-    state = write_state(stack, tmp_path / "stack.json")
+    state = state_of(stack, tmp_path / "stack.json")
     alice = ("--token", tokens["alice"], "--team", "sales", "--status", "draft")
     # Given team sales with at least two drafts
     for name in ("Brouillon 1", "Brouillon 2"):

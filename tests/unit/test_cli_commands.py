@@ -120,6 +120,14 @@ def stats(status: str, **counts: int) -> dict[str, Any]:
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMPAIGN = "c-0123456789abcdef"
+
+
+def create_args(*, name: str = "n", kind: str = "marketing", body: str = "b") -> list[str]:
+    """`campaign create` for team sales with the promo sender, before its audience options."""
+    team_and_sender = ["--team", "sales", "--sender", "promo"]
+    return ["campaign", "create", *team_and_sender, "--name", name, "--kind", kind, "--body", body]
+
+
 API = "http://api.test"
 
 
@@ -173,18 +181,7 @@ def test_target_options_are_taken_before_and_after_the_command() -> None:
         ["campaign"],
         ["campaign", "create", "--name", "x"],
         [
-            "campaign",
-            "create",
-            "--team",
-            "sales",
-            "--name",
-            "x",
-            "--sender",
-            "promo",
-            "--kind",
-            "promotional",
-            "--body",
-            "hi",
+            *create_args(name="x", kind="promotional", body="hi"),
         ],
         [
             "campaign",
@@ -273,18 +270,7 @@ def test_create_uploads_the_csv_in_parts_and_prints_the_rejected_rows_masked(
     # When a campaign is created with it, two lines per upload
     code, out, err = run(
         fake,
-        "campaign",
-        "create",
-        "--team",
-        "sales",
-        "--name",
-        "Soldes",
-        "--sender",
-        "promo",
-        "--kind",
-        "marketing",
-        "--body",
-        "Bonjour {first_name}",
+        *create_args(name="Soldes", body="Bonjour {first_name}"),
         "--csv",
         str(audience),
         "--part-rows",
@@ -325,18 +311,7 @@ def test_create_as_json_prints_one_document_with_the_audience() -> None:
     code, out, _ = run(
         fake,
         "--json",
-        "campaign",
-        "create",
-        "--team",
-        "sales",
-        "--name",
-        "n",
-        "--sender",
-        "promo",
-        "--kind",
-        "transactional",
-        "--body",
-        "b",
+        *create_args(kind="transactional"),
         "--recipients-json",
         "r.json",
         "--no-progress",
@@ -353,18 +328,7 @@ def test_a_missing_file_creates_nothing() -> None:
     fake = FakeApi()
     code, _, err = run(
         fake,
-        "campaign",
-        "create",
-        "--team",
-        "sales",
-        "--name",
-        "n",
-        "--sender",
-        "promo",
-        "--kind",
-        "marketing",
-        "--body",
-        "b",
+        *create_args(),
         "--csv",
         "missing.csv",
     )
@@ -387,18 +351,7 @@ def test_a_refused_upload_leaves_a_draft_and_says_how_to_go_on(tmp_path: Path) -
     )
     code, _, err = run(
         fake,
-        "campaign",
-        "create",
-        "--team",
-        "sales",
-        "--name",
-        "n",
-        "--sender",
-        "promo",
-        "--kind",
-        "marketing",
-        "--body",
-        "b",
+        *create_args(),
         "--csv",
         str(audience),
         "--part-rows",

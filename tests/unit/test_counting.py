@@ -123,8 +123,7 @@ def test_batches_that_fail_and_come_back_count_each_change_exactly_once(
         if seed.random() < 0.3:
             counter.apply(name, batch)
     # Then the counters are what the changes count, once each
-    expected = {campaign: counts for campaign, counts in counts_by_campaign(changes).items()}
-    assert campaigns.counts == expected
+    assert campaigns.counts == counts_by_campaign(changes)
 
 
 # ---------------------------------------------------------------- against DynamoDB (moto)

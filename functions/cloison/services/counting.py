@@ -7,7 +7,7 @@ crash adds nothing twice, and a record that moved is never left uncounted.
 """
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -67,16 +67,10 @@ class MessageCounter:
         failed: DependencyError | None = None
         for campaign_id, counts in counts_by_campaign(changes).items():
             try:
-                added += self.campaigns.add_counts_once(
-                    campaign_id, _plain(counts), batch, expires_at
-                )
+                added += self.campaigns.add_counts_once(campaign_id, counts, batch, expires_at)
             except DependencyError as exc:
                 logger.warning("counts not added yet", extra={"campaign": campaign_id})
                 failed = exc
         if failed is not None:
             raise failed
         return added
-
-
-def _plain(counts: Mapping[str, int]) -> dict[str, int]:
-    return {name: int(value) for name, value in counts.items()}
