@@ -18,7 +18,8 @@ from cloison_local.stack import LocalStack
 # Fictional mobiles next to phonenumbers' French example (+33612345678), for this test only.
 NUMBERS = [f"+336123{46000 + index}" for index in range(240)]
 BAD_LINES = {5: "06 12 34", 120: "+3361234", 230: "+33 6 12"}  # line number -> a too short number
-FULL_NUMBER = re.compile(r"\+?\d(?:[\s.\-]?\d){8,}")
+# Not inside a word: a campaign id such as c-1ff979544981813a may hold a run of digits.
+FULL_NUMBER = re.compile(r"(?<!\w)\+?\d(?:[\s.\-]?\d){8,}(?!\w)")
 
 
 def state_of(stack: LocalStack, path: Path) -> Path:
