@@ -39,6 +39,10 @@ class ContextMismatch(CloisonError):
     """Ciphertext opened in an encryption context other than its own."""
 
 
+class DataKeyRefused(CloisonError):
+    """KMS would not decrypt a sealed object's data key with the credentials at hand."""
+
+
 class DependencyError(CloisonError):
     """An AWS dependency failed in a way worth retrying."""
 

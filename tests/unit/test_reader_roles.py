@@ -12,7 +12,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_encryption_sdk.exceptions import DecryptKeyError
 from botocore.client import BaseClient
 from botocore.stub import Stubber
 from moto import mock_aws
@@ -21,7 +20,7 @@ from cloison.adapters import aws, reader_roles
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.reader_roles import ReaderRoles, ReaderSession, session_name
 from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_key
-from cloison.errors import NotFound, ReadDenied
+from cloison.errors import DataKeyRefused, NotFound, ReadDenied
 from cloison.models.records import ReplyRecord
 from cloison.services.access import Caller
 from cloison.services.replies import reading_team
@@ -219,7 +218,9 @@ def test_a_data_key_kms_will_not_open_for_the_role_is_denied(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given an object read, whose data key KMS refuses to open for the role
-    vault = _vault_answering(monkeypatch, None, _Sealer(DecryptKeyError("Unable to decrypt")))
+    vault = _vault_answering(
+        monkeypatch, None, _Sealer(DataKeyRefused("KMS did not decrypt the data key"))
+    )
 
     # When it is opened
     # Then it is denied too

@@ -1,18 +1,22 @@
-"""Envelope encryption with the AWS Encryption SDK under the stack's KMS key, data keys cached."""
+"""Envelope encryption with the AWS Encryption SDK under the stack's KMS key, data keys cached.
+
+The SDK (with `cryptography`, about a third of a boto3 import) is imported when a sealer first
+seals or opens, not when this module is imported nor when a sealer is built: the API's routes
+that touch no sealed data never load it.
+"""
 
 import os
+import threading
 from collections.abc import Mapping
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import aws_encryption_sdk
 import botocore.session
-from aws_encryption_sdk.identifiers import Algorithm, CommitmentPolicy
 
-from cloison.errors import ContextMismatch
+from cloison.errors import ContextMismatch, DataKeyRefused
 
-# Key-committing suite without a signature: replies are read by the same service that wrote
-# them, so the ECDSA signature (12x slower per message) buys nothing here.
-ALGORITHM = Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY
+if TYPE_CHECKING:
+    import aws_encryption_sdk
+
 CACHE_CAPACITY = 100
 CACHE_MAX_AGE_SECONDS = 300.0
 CACHE_MAX_MESSAGES = 500
@@ -27,7 +31,9 @@ class Sealer(Protocol):
     def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes: ...
 
 
-def data_key_cache() -> aws_encryption_sdk.LocalCryptoMaterialsCache:
+def data_key_cache() -> "aws_encryption_sdk.LocalCryptoMaterialsCache":
+    import aws_encryption_sdk  # here, not at the top: see the docstring
+
     return aws_encryption_sdk.LocalCryptoMaterialsCache(capacity=CACHE_CAPACITY)
 
 
@@ -39,44 +45,81 @@ class EnvelopeSealer:
         key_arn: str,
         *,
         botocore_session: botocore.session.Session | None = None,
-        cache: aws_encryption_sdk.LocalCryptoMaterialsCache | None = None,
+        cache: "aws_encryption_sdk.LocalCryptoMaterialsCache | None" = None,
         partition: str | None = None,
     ) -> None:
         """`botocore_session` gives KMS other credentials than the function's own (a reader
         role's); sealers given the same `cache` and `partition` share their data keys."""
-        self._client = aws_encryption_sdk.EncryptionSDKClient(
-            commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
-        )
-        provider = (
-            aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[key_arn])
-            if botocore_session is None
-            else aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
-                key_ids=[key_arn], botocore_session=botocore_session
-            )
-        )
-        self._materials = aws_encryption_sdk.CachingCryptoMaterialsManager(
-            master_key_provider=provider,
-            cache=cache if cache is not None else data_key_cache(),
-            partition_name=partition.encode() if partition else None,
-            max_age=CACHE_MAX_AGE_SECONDS,
-            max_messages_encrypted=int(
-                os.environ.get(CACHE_MAX_MESSAGES_OVERRIDE, CACHE_MAX_MESSAGES)
-            ),
-        )
+        self.key_arn = key_arn
+        self._botocore_session = botocore_session
+        self._cache = cache
+        self._partition = partition
+        self._sdk: (
+            tuple[
+                aws_encryption_sdk.EncryptionSDKClient,
+                aws_encryption_sdk.CachingCryptoMaterialsManager,
+            ]
+            | None
+        ) = None
+        self._lock = threading.Lock()
+
+    def _client_and_materials(
+        self,
+    ) -> tuple[
+        "aws_encryption_sdk.EncryptionSDKClient", "aws_encryption_sdk.CachingCryptoMaterialsManager"
+    ]:
+        """The SDK's client and caching materials manager, built at the first seal or open."""
+        with self._lock:
+            if self._sdk is None:
+                import aws_encryption_sdk  # at first use: see the docstring
+                from aws_encryption_sdk.identifiers import CommitmentPolicy
+
+                provider = (
+                    aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(key_ids=[self.key_arn])
+                    if self._botocore_session is None
+                    else aws_encryption_sdk.StrictAwsKmsMasterKeyProvider(
+                        key_ids=[self.key_arn], botocore_session=self._botocore_session
+                    )
+                )
+                materials = aws_encryption_sdk.CachingCryptoMaterialsManager(
+                    master_key_provider=provider,
+                    cache=self._cache if self._cache is not None else data_key_cache(),
+                    partition_name=self._partition.encode() if self._partition else None,
+                    max_age=CACHE_MAX_AGE_SECONDS,
+                    max_messages_encrypted=int(
+                        os.environ.get(CACHE_MAX_MESSAGES_OVERRIDE, CACHE_MAX_MESSAGES)
+                    ),
+                )
+                client = aws_encryption_sdk.EncryptionSDKClient(
+                    commitment_policy=CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT
+                )
+                self._sdk = (client, materials)
+            return self._sdk
 
     def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        ciphertext, _ = self._client.encrypt(
+        from aws_encryption_sdk.identifiers import Algorithm
+
+        client, materials = self._client_and_materials()
+        ciphertext, _ = client.encrypt(
             source=plaintext,
-            materials_manager=self._materials,
+            materials_manager=materials,
             encryption_context=dict(context),
-            algorithm=ALGORITHM,
+            # Key-committing suite without a signature: what is sealed is opened by the service
+            # that sealed it, so the ECDSA signature (12x slower per message) buys nothing here.
+            algorithm=Algorithm.AES_256_GCM_HKDF_SHA512_COMMIT_KEY,
         )
         return bytes(ciphertext)
 
     def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        plaintext, header = self._client.decrypt(
-            source=ciphertext, materials_manager=self._materials
-        )
+        """Raises `DataKeyRefused` when KMS will not decrypt the data key with these credentials,
+        `ContextMismatch` when the ciphertext was sealed in another context."""
+        from aws_encryption_sdk.exceptions import DecryptKeyError
+
+        client, materials = self._client_and_materials()
+        try:
+            plaintext, header = client.decrypt(source=ciphertext, materials_manager=materials)
+        except DecryptKeyError as exc:
+            raise DataKeyRefused("KMS did not decrypt the data key") from exc
         stored = header.encryption_context
         if any(stored.get(key) != value for key, value in context.items()):
             raise ContextMismatch("the ciphertext belongs to another context")

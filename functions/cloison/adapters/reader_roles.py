@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
-import aws_encryption_sdk
 import boto3
 import botocore.session
 from botocore.exceptions import ClientError
@@ -18,6 +17,7 @@ from cloison.adapters.envelope import EnvelopeSealer, Sealer, data_key_cache
 from cloison.errors import DependencyError, ReadDenied
 
 if TYPE_CHECKING:
+    import aws_encryption_sdk
     from mypy_boto3_s3 import S3Client
 
 SESSION_SECONDS = 3600

@@ -3,12 +3,11 @@
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from aws_encryption_sdk.exceptions import DecryptKeyError
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
-from cloison.errors import DependencyError, NotFound, ReadDenied
+from cloison.errors import DataKeyRefused, DependencyError, NotFound, ReadDenied
 
 if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
@@ -86,7 +85,7 @@ class ReplyVault:
             raise DependencyError(f"S3 {code}") from exc
         try:
             return reader.sealer.open(sealed, context).decode("utf-8")
-        except DecryptKeyError as exc:
+        except DataKeyRefused as exc:
             # The SDK does not say why (its KMS calls are already retried): most likely the key's
             # encryption context is another team's, which the role's condition refuses.
             raise ReadDenied(

@@ -1,4 +1,8 @@
-"""Where a recipient lives: French territories, their holiday calendars and their time zones."""
+"""Where a recipient lives: French territories, their holiday calendars and their time zones.
+
+`holidays` is imported by the calendar functions, not with the module: normalizing a number
+(all the inbound path and the reconciliation need) never loads it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
-import holidays
 import phonenumbers
 from phonenumbers import timezone as phone_time_zones
 
@@ -85,6 +88,8 @@ def calendar_of_region(region: str) -> Calendar | None:
         return FRENCH_NATIONAL
     if region in DEPARTEMENT_BY_OVERSEAS:
         return _french_overseas_calendar(region)
+    import holidays  # here, not at the top: see the docstring
+
     try:
         holidays.country_holidays(region)
     except NotImplementedError:
@@ -100,12 +105,16 @@ def _french_overseas_calendar(region: str) -> Calendar:
 
 @lru_cache(maxsize=1)
 def _french_subdivisions() -> frozenset[str]:
+    import holidays  # here, not at the top: see the docstring
+
     return frozenset(holidays.country_holidays("FR").subdivisions)
 
 
 @lru_cache(maxsize=1024)
 def holiday_dates(calendar: Calendar, year: int) -> frozenset[date]:
     """The public holidays of one calendar in one year."""
+    import holidays  # here, not at the top: see the docstring
+
     return frozenset(
         holidays.country_holidays(calendar.country, subdiv=calendar.subdivision, years=year)
     )
