@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 ENV    ?= dev
 
-.PHONY: help install run demo test lint unit integration soak bench build deploy team clean
+.PHONY: help install run demo test lint unit integration soak bench bench-large build deploy team clean
 
 help:
 	@echo "make run     start the whole stack locally (moto, functions, API on :3000) with demo data"
@@ -13,6 +13,7 @@ help:
 	@echo "make test    lint, type-check, cfn-lint, unit tests (no network) and integration tests"
 	@echo "make soak    campaigns and replies under faults, then an accounting (SOAK_SECONDS=180)"
 	@echo "make bench   benchmarks (figures, not pass/fail)"
+	@echo "make bench-large   a campaign of 100,000 recipients alone (over half an hour)"
 	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy, then make console"
 	@echo "make console ENV=dev|prod   upload the operator console to its bucket (AWS CLI)"
 	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
@@ -87,6 +88,10 @@ soak: install
 
 bench: install
 	$(BIN)/python bench/report.py
+
+# Over half an hour: a campaign of 100,000 recipients alone, which `make bench` then reports.
+bench-large: install
+	$(BIN)/python bench/report.py --large
 
 # sam build/deploy need the SAM CLI, kept in a virtualenv of its own (it pins its own boto3).
 $(VENV)-sam/bin/sam:
