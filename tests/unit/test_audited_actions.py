@@ -13,8 +13,8 @@ from cloison.errors import DependencyError, NotFound
 from cloison.models.api import ConsentIn, ConsentWithdrawalIn, SenderProfileIn, SuppressionIn
 from cloison.models.records import ConsentRecord, ReplyRecord
 from cloison.services.access import Caller
+from cloison.services.inbox import ReplyReader
 from cloison.services.registry import Registry
-from cloison.services.replies import ReplyReader
 
 ALICE = Caller(
     subject="sub-alice", username="alice", teams=frozenset({"sales"}), roles=frozenset({"member"})

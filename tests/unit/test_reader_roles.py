@@ -23,7 +23,7 @@ from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_
 from cloison.errors import DataKeyRefused, NotFound, ReadDenied
 from cloison.models.records import ReplyRecord
 from cloison.services.access import Caller
-from cloison.services.replies import reading_team
+from cloison.services.inbox import reading_team
 
 REGION = "eu-west-3"
 ACCOUNT = "123456789012"

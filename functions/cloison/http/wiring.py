@@ -22,9 +22,9 @@ from cloison.config import ApiSettings
 from cloison.services.audience import AudienceWriter
 from cloison.services.audit import Auditor
 from cloison.services.campaigns import CampaignService
+from cloison.services.inbox import ReplyReader
 from cloison.services.preview import CampaignPreviewer
 from cloison.services.registry import Registry
-from cloison.services.replies import ReplyReader
 from cloison.services.subjects import SubjectRights
 
 
