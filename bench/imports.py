@@ -92,7 +92,10 @@ LADDER = (
         " loads pydantic's schema builder)",
         "cloison.models.records",
     ),
-    ("compliance rules (phonenumbers, holidays)", "cloison.compliance"),
+    (
+        "compliance rules (phonenumbers, gsm0338; `holidays` waits for the first calendar)",
+        "cloison.compliance",
+    ),
     ("Encryption SDK (cryptography, attrs)", "aws_encryption_sdk"),
     ("Powertools REST resolver", "aws_lambda_powertools.event_handler"),
 )
