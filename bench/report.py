@@ -151,8 +151,10 @@ if __name__ == "__main__":
         action="store_true",
         help=f"run the campaign of {LARGE_RECIPIENTS:,} recipients alone, into {LARGE_REPORT.name}",
     )
-    destination = LARGE_REPORT if parser.parse_args().large else REPORT
-    text = large() if destination == LARGE_REPORT else main()
+    if parser.parse_args().large:
+        destination, text = LARGE_REPORT, large()
+    else:
+        destination, text = REPORT, main()
     destination.write_text(text, encoding="utf-8")
     sys.stdout.write(text)
     sys.stdout.write(f"\nwritten to {destination}\n")
