@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+# The runtime packages are installed at the versions of functions/requirements.txt, the lock that
+# `sam build` installs too: the tests run what ships.
+LOCK   := functions/requirements.txt
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d' ' -f1)
 ENV    ?= dev
 
 .PHONY: help install run demo test lint unit integration soak bench bench-large build deploy team clean
@@ -18,10 +21,10 @@ help:
 	@echo "make console ENV=dev|prod   upload the operator console to its bucket (AWS CLI)"
 	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' --constraint $(LOCK)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
@@ -58,14 +61,18 @@ lint: install $(CHECKS_STAMP)
 	$(CHECKS)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  -f template.yaml -f infra/team.yaml
 	$(CHECKS)/bin/bandit --quiet --recursive functions
-	$(CHECKS)/bin/pip-audit --requirement functions/requirements.lock --no-deps --disable-pip \
+	$(CHECKS)/bin/pip-audit --requirement $(LOCK) --no-deps --disable-pip \
 	  --progress-spinner off $(AUDIT_STRICT)
 
-# functions/requirements.lock: the runtime dependencies and theirs, as the project's virtualenv
-# resolved them (run after a change of pyproject.toml's dependencies; tests/unit checks it).
-.PHONY: lock
-lock: install
-	$(BIN)/python tests/unit/runtime_lock.py functions/requirements.lock
+# functions/requirements.txt: the runtime dependencies and theirs, pinned as the project's
+# virtualenv resolved them. After a change of pyproject.toml's dependencies: `make lock-update`
+# resolves them anew (without the old pins) and rewrites the lock; tests/unit checks it.
+.PHONY: lock-update
+lock-update:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade --upgrade-strategy eager -e '.[dev]'
+	$(BIN)/python tests/unit/runtime_lock.py $(LOCK)
+	rm -f $(VENV)/.installed-*
 
 unit: install
 	$(BIN)/pytest tests/unit -q -p no:cacheprovider --disable-socket --allow-unix-socket
@@ -80,6 +87,13 @@ integration: install browser
 	$(BIN)/pytest tests/integration -q -p no:cacheprovider
 
 test: lint unit integration
+
+# docs/iam-grants.md from what the last integration run's functions asked their roles for.
+.PHONY: grants
+grants: install
+	rm -f .local/iam-usage.json
+	$(MAKE) integration
+	$(BIN)/cloison-local grants
 
 # Not part of `make test`: minutes of traffic under faults on the local stack, then an accounting.
 SOAK_SECONDS ?= 180
@@ -102,6 +116,7 @@ $(VENV)-sam/bin/sam:
 # 2.8 times the import's cost). Compiled here by the runtime's Python (sam build needs it too),
 # unchecked: the package's zip dates every file 1980, which no timestamp-checked .pyc survives.
 build: $(VENV)-sam/bin/sam
+	@command -v python3.11 >/dev/null || { echo "sam build needs Python 3.11, the functions' runtime, as python3.11 on PATH"; exit 2; }
 	$(VENV)-sam/bin/sam build
 	python3.11 -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build
 

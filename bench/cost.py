@@ -32,7 +32,8 @@ from cloison.adapters.tables import BATCH_GET_LIMIT
 from cloison.models.records import AudienceMember
 from cloison.services.audience import CHUNK_SIZE
 from cloison_local.carrier import DELIVERED_OUTCOME
-from cloison_local.template import Resolver, load_template, merged_function_properties
+from cloison_local.expand import function_properties
+from cloison_local.template import Resolver, load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -242,8 +243,8 @@ def published_events(template: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def function_settings(template: Mapping[str, Any], logical_id: str) -> tuple[int, str]:
-    """(memory in MB, architecture) of a function, Globals merged in."""
-    properties = merged_function_properties(dict(template), logical_id)
+    """(memory in MB, architecture) of a function, Globals merged in (as SAM expands it)."""
+    properties = function_properties(logical_id)
     memory = properties.get("MemorySize", 128)
     architectures = properties.get("Architectures", ["x86_64"])
     return int(memory), str(architectures[0])

@@ -53,7 +53,8 @@ from typing import Any
 
 from packaging.requirements import Requirement
 
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.expand import expanded_template
+from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTIONS = ROOT / "functions"
@@ -218,12 +219,11 @@ def handler_modules() -> list[str]:
 
 def functions_by_module() -> dict[str, list[str]]:
     """The template's functions that run each handler module."""
-    template = load_template(TEMPLATE)
     found: dict[str, list[str]] = {}
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
+    for logical_id, resource in expanded_template()["Resources"].items():
+        if resource.get("Type") != "AWS::Lambda::Function":
             continue
-        handler = str(merged_function_properties(template, logical_id).get("Handler", ""))
+        handler = str(resource["Properties"].get("Handler", ""))
         found.setdefault(handler.rsplit(".", 1)[0], []).append(logical_id)
     return found
 

@@ -224,6 +224,17 @@ def demo(arguments: argparse.Namespace) -> int:
     return run_demo()
 
 
+def grants(arguments: argparse.Namespace) -> int:
+    from cloison_local.grants import read_usage, report
+
+    if not arguments.usage.exists():
+        print(f"{arguments.usage}: no usage recorded yet: run the integration tests first")
+        return 2
+    arguments.out.write_text(report(read_usage(arguments.usage)), encoding="utf-8")
+    print(f"{arguments.out}: written")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="cloison-local", description=__doc__)
@@ -269,7 +280,14 @@ def main(argv: list[str] | None = None) -> int:
         "--region", help="the stack's region (default: the AWS configuration's)"
     )
     commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack and report")
+    grants_parser = commands.add_parser(
+        "grants", help="write the grant report (what each role grants, what the tests used)"
+    )
+    grants_parser.add_argument("--usage", type=Path, default=Path(".local/iam-usage.json"))
+    grants_parser.add_argument("--out", type=Path, default=Path("docs/iam-grants.md"))
     arguments = parser.parse_args(argv)
+    if arguments.command == "grants":
+        return grants(arguments)
     if arguments.command == "token":
         return token(arguments)
     if arguments.command == "team":

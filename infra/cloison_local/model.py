@@ -51,7 +51,7 @@ class StreamSource:
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """An `AWS::Serverless::Function` after Globals are merged and intrinsics resolved."""
+    """An `AWS::Lambda::Function` of the expanded template, its intrinsics resolved."""
 
     logical_id: str
     name: str
@@ -61,6 +61,19 @@ class FunctionSpec:
     timeout_seconds: int = 3
     memory_mb: int = 128
     reserved_concurrency: int | None = None
+    # The execution role: what the least-privilege check holds each call against.
+    role_arn: str = ""
+
+
+@dataclass
+class RoleUsage:
+    """What one function's execution role was asked for: the calls it refused, the grants
+    (policy, statement index, action) that allowed the others, and the conditions that could
+    not be checked."""
+
+    denied: list[str]
+    grants: list[list[Any]]
+    unevaluated: list[str]
 
 
 class Invoker(Protocol):

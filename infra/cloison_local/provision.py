@@ -1,8 +1,17 @@
-"""Creates the resources of template.yaml in moto server, from the template's own properties."""
+"""Creates the resources of template.yaml in moto server, from the CloudFormation that AWS's SAM
+translator makes of it (cloison_local.expand): the same resources `sam deploy` would create.
+
+What moto cannot create is stood in for by the local stack and named here: functions run in the
+local runtime's workers, the REST API is served by the local gateway, End User Messaging by the
+carrier simulator, CloudFront not at all (the gateway serves the console). Any other type fails
+the start.
+"""
 
 from __future__ import annotations
 
+import fnmatch
 import json
+import re
 import secrets
 import string
 from collections.abc import Callable
@@ -12,21 +21,42 @@ from typing import Any
 import boto3
 
 from cloison_local.carrier import EventDestinationSpec
+from cloison_local.expand import aws_managed_policies, expand
+from cloison_local.iam_check import NamedPolicy
 from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource, StreamSource
-from cloison_local.template import (
-    Resolver,
-    TemplateError,
-    api_routes,
-    authorizer_pools,
-    creation_order,
-    function_events,
-    function_spec,
-    parameter_values,
-    sqs_sources,
-    stream_sources,
-)
+from cloison_local.template import Resolver, TemplateError, creation_order, parameter_values
 
 ACCOUNT_ID = "123456789012"
+# API Gateway's Lambda proxy integration URI: `.../functions/<function ARN>/invocations`.
+_INVOCATION_URI = re.compile(
+    r"^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/[^/]+/functions/(.+)/invocations$"
+)
+_HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+# Event source mapping properties the local pollers honour; any other fails the start.
+_SQS_MAPPING_PROPERTIES = frozenset(
+    {
+        "EventSourceArn",
+        "FunctionName",
+        "BatchSize",
+        "MaximumBatchingWindowInSeconds",
+        "FunctionResponseTypes",
+        "ScalingConfig",
+        "Enabled",
+    }
+)
+_STREAM_MAPPING_PROPERTIES = frozenset(
+    {
+        "EventSourceArn",
+        "FunctionName",
+        "BatchSize",
+        "MaximumBatchingWindowInSeconds",
+        "StartingPosition",
+        "MaximumRetryAttempts",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "Enabled",
+    }
+)
 
 
 @dataclass
@@ -66,6 +96,10 @@ class Stack:
     exports: dict[str, str] = field(default_factory=dict)
     # Cognito domains and the user pool each belongs to: where `/oauth2/token` is served.
     user_pool_domains: dict[str, str] = field(default_factory=dict)
+    # The CloudFormation the template was expanded into, as created.
+    expanded: JsonDict = field(default_factory=dict)
+    # Each role's policies by role ARN, resolved: inline by name, managed by ARN.
+    role_policies: dict[str, list[NamedPolicy]] = field(default_factory=dict)
 
     def function_by_arn(self, arn: str) -> FunctionSpec | None:
         return next((spec for spec in self.functions.values() if spec.arn == arn), None)
@@ -84,16 +118,26 @@ class Provisioner:
         parameter_overrides: dict[str, str] | None = None,
         imports: dict[str, str] | None = None,
     ) -> None:
-        self.template = template
         self.region = region
         self.stack_name = stack_name
         self.session = boto3.session.Session(region_name=region)
         self.endpoint_url = endpoint_url
         self.parameters = parameter_values(template, parameter_overrides or {})
+        self.template = expand(template, self.parameters, region)
+        template = self.template
         self.resources: dict[str, Physical] = {}
         self.configuration_sets: list[ConfigurationSet] = []
         self.opt_out_lists: list[str] = []
         self.user_pool_domains: dict[str, str] = {}
+        self.functions: dict[str, FunctionSpec] = {}
+        self.routes: list[Route] = []
+        self.authorizer_pools: dict[str, str] = {}
+        self.sqs_sources: list[SqsSource] = []
+        self.stream_sources: list[StreamSource] = []
+        # (function name, principal, source ARN) of each AWS::Lambda::Permission.
+        self.permissions: list[tuple[str, str, str]] = []
+        self._route_apis: list[tuple[Route, str]] = []
+        self.role_policies: dict[str, list[NamedPolicy]] = {}
         self.resolver = Resolver(
             template=template,
             parameters=self.parameters,
@@ -132,14 +176,21 @@ class Provisioner:
             "AWS::Cognito::UserPoolGroup": self._user_pool_group,
             "AWS::Logs::LogGroup": self._log_group,
             "AWS::CloudWatch::Alarm": self._alarm,
-            "AWS::Serverless::Api": self._api,
+            "AWS::Scheduler::Schedule": self._schedule,
             "AWS::CloudFront::Distribution": self._console_edge,
             "AWS::CloudFront::OriginAccessControl": self._console_edge,
             "AWS::CloudFront::ResponseHeadersPolicy": self._console_edge,
             "AWS::CloudFront::CachePolicy": self._console_edge,
             "AWS::CloudFront::OriginRequestPolicy": self._console_edge,
             "AWS::CloudFront::Function": self._console_edge,
-            "AWS::Serverless::Function": self._function,
+            # Run by the local runtime, its pollers and its gateway, not created in moto.
+            "AWS::Lambda::Function": self._function,
+            "AWS::Lambda::Permission": self._permission,
+            "AWS::Lambda::EventSourceMapping": self._event_source_mapping,
+            "AWS::Lambda::EventInvokeConfig": self._event_invoke_config,
+            "AWS::ApiGateway::RestApi": self._rest_api,
+            "AWS::ApiGateway::Deployment": self._api_deployment,
+            "AWS::ApiGateway::Stage": self._api_stage,
         }
 
     def client(self, service: str) -> Any:
@@ -156,29 +207,10 @@ class Provisioner:
             creator = self._creators.get(kind)
             if creator is None:
                 raise TemplateError(f"{logical_id}: resource type {kind} is not supported locally")
-            properties = resource.get("Properties", {})
-            if kind != "AWS::Serverless::Function":
-                properties = self.resolver.resolve(properties)
-            physical = creator(logical_id, properties)
+            physical = creator(logical_id, self.resolver.resolve(resource.get("Properties", {})))
             if physical is not None:
                 self.resources[logical_id] = physical
-        functions = {
-            logical_id: function_spec(
-                self.template,
-                logical_id,
-                self.resolver,
-                name=self.resources[logical_id].ref,
-                arn=self.resources[logical_id].attributes["Arn"],
-            )
-            for logical_id, resource in resources.items()
-            if resource["Type"] == "AWS::Serverless::Function"
-        }
-        self._function_schedules(functions)
-        queue_url_by_arn = {
-            physical.attributes["Arn"]: physical.ref
-            for logical_id, physical in self.resources.items()
-            if resources.get(logical_id, {}).get("Type") == "AWS::SQS::Queue"
-        }
+        self._check_api_permissions()
         outputs = {
             name: str(self.resolver.resolve(output["Value"]))
             for name, output in self.template.get("Outputs", {}).items()
@@ -199,16 +231,18 @@ class Provisioner:
             parameters=self.parameters,
             resources=self.resources,
             outputs=outputs,
-            functions=functions,
-            routes=api_routes(self.template, self.resolver),
-            authorizer_pools=authorizer_pools(self.template, self.resolver),
-            sqs_sources=sqs_sources(self.template, self.resolver, queue_url_by_arn),
-            stream_sources=stream_sources(self.template, self.resolver, queue_url_by_arn),
+            functions=self.functions,
+            routes=self.routes,
+            authorizer_pools=self.authorizer_pools,
+            sqs_sources=self.sqs_sources,
+            stream_sources=self.stream_sources,
             configuration_sets=self.configuration_sets,
             opt_out_lists=self.opt_out_lists,
             app_client_ids=clients,
             exports=exports,
             user_pool_domains=self.user_pool_domains,
+            expanded=self.template,
+            role_policies=self.role_policies,
         )
 
     def _ref(self, logical_id: str) -> Any:
@@ -414,6 +448,11 @@ class Provisioner:
             )
 
     def _subscription(self, logical_id: str, properties: JsonDict) -> Physical:
+        if properties["Protocol"] == "lambda":
+            raise TemplateError(
+                f"{logical_id}: a function subscribed to a topic does not run locally (every "
+                "asynchronous source lands in SQS first)"
+            )
         attributes = {
             key: (
                 json.dumps(properties[key])
@@ -471,10 +510,20 @@ class Provisioner:
             iam.put_role_policy(
                 RoleName=name,
                 PolicyName=policy["PolicyName"],
-                PolicyDocument=json.dumps(policy["PolicyDocument"]),
+                PolicyDocument=json.dumps(_versioned(policy["PolicyDocument"], logical_id)),
             )
         for arn in properties.get("ManagedPolicyArns", []):
             iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+        self.role_policies[role["Arn"]] = [
+            *(
+                NamedPolicy(policy["PolicyName"], _versioned(policy["PolicyDocument"], logical_id))
+                for policy in properties.get("Policies", [])
+            ),
+            *(
+                NamedPolicy(arn, aws_managed_policies()[arn])
+                for arn in properties.get("ManagedPolicyArns", [])
+            ),
+        ]
         return Physical(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
     def _user_pool(self, logical_id: str, properties: JsonDict) -> Physical:
@@ -581,72 +630,230 @@ class Provisioner:
             },
         )
 
-    def _api(self, logical_id: str, properties: JsonDict) -> Physical:
-        # Served by the local gateway from the functions' Api events; nothing to create in moto.
-        return Physical(f"local{logical_id.lower()}"[:10])
-
+    # ------------------------------------------------------------------ what moto cannot run
     def _function(self, logical_id: str, properties: JsonDict) -> Physical:
+        """A function of the stack, run by the local runtime with its own environment."""
+        if properties.get("PackageType", "Zip") != "Zip" or "Handler" not in properties:
+            raise TemplateError(
+                f"{logical_id}: only zip-packaged functions with a Handler run locally"
+            )
+        if not str(properties.get("Runtime", "")).startswith("python"):
+            raise TemplateError(
+                f"{logical_id}: runtime {properties.get('Runtime')} does not run locally"
+            )
         name = properties.get("FunctionName", self._name(logical_id))
-        if "Role" not in properties:
-            self.resources[f"{logical_id}Role"] = self._function_role(logical_id, properties)
-        return Physical(name, {"Arn": self._arn("lambda", f"function:{name}")})
-
-    def _function_role(self, logical_id: str, properties: JsonDict) -> Physical:
-        """The execution role SAM generates for a function without `Role`: `<Function>Role`.
-
-        Its inline `Statement` policies are kept; SAM policy templates (`DynamoDBCrudPolicy`...)
-        are not expanded locally, where moto checks those services against `Resource: "*"` only.
-        """
-        statements = [
-            statement
-            for policy in properties.get("Policies", [])
-            if isinstance(policy, dict) and "Statement" in policy
-            for statement in self.resolver.resolve(policy["Statement"])
-        ]
-        trust = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": "lambda.amazonaws.com"},
-                    "Action": "sts:AssumeRole",
-                }
-            ],
-        }
-        policies = [
-            {
-                "PolicyName": f"{logical_id}RolePolicy",
-                "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
-            }
-        ]
-        return self._role(
-            f"{logical_id}Role",
-            {"AssumeRolePolicyDocument": trust, "Policies": policies if statements else []},
+        arn = self._arn("lambda", f"function:{name}")
+        variables = properties.get("Environment", {}).get("Variables", {})
+        self.functions[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            name=name,
+            arn=arn,
+            handler=str(properties["Handler"]),
+            environment={key: str(value) for key, value in variables.items()},
+            timeout_seconds=int(properties.get("Timeout", 3)),
+            memory_mb=int(properties.get("MemorySize", 128)),
+            reserved_concurrency=(
+                int(properties["ReservedConcurrentExecutions"])
+                if "ReservedConcurrentExecutions" in properties
+                else None
+            ),
+            role_arn=str(properties["Role"]),
         )
+        return Physical(name, {"Arn": arn})
 
-    def _function_schedules(self, functions: dict[str, FunctionSpec]) -> None:
-        """ScheduleV2 events become moto Scheduler schedules that target the function."""
-        scheduler = self.client("scheduler")
-        for logical_id, spec in functions.items():
-            for event_name, event in function_events(self.template, logical_id).items():
-                if event.get("Type") != "ScheduleV2":
-                    continue
-                properties = self.resolver.resolve(event.get("Properties", {}))
-                target: JsonDict = {
-                    "Arn": spec.arn,
-                    "RoleArn": self._arn("iam", "role/local-scheduler"),
-                }
-                for name in ("Input", "DeadLetterConfig", "RetryPolicy"):
-                    if name in properties:
-                        target[name] = properties[name]
-                scheduler.create_schedule(
-                    Name=properties.get("Name", f"{logical_id}-{event_name}")[:64],
-                    ScheduleExpression=properties["ScheduleExpression"],
-                    ScheduleExpressionTimezone=properties.get("ScheduleExpressionTimezone", "UTC"),
-                    FlexibleTimeWindow={"Mode": "OFF"},
-                    State=properties.get("State", "ENABLED"),
-                    Target=target,
+    def _function_of(self, name_or_arn: str, where: str) -> str:
+        """The logical id of the stack's function named (or ARN'd) `name_or_arn`."""
+        for logical_id, spec in self.functions.items():
+            if name_or_arn in (spec.name, spec.arn):
+                return logical_id
+        raise TemplateError(f"{where}: {name_or_arn} is not a function of this stack")
+
+    def _queue_url(self, arn: str, where: str) -> str:
+        for physical in self.resources.values():
+            if physical.attributes.get("Arn") == arn and "QueueUrl" in physical.attributes:
+                return str(physical.ref)
+        raise TemplateError(f"{where}: {arn} is not a queue of this stack")
+
+    def _permission(self, logical_id: str, properties: JsonDict) -> Physical:
+        """Who may invoke a function: the gateway serves only the routes a permission covers."""
+        self._function_of(str(properties["FunctionName"]), logical_id)
+        self.permissions.append(
+            (
+                str(properties["FunctionName"]),
+                str(properties["Principal"]),
+                str(properties.get("SourceArn", "")),
+            )
+        )
+        return Physical(f"local-{logical_id.lower()}")
+
+    def _event_source_mapping(self, logical_id: str, properties: JsonDict) -> Physical:
+        """An SQS queue or DynamoDB stream that a local poller reads for its function."""
+        function = self._function_of(str(properties["FunctionName"]), logical_id)
+        source_arn = str(properties["EventSourceArn"])
+        service = source_arn.split(":")[2] if source_arn.count(":") >= 5 else ""
+        if service == "sqs":
+            self._only_known(logical_id, properties, _SQS_MAPPING_PROPERTIES)
+            source: SqsSource | StreamSource = SqsSource(
+                function=function,
+                queue_arn=source_arn,
+                queue_url=self._queue_url(source_arn, logical_id),
+                batch_size=int(properties.get("BatchSize", 10)),
+                batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in properties.get("FunctionResponseTypes", []),
+                maximum_concurrency=(
+                    int(properties["ScalingConfig"]["MaximumConcurrency"])
+                    if "ScalingConfig" in properties
+                    else None
+                ),
+            )
+        elif service == "dynamodb" and "/stream/" in source_arn:
+            self._only_known(logical_id, properties, _STREAM_MAPPING_PROPERTIES)
+            if properties.get("BisectBatchOnFunctionError"):
+                raise TemplateError(f"{logical_id}: only whole-batch retries run locally")
+            on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {})
+            source = StreamSource(
+                function=function,
+                stream_arn=source_arn,
+                batch_size=int(properties.get("BatchSize", 100)),
+                batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
+                on_failure_queue_url=(
+                    self._queue_url(str(on_failure["Destination"]), logical_id)
+                    if on_failure
+                    else None
+                ),
+            )
+        else:
+            raise TemplateError(
+                f"{logical_id}: event source {source_arn} does not run locally (every "
+                "asynchronous source lands in SQS first, or comes from a DynamoDB stream)"
+            )
+        if properties.get("Enabled", True) not in (False, "false"):
+            if isinstance(source, SqsSource):
+                self.sqs_sources.append(source)
+            else:
+                self.stream_sources.append(source)
+        return Physical(f"local-{logical_id.lower()}")
+
+    @staticmethod
+    def _only_known(logical_id: str, properties: JsonDict, known: frozenset[str]) -> None:
+        unknown = sorted(set(properties) - known)
+        if unknown:
+            raise TemplateError(f"{logical_id}: {', '.join(unknown)} does not run locally")
+
+    def _event_invoke_config(self, logical_id: str, properties: JsonDict) -> Physical:
+        # Asynchronous invocations come from the schedules alone, whose dead-letter queue the
+        # local scheduler writes to; the function must still be the stack's.
+        self._function_of(str(properties["FunctionName"]), logical_id)
+        return Physical(f"local-{logical_id.lower()}")
+
+    def _rest_api(self, logical_id: str, properties: JsonDict) -> Physical:
+        """A REST API as SAM writes it (an OpenAPI Body), served by the local gateway."""
+        body = properties.get("Body")
+        if not isinstance(body, dict):
+            raise TemplateError(
+                f"{logical_id}: only a REST API defined by its OpenAPI Body runs locally"
+            )
+        api_id = f"local{logical_id.lower()}"[:10]
+        schemes = body.get("components", {}).get("securitySchemes", {})
+        for name, scheme in schemes.items():
+            settings = scheme.get("x-amazon-apigateway-authorizer", {})
+            providers = settings.get("providerARNs", [])
+            if settings.get("type") != "cognito_user_pools" or len(providers) != 1:
+                raise TemplateError(
+                    f"{logical_id}: authorizer {name}: only Cognito user pool authorizers of "
+                    "one pool run locally"
                 )
+            self.authorizer_pools[name] = str(providers[0])
+        for path, item in body.get("paths", {}).items():
+            for method, operation in item.items():
+                where = f"{logical_id} {method.upper()} {path}"
+                if method not in _HTTP_METHODS:
+                    raise TemplateError(f"{where}: does not run locally")
+                integration = operation.get("x-amazon-apigateway-integration", {})
+                target = _INVOCATION_URI.match(str(integration.get("uri", "")))
+                if integration.get("type") != "aws_proxy" or target is None:
+                    raise TemplateError(f"{where}: only Lambda proxy integrations run locally")
+                authorizer: str | None = None
+                scopes: tuple[str, ...] = ()
+                for requirement in operation.get("security", body.get("security", [])):
+                    for name, required in requirement.items():
+                        # SAM's `Authorizer: NONE`: a requirement naming no defined scheme.
+                        if name == "NONE":
+                            continue
+                        if name not in schemes:
+                            raise TemplateError(f"{where}: unknown authorizer {name}")
+                        authorizer, scopes = name, tuple(required)
+                route = Route(
+                    method.upper(),
+                    path,
+                    self._function_of(target.group(1), where),
+                    authorizer,
+                    scopes,
+                )
+                self.routes.append(route)
+                self._route_apis.append((route, api_id))
+        return Physical(api_id, {"RootResourceId": f"{api_id}-root"})
+
+    def _api_deployment(self, logical_id: str, properties: JsonDict) -> Physical:
+        return Physical(f"local-{logical_id.lower()}")
+
+    def _api_stage(self, logical_id: str, properties: JsonDict) -> Physical:
+        return Physical(str(properties["StageName"]))
+
+    def _check_api_permissions(self) -> None:
+        """Each route's function lets API Gateway invoke it for that route, as AWS requires
+        (without it API Gateway answers 500: "Invalid permissions on Lambda function")."""
+        for route, api_id in self._route_apis:
+            spec = self.functions[route.function]
+            path = re.sub(r"\{[^}]+\}", "value", route.path)
+            invoked = f"arn:aws:execute-api:{self.region}:{ACCOUNT_ID}:{api_id}/stage/{route.method}{path}"
+            if not any(
+                function in (spec.name, spec.arn)
+                and principal == "apigateway.amazonaws.com"
+                and fnmatch.fnmatchcase(invoked, source_arn or "*")
+                for function, principal, source_arn in self.permissions
+            ):
+                raise TemplateError(
+                    f"{route.method} {route.path}: no AWS::Lambda::Permission lets API Gateway "
+                    f"invoke {route.function} for it"
+                )
+
+    def _schedule(self, logical_id: str, properties: JsonDict) -> Physical:
+        """An EventBridge Scheduler schedule, stored in moto and fired by the local scheduler."""
+        name = properties.get("Name", self._name(logical_id))
+        optional = (
+            "GroupName",
+            "Description",
+            "ScheduleExpressionTimezone",
+            "StartDate",
+            "EndDate",
+            "State",
+            "KmsKeyArn",
+            "ActionAfterCompletion",
+        )
+        arn = self.client("scheduler").create_schedule(
+            Name=name,
+            ScheduleExpression=properties["ScheduleExpression"],
+            FlexibleTimeWindow=properties["FlexibleTimeWindow"],
+            Target=properties["Target"],
+            **{key: properties[key] for key in optional if key in properties},
+        )["ScheduleArn"]
+        return Physical(name, {"Arn": arn})
+
+
+def _versioned(document: JsonDict, where: str) -> JsonDict:
+    """A policy document with its `Version`, which SAM's policy templates leave out.
+
+    IAM takes a document without one as version 2008-10-17, where `${...}` is plain text; moto
+    refuses it. Given 2012-10-17 it means the same as long as it holds no policy variable.
+    """
+    if "Version" in document:
+        return document
+    if "${" in json.dumps(document):
+        raise TemplateError(f"{where}: a policy without Version holds a policy variable")
+    return {"Version": "2012-10-17", **document}
 
 
 def _lifecycle_rule(rule: JsonDict) -> JsonDict:

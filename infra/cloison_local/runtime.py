@@ -3,6 +3,11 @@
 Each worker also counts the AWS API calls its function makes (by service and operation) and the
 CPU time it spends, and hands both back with every result, so benchmarks can report figures that
 do not depend on how fast moto answers.
+
+Each call made with the function's own credentials is decided against the function's execution
+role first (cloison_local.iam_check), as AWS decides it: a call the role does not allow fails
+with AWS's AccessDenied, and is reported with the result, as are the grants each allowed call
+used.
 """
 
 from __future__ import annotations
@@ -26,6 +31,14 @@ from typing import Any
 
 import time_machine
 
+from cloison_local.iam_check import (
+    Authorization,
+    NamedPolicy,
+    RolePolicies,
+    UnmappedCall,
+    authorizations,
+    denial_message,
+)
 from cloison_local.model import FunctionSpec, JsonDict
 
 log = logging.getLogger("cloison_local.runtime")
@@ -69,6 +82,12 @@ class InvocationUsage:
     calls: tuple[tuple[str, str, int], ...] = ()
     cpu_seconds: float = 0.0
     faults: tuple[tuple[str, str, int], ...] = ()
+    # Calls the execution role refused, as AWS's message says them.
+    denied: tuple[str, ...] = ()
+    # (policy name, statement index, action) of each grant an allowed call used.
+    grants: tuple[tuple[str, int, str], ...] = ()
+    # Statements that allowed a call with a condition the call could not be checked against.
+    unevaluated: tuple[str, ...] = ()
 
 
 class _CallCounter:
@@ -109,7 +128,76 @@ class _Faults:
             )
 
 
-def _count_api_calls(counter: _CallCounter, faults: _Faults | None = None) -> None:
+# The error code each service answers a refused call with (the others: AccessDeniedException).
+_ACCESS_DENIED_CODES = {"s3": "AccessDenied", "sqs": "AccessDenied", "sts": "AccessDenied"}
+
+
+class RoleCheck:
+    """The worker's function role, held against every call made with the function's own
+    credentials (calls under an assumed role are that role's: moto decides those)."""
+
+    def __init__(self, spec: FunctionSpec, policies: list[NamedPolicy]) -> None:
+        self.spec = spec
+        self.role = RolePolicies(policies)
+        self.account = spec.arn.split(":")[4]
+        self._lock = threading.Lock()
+        self.denied: list[str] = []
+        self.grants: set[tuple[str, int, str]] = set()
+        self.unevaluated: set[str] = set()
+
+    def check(self, client: Any, service: str, operation: str, params: Any) -> None:
+        if not _own_credentials(client):
+            return
+        from botocore.exceptions import ClientError
+
+        try:
+            found = authorizations(
+                service, operation, params, region=client.meta.region_name, account=self.account
+            )
+        except UnmappedCall as exc:
+            found = [Authorization(f"{service}:{operation}", "unmapped")]
+            message = str(exc)
+        else:
+            message = ""
+        for authorization in found:
+            decision = self.role.decide(authorization) if not message else None
+            with self._lock:
+                if decision is not None and decision.allowed:
+                    self.grants.update(
+                        (name, index, authorization.action) for name, index in decision.grants
+                    )
+                    self.unevaluated.update(decision.unevaluated)
+                    continue
+                denial = message or denial_message(
+                    self.spec.role_arn, self.spec.name, authorization
+                )
+                self.denied.append(denial)
+            code = _ACCESS_DENIED_CODES.get(service, "AccessDeniedException")
+            raise ClientError({"Error": {"Code": code, "Message": denial}}, operation)
+
+    def take(self) -> tuple[tuple[str, ...], tuple[tuple[str, int, str], ...], tuple[str, ...]]:
+        with self._lock:
+            taken = (
+                tuple(self.denied),
+                tuple(sorted(self.grants)),
+                tuple(sorted(self.unevaluated)),
+            )
+            self.denied, self.grants, self.unevaluated = [], set(), set()
+        return taken
+
+
+def _own_credentials(client: Any) -> bool:
+    """Whether a client signs with the function's own credentials (the environment's)."""
+    try:
+        access_key = client._request_signer._credentials.access_key
+    except AttributeError:
+        return True
+    return bool(access_key == os.environ.get("AWS_ACCESS_KEY_ID"))
+
+
+def _count_api_calls(
+    counter: _CallCounter, faults: _Faults | None = None, role: RoleCheck | None = None
+) -> None:
     """Wraps botocore's single entry point for API calls, so every client of the process counts.
 
     That includes the clients Powertools and the Encryption SDK build for themselves. A call is
@@ -125,6 +213,8 @@ def _count_api_calls(counter: _CallCounter, faults: _Faults | None = None) -> No
     def counted(client: Any, operation_name: str, api_params: Any) -> Any:
         service = client.meta.service_model.service_name
         counter.add(service, operation_name)
+        if role is not None:
+            role.check(client, service, operation_name, api_params)
         if faults is not None:
             faults.raise_for(service, operation_name)
         return original(client, operation_name, api_params)
@@ -138,6 +228,7 @@ def _worker_main(
     spec: FunctionSpec,
     environment: Mapping[str, str],
     log_path: str | None,
+    policies: list[NamedPolicy] | None = None,
 ) -> None:
     """Inside the worker process: set the environment, import the handler, serve invocations."""
     if log_path:
@@ -149,7 +240,8 @@ def _worker_main(
     clock = _Clock()
     calls = _CallCounter()
     faults = _Faults()
-    _count_api_calls(calls, faults)
+    role = RoleCheck(spec, policies) if policies is not None else None
+    _count_api_calls(calls, faults, role)
     module_name, _, function_name = spec.handler.rpartition(".")
     try:
         handler = getattr(importlib.import_module(module_name), function_name)
@@ -182,8 +274,14 @@ def _worker_main(
         except Exception as exc:
             traceback.print_exc()
             status, payload = "error", (type(exc).__name__, str(exc))
+        denied, grants, unevaluated = role.take() if role is not None else ((), (), ())
         usage = InvocationUsage(
-            calls.take(), time.process_time() - cpu_started, faults.injected.take()
+            calls.take(),
+            time.process_time() - cpu_started,
+            faults.injected.take(),
+            denied,
+            grants,
+            unevaluated,
         )
         connection.send((status, payload, usage))
 
@@ -215,12 +313,13 @@ class _Worker:
         spec: FunctionSpec,
         environment: Mapping[str, str],
         log_path: str | None,
+        policies: list[NamedPolicy] | None = None,
     ) -> None:
         context = multiprocessing.get_context("spawn")
         self.connection, child = context.Pipe()
         self.process = context.Process(
             target=_worker_main,
-            args=(child, spec, dict(environment), log_path),
+            args=(child, spec, dict(environment), log_path, policies),
             name=f"lambda-{spec.logical_id}",
             daemon=True,
         )
@@ -266,9 +365,15 @@ class FunctionRuntime:
         concurrency: int,
         clock_offset: Callable[[], float] = lambda: 0.0,
         log_path: str | None = None,
+        policies: list[NamedPolicy] | None = None,
     ) -> None:
         self.spec = spec
         self.log_path = log_path
+        # The execution role's policies; None runs the function without the role check.
+        self.policies = policies
+        self.denied: list[str] = []
+        self.grants: set[tuple[str, int, str]] = set()
+        self.unevaluated: set[str] = set()
         self.environment = {**spec.environment, **environment}
         self.concurrency = concurrency
         self.clock_offset = clock_offset
@@ -343,6 +448,9 @@ class FunctionRuntime:
             for service, operation, count in usage.faults:
                 self._faults[(service, operation)] += count
             self._cpu_seconds += usage.cpu_seconds
+            self.denied.extend(usage.denied)
+            self.grants.update(usage.grants)
+            self.unevaluated.update(usage.unevaluated)
         if status != "ok":
             error_type, message = payload
             raise FunctionError(self.spec.logical_id, error_type, message)
@@ -358,7 +466,7 @@ class FunctionRuntime:
             if start_new:
                 self._started += 1
         if start_new:
-            return _Worker(self.spec, self.environment, self.log_path)
+            return _Worker(self.spec, self.environment, self.log_path, self.policies)
         return self._idle.get()
 
     def stop(self) -> None:

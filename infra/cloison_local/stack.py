@@ -15,15 +15,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import boto3
 import requests
 from botocore.exceptions import ClientError
 
 from cloison_local.carrier import CarrierSimulator
+from cloison_local.expand import EXAMPLE_PARAMETERS
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
-from cloison_local.model import JsonDict
+from cloison_local.model import JsonDict, RoleUsage
 from cloison_local.onboarding import provision_team
 from cloison_local.pollers import Scheduler, SqsPoller, StreamPoller
 from cloison_local.provision import Provisioner, Stack
@@ -111,7 +112,9 @@ class MotoServer:
             ],
             stdout=output,
             stderr=output,
-            env={**os.environ, **CREDENTIALS},
+            # AWS managed policies exist in moto's IAM only when asked for: the function roles
+            # SAM writes attach some (basic execution, X-Ray, the SQS poller's).
+            env={**os.environ, **CREDENTIALS, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"},
             # Out of the terminal's process group: Ctrl-C stops the stack, which stops the moto
             # server last, after the pollers that call it.
             start_new_session=True,
@@ -153,6 +156,10 @@ class LocalStack:
     worker processes travel in time with time-machine.
     """
 
+    # The role usage of every stack of this process once stopped: what a test session's
+    # least-privilege check and grant report read.
+    finished: ClassVar[list[dict[str, RoleUsage]]] = []
+
     def __init__(
         self,
         template_path: Path = DEFAULT_TEMPLATE,
@@ -189,7 +196,7 @@ class LocalStack:
         self.moto_port = moto_port
         self.carrier_port = carrier_port
         self.stack_name = stack_name
-        self.parameters = dict(parameters or {})
+        self.parameters = {**EXAMPLE_PARAMETERS, **(parameters or {})}
         self.clock_offset = (clock_start - datetime.now(UTC)) if clock_start else timedelta(0)
         self.retry_after_seconds = retry_after_seconds
         self.delivery_delay_seconds = delivery_delay_seconds
@@ -237,6 +244,8 @@ class LocalStack:
         return self
 
     def stop(self) -> None:
+        if self.runtimes:
+            LocalStack.finished.append(self.role_usage())
         for poller in self.pollers:
             poller.stop()
         if self.scheduler:
@@ -335,6 +344,7 @@ class LocalStack:
                 concurrency=concurrency,
                 clock_offset=lambda: self.clock_offset.total_seconds(),
                 log_path=str(self.log_dir / f"{logical_id}.log") if self.log_dir else None,
+                policies=stack.role_policies[spec.role_arn],
             )
         # Cold starts happen now, in parallel, rather than on the first request.
         warmers = [threading.Thread(target=runtime.warm) for runtime in self.runtimes.values()]
@@ -449,6 +459,26 @@ class LocalStack:
             for call, count in runtime.call_counts().items():
                 totals[call] = totals.get(call, 0) + count
         return totals
+
+    def denied_calls(self) -> dict[str, list[str]]:
+        """The calls each function's execution role refused, by function (none, if least
+        privilege holds and the role allows what the code does)."""
+        return {
+            logical_id: list(runtime.denied)
+            for logical_id, runtime in self.runtimes.items()
+            if runtime.denied
+        }
+
+    def role_usage(self) -> dict[str, RoleUsage]:
+        """What each function's role was asked for since the start, by function."""
+        return {
+            logical_id: RoleUsage(
+                denied=sorted(set(runtime.denied)),
+                grants=sorted([name, index, action] for name, index, action in runtime.grants),
+                unevaluated=sorted(runtime.unevaluated),
+            )
+            for logical_id, runtime in self.runtimes.items()
+        }
 
     def invoke_arn(self, arn: str, event: JsonDict) -> Any:
         assert self.stack is not None

@@ -1,4 +1,7 @@
-"""Reads template.yaml: CloudFormation short tags, intrinsic functions, Globals and SAM events."""
+"""Reads CloudFormation: short tags, intrinsic functions, parameters and creation order.
+
+The SAM transform itself is AWS's translator's (cloison_local.expand), never ours.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource, StreamSource
+from cloison_local.model import JsonDict
 
 NO_VALUE = object()
 _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
@@ -208,220 +211,11 @@ def creation_order(resources: Mapping[str, JsonDict]) -> list[str]:
         depends_on = resource.get("DependsOn", [])
         needs.update([depends_on] if isinstance(depends_on, str) else depends_on)
         for name in sorted(needs):
-            owner = name if name in resources else implicit_owner(resources, name)
-            if owner is not None:
-                visit(owner, (*path, logical_id))
+            if name in resources:
+                visit(name, (*path, logical_id))
         state[logical_id] = "done"
         order.append(logical_id)
 
     for logical_id in resources:
         visit(logical_id, ())
     return order
-
-
-def implicit_owner(resources: Mapping[str, JsonDict], logical_id: str) -> str | None:
-    """The function whose SAM-generated role `logical_id` is (`<Function>Role`), if any."""
-    owner = logical_id.removesuffix("Role")
-    resource = resources.get(owner, {}) if owner != logical_id else {}
-    if resource.get("Type") == "AWS::Serverless::Function" and "Role" not in resource.get(
-        "Properties", {}
-    ):
-        return owner
-    return None
-
-
-def merged_function_properties(template: JsonDict, logical_id: str) -> JsonDict:
-    """A function's properties with the template's Globals merged in, as SAM merges them."""
-    globals_ = template.get("Globals", {}).get("Function", {})
-    own = template["Resources"][logical_id].get("Properties", {})
-    merged = {**globals_, **own}
-    global_env = globals_.get("Environment", {}).get("Variables", {})
-    own_env = own.get("Environment", {}).get("Variables", {})
-    merged["Environment"] = {"Variables": {**global_env, **own_env}}
-    return merged
-
-
-def function_spec(
-    template: JsonDict, logical_id: str, resolver: Resolver, name: str, arn: str
-) -> FunctionSpec:
-    """The runnable description of one `AWS::Serverless::Function`."""
-    properties = merged_function_properties(template, logical_id)
-    if "Handler" not in properties:
-        raise TemplateError(f"{logical_id}: no Handler")
-    environment = resolver.resolve(properties["Environment"]["Variables"])
-    return FunctionSpec(
-        logical_id=logical_id,
-        name=name,
-        arn=arn,
-        handler=str(properties["Handler"]),
-        environment={key: str(value) for key, value in environment.items()},
-        timeout_seconds=int(resolver.resolve(properties.get("Timeout", 3))),
-        memory_mb=int(resolver.resolve(properties.get("MemorySize", 128))),
-        reserved_concurrency=(
-            int(resolver.resolve(properties["ReservedConcurrentExecutions"]))
-            if "ReservedConcurrentExecutions" in properties
-            else None
-        ),
-    )
-
-
-def function_events(template: JsonDict, logical_id: str) -> dict[str, JsonDict]:
-    """The `Events` of a function, by event name."""
-    events = template["Resources"][logical_id].get("Properties", {}).get("Events", {})
-    return dict(events)
-
-
-def api_routes(template: JsonDict, resolver: Resolver) -> list[Route]:
-    """Every `Type: Api` event of every function, with the authorizer and scopes that apply."""
-    routes: list[Route] = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in function_events(template, logical_id).items():
-            if event.get("Type") != "Api":
-                continue
-            properties = event.get("Properties", {})
-            api_id = _ref_name(properties.get("RestApiId"), default="ServerlessRestApi")
-            api_auth = _api_auth(template, api_id)
-            auth = properties.get("Auth", {})
-            authorizer_name = auth.get("Authorizer", api_auth.get("DefaultAuthorizer"))
-            if authorizer_name in (None, "NONE"):
-                routes.append(
-                    Route(str(properties["Method"]).upper(), properties["Path"], logical_id)
-                )
-                continue
-            authorizer = api_auth.get("Authorizers", {}).get(authorizer_name)
-            if authorizer is None:
-                raise TemplateError(
-                    f"{logical_id}.{event_name}: unknown authorizer {authorizer_name}"
-                )
-            scopes = auth.get("AuthorizationScopes", authorizer.get("AuthorizationScopes", []))
-            routes.append(
-                Route(
-                    method=str(properties["Method"]).upper(),
-                    path=properties["Path"],
-                    function=logical_id,
-                    authorizer=authorizer_name,
-                    scopes=tuple(resolver.resolve(scopes)),
-                )
-            )
-    return routes
-
-
-def authorizer_pools(template: JsonDict, resolver: Resolver) -> dict[str, str]:
-    """Cognito authorizer name -> user pool ARN, over every API of the template."""
-    pools: dict[str, str] = {}
-    for resource in template["Resources"].values():
-        if resource.get("Type") != "AWS::Serverless::Api":
-            continue
-        for name, authorizer in (
-            resource.get("Properties", {}).get("Auth", {}).get("Authorizers", {}).items()
-        ):
-            if "UserPoolArn" not in authorizer:
-                raise TemplateError(
-                    f"authorizer {name}: only Cognito user pool authorizers run locally"
-                )
-            pools[name] = str(resolver.resolve(authorizer["UserPoolArn"]))
-    return pools
-
-
-def sqs_sources(
-    template: JsonDict, resolver: Resolver, queue_url_by_arn: Mapping[str, str]
-) -> list[SqsSource]:
-    """Every `Type: SQS` event of every function."""
-    sources: list[SqsSource] = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in function_events(template, logical_id).items():
-            kind = event.get("Type")
-            if kind in ("Api", "ScheduleV2", "DynamoDB"):
-                continue
-            if kind != "SQS":
-                raise TemplateError(
-                    f"{logical_id}.{event_name}: event type {kind} does not run locally "
-                    "(every asynchronous source lands in SQS first, or comes from a DynamoDB stream)"
-                )
-            properties = resolver.resolve(event["Properties"])
-            queue_arn = str(properties["Queue"])
-            sources.append(
-                SqsSource(
-                    function=logical_id,
-                    queue_arn=queue_arn,
-                    queue_url=queue_url_by_arn[queue_arn],
-                    batch_size=int(properties.get("BatchSize", 10)),
-                    batching_window_seconds=int(
-                        properties.get("MaximumBatchingWindowInSeconds", 0)
-                    ),
-                    report_batch_item_failures="ReportBatchItemFailures"
-                    in properties.get("FunctionResponseTypes", []),
-                    maximum_concurrency=(
-                        int(properties["ScalingConfig"]["MaximumConcurrency"])
-                        if "ScalingConfig" in properties
-                        else None
-                    ),
-                )
-            )
-    return sources
-
-
-def stream_sources(
-    template: JsonDict, resolver: Resolver, queue_url_by_arn: Mapping[str, str]
-) -> list[StreamSource]:
-    """Every `Type: DynamoDB` event of every function."""
-    sources: list[StreamSource] = []
-    for logical_id, resource in template["Resources"].items():
-        if resource.get("Type") != "AWS::Serverless::Function":
-            continue
-        for event_name, event in function_events(template, logical_id).items():
-            if event.get("Type") != "DynamoDB":
-                continue
-            properties = resolver.resolve(event["Properties"])
-            for unsupported in (
-                "FilterCriteria",
-                "TumblingWindowInSeconds",
-                "ParallelizationFactor",
-            ):
-                if unsupported in properties:
-                    raise TemplateError(
-                        f"{logical_id}.{event_name}: {unsupported} does not run locally"
-                    )
-            if properties.get("BisectBatchOnFunctionError") or properties.get(
-                "FunctionResponseTypes"
-            ):
-                raise TemplateError(
-                    f"{logical_id}.{event_name}: only whole-batch retries run locally"
-                )
-            on_failure = properties.get("DestinationConfig", {}).get("OnFailure", {})
-            sources.append(
-                StreamSource(
-                    function=logical_id,
-                    stream_arn=str(properties["Stream"]),
-                    batch_size=int(properties.get("BatchSize", 100)),
-                    batching_window_seconds=int(
-                        properties.get("MaximumBatchingWindowInSeconds", 0)
-                    ),
-                    maximum_retry_attempts=int(properties.get("MaximumRetryAttempts", -1)),
-                    on_failure_queue_url=(
-                        queue_url_by_arn[str(on_failure["Destination"])] if on_failure else None
-                    ),
-                )
-            )
-    return sources
-
-
-def _ref_name(value: Any, *, default: str) -> str:
-    if value is None:
-        return default
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    raise TemplateError(f"RestApiId must be a Ref, not {value!r}")
-
-
-def _api_auth(template: JsonDict, api_id: str) -> JsonDict:
-    if api_id == "ServerlessRestApi":
-        return dict(template.get("Globals", {}).get("Api", {}).get("Auth", {}))
-    api = template["Resources"].get(api_id)
-    if api is None or api.get("Type") != "AWS::Serverless::Api":
-        raise TemplateError(f"RestApiId {api_id} is not an AWS::Serverless::Api")
-    return dict(api.get("Properties", {}).get("Auth", {}))

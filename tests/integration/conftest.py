@@ -1,4 +1,10 @@
-"""One local stack for the integration tests: started once, seeded with the demo data."""
+"""One local stack for the integration tests: started once, seeded with the demo data.
+
+Every call each function made, in every stack the session started, was decided against its
+execution role as SAM expands it: the session fails if one was refused, naming the function,
+the action and the resource, and leaves what the roles were asked for in .local/iam-usage.json
+(`cloison-local grants` turns it into docs/iam-grants.md).
+"""
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -7,8 +13,11 @@ from pathlib import Path
 import pytest
 
 from cloison_local.demo import demo_clock
+from cloison_local.grants import merge_usage, write_usage
 from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
+
+USAGE = Path(".local/iam-usage.json")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -23,6 +32,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(pytest.mark.integration)
     # Stable: the others keep their order, the marked ones come last.
     items.sort(key=lambda item: item.get_closest_marker("after_every_test") is not None)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def least_privilege() -> Iterator[None]:
+    """After the session: no function called what its role does not allow."""
+    yield
+    usage = merge_usage(LocalStack.finished)
+    write_usage(USAGE, usage)
+    denied = {function: calls.denied for function, calls in usage.items() if calls.denied}
+    assert denied == {}, "calls the execution roles refuse (template.yaml, Policies)"
 
 
 @pytest.fixture(scope="session")

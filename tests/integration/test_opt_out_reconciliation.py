@@ -97,12 +97,18 @@ def test_the_schedule_is_the_templates_with_its_dead_letter_queue_and_retries(
 ) -> None:
     # Given the stack started from template.yaml
     assert stack.stack is not None
-    # When the schedule made from the function's ScheduleV2 event is read from the Scheduler
-    schedule = stack.client("scheduler").get_schedule(Name=f"{FUNCTION}-Reconcile")
-    # Then it fires the function every 15 minutes, with retries and the reconciliation's DLQ
+    # When the schedule SAM makes of the function's ScheduleV2 event (`<function><event>`) is
+    # read from the Scheduler
+    schedule = stack.client("scheduler").get_schedule(
+        Name=stack.stack.resources[f"{FUNCTION}Reconcile"].ref
+    )
+    # Then it fires the function every 15 minutes, with the role SAM wrote for it, retries and
+    # the reconciliation's DLQ
     dead_letters = stack.stack.resources["ReconcileDeadLetterQueue"].attributes["Arn"]
     assert schedule["ScheduleExpression"] == "rate(15 minutes)"
     assert schedule["Target"]["Arn"] == stack.stack.functions[FUNCTION].arn
+    role = stack.stack.resources[f"{FUNCTION}ReconcileRole"].attributes["Arn"]
+    assert schedule["Target"]["RoleArn"] == role
     assert schedule["Target"]["DeadLetterConfig"] == {"Arn": dead_letters}
     assert schedule["Target"]["RetryPolicy"]["MaximumRetryAttempts"] == 2
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.expand import function_properties
+from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -144,6 +145,6 @@ def test_the_api_function_appends_to_the_audit_trail_and_copies_each_entry() -> 
         "s3:GetObjectVersion",
         "s3:ListBucketVersions",
     }
-    variables = merged_function_properties(_template(), "ApiFunction")["Environment"]["Variables"]
+    variables = function_properties("ApiFunction")["Environment"]["Variables"]
     assert variables["AUDIT_BUCKET"] == {"Ref": "AuditBucket"}
     assert variables["AUDIT_TABLE"] == {"Ref": "AuditTable"}

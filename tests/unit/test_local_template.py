@@ -1,14 +1,14 @@
-"""The local stack's reading of a template: intrinsics, creation order, parameters, event sources."""
+"""The local stack's reading of a template: intrinsics, creation order, parameters, and the SAM
+transform done by AWS's translator."""
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from cloison_local.model import SqsSource
+from cloison_local.expand import aws_managed_policies, expand, role_statements
 from cloison_local.template import (
     NO_VALUE,
     Resolver,
@@ -16,7 +16,6 @@ from cloison_local.template import (
     creation_order,
     load_template,
     parameter_values,
-    sqs_sources,
 )
 
 REGION = "eu-west-3"
@@ -362,23 +361,6 @@ def test_creation_order_puts_dependencies_first() -> None:
     assert position["Function"] < position["Alarm"]
 
 
-def test_a_functions_generated_role_is_created_with_its_function() -> None:
-    # Given a role trusting the role SAM generates for a function (`<Function>Role`)
-    resources = {
-        "ReaderRole": {
-            "Type": "AWS::IAM::Role",
-            "Properties": {"Trust": {"Fn::GetAtt": ["ApiFunctionRole", "Arn"]}},
-        },
-        "ApiFunction": {"Type": "AWS::Serverless::Function", "Properties": {"Handler": "h"}},
-    }
-
-    # When they are ordered for creation
-    order = creation_order(resources)
-
-    # Then the function (which brings its role) comes first
-    assert order == ["ApiFunction", "ReaderRole"]
-
-
 def test_creation_order_refuses_a_cycle() -> None:
     # Given two resources that refer to each other
     resources = {
@@ -459,23 +441,31 @@ def test_parameter_values_require_a_value_without_default() -> None:
         parameter_values(template, {})
 
 
-# ---------------------------------------------------------------- event sources
+# ---------------------------------------------------------------- the SAM transform
 
 
-def _function_with_events(events: dict[str, Any]) -> dict[str, Any]:
+def _sam_function(events: dict[str, Any], **properties: Any) -> dict[str, Any]:
     return _template(
+        Transform="AWS::Serverless-2016-10-31",
         Resources={
+            "Chunks": {"Type": "AWS::SQS::Queue"},
             "Worker": {
                 "Type": "AWS::Serverless::Function",
-                "Properties": {"Handler": "cloison.handlers.x.lambda_handler", "Events": events},
-            }
-        }
+                "Properties": {
+                    "CodeUri": "functions/",
+                    "Runtime": "python3.11",
+                    "Handler": "cloison.handlers.x.lambda_handler",
+                    "Events": events,
+                    **properties,
+                },
+            },
+        },
     )
 
 
-def test_sqs_sources_read_the_sqs_events() -> None:
-    # Given a function fed by a queue, with an API route beside it
-    template = _function_with_events(
+def test_sams_own_translator_writes_the_event_source_mapping_and_the_role() -> None:
+    # Given a function fed by a queue, with a policy template
+    template = _sam_function(
         {
             "Chunks": {
                 "Type": "SQS",
@@ -483,43 +473,66 @@ def test_sqs_sources_read_the_sqs_events() -> None:
                     "Queue": {"Fn::GetAtt": ["Chunks", "Arn"]},
                     "BatchSize": 1,
                     "FunctionResponseTypes": ["ReportBatchItemFailures"],
-                    "ScalingConfig": {"MaximumConcurrency": {"Ref": "Concurrency"}},
                 },
-            },
-            "Health": {"Type": "Api", "Properties": {"Path": "/health", "Method": "GET"}},
-        }
-    )
-    queue_arn = _attribute("Chunks", "Arn")
-    queue_url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/chunks-{uuid.uuid4().hex}"
-
-    # When the event sources are read
-    sources = sqs_sources(template, _resolver(template, Concurrency=2), {queue_arn: queue_url})
-
-    # Then the queue is polled for the function with the event's settings
-    assert sources == [
-        SqsSource(
-            function="Worker",
-            queue_arn=queue_arn,
-            queue_url=queue_url,
-            batch_size=1,
-            report_batch_item_failures=True,
-            maximum_concurrency=2,
-        )
-    ]
-
-
-def test_sqs_sources_refuse_a_function_triggered_by_sns() -> None:
-    # Given a function subscribed straight to a topic
-    template = _function_with_events(
-        {"Replies": {"Type": "SNS", "Properties": {"Topic": {"Ref": "Topic"}}}}
+            }
+        },
+        Policies=[{"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": ["Chunks", "QueueName"]}}}],
     )
 
-    # When the event sources are read
-    with pytest.raises(TemplateError) as raised:
-        sqs_sources(template, _resolver(template), {})
+    # When it is expanded as `sam deploy` expands it
+    expanded = expand(template, {}, REGION)["Resources"]
 
-    # Then the message names the event and says that SNS must land in SQS first
-    message = str(raised.value)
-    assert "Worker.Replies" in message
-    assert "SNS" in message
-    assert "SQS first" in message
+    # Then the function, its mapping and its role are plain CloudFormation, the role carrying
+    # the managed policy SAM attaches to SQS pollers and the expanded policy template
+    assert expanded["Worker"]["Type"] == "AWS::Lambda::Function"
+    assert expanded["Worker"]["Properties"]["Role"] == {"Fn::GetAtt": ["WorkerRole", "Arn"]}
+    mapping = expanded["WorkerChunks"]
+    assert mapping["Type"] == "AWS::Lambda::EventSourceMapping"
+    assert mapping["Properties"]["BatchSize"] == 1
+    role = expanded["WorkerRole"]["Properties"]
+    assert (
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole"
+        in role["ManagedPolicyArns"]
+    )
+    actions = {
+        action
+        for statement in role_statements(expand(template, {}, REGION), "WorkerRole")
+        for action in statement["Action"]
+    }
+    assert actions == {"sqs:SendMessage*"}
+    assert not any(kind.startswith("AWS::Serverless::") for kind in _types(expanded))
+
+
+def _types(resources: dict[str, Any]) -> set[str]:
+    return {resource["Type"] for resource in resources.values()}
+
+
+def test_a_template_sam_refuses_fails_with_the_translators_reason() -> None:
+    # Given a function whose event has no queue
+    template = _sam_function({"Chunks": {"Type": "SQS", "Properties": {"BatchSize": 1}}})
+
+    # When it is expanded
+    # Then the translator's reason names the resource
+    with pytest.raises(TemplateError, match="Worker"):
+        expand(template, {}, REGION)
+
+
+def test_a_template_without_the_transform_is_left_as_it_is() -> None:
+    # Given a plain CloudFormation template
+    template = _template(Resources={"Queue": {"Type": "AWS::SQS::Queue"}})
+
+    # When it is expanded
+    # Then nothing changes
+    assert expand(template, {}, REGION) is template
+
+
+def test_the_managed_policies_are_awss_own_documents() -> None:
+    # Given the managed policies the expansion and the least-privilege check read
+    policies = aws_managed_policies()
+
+    # When the one SAM attaches to every function is looked up
+    basic = policies["arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"]
+
+    # Then it grants writing logs, nothing more
+    actions = {action for statement in basic["Statement"] for action in statement["Action"]}
+    assert actions == {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}

@@ -8,7 +8,8 @@ from typing import Any
 
 from cloison.adapters.tables import PROVIDER_SYNC_INDEX
 from cloison.config import ReconcileSettings
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.expand import function_properties
+from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "ReconcileOptOutsFunction"
@@ -171,7 +172,7 @@ def test_every_setting_the_reconciliation_reads_is_in_its_environment() -> None:
     needed = {field.alias for field in ReconcileSettings.model_fields.values()}
 
     # When the function's environment is merged with Globals
-    environment = merged_function_properties(_template(), FUNCTION)["Environment"]["Variables"]
+    environment = function_properties(FUNCTION)["Environment"]["Variables"]
 
     # Then every one of them is defined
     assert needed - set(environment) == set()

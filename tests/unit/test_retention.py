@@ -34,7 +34,8 @@ from cloison.models.records import (
     ReplyRecord,
 )
 from cloison.services.audience import AudienceWriter
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.expand import function_properties
+from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
@@ -108,7 +109,7 @@ def test_every_expiring_table_is_kept_by_known_parameters(table: str) -> None:
 @pytest.mark.parametrize("parameter", sorted(DEFAULT_DAYS))
 def test_each_retention_parameter_reaches_the_api_as_a_setting(parameter: str) -> None:
     # Given the API function's environment, Globals merged in
-    environment = merged_function_properties(_template(), "ApiFunction")["Environment"]["Variables"]
+    environment = function_properties("ApiFunction")["Environment"]["Variables"]
 
     # Then the parameter's variable is set from the parameter itself, and read by the settings
     assert environment[VARIABLE_OF[parameter]] == {"Ref": parameter}

@@ -1,4 +1,5 @@
-"""The runtime lock pins every package Lambda runs, within pyproject's ranges (`make lock`)."""
+"""The runtime lock pins every package Lambda runs, within pyproject's ranges, at the versions the
+tests run (`make lock-update`)."""
 
 from __future__ import annotations
 
@@ -49,12 +50,28 @@ def test_the_lock_covers_every_runtime_dependency_as_installed() -> None:
     # Given what the runtime dependencies pull in, transitively, in this environment
     installed = set(installed_closure(runtime_requirements()))
 
-    # When it is compared with the lock (`make lock` rewrites it)
+    # When it is compared with the lock (`make lock-update` rewrites it)
     locked = set(_locked())
 
     # Then the lock names each of them, and nothing else
-    assert sorted(installed - locked) == [], "missing from the lock: run `make lock`"
-    assert sorted(locked - installed) == [], "not a runtime dependency: run `make lock`"
+    assert sorted(installed - locked) == [], "missing from the lock: run `make lock-update`"
+    assert sorted(locked - installed) == [], "not a runtime dependency: run `make lock-update`"
+
+
+def test_the_tests_run_against_the_locked_versions() -> None:
+    # Given the lock that `sam build` installs, and the runtime packages installed here
+    locked = _locked()
+    installed = installed_closure(runtime_requirements())
+
+    # When their versions are compared
+    different = {
+        name: f"{version} installed, {locked.get(name)} locked"
+        for name, version in installed.items()
+        if locked.get(name) != version
+    }
+
+    # Then what the tests run is what ships (`make install` installs within the lock)
+    assert different == {}, "reinstall with `make install`, or `make lock-update`"
 
 
 def test_each_pinned_version_satisfies_what_the_other_pins_require() -> None:

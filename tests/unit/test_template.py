@@ -24,7 +24,8 @@ from cloison.config import (
 )
 from cloison.services.delivery import STATUS_RANK, status_of
 from cloison_local.carrier import TEXT_EVENT_DESCRIPTIONS
-from cloison_local.template import load_template, merged_function_properties
+from cloison_local.expand import function_properties
+from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -128,7 +129,7 @@ def _global_variable_target(name: str) -> str:
 @pytest.mark.parametrize("function", _functions())
 def test_every_handler_imports_to_a_callable(function: str) -> None:
     # Given the function's handler as the template names it
-    handler = merged_function_properties(_template(), function)["Handler"]
+    handler = function_properties(function)["Handler"]
     module_name, _, attribute = handler.rpartition(".")
 
     # When it is imported as Lambda would
@@ -140,12 +141,10 @@ def test_every_handler_imports_to_a_callable(function: str) -> None:
 
 @pytest.mark.parametrize("function", _functions())
 def test_every_function_is_built_from_the_one_package_directory(function: str) -> None:
-    # Given the function's properties with Globals merged
-    properties = merged_function_properties(_template(), function)
+    # Given the function's own properties and the template's Globals
+    code_uri = _template()["Globals"]["Function"].get("CodeUri")
 
-    # When its CodeUri is read
-    code_uri = properties.get("CodeUri")
-
+    # When its code is looked for
     # Then it is the shared package directory, set once in Globals
     assert code_uri == "functions/"
     assert "CodeUri" not in _properties(function)
@@ -681,7 +680,7 @@ def test_every_setting_a_function_reads_is_in_its_environment(
     assert None not in needed
 
     # When the function's environment is merged with Globals
-    environment = merged_function_properties(_template(), function)["Environment"]["Variables"]
+    environment = function_properties(function)["Environment"]["Variables"]
 
     # Then every one of them is defined
     assert needed - set(environment) == set()

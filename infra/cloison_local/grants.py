@@ -1,0 +1,190 @@
+"""The grant report: per function, what its execution role grants and what the code used.
+
+The integration tests (and the soak) record, for every stack they start, which statement of
+each role allowed each call (cloison_local.iam_check); this module merges those records and
+writes, from the role as SAM expands it, every grant with the calls that used it. A grant no
+call used is either narrowed away in template.yaml or left with its reason, below: the calls
+Lambda itself makes with the role (logs, traces, polling a queue or a stream, sending a failed
+event to its destination) do not pass through the function's code, so no test sees them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cloison_local.expand import aws_managed_policies, expanded_template, placeholder_resources
+from cloison_local.model import RoleUsage
+
+# Grants the code never calls but Lambda does, with the role: (policy, action pattern) -> why.
+PLATFORM_GRANTS: dict[tuple[str, str], str] = {
+    **{
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole", action): (
+            "Lambda writes the function's log group with the role"
+        )
+        for action in ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
+    },
+    **{
+        ("arn:aws:iam::aws:policy/AWSXrayWriteOnlyAccess", action): (
+            "`Tracing: Active`: Lambda and the X-Ray SDK send trace segments with the role"
+        )
+        for action in (
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+            "xray:GetSamplingStatisticSummaries",
+        )
+    },
+    **{
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaSQSQueueExecutionRole", action): (
+            "the SQS event source mapping polls the queue with the role (SAM attaches this "
+            "AWS managed policy to every function with an SQS event)"
+        )
+        for action in (
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        )
+    },
+    **{
+        ("arn:aws:iam::aws:policy/service-role/AWSLambdaDynamoDBExecutionRole", action): (
+            "the stream event source mapping reads the stream with the role (SAM attaches this "
+            "AWS managed policy to every function with a DynamoDB event)"
+        )
+        for action in (
+            "dynamodb:DescribeStream",
+            "dynamodb:GetRecords",
+            "dynamodb:GetShardIterator",
+            "dynamodb:ListStreams",
+            "logs:CreateLogGroup",
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+        )
+    },
+}
+# Statements SAM writes for a failure destination: Lambda sends the failed event with the role.
+DESTINATION_POLICY_SUFFIX = "DestinationPolicy"
+DESTINATION_REASON = "Lambda sends a failed batch or event to the OnFailure queue with the role"
+
+
+def merge_usage(stacks: Iterable[Mapping[str, RoleUsage]]) -> dict[str, RoleUsage]:
+    """The usage of several stacks' functions, function by function."""
+    merged: dict[str, RoleUsage] = {}
+    for usage in stacks:
+        for function, calls in usage.items():
+            into = merged.setdefault(function, RoleUsage([], [], []))
+            grants = {
+                (str(name), int(index), str(action))
+                for name, index, action in [*into.grants, *calls.grants]
+            }
+            into.denied = sorted({*into.denied, *calls.denied})
+            into.grants = [list(grant) for grant in sorted(grants)]
+            into.unevaluated = sorted({*into.unevaluated, *calls.unevaluated})
+    return merged
+
+
+def write_usage(path: Path, usage: Mapping[str, RoleUsage]) -> None:
+    """Adds `usage` to what `path` holds (one file across test sessions, e.g. tests and soak)."""
+    previous = read_usage(path) if path.exists() else {}
+    merged = merge_usage([previous, usage])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(
+        json.dumps({name: vars(calls) for name, calls in sorted(merged.items())}, indent=1) + "\n",
+        encoding="utf-8",
+    )
+
+
+def read_usage(path: Path) -> dict[str, RoleUsage]:
+    return {
+        name: RoleUsage(**calls)
+        for name, calls in json.loads(path.read_text(encoding="utf-8")).items()
+    }
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def grant_rows(function: str, usage: RoleUsage, stage: str = "dev") -> list[dict[str, Any]]:
+    """Every (statement, action) of the function's role: its resources, use and reason."""
+    resources = placeholder_resources(expanded_template(stage))
+    role = str(resources[function]["Properties"]["Role"]).removesuffix(".Arn")
+    properties = resources[role]["Properties"]
+    policies = [
+        (policy["PolicyName"], policy["PolicyDocument"]) for policy in properties["Policies"]
+    ]
+    policies += [
+        (arn, aws_managed_policies()[arn]) for arn in properties.get("ManagedPolicyArns", [])
+    ]
+    used: dict[tuple[str, int], set[str]] = {}
+    for name, index, action in usage.grants:
+        used.setdefault((str(name), int(index)), set()).add(str(action))
+    rows = []
+    for name, document in policies:
+        for index, statement in enumerate(_listed(document["Statement"])):
+            for pattern in _listed(statement.get("Action", [])):
+                calls = sorted(
+                    action
+                    for action in used.get((name, index), set())
+                    if fnmatch.fnmatchcase(action.lower(), pattern.lower())
+                )
+                reason = PLATFORM_GRANTS.get((name, pattern))
+                if reason is None and name.endswith(DESTINATION_POLICY_SUFFIX):
+                    reason = DESTINATION_REASON
+                rows.append(
+                    {
+                        "policy": name,
+                        "statement": index,
+                        "action": pattern,
+                        "resources": [
+                            str(item) for item in _listed(statement.get("Resource", "*"))
+                        ],
+                        "condition": statement.get("Condition"),
+                        "used": calls,
+                        "reason": reason,
+                    }
+                )
+    return rows
+
+
+def report(usage: Mapping[str, RoleUsage], stage: str = "dev") -> str:
+    """docs/iam-grants.md: per function, each grant, used or not, and why it stays."""
+    lines = [
+        "# What each function's role grants, and what the code used",
+        "",
+        "Generated by `make grants` from the calls the integration tests made "
+        "(`.local/iam-usage.json`), held against each role as AWS's SAM translator expands "
+        f"template.yaml (stage {stage}; `X` stands for resource X, `X.Arn` for its ARN).",
+        "A grant no call used stays only with its reason: Lambda's own use of the role.",
+        "",
+    ]
+    unjustified = 0
+    for function in sorted(usage):
+        rows = grant_rows(function, usage[function], stage)
+        lines += [
+            f"## {function}",
+            "",
+            "| grant | on | used by the code | why it stays |",
+            "|---|---|---|---|",
+        ]
+        for row in rows:
+            on = ", ".join(f"`{resource}`" for resource in row["resources"])
+            if row["condition"]:
+                on += f" when `{json.dumps(row['condition'], sort_keys=True)}`"
+            used = ", ".join(row["used"]) or "no"
+            why = row["reason"] or ("" if row["used"] else "**none: narrow it**")
+            unjustified += not row["used"] and not row["reason"]
+            lines.append(f"| `{row['action']}` ({row['policy']}) | {on} | {used} | {why} |")
+        if usage[function].unevaluated:
+            lines += ["", "Conditions not checked locally (the call did not carry their key):", ""]
+            lines += [f"- `{condition}`" for condition in usage[function].unevaluated]
+        lines.append("")
+    lines.insert(5, f"Grants left without use or reason: **{unjustified}**.\n")
+    return "\n".join(lines)
