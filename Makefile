@@ -53,11 +53,14 @@ $(CHECKS_STAMP):
 	$(CHECKS)/bin/pip install --quiet $(CHECKS_PINS)
 	touch $(CHECKS_STAMP)
 
+# The regions the README supports: cfn-lint checks every resource type and value against each.
+REGIONS ?= eu-west-3
+
 lint: install $(CHECKS_STAMP)
 	$(BIN)/ruff check functions infra tests bench
 	$(BIN)/ruff format --check functions infra tests bench
 	$(BIN)/mypy functions infra
-	$(BIN)/cfn-lint --append-rules cfn_lint_serverless.rules -- template.yaml infra/team.yaml
+	$(BIN)/cfn-lint --regions $(REGIONS) --append-rules cfn_lint_serverless.rules -- template.yaml infra/team.yaml
 	$(CHECKS)/bin/checkov --quiet --compact --skip-download --framework cloudformation \
 	  -f template.yaml -f infra/team.yaml
 	$(CHECKS)/bin/bandit --quiet --recursive functions

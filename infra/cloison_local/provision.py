@@ -191,6 +191,8 @@ class Provisioner:
             "AWS::ApiGateway::RestApi": self._rest_api,
             "AWS::ApiGateway::Deployment": self._api_deployment,
             "AWS::ApiGateway::Stage": self._api_stage,
+            # The account's API Gateway settings: the local gateway keeps no logs to write.
+            "AWS::ApiGateway::Account": self._api_account,
         }
 
     def client(self, service: str) -> Any:
@@ -198,6 +200,7 @@ class Provisioner:
 
     # ------------------------------------------------------------------ driver
     def provision(self) -> Stack:
+        self._check_rules()
         resources: dict[str, JsonDict] = self.template["Resources"]
         for logical_id in creation_order(resources):
             resource = resources[logical_id]
@@ -798,6 +801,19 @@ class Provisioner:
 
     def _api_deployment(self, logical_id: str, properties: JsonDict) -> Physical:
         return Physical(f"local-{logical_id.lower()}")
+
+    def _api_account(self, logical_id: str, properties: JsonDict) -> Physical:
+        return Physical(f"local-{logical_id.lower()}")
+
+    def _check_rules(self) -> None:
+        """The template's `Rules`, as CloudFormation checks them before creating anything."""
+        for name, rule in self.template.get("Rules", {}).items():
+            if not self.resolver.resolve(rule.get("RuleCondition", True)):
+                continue
+            for assertion in rule["Assertions"]:
+                if not self.resolver.resolve(assertion["Assert"]):
+                    reason = assertion.get("AssertDescription", "assertion failed")
+                    raise TemplateError(f"rule {name}: {reason}")
 
     def _api_stage(self, logical_id: str, properties: JsonDict) -> Physical:
         return Physical(str(properties["StageName"]))
