@@ -20,6 +20,9 @@ help:
 	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy, then make console"
 	@echo "make console ENV=dev|prod   upload the operator console to its bucket (AWS CLI)"
 	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
+	@echo "make preflight ORIGINATION=<id> [ALARM_TOPIC=<arn>] [ENV=dev|prod]   check an AWS account before deploying"
+	@echo "make admin EMAIL=<address> [ENV=dev|prod]   the first administrator of a deployed stack"
+	@echo "make grants  the grant report (docs/iam-grants.md) from an integration run"
 
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
@@ -142,6 +145,28 @@ console:
 	  | aws s3 cp - s3://$$bucket/config.json --content-type application/json \
 	    --cache-control no-cache --region $(REGION) && \
 	echo "Console: $$(output ConsoleUrl)"
+
+# Before the first deploy: what the account and region lack (read-only; docs/deploy.md).
+ORIGINATION ?=
+ALARM_TOPIC ?=
+.PHONY: preflight
+preflight: install
+	$(BIN)/cloison-local preflight --region $(REGION) --stage $(ENV) \
+	  --origination "$(ORIGINATION)" --alarm-topic "$(ALARM_TOPIC)"
+
+# The first administrator of a deployed stack: a user of its pool in the admin group, to whom
+# Cognito e-mails a temporary password (AWS CLI).
+.PHONY: admin
+admin:
+	@test -n "$(EMAIL)" || { echo "usage: make admin EMAIL=<address> [ENV=dev|prod]"; exit 2; }
+	@pool=$$(aws cloudformation describe-stacks --stack-name cloison-$(ENV) --region $(REGION) \
+	  --query "Stacks[0].Outputs[?OutputKey=='UserPoolId'].OutputValue" --output text) && \
+	aws cognito-idp admin-create-user --user-pool-id $$pool --username "$(EMAIL)" \
+	  --user-attributes Name=email,Value="$(EMAIL)" Name=email_verified,Value=true \
+	  --desired-delivery-mediums EMAIL --region $(REGION) >/dev/null && \
+	aws cognito-idp admin-add-user-to-group --user-pool-id $$pool --username "$(EMAIL)" \
+	  --group-name admin --region $(REGION) && \
+	echo "$(EMAIL) is an administrator of cloison-$(ENV): a temporary password is on its way"
 
 # One step per team: its stack (reader role, Cognito group, scope, machine client), then its
 # sender profiles through the API. The main stack is cloison-$(ENV), as in samconfig.toml.

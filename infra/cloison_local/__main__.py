@@ -224,6 +224,31 @@ def demo(arguments: argparse.Namespace) -> int:
     return run_demo()
 
 
+def run_preflight(arguments: argparse.Namespace) -> int:
+    import boto3
+
+    from cloison_local.preflight import preflight
+
+    session = boto3.session.Session(region_name=arguments.region)
+    findings = preflight(
+        lambda service: session.client(service),  # type: ignore[call-overload]
+        region=arguments.region,
+        stage=arguments.stage,
+        origination=arguments.origination or None,
+        alarm_topic=arguments.alarm_topic or None,
+        stack_name=arguments.stack or f"cloison-{arguments.stage}",
+    )
+    for finding in findings:
+        print(finding.line())
+    blocking = [finding for finding in findings if finding.blocking]
+    print(
+        f"{len(blocking)} blocking finding(s): see docs/deploy.md"
+        if blocking
+        else "nothing blocks the deploy"
+    )
+    return 1 if blocking else 0
+
+
 def grants(arguments: argparse.Namespace) -> int:
     from cloison_local.grants import read_usage, report
 
@@ -280,6 +305,16 @@ def main(argv: list[str] | None = None) -> int:
         "--region", help="the stack's region (default: the AWS configuration's)"
     )
     commands.add_parser("demo", help="run the end-to-end scenario on a fresh stack and report")
+    preflight_parser = commands.add_parser(
+        "preflight", help="check an AWS account and region before sam deploy (read-only)"
+    )
+    preflight_parser.add_argument("--region", default="eu-west-3")
+    preflight_parser.add_argument("--stage", choices=["dev", "prod"], default="dev")
+    preflight_parser.add_argument(
+        "--origination", help="the OriginationIdentity: phone number id or ARN, or sender ID"
+    )
+    preflight_parser.add_argument("--alarm-topic", help="the AlarmTopicArn (required in prod)")
+    preflight_parser.add_argument("--stack", help="the stack's name (default cloison-<stage>)")
     grants_parser = commands.add_parser(
         "grants", help="write the grant report (what each role grants, what the tests used)"
     )
@@ -288,6 +323,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     if arguments.command == "grants":
         return grants(arguments)
+    if arguments.command == "preflight":
+        return run_preflight(arguments)
     if arguments.command == "token":
         return token(arguments)
     if arguments.command == "team":

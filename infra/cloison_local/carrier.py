@@ -27,6 +27,16 @@ import boto3
 import phonenumbers
 from botocore.exceptions import BotoCoreError, ClientError
 
+from cloison_local.origination import (
+    DEFAULT_OPT_OUT_LIST,
+    HELP_KEYWORD,
+    OPT_OUT_KEYWORDS,
+    Governing,
+    Originations,
+    UnknownIdentity,
+    keyword_of,
+)
+
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
     from mypy_boto3_sns.type_defs import PublishBatchRequestEntryTypeDef
@@ -44,7 +54,6 @@ DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_DELIVERY_DELAY_SECONDS = 0.2
 MAX_RECORDED_SENDS = 100_000
 # Origination shown in events when a send names none and no two-way channel is registered.
-DEFAULT_ORIGINATION = "SIMULATED"
 
 # Limits from the service model (botocore checks only minimums client-side).
 MAX_BODY_CHARS = 1600
@@ -205,10 +214,14 @@ class _OptOutList:
     numbers: dict[str, _OptedOut] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class _TwoWayChannel:
-    origination_identity: str
-    topic_arn: str
+@dataclass
+class _Account:
+    """The account's End User Messaging settings: its tier (a new account is in the SMS
+    sandbox) and monthly spend limit, and the destination numbers verified for the sandbox."""
+
+    tier: str = "PRODUCTION"
+    spend_limit: int = 10_000
+    verified: tuple[str, ...] = ()
 
 
 @dataclass
@@ -457,8 +470,16 @@ class CarrierSimulator:
         # Guards every piece of state below; taken before _schedule_changed when both are needed.
         self._lock = threading.RLock()
         self._configuration_sets: dict[str, _ConfigurationSet] = {}
-        self._opt_out_lists: dict[str, _OptOutList] = {}
-        self._channels: dict[str, _TwoWayChannel] = {}
+        # Every account has the Default list, on which a phone number starts.
+        self._opt_out_lists: dict[str, _OptOutList] = {
+            DEFAULT_OPT_OUT_LIST: _OptOutList(
+                name=DEFAULT_OPT_OUT_LIST,
+                arn=f"arn:aws:sms-voice:{region}:{account_id}:opt-out-list/{DEFAULT_OPT_OUT_LIST}",
+                created=_now(),
+            )
+        }
+        self._originations = Originations(region, account_id)
+        self._account = _Account()
         self._sent: deque[SentMessage] = deque(maxlen=max_recorded_sends)
         # Sends refused because the number is opted out: (destination, context), for tests.
         self._refused: deque[tuple[str, Mapping[str, str]]] = deque(maxlen=max_recorded_sends)
@@ -484,6 +505,13 @@ class CarrierSimulator:
             "DescribeOptedOutNumbers": self._describe_opted_out_numbers,
             "DescribeOptOutLists": self._describe_opt_out_lists,
             "DescribeConfigurationSets": self._describe_configuration_sets,
+            "DescribePhoneNumbers": self._describe_phone_numbers,
+            "DescribeSenderIds": self._describe_sender_ids,
+            "DescribePools": self._describe_pools,
+            "ListTagsForResource": self._list_tags_for_resource,
+            "DescribeAccountAttributes": self._describe_account_attributes,
+            "DescribeSpendLimits": self._describe_spend_limits,
+            "DescribeVerifiedDestinationNumbers": self._describe_verified_destination_numbers,
         }
         self._server: _CarrierHttpServer | None = None
         self._threads: list[threading.Thread] = []
@@ -583,10 +611,74 @@ class CarrierSimulator:
                     name=name, arn=self._arn("opt-out-list", name), created=_now()
                 )
 
-    def register_two_way_channel(self, origination_identity: str, topic_arn: str) -> None:
-        """Route replies sent to `origination_identity` (our number or short code) to the topic."""
+    def register_phone_number(
+        self,
+        number: str,
+        *,
+        opt_out_list: str = DEFAULT_OPT_OUT_LIST,
+        two_way_topic: str | None = None,
+        self_managed: bool = False,
+    ) -> str:
+        """A phone number or short code of the account, as AWS gives it before any stack (on
+        the Default list, no two-way channel, unless told); returns its PhoneNumberId."""
         with self._lock:
-            self._channels[origination_identity] = _TwoWayChannel(origination_identity, topic_arn)
+            if opt_out_list not in self._opt_out_lists:
+                raise ValueError(f"no opt-out list {opt_out_list!r}")
+            registered = self._originations.add_number(
+                number,
+                opt_out_list=opt_out_list,
+                two_way_topic=two_way_topic,
+                self_managed=self_managed,
+            )
+            return registered.phone_number_id
+
+    def register_two_way_channel(self, origination_identity: str, topic_arn: str) -> None:
+        """Route replies sent to `origination_identity` (our number or short code) to the
+        topic: the number's own two-way channel (UpdatePhoneNumber)."""
+        with self._lock:
+            self._originations.add_number(origination_identity, two_way_topic=topic_arn)
+
+    def register_sender_id(self, sender_id: str) -> None:
+        with self._lock:
+            self._originations.add_sender_id(sender_id)
+
+    def register_pool(
+        self,
+        name: str,
+        identities: Sequence[str],
+        *,
+        opt_out_list: str = DEFAULT_OPT_OUT_LIST,
+        two_way_topic: str | None = None,
+        self_managed: bool = False,
+        stop_message: str = "",
+        help_message: str = "",
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """A pool of registered identities (AWS::SMSVOICE::Pool): what is sent through it and
+        what its numbers receive follow its settings; returns its PoolId."""
+        with self._lock:
+            if opt_out_list not in self._opt_out_lists:
+                raise ValueError(f"no opt-out list {opt_out_list!r}")
+            pool = self._originations.add_pool(
+                name,
+                list(identities),
+                opt_out_list=opt_out_list,
+                two_way_topic=two_way_topic,
+                self_managed=self_managed,
+                stop_message=stop_message,
+                help_message=help_message,
+                tags=dict(tags or {}),
+            )
+            return pool.pool_id
+
+    def set_account(
+        self, *, tier: str = "PRODUCTION", spend_limit: int = 10_000, verified: Sequence[str] = ()
+    ) -> None:
+        """The account's tier (SANDBOX sends to `verified` numbers only) and spend limit."""
+        if tier not in ("SANDBOX", "PRODUCTION"):
+            raise ValueError("tier is SANDBOX or PRODUCTION")
+        with self._lock:
+            self._account = _Account(tier, spend_limit, tuple(verified))
 
     # -- programmable behaviour ------------------------------------------------------------
 
@@ -725,11 +817,16 @@ class CarrierSimulator:
         if copies < 1 or copy_delay_seconds < 0:
             raise ValueError("copies must be at least 1 and copy_delay_seconds not negative")
         with self._lock:
-            channel = self._channels.get(destination_number)
-            if channel is None:
+            try:
+                governing = self._originations.for_inbound(destination_number)
+            except UnknownIdentity:
+                governing = None
+            if governing is None or governing.two_way_topic is None:
                 raise UnknownChannelError(
                     f"no two-way channel for {mask_number(destination_number)}"
                 )
+            topic_arn = governing.two_way_topic
+            self._apply_keyword(origination_number, body, governing)
             if previous_published_message_id is None:
                 previous_published_message_id = self._last_message_id(
                     origination_number, destination_number
@@ -747,7 +844,7 @@ class CarrierSimulator:
             }
         )
         for copy in range(copies):
-            self._schedule_event(copy * copy_delay_seconds, (channel.topic_arn,), lambda: payload)
+            self._schedule_event(copy * copy_delay_seconds, (topic_arn,), lambda: payload)
         _LOG.info(
             "reply %s from %s to %s",
             inbound_message_id,
@@ -755,6 +852,39 @@ class CarrierSimulator:
             mask_number(destination_number),
         )
         return inbound_message_id
+
+    def _apply_keyword(self, person: str, body: str, governing: Governing) -> None:
+        """What the service itself does with a keyword, unless opt-outs are self-managed: an
+        opt-out keyword puts the person on the governing list, and STOP and HELP are answered."""
+        if governing.self_managed:
+            return
+        keyword = keyword_of(body)
+        if keyword in OPT_OUT_KEYWORDS:
+            self._opt_out_lists[governing.opt_out_list].numbers.setdefault(
+                person, _OptedOut(_now(), by_end_user=True)
+            )
+            _LOG.info("opted out %s by keyword", mask_number(person))
+            answer = governing.stop_message
+        elif keyword == HELP_KEYWORD:
+            answer = governing.help_message
+        else:
+            return
+        if answer:
+            encoding, parts = message_parts(answer)
+            self._sent.append(
+                SentMessage(
+                    message_id=str(uuid.uuid4()),
+                    destination=person,
+                    origination=governing.shown_as,
+                    body=answer,
+                    context={},
+                    configuration_set=None,
+                    message_type="TRANSACTIONAL",
+                    sent_at=_now(),
+                    encoding=encoding,
+                    parts=parts,
+                )
+            )
 
     def _last_message_id(self, person: str, our_number: str) -> str:
         fallback = ""
@@ -849,10 +979,20 @@ class CarrierSimulator:
                 if configuration_set_name is not None
                 else None
             )
-            opt_out_list = next(
-                (lst for lst in self._opt_out_lists.values() if destination in lst.numbers), None
-            )
-            if opt_out_list is not None:
+            try:
+                governing = self._originations.for_send(origination)
+            except UnknownIdentity:
+                raise _not_found("origination-identity", str(origination)) from None
+            if self._account.tier == "SANDBOX" and destination not in self._account.verified:
+                raise _validation_error(
+                    "The destination phone number is not verified (the account is in the SMS "
+                    "sandbox)",
+                    reason="DESTINATION_PHONE_NUMBER_NOT_VERIFIED",
+                    field_name="DestinationPhoneNumber",
+                )
+            # Only the list associated with the identity used counts ("Opt-out lists").
+            opt_out_list = self._opt_out_lists[governing.opt_out_list]
+            if destination in opt_out_list.numbers:
                 self._refused.append((destination, context))
                 raise _ServiceError(
                     "ConflictException",
@@ -867,7 +1007,7 @@ class CarrierSimulator:
             sent = SentMessage(
                 message_id=message_id,
                 destination=destination,
-                origination=origination or self._default_origination(),
+                origination=governing.shown_as,
                 body=body,
                 context=context,
                 configuration_set=configuration_set.name if configuration_set else None,
@@ -905,9 +1045,6 @@ class CarrierSimulator:
         if stall:
             time.sleep(stall)
         return {"MessageId": message_id}
-
-    def _default_origination(self) -> str:
-        return next(iter(self._channels), DEFAULT_ORIGINATION)
 
     def _configuration_set(self, name_or_arn: str) -> _ConfigurationSet:
         for configuration_set in self._configuration_sets.values():
@@ -1030,6 +1167,138 @@ class CarrierSimulator:
         if next_token is not None:
             answer["NextToken"] = next_token
         return answer
+
+    # -- the account and its identities (what `make preflight` reads) -----------------------
+
+    def _describe_phone_numbers(self, payload: Mapping[str, Any]) -> JsonObject:
+        wanted = _text_list(payload, "PhoneNumberIds", MAX_NAMES_FILTER)
+        with self._lock:
+            numbers = list(self._originations.numbers.values())
+            if wanted is not None:
+                known = {key: n for n in numbers for key in (n.phone_number_id, n.arn)}
+                missing = [name for name in wanted if name not in known]
+                if missing:
+                    raise _not_found("phone-number", missing[0])
+                numbers = [known[name] for name in wanted]
+            return {
+                "PhoneNumbers": [
+                    {
+                        "PhoneNumberArn": number.arn,
+                        "PhoneNumberId": number.phone_number_id,
+                        "PhoneNumber": number.number,
+                        "Status": "ACTIVE",
+                        "IsoCountryCode": number.iso_country,
+                        "MessageType": "PROMOTIONAL",
+                        "NumberCapabilities": ["SMS"],
+                        "NumberType": number.number_type,
+                        "MonthlyLeasingPrice": "0.00",
+                        "TwoWayEnabled": number.two_way_topic is not None,
+                        **(
+                            {"TwoWayChannelArn": number.two_way_topic}
+                            if number.two_way_topic
+                            else {}
+                        ),
+                        "SelfManagedOptOutsEnabled": number.self_managed,
+                        "OptOutListName": number.opt_out_list,
+                        "DeletionProtectionEnabled": False,
+                        **({"PoolId": number.pool_id} if number.pool_id else {}),
+                        "CreatedTimestamp": _now().timestamp(),
+                    }
+                    for number in numbers
+                ]
+            }
+
+    def _describe_sender_ids(self, payload: Mapping[str, Any]) -> JsonObject:
+        with self._lock:
+            return {
+                "SenderIds": [
+                    {
+                        "SenderIdArn": sender.arn,
+                        "SenderId": sender.sender_id,
+                        "IsoCountryCode": sender.iso_country,
+                        "MessageTypes": ["TRANSACTIONAL", "PROMOTIONAL"],
+                        "MonthlyLeasingPrice": "0.00",
+                        "DeletionProtectionEnabled": False,
+                        "Registered": True,
+                    }
+                    for sender in self._originations.sender_ids.values()
+                ]
+            }
+
+    def _describe_pools(self, payload: Mapping[str, Any]) -> JsonObject:
+        wanted = _text_list(payload, "PoolIds", MAX_NAMES_FILTER)
+        with self._lock:
+            pools = list(self._originations.pools.values())
+            if wanted is not None:
+                known = {key: pool for pool in pools for key in (pool.pool_id, pool.arn)}
+                missing = [name for name in wanted if name not in known]
+                if missing:
+                    raise _not_found("pool", missing[0])
+                pools = [known[name] for name in wanted]
+            return {
+                "Pools": [
+                    {
+                        "PoolArn": pool.arn,
+                        "PoolId": pool.pool_id,
+                        "Status": "ACTIVE",
+                        "MessageType": "PROMOTIONAL",
+                        "TwoWayEnabled": pool.two_way_topic is not None,
+                        **({"TwoWayChannelArn": pool.two_way_topic} if pool.two_way_topic else {}),
+                        "SelfManagedOptOutsEnabled": pool.self_managed,
+                        "OptOutListName": pool.opt_out_list,
+                        "SharedRoutesEnabled": False,
+                        "DeletionProtectionEnabled": False,
+                        "CreatedTimestamp": _now().timestamp(),
+                    }
+                    for pool in pools
+                ]
+            }
+
+    def _list_tags_for_resource(self, payload: Mapping[str, Any]) -> JsonObject:
+        arn = _required_text(payload, "ResourceArn", pattern=_NAME_OR_ARN)
+        with self._lock:
+            pool = next((p for p in self._originations.pools.values() if p.arn == arn), None)
+            tags = pool.tags if pool is not None else {}
+            return {
+                "ResourceArn": arn,
+                "Tags": [{"Key": key, "Value": value} for key, value in sorted(tags.items())],
+            }
+
+    def _describe_account_attributes(self, payload: Mapping[str, Any]) -> JsonObject:
+        with self._lock:
+            return {"AccountAttributes": [{"Name": "ACCOUNT_TIER", "Value": self._account.tier}]}
+
+    def _describe_spend_limits(self, payload: Mapping[str, Any]) -> JsonObject:
+        with self._lock:
+            limit = self._account.spend_limit
+        return {
+            "SpendLimits": [
+                {
+                    "Name": "TEXT_MESSAGE_MONTHLY_SPEND_LIMIT",
+                    "EnforcedLimit": limit,
+                    "MaxLimit": limit,
+                    "Overridden": False,
+                }
+            ]
+        }
+
+    def _describe_verified_destination_numbers(self, payload: Mapping[str, Any]) -> JsonObject:
+        with self._lock:
+            verified = self._account.verified
+        return {
+            "VerifiedDestinationNumbers": [
+                {
+                    "VerifiedDestinationNumberArn": self._arn(
+                        "verified-destination-number", f"verified-{index}"
+                    ),
+                    "VerifiedDestinationNumberId": f"verified-{index}",
+                    "DestinationPhoneNumber": number,
+                    "Status": "VERIFIED",
+                    "CreatedTimestamp": _now().timestamp(),
+                }
+                for index, number in enumerate(verified)
+            ]
+        }
 
     def _arn(self, resource_type: str, name: str) -> str:
         return f"arn:aws:sms-voice:{self._region}:{self._account_id}:{resource_type}/{name}"

@@ -24,6 +24,7 @@ from cloison_local.carrier import EventDestinationSpec
 from cloison_local.expand import aws_managed_policies, expand
 from cloison_local.iam_check import NamedPolicy
 from cloison_local.model import FunctionSpec, JsonDict, Route, SqsSource, StreamSource
+from cloison_local.origination import pool_id_for
 from cloison_local.template import Resolver, TemplateError, creation_order, parameter_values
 
 ACCOUNT_ID = "123456789012"
@@ -75,6 +76,20 @@ class ConfigurationSet:
     destinations: list[EventDestinationSpec]
 
 
+@dataclass(frozen=True)
+class PoolSpec:
+    """An End User Messaging pool of the template, for the carrier simulator to hold."""
+
+    name: str
+    identities: tuple[str, ...]
+    opt_out_list: str
+    two_way_topic: str | None
+    self_managed: bool
+    stop_message: str
+    help_message: str
+    tags: tuple[tuple[str, str], ...]
+
+
 @dataclass
 class Stack:
     """Everything the local stack needs to run the template after provisioning."""
@@ -92,6 +107,7 @@ class Stack:
     configuration_sets: list[ConfigurationSet]
     opt_out_lists: list[str]
     app_client_ids: list[str]
+    pools: list[PoolSpec] = field(default_factory=list)
     # Outputs with an `Export`, by export name: what `Fn::ImportValue` gives other stacks.
     exports: dict[str, str] = field(default_factory=dict)
     # Cognito domains and the user pool each belongs to: where `/oauth2/token` is served.
@@ -128,6 +144,7 @@ class Provisioner:
         self.resources: dict[str, Physical] = {}
         self.configuration_sets: list[ConfigurationSet] = []
         self.opt_out_lists: list[str] = []
+        self.pools: list[PoolSpec] = []
         self.user_pool_domains: dict[str, str] = {}
         self.functions: dict[str, FunctionSpec] = {}
         self.routes: list[Route] = []
@@ -167,6 +184,7 @@ class Provisioner:
             "AWS::SNS::Subscription": self._subscription,
             "AWS::SMSVOICE::ConfigurationSet": self._configuration_set,
             "AWS::SMSVOICE::OptOutList": self._opt_out_list,
+            "AWS::SMSVOICE::Pool": self._pool,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
             "AWS::IAM::Role": self._role,
             "AWS::Cognito::UserPool": self._user_pool,
@@ -242,6 +260,7 @@ class Provisioner:
             configuration_sets=self.configuration_sets,
             opt_out_lists=self.opt_out_lists,
             app_client_ids=clients,
+            pools=self.pools,
             exports=exports,
             user_pool_domains=self.user_pool_domains,
             expanded=self.template,
@@ -495,6 +514,27 @@ class Provisioner:
         name = properties.get("OptOutListName", self._name(logical_id))
         self.opt_out_lists.append(name)
         return Physical(name, {"Arn": self._arn("sms-voice", f"opt-out-list/{name}")})
+
+    def _pool(self, logical_id: str, properties: JsonDict) -> Physical:
+        """A pool of the identities AWS gave the account; the carrier simulator holds it."""
+        name = self._name(logical_id)
+        two_way = properties.get("TwoWay", {})
+        keywords = properties["MandatoryKeywords"]
+        self.pools.append(
+            PoolSpec(
+                name=name,
+                identities=tuple(str(item) for item in properties["OriginationIdentities"]),
+                opt_out_list=str(properties.get("OptOutListName", "Default")),
+                two_way_topic=str(two_way["ChannelArn"]) if two_way.get("Enabled") else None,
+                self_managed=bool(properties.get("SelfManagedOptOutsEnabled", False)),
+                stop_message=str(keywords["STOP"]["Message"]),
+                help_message=str(keywords["HELP"]["Message"]),
+                tags=tuple((tag["Key"], str(tag["Value"])) for tag in properties.get("Tags", [])),
+            )
+        )
+        pool_id = pool_id_for(name)
+        arn = self._arn("sms-voice", f"pool/{pool_id}")
+        return Physical(pool_id, {"PoolId": pool_id, "Arn": arn})
 
     def _schedule_group(self, logical_id: str, properties: JsonDict) -> Physical:
         name = properties.get("Name", self._name(logical_id))

@@ -299,10 +299,20 @@ class LocalStack:
             )
         for name in stack.opt_out_lists:
             self.carrier.register_opt_out_list(name)
-        # In AWS the origination identity's two-way channel is pointed at this output by hand.
-        self.carrier.register_two_way_channel(
-            stack.outputs["OriginationIdentity"], stack.outputs["InboundTopicArn"]
-        )
+        # The identity AWS gave the account before the stack: a short code on the Default list,
+        # without two-way channel; the template's pool takes it in.
+        self.carrier.register_phone_number(str(stack.parameters["OriginationIdentity"]))
+        for pool in stack.pools:
+            self.carrier.register_pool(
+                pool.name,
+                pool.identities,
+                opt_out_list=pool.opt_out_list,
+                two_way_topic=pool.two_way_topic,
+                self_managed=pool.self_managed,
+                stop_message=pool.stop_message,
+                help_message=pool.help_message,
+                tags=dict(pool.tags),
+            )
         self.carrier.start()
 
     def function_environment(self, spec_name: str, memory_mb: int, handler: str) -> dict[str, str]:

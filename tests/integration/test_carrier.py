@@ -68,6 +68,8 @@ def carrier(moto_endpoint: str) -> Iterator[CarrierSimulator]:
     simulator = CarrierSimulator(
         moto_endpoint, REGION, delivery_delay_seconds=FAST_DELIVERY_SECONDS
     )
+    # The account's short code, as AWS gives it: on the Default opt-out list, in no pool.
+    simulator.register_phone_number(SHORT_CODE)
     simulator.start()
     yield simulator
     simulator.stop()
@@ -486,7 +488,7 @@ def test_an_operation_the_simulator_does_not_offer_is_a_validation_error(
     # Given an operation of the service the simulator does not implement
     # When it is called / Then it fails fast as a 400 ValidationException, never a 500
     with pytest.raises(sms.exceptions.ValidationException) as raised:
-        sms.describe_pools()
+        sms.describe_keywords(OriginationIdentity="36111")
     assert error_fields(raised.value)["Reason"] == "UNKNOWN_OPERATION"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
@@ -497,8 +499,8 @@ def test_an_operation_the_simulator_does_not_offer_is_a_validation_error(
 def test_an_opted_out_destination_is_refused_until_it_is_deleted_from_the_list(
     carrier: CarrierSimulator, sms: PinpointSMSVoiceV2Client
 ) -> None:
-    # Given a person on the registered opt-out list
-    name = opt_out_list(carrier)
+    # Given a person on the opt-out list of the short code (Default, as a new number's)
+    name = "Default"
     put = sms.put_opted_out_number(OptOutListName=name, OptedOutNumber=PERSON)
     assert (put["OptedOutNumber"], put["EndUserOptedOut"]) == (PERSON, False)
     # When a message is sent to them / Then ConflictException gives the opted-out reason
@@ -581,18 +583,19 @@ def test_opt_out_calls_on_unknown_lists_or_numbers_raise_resource_not_found(
 def test_opt_out_lists_are_described_with_arns_and_paging(
     carrier: CarrierSimulator, sms: PinpointSMSVoiceV2Client
 ) -> None:
-    # Given two registered opt-out lists
-    names = sorted([opt_out_list(carrier), opt_out_list(carrier)])
+    # Given two registered opt-out lists beside the account's Default one
+    names = sorted(["Default", opt_out_list(carrier), opt_out_list(carrier)])
     # When they are described one per page
     first = sms.describe_opt_out_lists(MaxResults=1)
     second = sms.describe_opt_out_lists(MaxResults=1, NextToken=first["NextToken"])
-    # Then both come back with the service's ARN form
-    described = first["OptOutLists"] + second["OptOutLists"]
+    third = sms.describe_opt_out_lists(MaxResults=1, NextToken=second["NextToken"])
+    # Then all come back with the service's ARN form
+    described = first["OptOutLists"] + second["OptOutLists"] + third["OptOutLists"]
     assert [item["OptOutListName"] for item in described] == names
-    assert described[0]["OptOutListArn"] == (
-        f"arn:aws:sms-voice:{REGION}:123456789012:opt-out-list/{names[0]}"
+    assert described[1]["OptOutListArn"] == (
+        f"arn:aws:sms-voice:{REGION}:123456789012:opt-out-list/{names[1]}"
     )
-    assert "NextToken" not in second
+    assert "NextToken" not in third
     # And asking by name for an unknown list raises ResourceNotFoundException
     with pytest.raises(sms.exceptions.ResourceNotFoundException):
         sms.describe_opt_out_lists(OptOutListNames=[names[0], "missing"])
@@ -699,10 +702,9 @@ def test_reset_forgets_runtime_state_but_keeps_registrations(
     # Given sends, an opt-out, a fault and an outcome
     subscriber = new_subscriber()
     configuration_set = configuration_set_to(carrier, subscriber)
-    name = opt_out_list(carrier)
     client = sms_client(carrier, max_attempts=1)
     client.send_text_message(DestinationPhoneNumber=OTHER_PERSON, MessageBody="Bonjour")
-    client.put_opted_out_number(OptOutListName=name, OptedOutNumber=PERSON)
+    client.put_opted_out_number(OptOutListName="Default", OptedOutNumber=PERSON)
     carrier.set_outcome(["TEXT_BLOCKED"])
     carrier.throttle_next(5)
     # When the simulator is reset
@@ -716,6 +718,114 @@ def test_reset_forgets_runtime_state_but_keeps_registrations(
         "TEXT_SUCCESSFUL",
         "TEXT_DELIVERED",
     ]
+
+
+# -- which opt-out list applies: the one of the identity or pool used ---------------------
+
+
+def test_only_the_list_of_the_identity_used_refuses_a_send(
+    carrier: CarrierSimulator, sms: PinpointSMSVoiceV2Client
+) -> None:
+    # Given a person on a list that nothing is associated with, another on the Default list
+    # (the short code's), and a pool of the short code with a list of its own
+    unrelated = opt_out_list(carrier)
+    pooled = opt_out_list(carrier)
+    sms.put_opted_out_number(OptOutListName=unrelated, OptedOutNumber=PERSON)
+    sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber=OTHER_PERSON)
+    pool_id = carrier.register_pool("sending", [SHORT_CODE], opt_out_list=pooled)
+
+    # When each is sent to from the short code, then through the pool
+    sms.send_text_message(
+        DestinationPhoneNumber=PERSON, OriginationIdentity=SHORT_CODE, MessageBody="Bonjour"
+    )
+    with pytest.raises(sms.exceptions.ConflictException) as from_number:
+        sms.send_text_message(
+            DestinationPhoneNumber=OTHER_PERSON,
+            OriginationIdentity=SHORT_CODE,
+            MessageBody="Bonjour",
+        )
+    sms.send_text_message(
+        DestinationPhoneNumber=OTHER_PERSON, OriginationIdentity=pool_id, MessageBody="Bonjour"
+    )
+    sms.put_opted_out_number(OptOutListName=pooled, OptedOutNumber=PERSON)
+    with pytest.raises(sms.exceptions.ConflictException) as through_pool:
+        sms.send_text_message(
+            DestinationPhoneNumber=PERSON, OriginationIdentity=pool_id, MessageBody="Bonjour"
+        )
+
+    # Then a list refuses only the sends of the identity it is associated with, as AWS does
+    assert error_fields(from_number.value)["ResourceId"] == "Default"
+    assert error_fields(through_pool.value)["ResourceId"] == pooled
+    assert [sent.origination for sent in carrier.sent_messages()] == [SHORT_CODE, SHORT_CODE]
+
+
+def test_an_unknown_origination_identity_is_not_found(
+    carrier: CarrierSimulator, sms: PinpointSMSVoiceV2Client
+) -> None:
+    # When a message is sent from an identity the account does not have
+    # Then the service says so, as ResourceNotFoundException
+    with pytest.raises(sms.exceptions.ResourceNotFoundException):
+        sms.send_text_message(
+            DestinationPhoneNumber=PERSON, OriginationIdentity="38000", MessageBody="Bonjour"
+        )
+
+
+def test_a_phone_number_joins_one_pool_only(carrier: CarrierSimulator) -> None:
+    # Given the short code in a pool
+    carrier.register_pool("first", [SHORT_CODE])
+    # When another pool takes it / Then it is refused, as CreatePool refuses it
+    with pytest.raises(ValueError, match="already belongs"):
+        carrier.register_pool("second", [SHORT_CODE])
+
+
+def test_stop_to_a_pool_is_recorded_by_the_service_unless_self_managed(
+    carrier: CarrierSimulator,
+    sms: PinpointSMSVoiceV2Client,
+    new_subscriber: Callable[[], Subscriber],
+) -> None:
+    # Given a pool whose opt-outs the service manages, with its STOP answer and two-way channel
+    subscriber = new_subscriber()
+    pooled = opt_out_list(carrier)
+    carrier.register_pool(
+        "managed",
+        [SHORT_CODE],
+        opt_out_list=pooled,
+        two_way_topic=subscriber.topic_arn,
+        stop_message="Vous ne recevrez plus nos SMS.",
+    )
+    # When a person texts "stop" to the short code
+    carrier.inject_reply(PERSON, SHORT_CODE, "stop")
+    # Then the person is on the pool's list (by their own request), and answered once
+    [entry] = sms.describe_opted_out_numbers(OptOutListName=pooled)["OptedOutNumbers"]
+    assert (entry["OptedOutNumber"], entry["EndUserOptedOut"]) == (PERSON, True)
+    [answer] = carrier.sent_messages()
+    assert (answer.destination, answer.body) == (PERSON, "Vous ne recevrez plus nos SMS.")
+
+
+def test_stop_to_a_self_managed_pool_is_left_to_the_application(
+    carrier: CarrierSimulator,
+    sms: PinpointSMSVoiceV2Client,
+    sqs: SQSClient,
+    new_subscriber: Callable[[], Subscriber],
+) -> None:
+    # Given a pool with self-managed opt-outs (the stack's), replies going to a topic
+    subscriber = new_subscriber()
+    pooled = opt_out_list(carrier)
+    carrier.register_pool(
+        "self-managed",
+        [SHORT_CODE],
+        opt_out_list=pooled,
+        two_way_topic=subscriber.topic_arn,
+        self_managed=True,
+        stop_message="never sent",
+    )
+    # When a person texts STOP
+    carrier.inject_reply(PERSON, SHORT_CODE, "STOP")
+    # Then the service neither records nor answers it: the application gets the reply
+    assert sms.describe_opted_out_numbers(OptOutListName=pooled)["OptedOutNumbers"] == []
+    assert carrier.sent_messages() == []
+    [reply] = received(carrier, sqs, subscriber)
+    assert reply["messageBody"] == "STOP"
 
 
 # -- two-way replies ----------------------------------------------------------------------
@@ -818,7 +928,6 @@ def test_logs_never_show_a_full_phone_number_or_a_message_body(
     caplog.set_level(logging.DEBUG, logger="cloison_local.carrier")
     subscriber = new_subscriber()
     carrier.register_two_way_channel(SHORT_CODE, subscriber.topic_arn)
-    name = opt_out_list(carrier)
     secret_body = "Code secret 987654"
     # When messages are sent, refused, opted out and replied to
     sms.send_text_message(
@@ -826,7 +935,7 @@ def test_logs_never_show_a_full_phone_number_or_a_message_body(
         MessageBody=secret_body,
         ConfigurationSetName=configuration_set_to(carrier, subscriber),
     )
-    sms.put_opted_out_number(OptOutListName=name, OptedOutNumber=OTHER_PERSON)
+    sms.put_opted_out_number(OptOutListName="Default", OptedOutNumber=OTHER_PERSON)
     with pytest.raises(sms.exceptions.ConflictException):
         sms.send_text_message(DestinationPhoneNumber=OTHER_PERSON, MessageBody=secret_body)
     carrier.inject_reply(PERSON, SHORT_CODE, secret_body)

@@ -486,3 +486,33 @@ def test_only_reader_roles_read_replies_whatever_else_a_principal_may_do(stage: 
     # Then every reader role may read (its own policy confines it to its prefix), no one else
     assert [principal for principal in readers if denied(principal)] == []
     assert [principal for principal in others if not denied(principal)] == []
+
+
+# ---------------------------------------------------------------- End User Messaging
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_every_send_stop_and_reconciliation_meet_on_one_opt_out_list(stage: str) -> None:
+    # Source: End User Messaging SMS user guide, "Opt-out lists": a send is refused when the
+    # number is on the list associated with the identity or pool used (Default otherwise), and
+    # opt-outs are recorded there. Given the stack's pool and its functions' settings
+    [(pool_id, pool)] = _of_type(stage, "AWS::SMSVOICE::Pool").items()
+    [opt_out_list] = _of_type(stage, "AWS::SMSVOICE::OptOutList")
+    functions = _of_type(stage, "AWS::Lambda::Function")
+
+    # Then the pool holds the identity and the stack's list, delivers replies to the inbound
+    # topic, and leaves STOP and HELP to Cloison (which answers with each team's identity)
+    assert pool["OriginationIdentities"] == [EXAMPLE_PARAMETERS["OriginationIdentity"]]
+    assert pool["OptOutListName"] == opt_out_list
+    assert pool["TwoWay"] == {"Enabled": True, "ChannelArn": "InboundTopic"}
+    assert pool["SelfManagedOptOutsEnabled"] is True
+    # And every function sends through the pool and writes and reads that same list
+    for function, properties in functions.items():
+        variables = properties["Environment"]["Variables"]
+        assert variables["ORIGINATION_IDENTITY"] == f"{pool_id}.Arn", function
+        assert variables["OPT_OUT_LIST"] == opt_out_list, function
+    # And only through the pool may a function send
+    for function in ("SendWorkerFunction", "InboundFunction"):
+        role = _role_of(stage, function)
+        assert _allows(stage, role, "sms-voice:SendTextMessage", f"{pool_id}.Arn"), function
+        assert not _allows(stage, role, "sms-voice:SendTextMessage", "phone-number/other")

@@ -32,6 +32,8 @@ from cloison.services.replies import (
 
 PERSON = "+33612345678"  # phonenumbers' French example mobile
 OUR_NUMBER = "36111"
+# The stack's sending pool, which holds OUR_NUMBER: every answer goes out through it.
+POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-0123456789abcdef"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 SENDER = SenderRecord(
     team="sales",
@@ -242,6 +244,7 @@ class World:
             consents=cast(Any, self.consents),
             campaigns=cast(Any, Campaigns()),
             allowance=cast(Any, self.allowance),
+            answer_from=POOL,
         )
 
     def reply(
@@ -339,13 +342,13 @@ def test_start_without_an_opt_out_changes_nothing() -> None:
     assert "lift" not in world.journal.calls
 
 
-def test_help_is_answered_from_the_number_written_to_and_once_only() -> None:
+def test_help_is_answered_through_the_sending_pool_and_once_only() -> None:
     world = World()
     world.reply("AIDE")
     world.reply("AIDE")  # the same message delivered again
     assert len(world.carrier.answers) == 1
     answer = world.carrier.answers[0]
-    assert answer["origination"] == OUR_NUMBER
+    assert answer["origination"] == POOL
     assert answer["destination"] == PERSON
     assert answer["message_type"] == "TRANSACTIONAL"
     assert "Boutique Exemple" in answer["body"]

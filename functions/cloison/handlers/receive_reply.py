@@ -48,6 +48,7 @@ def receiver() -> ReplyReceiver:
         consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
         campaigns=CampaignStore(config.campaigns_table),
         allowance=ReplyAllowance(config.replies_table, config.replies_per_number_per_hour),
+        answer_from=config.origination_identity,
     )
 
 

@@ -77,6 +77,8 @@ class ReplyReceiver:
     consents: ConsentStore
     campaigns: CampaignStore
     allowance: ReplyAllowance
+    # What answers go out through: the stack's pool, whose opt-out list every send honours.
+    answer_from: str
 
     def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord | None:
         """Handles one reply exactly once, whatever the number of times it is delivered.
@@ -200,7 +202,8 @@ class ReplyReceiver:
     def _answer(
         self, reply_class: ReplyClass, sms: InboundSms, e164: str, record: ReplyRecord
     ) -> bool:
-        """Answers HELP and CONTACT with the identity of the sender the person replied to."""
+        """Answers HELP and CONTACT with the identity of the sender the person replied to,
+        through the stack's pool (which holds the number they wrote to)."""
         if reply_class not in ANSWERED_CLASSES or record.campaign_id is None:
             return False
         campaign = self.campaigns.get_campaign(record.campaign_id)
@@ -212,7 +215,7 @@ class ReplyReceiver:
             self.carrier.send(
                 destination=e164,
                 body=automatic_answer(reply_class, sender),
-                origination=sms.destination_number,
+                origination=self.answer_from,
                 message_type="TRANSACTIONAL",
                 context={"team": record.team, "answer_to": record.reply_id},
             )
