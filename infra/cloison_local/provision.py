@@ -570,6 +570,14 @@ class Provisioner:
         return Physical(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
     def _user_pool(self, logical_id: str, properties: JsonDict) -> Physical:
+        # CreateUserPool refuses threat protection below the Plus tier (CloudFormation reference,
+        # AWS::Cognito::UserPool UserPoolAddOns), and a pool without a tier is Essentials.
+        mode = properties.get("UserPoolAddOns", {}).get("AdvancedSecurityMode", "OFF")
+        if mode != "OFF" and properties.get("UserPoolTier", "ESSENTIALS") != "PLUS":
+            raise TemplateError(
+                f"{logical_id}: AdvancedSecurityMode {mode} needs UserPoolTier PLUS "
+                f"(this pool is {properties.get('UserPoolTier', 'ESSENTIALS')})"
+            )
         arguments = {
             key: properties[key]
             for key in (
@@ -577,6 +585,9 @@ class Provisioner:
                 "AdminCreateUserConfig",
                 "UsernameConfiguration",
                 "MfaConfiguration",
+                "UserPoolAddOns",
+                "UserPoolTier",
+                "DeletionProtection",
             )
             if key in properties
         }

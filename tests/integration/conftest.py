@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from cloison_local.demo import demo_clock
-from cloison_local.grants import merge_usage, write_usage
+from cloison_local.grants import settle_session
 from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
@@ -38,10 +38,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def least_privilege() -> Iterator[None]:
     """After the session: no function called what its role does not allow."""
     yield
-    usage = merge_usage(LocalStack.finished)
-    write_usage(USAGE, usage)
-    denied = {function: calls.denied for function, calls in usage.items() if calls.denied}
-    assert denied == {}, "calls the execution roles refuse (template.yaml, Policies)"
+    denied = settle_session(USAGE, LocalStack.finished)
+    assert denied == {}, "calls the execution roles refuse (template.yaml, the roles)"
 
 
 @pytest.fixture(scope="session")

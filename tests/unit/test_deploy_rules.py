@@ -23,6 +23,7 @@ from cloison_local.expand import (
     aws_managed_policies,
     expand,
     placeholder_resources,
+    role_statements,
 )
 from cloison_local.template import NO_VALUE, Resolver, load_template, parameter_values
 
@@ -186,6 +187,7 @@ _LIMITS: dict[tuple[str, str], tuple[int, str]] = {
     # (type, property): (most characters, characters allowed), from each type's
     # CloudFormation reference.
     ("AWS::IAM::Role", "RoleName"): (64, r"[\w+=,.@-]+"),
+    ("AWS::Lambda::Function", "FunctionName"): (64, r"[a-zA-Z0-9_-]+"),
     ("AWS::Cognito::UserPool", "UserPoolName"): (128, r"[\w\s+=,.@-]+"),
     ("AWS::Cognito::UserPoolDomain", "Domain"): (63, r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"),
     ("AWS::KMS::Alias", "AliasName"): (256, r"alias/[a-zA-Z0-9/_-]+"),
@@ -209,8 +211,6 @@ def test_every_name_the_template_sets_fits_its_limit(stage: str) -> None:
     # Then each fits its type's length and characters
     for logical_id, kind, field, name in names:
         most, allowed = _LIMITS[(kind, field)]
-        # Placeholders stand for generated names (a function's, for its log group).
-        name = name.replace("Function", "Function-ABCDEFGHIJKL")
         assert len(name) <= most, f"{logical_id}.{field} = {name!r}: over {most}"
         assert re.fullmatch(allowed, name), f"{logical_id}.{field} = {name!r}"
 
@@ -516,3 +516,28 @@ def test_every_send_stop_and_reconciliation_meet_on_one_opt_out_list(stage: str)
         role = _role_of(stage, function)
         assert _allows(stage, role, "sms-voice:SendTextMessage", f"{pool_id}.Arn"), function
         assert not _allows(stage, role, "sms-voice:SendTextMessage", "phone-number/other")
+
+
+# ---------------------------------------------------------------- least privilege
+
+
+@pytest.mark.parametrize("stage", STAGES)
+def test_each_function_polls_only_its_own_source_and_attaches_no_managed_policy(stage: str) -> None:
+    # Given each function's role and its event source mappings (SAM's managed policies for
+    # SQS and stream events grant polling on every queue and stream of the account)
+    mappings = _of_type(stage, "AWS::Lambda::EventSourceMapping").values()
+    sources = {mapping["FunctionName"]: mapping["EventSourceArn"] for mapping in mappings}
+    for function in _of_type(stage, "AWS::Lambda::Function"):
+        role = _role_of(stage, function)
+        properties = _stack(stage)[role]["Properties"]
+
+        # Then the role is the template's own, with no managed policy
+        assert not properties.get("ManagedPolicyArns"), function
+        # And it may poll its own source and no other
+        polls = [
+            resource
+            for statement in role_statements({"Resources": _stack(stage)}, role)
+            if {"sqs:ReceiveMessage", "dynamodb:GetRecords"} & set(_listed(statement["Action"]))
+            for resource in _listed(statement["Resource"])
+        ]
+        assert polls == ([sources[function]] if function in sources else []), function

@@ -8,7 +8,7 @@ from typing import Any
 
 from cloison.adapters.tables import PROVIDER_SYNC_INDEX
 from cloison.config import ReconcileSettings
-from cloison_local.expand import function_properties
+from cloison_local.expand import function_properties, role_statements
 from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,12 +41,8 @@ def _schedule() -> dict[str, Any]:
 
 
 def _statements() -> list[dict[str, Any]]:
-    return [
-        statement
-        for policy in _properties(FUNCTION)["Policies"]
-        if isinstance(policy, dict) and "Statement" in policy
-        for statement in policy["Statement"]
-    ]
+    """Every statement of the function's execution role (`<Function>Role`, in the template)."""
+    return role_statements(_template(), f"{FUNCTION}Role")
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
@@ -109,23 +105,17 @@ def test_the_function_reads_and_changes_only_the_opt_out_list_of_the_stack() -> 
 def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs() -> None:
     # Given the function's DynamoDB statements and managed policies
     statements = [s for s in _statements() if any(a.startswith("dynamodb:") for a in _actions(s))]
-    managed = {
-        name
-        for policy in _properties(FUNCTION)["Policies"]
-        if isinstance(policy, dict)
-        for name in policy
-    }
+    managed = _properties(f"{FUNCTION}Role").get("ManagedPolicyArns", [])
 
     # When their actions and resources are read
     actions = set().union(*(_actions(statement) for statement in statements))
     resources = [resource for statement in statements for resource in statement["Resource"]]
 
     # Then no broad policy is used, nothing is deleted or scanned, and only that table is named
-    assert not {name for name in managed if name.startswith("DynamoDB")}
+    assert managed == []
     assert actions == {
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
-        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     }
@@ -137,18 +127,13 @@ def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs
 
 def test_the_function_reads_the_pepper_and_opens_sealed_numbers_only() -> None:
     # Given the function's other rights
-    policies = _properties(FUNCTION)["Policies"]
     kms = [s for s in _statements() if any(a.startswith("kms:") for a in _actions(s))]
 
     # When they are read
-    secrets = [
-        p["AWSSecretsManagerGetSecretValuePolicy"]
-        for p in policies
-        if "AWSSecretsManagerGetSecretValuePolicy" in p
-    ]
+    secrets = [s for s in _statements() if "secretsmanager:GetSecretValue" in _actions(s)]
 
     # Then it reads the pepper secret, and decrypts (never encrypts) with the data key
-    assert [_target(policy["SecretArn"]) for policy in secrets] == ["PepperSecret"]
+    assert [_target(statement["Resource"]) for statement in secrets] == ["PepperSecret"]
     assert [(_actions(s), _target(s["Resource"])) for s in kms] == [({"kms:Decrypt"}, "DataKey")]
 
 

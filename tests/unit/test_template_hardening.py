@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from cloison_local.expand import role_statements
 from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,9 +96,7 @@ def test_functions_that_read_an_encrypted_queue_may_decrypt_with_its_key() -> No
         return any(
             "kms:Decrypt" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
             and _target(s["Resource"]) == "DataKey"
-            for policy in _resources()[function]["Properties"]["Policies"]
-            if isinstance(policy, dict) and "Statement" in policy
-            for s in policy["Statement"]
+            for s in role_statements({"Resources": _resources()}, f"{function}Role")
         )
 
     # Then each may decrypt, or its event source could not read a message
