@@ -1173,13 +1173,11 @@ class CarrierSimulator:
     def _describe_phone_numbers(self, payload: Mapping[str, Any]) -> JsonObject:
         wanted = _text_list(payload, "PhoneNumberIds", MAX_NAMES_FILTER)
         with self._lock:
-            numbers = list(self._originations.numbers.values())
-            if wanted is not None:
-                known = {key: n for n in numbers for key in (n.phone_number_id, n.arn)}
-                missing = [name for name in wanted if name not in known]
-                if missing:
-                    raise _not_found("phone-number", missing[0])
-                numbers = [known[name] for name in wanted]
+            numbers = _chosen(
+                {n.phone_number_id: n for n in self._originations.numbers.values()},
+                wanted,
+                "phone-number",
+            )
             return {
                 "PhoneNumbers": [
                     {
@@ -1228,13 +1226,9 @@ class CarrierSimulator:
     def _describe_pools(self, payload: Mapping[str, Any]) -> JsonObject:
         wanted = _text_list(payload, "PoolIds", MAX_NAMES_FILTER)
         with self._lock:
-            pools = list(self._originations.pools.values())
-            if wanted is not None:
-                known = {key: pool for pool in pools for key in (pool.pool_id, pool.arn)}
-                missing = [name for name in wanted if name not in known]
-                if missing:
-                    raise _not_found("pool", missing[0])
-                pools = [known[name] for name in wanted]
+            pools = _chosen(
+                {pool.pool_id: pool for pool in self._originations.pools.values()}, wanted, "pool"
+            )
             return {
                 "Pools": [
                     {
@@ -1452,6 +1446,20 @@ def _delivery_event_renderer(
         return json.dumps(event)
 
     return render
+
+
+def _chosen(items: Mapping[str, _T], wanted: Sequence[str] | None, resource_type: str) -> list[_T]:
+    """The items named in `wanted` by id or ARN (every item if None), in its order; an unknown
+    name is ResourceNotFoundException, as the Describe operations answer it."""
+    if wanted is None:
+        return list(items.values())
+    chosen = []
+    for name in wanted:
+        identifier = name.rsplit("/", 1)[-1]
+        if identifier not in items:
+            raise _not_found(resource_type, name)
+        chosen.append(items[identifier])
+    return chosen
 
 
 def _opted_out_answer(opt_out_list: _OptOutList, number: str, entry: _OptedOut) -> JsonObject:
