@@ -22,6 +22,7 @@ from urllib.parse import urlparse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 
 JsonDict = dict[str, Any]
+_MAX_DECISIONS_KEPT = 10_000
 
 
 class UnmappedCall(Exception):
@@ -267,6 +268,8 @@ class RolePolicies:
 
     policies: Sequence[NamedPolicy]
     _statements: list[tuple[str, int, JsonDict]] = field(init=False)
+    # Decisions already made: most calls repeat the same action on the same table or queue.
+    _decided: dict[Authorization, Decision] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self._statements = [
@@ -276,6 +279,14 @@ class RolePolicies:
         ]
 
     def decide(self, authorization: Authorization) -> Decision:
+        decision = self._decided.get(authorization)
+        if decision is None:
+            if len(self._decided) >= _MAX_DECISIONS_KEPT:
+                self._decided.clear()
+            decision = self._decided[authorization] = self._decide(authorization)
+        return decision
+
+    def _decide(self, authorization: Authorization) -> Decision:
         context = dict(authorization.context)
         grants: list[tuple[str, int]] = []
         unevaluated: list[str] = []

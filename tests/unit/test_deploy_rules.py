@@ -447,45 +447,102 @@ def test_prod_cannot_be_deployed_without_an_alarm_topic() -> None:
 # ---------------------------------------------------------------- compartments
 
 
+_ARN_TESTS = {"ArnLike": True, "ArnEquals": True, "ArnNotLike": False, "ArnNotEquals": False}
+
+
+def _bucket_denies(policy: dict[str, Any], principal: str, tags: dict[str, str], key: str) -> bool:
+    """Whether the bucket policy denies `principal` (with its tags) reading object `key`.
+
+    IAM's rules for what the policy uses (moto evaluates none of them): `*` and `?` in
+    resources and ArnLike patterns match any characters, case-sensitively; ArnEquals matches
+    the same way; `${aws:PrincipalTag/k}` is the principal's tag, and a resource naming a tag
+    the principal lacks matches nothing.
+    """
+    resource = f"ReplyBucket.Arn/{key}"
+
+    def matches(pattern: str) -> bool:
+        variable = re.search(r"\$\{aws:PrincipalTag/([^}]+)\}", pattern)
+        if variable:
+            if variable.group(1) not in tags:
+                return False
+            pattern = pattern.replace(variable.group(0), tags[variable.group(1)])
+        return fnmatch.fnmatchcase(resource, pattern)
+
+    for statement in _statements(policy):
+        if statement["Effect"] != "Deny" or "s3:GetObject" not in _listed(statement["Action"]):
+            continue
+        if "Resource" in statement:
+            applies = any(matches(pattern) for pattern in _listed(statement["Resource"]))
+        else:
+            applies = not any(matches(pattern) for pattern in _listed(statement["NotResource"]))
+        for test, values in statement.get("Condition", {}).items():
+            if test == "Bool":
+                applies = False  # aws:SecureTransport: every read here is over TLS
+                continue
+            patterns = _listed(values["aws:PrincipalArn"])
+            hit = any(fnmatch.fnmatchcase(principal, pattern) for pattern in patterns)
+            applies = applies and hit == _ARN_TESTS[test]
+        if applies:
+            return True
+    return False
+
+
 @pytest.mark.parametrize("stage", STAGES)
-def test_only_reader_roles_read_replies_whatever_else_a_principal_may_do(stage: str) -> None:
+def test_each_reader_role_reads_its_own_compartment_and_nobody_else_reads_any(stage: str) -> None:
     # Given the reply bucket's policy, and principals of the account: the reader roles of two
-    # teams and of quarantine (infra/team.yaml's naming), the API function's role, an
-    # administrator
+    # teams and of quarantine (named and tagged as infra/team.yaml and the template make them),
+    # the API function's role, an administrator, a look-alike role
     [policy] = [
         properties["PolicyDocument"]
         for properties in _of_type(stage, "AWS::S3::BucketPolicy").values()
         if properties["Bucket"] == "ReplyBucket"
     ]
     stack = _stack_names()[stage]
-    readers = [
-        f"arn:aws:iam::{ACCOUNT}:role/{stack}-reader-{team}"
-        for team in ("sales", "support", "quarantine")
-    ]
+
+    def role(name: str) -> str:
+        return f"arn:aws:iam::{ACCOUNT}:role/{name}"
+
+    readers = {team: role(f"{stack}-reader-{team}") for team in ("sales", "support", "quarantine")}
+    keys = {
+        "sales": "replies/team=sales/campaign=c-1/r-1",
+        "support": "replies/team=support/campaign=c-2/r-2",
+        "quarantine": "quarantine/r-3",
+    }
     others = [
-        f"arn:aws:iam::{ACCOUNT}:role/{stack}-ApiFunctionRole-ABC123",
-        f"arn:aws:iam::{ACCOUNT}:role/Admin",
-        f"arn:aws:iam::{ACCOUNT}:role/{stack}-other-reader-sales",
+        (role(f"{stack}-ApiFunctionRole"), {}),
+        (role("Admin"), {"cloison-team": "sales"}),
+        (role(f"{stack}-other-reader-sales"), {"cloison-team": "sales"}),
     ]
 
-    # When its denials of reading an object are applied to each (IAM's ArnNotLike: the
-    # pattern's * and ? match any characters, case-sensitively; moto does not evaluate it)
-    def denied(principal: str) -> bool:
-        return any(
-            statement["Effect"] == "Deny"
-            and {"s3:GetObject", "s3:GetObjectVersion"} <= set(_listed(statement["Action"]))
-            and "ReplyBucket.Arn/*" in _listed(statement["Resource"])
-            and not any(
-                fnmatch.fnmatchcase(principal, pattern)
-                for pattern in _listed(statement["Condition"]["ArnNotLike"]["aws:PrincipalArn"])
-            )
-            for statement in _statements(policy)
-            if "ArnNotLike" in statement.get("Condition", {})
-        )
+    # When each reads each compartment
+    readable = {
+        team: {
+            compartment
+            for compartment, key in keys.items()
+            if not _bucket_denies(policy, arn, {"cloison-team": team}, key)
+        }
+        for team, arn in readers.items()
+    }
 
-    # Then every reader role may read (its own policy confines it to its prefix), no one else
-    assert [principal for principal in readers if denied(principal)] == []
-    assert [principal for principal in others if not denied(principal)] == []
+    # Then each reader role reads its own compartment only, and no other principal reads any
+    assert readable == {team: {team} for team in readers}
+    for principal, tags in others:
+        for key in keys.values():
+            assert _bucket_denies(policy, principal, tags, key), (principal, key)
+    # And a reader role whose tag was taken off reads nothing
+    assert all(_bucket_denies(policy, readers["sales"], {}, key) for key in keys.values())
+
+
+def test_every_reader_role_carries_the_tag_the_bucket_policy_reads() -> None:
+    # Given the team stack's reader role and the quarantine reader role
+    team_role = load_template(ROOT / "infra" / "team.yaml")["Resources"]["ReaderRole"]
+    quarantine = load_template(ROOT / "template.yaml")["Resources"]["QuarantineReaderRole"]
+
+    # Then each names its compartment in the `cloison-team` tag
+    assert team_role["Properties"]["Tags"] == [
+        {"Key": "cloison-team", "Value": {"Ref": "TeamName"}}
+    ]
+    assert quarantine["Properties"]["Tags"] == [{"Key": "cloison-team", "Value": "quarantine"}]
 
 
 # ---------------------------------------------------------------- End User Messaging
