@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from cloison_local.__main__ import main
+from cloison_local.expand import expanded_template
+from cloison_local.grants import grant_rows
+from cloison_local.model import RoleUsage
 from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,3 +54,29 @@ def test_the_deploy_guide_names_the_templates_own_parameters() -> None:
 
     # Then those that look like parameters are the template's
     assert {"OriginationIdentity", "AlarmTopicArn", "UserPoolTier"} <= named & parameters
+
+
+def test_the_grant_report_lists_every_grant_of_the_current_roles() -> None:
+    # Given the report in the repository (`make grants`) and the roles of the template now
+    report = (ROOT / "docs" / "iam-grants.md").read_text(encoding="utf-8")
+    sections = dict(
+        re.findall(r"^## (\w+)\n(.*?)(?=^## |\Z)", report, flags=re.MULTILINE | re.DOTALL)
+    )
+    functions = [
+        logical_id
+        for logical_id, resource in expanded_template()["Resources"].items()
+        if resource["Type"] == "AWS::Lambda::Function"
+    ]
+
+    # When each function's grants are read from both
+    for function in functions:
+        listed = re.findall(
+            r"^\| `([^`]+)` \((\w+)\) \| (.*?) \|", sections.get(function, ""), re.M
+        )
+        current = [
+            (row["action"], row["policy"]) for row in grant_rows(function, RoleUsage([], [], []))
+        ]
+
+        # Then the report lists exactly them (regenerate it after changing a role)
+        assert [(action, policy) for action, policy, _ in listed] == current, function
+    assert "Grants left without use or reason: **0**." in report
