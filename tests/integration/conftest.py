@@ -15,7 +15,7 @@ import pytest
 from cloison_local.demo import demo_clock
 from cloison_local.grants import settle_session
 from cloison_local.seed import seed
-from cloison_local.stack import LocalStack
+from cloison_local.stack import CREDENTIALS, REGION, LocalStack, MotoServer
 
 USAGE = Path(".local/iam-usage.json")
 
@@ -63,3 +63,16 @@ def stack(log_dir: Path) -> Iterator[LocalStack]:
 def tokens(stack: LocalStack) -> dict[str, str]:
     """Access tokens of the demo users (alice: team sales, bruno: team support, ada: admin)."""
     return seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
+
+
+@pytest.fixture(scope="module")
+def moto_url() -> Iterator[str]:
+    """A moto server of the module's own, for tests that build an account or a template by hand
+    rather than start the whole stack."""
+    with pytest.MonkeyPatch.context() as env:
+        for name, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
+            env.setenv(name, value)
+        server = MotoServer("127.0.0.1")
+        server.start()
+        yield server.url
+        server.stop()

@@ -3,28 +3,15 @@ translator and created in moto."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from cloison_local.provision import Provisioner
-from cloison_local.stack import CREDENTIALS, MotoServer
 from cloison_local.template import TemplateError
 
 REGION = "eu-west-3"
 SAM = "AWS::Serverless-2016-10-31"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
-            env.setenv(name, value)
-        server = MotoServer("127.0.0.1")
-        server.start()
-        yield server.url
-        server.stop()
 
 
 def _provision(moto_url: str, template: dict[str, Any], **parameters: str) -> Any:

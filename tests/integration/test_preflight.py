@@ -11,21 +11,9 @@ import pytest
 
 from cloison_local.carrier import CarrierSimulator
 from cloison_local.preflight import Finding, preflight
-from cloison_local.stack import CREDENTIALS, MotoServer
 
 REGION = "eu-west-3"
 SHORT_CODE = "36111"
-
-
-@pytest.fixture(scope="module")
-def moto_url() -> Iterator[str]:
-    with pytest.MonkeyPatch.context() as env:
-        for name, value in {**CREDENTIALS, "AWS_DEFAULT_REGION": REGION}.items():
-            env.setenv(name, value)
-        server = MotoServer("127.0.0.1")
-        server.start()
-        yield server.url
-        server.stop()
 
 
 @pytest.fixture
