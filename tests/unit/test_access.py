@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -136,20 +137,27 @@ def test_a_caller_without_groups_has_no_team_and_no_role() -> None:
 
 
 @given(
-    teams=st.sets(
-        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=12),
-        max_size=5,
-    )
+    teams=st.sets(st.from_regex(r"[a-z][a-z0-9-]{1,30}", fullmatch=True), max_size=5),
+    others=st.sets(
+        st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789_-", min_size=1, max_size=12),
+        max_size=3,
+    ),
 )
-def test_the_teams_are_exactly_the_team_groups(teams: set[str]) -> None:
-    # Given a caller in some teams, with roles beside them
-    groups = [f"team-{team}" for team in sorted(teams)] + ["member", "auditor"]
+def test_the_teams_are_exactly_the_team_groups_that_name_a_team_slug(
+    teams: set[str], others: set[str]
+) -> None:
+    # Given a caller in some teams (slugs as infra/team.yaml allows them), in groups shaped as
+    # teams' that name no slug, and in roles
+    groups = [f"team-{team}" for team in sorted(teams | others)] + ["member", "auditor"]
 
     # When the caller is built
     caller = caller_from_claims(_claims(groups))
 
-    # Then it is in exactly those teams, and no role counts as a team
-    assert caller.teams == frozenset(teams)
+    # Then it is in exactly the teams whose name is a slug other than quarantine, and no role
+    # counts as a team
+    slug = re.compile(r"[a-z][a-z0-9-]{1,30}")
+    expected = {team for team in teams | others if slug.fullmatch(team) and team != "quarantine"}
+    assert caller.teams == frozenset(expected)
 
 
 # ---------------------------------------------------------------- team checks
@@ -300,3 +308,33 @@ def test_a_persons_team_scope_does_not_make_them_a_member() -> None:
     # Then the groups decide, not the scope
     assert caller.teams == frozenset({"sales"})
     assert caller.username == "alice"
+
+
+@pytest.mark.parametrize("group", ["team-quarantine", "team-Sales", "team-x", "team-sales/x"])
+def test_a_group_that_names_no_team_slug_gives_no_team(group: str) -> None:
+    # Given a person in a group shaped as a team's but naming quarantine (the compartment of
+    # replies that matched no team, privacy officers' alone) or no valid slug
+    claims = _claims([group, "member"])
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then it gives no team: quarantined replies stay out of reach
+    assert caller.teams == frozenset()
+
+
+def test_a_machine_scope_naming_quarantine_gives_no_team() -> None:
+    # Given an application token whose scopes name quarantine beside a real team
+    client = f"client-{uuid.uuid4().hex[:8]}"
+    claims = {
+        "sub": client,
+        "client_id": client,
+        "token_use": "access",
+        "scope": "cloison/api cloison-team-quarantine/member cloison-team-sales/member",
+    }
+
+    # When the caller is built
+    caller = caller_from_claims(claims)
+
+    # Then only the real team counts
+    assert caller.teams == frozenset({"sales"})

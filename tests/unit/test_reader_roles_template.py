@@ -290,3 +290,18 @@ def test_the_api_functions_own_role_reads_no_reply_object() -> None:
 
     # Then none reads an object: replies are read under a reader role only
     assert not [action for action in actions if re.fullmatch(r"s3:(\*|Get.*)", action)]
+
+
+def test_a_teams_machine_client_signs_in_no_user() -> None:
+    # Given a team's machine client
+    client = _team_resolver("sales").resolve(_team_template()["Resources"]["MachineClient"])[
+        "Properties"
+    ]
+
+    # Then it has client credentials only: no password, SRP or custom sign-in (Cognito allows
+    # SRP and custom authentication when ExplicitAuthFlows is left unset), and its errors never
+    # tell whether a user exists
+    assert client["AllowedOAuthFlows"] == ["client_credentials"]
+    assert client["ExplicitAuthFlows"] == ["ALLOW_REFRESH_TOKEN_AUTH"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["GenerateSecret"] is True

@@ -10,8 +10,14 @@ from cloison.errors import Forbidden, NotFound
 
 TEAM_GROUP_PREFIX = "team-"
 ROLES = frozenset({"member", "privacy_officer", "auditor", "admin"})
+# The compartment of replies that matched no team: read by privacy officers, never a team of
+# its own, whatever a group or a scope says.
+QUARANTINE_TEAM = "quarantine"
+# A team's slug, as infra/team.yaml's TeamName allows it.
+TEAM_NAME = rf"(?!{QUARANTINE_TEAM}(?![a-z0-9-]))[a-z][a-z0-9-]{{1,30}}"
+TEAM_GROUP = re.compile(rf"^{TEAM_GROUP_PREFIX}(?P<team>{TEAM_NAME})$")
 # The scope each team's machine client is allowed (infra/team.yaml): `cloison-team-sales/member`.
-TEAM_SCOPE = re.compile(r"^cloison-team-(?P<team>[a-z][a-z0-9-]{1,30})/member$")
+TEAM_SCOPE = re.compile(rf"^cloison-team-(?P<team>{TEAM_NAME})/member$")
 MACHINE_ROLE = "member"
 
 
@@ -84,10 +90,6 @@ def caller_from_claims(claims: Mapping[str, Any]) -> Caller:
         username=str(
             claims.get("username") or claims.get("cognito:username") or claims.get("client_id", "")
         ),
-        teams=frozenset(
-            group.removeprefix(TEAM_GROUP_PREFIX)
-            for group in groups
-            if group.startswith(TEAM_GROUP_PREFIX)
-        ),
+        teams=frozenset(match["team"] for group in groups if (match := TEAM_GROUP.match(group))),
         roles=frozenset(group for group in groups if group in ROLES),
     )

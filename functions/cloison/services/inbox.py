@@ -14,10 +14,10 @@ from cloison.errors import Conflict, Forbidden, NotFound, ReadDenied, RuleViolat
 from cloison.models.api import ReplyDetail, ReplyReviewIn, ReplySummary
 from cloison.models.records import ReplyRecord
 from cloison.observability import logger
-from cloison.services.access import Caller
+from cloison.services.access import QUARANTINE_TEAM, Caller
 from cloison.services.audit import Auditor
 from cloison.services.registry import phone_e164
-from cloison.services.replies import PRIVACY_OFFICER, QUARANTINE_TEAM
+from cloison.services.replies import PRIVACY_OFFICER
 
 
 @dataclass

@@ -29,8 +29,8 @@ from cloison.errors import (
 from cloison.models.events import InboundSms
 from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
+from cloison.services.access import QUARANTINE_TEAM
 
-QUARANTINE_TEAM = "quarantine"
 PRIVACY_OFFICER = "privacy_officer"
 # The opt-out a data-subject erasure leaves (services/subjects.py).
 ERASURE_SOURCE = "data-subject-erasure"
