@@ -10,7 +10,11 @@ from typing import Any
 
 # Six digits or more, with the separators people type: a phone number in free text. The same
 # pattern as the API's audit log uses, so the command line masks what the API masks.
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-()/]*\d){5,}")
+# Six digits or more, whatever separates them: spaces of any width, dots, commas, dashes of any
+# kind, underscores, middle dots, slashes, brackets (up to three in a row).
+_DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
+# A count written with thousands separators (100,000), which no phone number is written as.
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 # Characters that reorder or hide text on a terminal (bidirectional overrides and isolates).
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 
@@ -23,7 +27,12 @@ def mask_phone(raw: str) -> str:
 
 def scrub(text: str) -> str:
     """Free text with every run of digits long enough to be a phone number masked."""
-    return _DIGIT_RUN.sub(lambda match: mask_phone(match.group()), text)
+    return _DIGIT_RUN.sub(
+        lambda match: (
+            match.group() if _THOUSANDS.fullmatch(match.group()) else mask_phone(match.group())
+        ),
+        text,
+    )
 
 
 def _unsafe(char: str) -> bool:

@@ -220,6 +220,36 @@ def test_a_phone_number_in_a_reason_is_masked(text: str) -> None:
     assert scrub("campagne de 2026") == "campagne de 2026"
 
 
+@pytest.mark.parametrize(
+    "written",
+    [
+        "06,12,34,56,78",
+        "06_12_34_56_78",
+        "06\u201312\u201334\u201356\u201378",  # en dashes
+        "06\u201412\u201434\u201456\u201478",  # em dashes
+        "06\u221212\u221234\u221256\u221278",  # minus signs
+        "06\u00b712\u00b734\u00b756\u00b778",  # middle dots
+        "06\u00a012\u202f34\u200956\u300078",  # no-break, narrow, thin, ideographic spaces
+        "+33 (0)6 12 34 56 78",
+        "06 - 12 - 34 - 56 - 78",
+    ],
+)
+def test_a_number_is_scrubbed_whatever_separates_its_digits(written: str) -> None:
+    # Given a reason with a number written as people write them
+    # When it is scrubbed
+    scrubbed = scrub(f"rappeler le {written} demain")
+
+    # Then only its last two digits remain, the words around it whole
+    assert scrubbed == "rappeler le ***78 demain"
+
+
+def test_short_runs_of_digits_are_kept() -> None:
+    # Given figures that are no phone number
+    for text in ("commande 12345, salle 7", "le 3 et le 4", "plus de 100,000 lignes"):
+        # Then they stay as written
+        assert scrub(text) == text
+
+
 # ---------------------------------------------------------------- concurrency
 
 

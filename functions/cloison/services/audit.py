@@ -56,7 +56,11 @@ VERIFY_LIMIT = 10_000
 MAX_VERIFY_LIMIT = 50_000
 MAX_SEQUENCE = 2**53  # beyond any log
 # Six digits or more, with the separators people type: a phone number in free text.
-_DIGIT_RUN = re.compile(r"\+?\d(?:[\s.\-()/]*\d){5,}")
+# Six digits or more, whatever separates them: spaces of any width, dots, commas, dashes of any
+# kind, underscores, middle dots, slashes, brackets (up to three in a row).
+_DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
+# A count written with thousands separators (100,000), which no phone number is written as.
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 
 
 def system_caller(name: str) -> Caller:
@@ -96,7 +100,12 @@ def entry_hash(entry: AuditEntry) -> str:
 
 def scrub(text: str) -> str:
     """Free text with every run of digits long enough to be a phone number masked."""
-    return _DIGIT_RUN.sub(lambda match: mask_phone(match.group()), text)
+    return _DIGIT_RUN.sub(
+        lambda match: (
+            match.group() if _THOUSANDS.fullmatch(match.group()) else mask_phone(match.group())
+        ),
+        text,
+    )
 
 
 @dataclass(frozen=True)
