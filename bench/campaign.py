@@ -158,7 +158,7 @@ def _in_parallel(action: Callable[[Recipient], object], items: Sequence[Recipien
 def prepare(stack: LocalStack, tokens: dict[str, str], audience: Sequence[Recipient]) -> str:
     """A sender fast enough not to pace the run, consents, suppressions, a campaign; its id."""
     api, admin, member = stack.api_url, tokens["ada"], tokens["alice"]
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
     call(
         api,
         admin,

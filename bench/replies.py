@@ -153,7 +153,7 @@ def measure(stack: LocalStack, count: int) -> dict[str, Any]:
     poller = next(poller for poller in stack.pollers if poller.source.function == INBOUND)
     sqs = stack.client("sqs")
     queue_url = stack.outputs["InboundQueueUrl"]
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
     replies = planned(count)
     runtime.reset_call_counts()
     invocations, errors = runtime.invocations, runtime.errors

@@ -826,6 +826,8 @@ class CarrierSimulator:
                     f"no two-way channel for {mask_number(destination_number)}"
                 )
             topic_arn = governing.two_way_topic
+            # The number the person wrote to, however the caller named it (number, id or ARN).
+            destination_number = governing.shown_as
             self._apply_keyword(origination_number, body, governing)
             if previous_published_message_id is None:
                 previous_published_message_id = self._last_message_id(

@@ -69,7 +69,7 @@ def run_scenario(stack: LocalStack, tokens: dict[str, str]) -> Report:
     report = Report()
     api, alice, bruno = stack.api_url, tokens["alice"], tokens["bruno"]
     assert stack.carrier is not None
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
 
     campaign = call(
         api,

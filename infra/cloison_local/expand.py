@@ -29,6 +29,7 @@ from samtranslator.utils.py27hash_fix import (
 )
 
 from cloison_local.model import JsonDict
+from cloison_local.origination import phone_number_id_for
 from cloison_local.template import TemplateError, load_template, parameter_values
 
 SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -37,9 +38,15 @@ SERVERLESS_TRANSFORM = "AWS::Serverless-2016-10-31"
 PACKAGED_CODE_URI = "s3://cloison-local-artifacts/functions.zip"
 AWS_MANAGED_POLICY_PREFIX = "arn:aws:iam::aws:policy"
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
-# The parameters without a default, as the local stack and the template tests give them: the
-# example short code of the carrier simulator.
-EXAMPLE_PARAMETERS = {"OriginationIdentity": "36111"}
+# The short code of the local account (the carrier simulator's), which people write to, and
+# the parameters without a default as the local stack and the template tests give them: the
+# short code's ARN, as AWS names the phone number it registered.
+EXAMPLE_SHORT_CODE = "36111"
+EXAMPLE_PARAMETERS = {
+    "OriginationIdentity": (
+        f"arn:aws:sms-voice:eu-west-3:123456789012:phone-number/{phone_number_id_for(EXAMPLE_SHORT_CODE)}"
+    )
+}
 
 
 @cache

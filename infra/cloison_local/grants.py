@@ -34,9 +34,30 @@ CODE_REASONS: dict[tuple[str, str], str] = {
         "a retried pass of a parked chunk reads the chunk's parked entries "
         "(CampaignStore.parked_by_pass)"
     ),
+    ("SendWorkerFunction", "dynamodb:BatchWriteItem"): (
+        "parked recipients released when their window opens during the pass (CampaignStore.unpark)"
+    ),
     ("ReconcileOptOutsFunction", "sms-voice:DeleteOptedOutNumber"): (
         "takes off the list a number whose opt-out was lifted in Cloison after review "
         "(ReconcileOptOuts._take_off)"
+    ),
+    ("ReconcileOptOutsFunction", "dynamodb:PutItem"): (
+        "saves a run's place in the list when it stops early (save_reconciliation_cursor)"
+    ),
+    ("LaunchCampaignFunction", "dynamodb:UpdateItem"): (
+        "expires the records still open after the time to live, with every-step delivery "
+        "events (MessageStore.advance)"
+    ),
+    ("InboundFunction", "dynamodb:UpdateItem"): (
+        "a reply renews its number's consent, at most once a day (ConsentStore.touch)"
+    ),
+    ("SendWorkerFunction", "sms-voice:SendTextMessage"): (
+        "End User Messaging authorizes the pool, the number it sends from and the "
+        "configuration set; a send names the pool only"
+    ),
+    ("InboundFunction", "sms-voice:SendTextMessage"): (
+        "End User Messaging authorizes the pool, the number it sends from and the "
+        "configuration set; an answer names the pool only"
     ),
 }
 
@@ -110,7 +131,9 @@ def grant_rows(function: str, usage: RoleUsage, stage: str = "dev") -> list[dict
                     for action in used.get((name, index), set())
                     if fnmatch.fnmatchcase(action.lower(), pattern.lower())
                 )
-                reason = PLATFORM_POLICIES.get(name) or CODE_REASONS.get((function, pattern))
+                reason = PLATFORM_POLICIES.get(name) or (
+                    None if calls else CODE_REASONS.get((function, pattern))
+                )
                 rows.append(
                     {
                         "policy": name,

@@ -7,8 +7,8 @@ templates and AWS managed policies), with moto's policy matcher. A call no mappi
 refused too: the mapping grows with the calls the code makes.
 
 Conditions are evaluated where the call gives their context key; where it does not (a
-`kms:ViaService`, a source ARN), the statement is taken as applying and the condition is
-listed in the grant report, never silently dropped.
+`kms:ViaService`, a source ARN), the statement does not apply, as in AWS where a missing key
+fails its condition, and the condition is listed in the grant report, never silently dropped.
 """
 
 from __future__ import annotations
@@ -300,11 +300,11 @@ class RolePolicies:
             condition = statement.get("Condition")
             if condition:
                 keys = {key for test in condition.values() for key in test}
-                if keys <= set(context):
-                    if not IAMPolicyStatement(statement)._check_conditions(context):
-                        continue
-                else:
+                if not keys <= set(context):
                     unevaluated.append(f"{name}[{index}]: {json.dumps(condition, sort_keys=True)}")
+                    continue
+                if not IAMPolicyStatement(statement)._check_conditions(context):
+                    continue
             if concerned == PermissionResult.DENIED:
                 return Decision(False, tuple(unevaluated))
             grants.append((name, index))

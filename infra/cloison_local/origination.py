@@ -95,7 +95,7 @@ class Originations:
         adding it again changes its settings only."""
         existing = self._number(number)
         if existing is None:
-            identifier = f"phone-{_digest(number)}"
+            identifier = phone_number_id_for(number)
             existing = PhoneNumber(identifier, self.arn("phone-number", identifier), number)
             self.numbers[identifier] = existing
         for name, value in settings.items():
@@ -111,6 +111,7 @@ class Originations:
         """A pool of identities, as CreatePool makes it: a phone number already in another
         pool is refused (ValueError)."""
         pool_id = pool_id_for(name)
+        numbers: list[PhoneNumber] = []
         members: list[str] = []
         for identity in identities:
             number = self._number(identity)
@@ -119,12 +120,15 @@ class Originations:
                     raise ValueError(
                         f"{number.phone_number_id} already belongs to {number.pool_id}"
                     )
-                number.pool_id = pool_id
+                numbers.append(number)
                 members.append(number.phone_number_id)
             elif self._sender(identity) is not None:
                 members.append(identity)
             else:
                 raise UnknownIdentity(identity)
+        # Only once every identity is known and free: a refused pool changes nothing.
+        for number in numbers:
+            number.pool_id = pool_id
         pool = Pool(pool_id, self.arn("pool", pool_id), members)
         for key, value in settings.items():
             setattr(pool, key, value)
@@ -218,6 +222,11 @@ def keyword_of(body: str) -> str:
     """The keyword a message begins with, as the service matches it (case-insensitive)."""
     words = body.strip().split(maxsplit=1)
     return words[0].upper().rstrip(".!") if words else ""
+
+
+def phone_number_id_for(number: str) -> str:
+    """The PhoneNumberId the simulator gives `number` (the same each time)."""
+    return f"phone-{_digest(number)}"
 
 
 def pool_id_for(name: str) -> str:

@@ -94,7 +94,12 @@ def _messaging_account(sms: Any) -> list[Finding]:
     if tier == "PRODUCTION":
         found.append(Finding("SMS sandbox", True, "left (ACCOUNT_TIER PRODUCTION)"))
     else:
-        verified = sms.describe_verified_destination_numbers().get("VerifiedDestinationNumbers", [])
+        try:
+            verified = _all(
+                sms, "describe_verified_destination_numbers", "VerifiedDestinationNumbers"
+            )
+        except (ClientError, BotoCoreError):
+            verified = []
         usable = [item for item in verified if item.get("Status") == "VERIFIED"]
         found.append(
             Finding(
@@ -129,10 +134,27 @@ def _identity(sms: Any, origination: str | None, stack_name: str) -> Finding:
             blocking=True,
         )
     try:
-        numbers = sms.describe_phone_numbers()["PhoneNumbers"]
-        senders = sms.describe_sender_ids()["SenderIds"]
+        numbers = _all(sms, "describe_phone_numbers", "PhoneNumbers")
+        senders = _all(sms, "describe_sender_ids", "SenderIds")
     except (ClientError, BotoCoreError) as exc:
         return Finding("origination identity", False, f"cannot be read: {exc}", blocking=True)
+    if not origination.startswith("arn:"):
+        known = next(
+            (
+                item["PhoneNumberArn"]
+                for item in numbers
+                if origination in (item["PhoneNumberId"], item["PhoneNumber"])
+            ),
+            None,
+        )
+        return Finding(
+            "origination identity",
+            False,
+            f"{origination} is not an ARN: the stack's pool takes the identity's ARN"
+            + (f" ({known})" if known else "")
+            + " (step 2.3)",
+            blocking=True,
+        )
     number = next(
         (
             item
@@ -176,9 +198,10 @@ def _identity(sms: Any, origination: str | None, stack_name: str) -> Finding:
     if sender is not None:
         return Finding(
             "origination identity",
-            True,
-            f"sender ID {sender['SenderId']} ({sender.get('IsoCountryCode')}): one-way, no reply "
-            "and no STOP reply reaches it; marketing needs a short code (step 2.2)",
+            False,
+            f"sender ID {sender['SenderId']}: one-way, and the stack's pool is two-way (replies, "
+            "STOP): it takes a short code or phone number (step 2.2)",
+            blocking=True,
         )
     return Finding(
         "origination identity",
@@ -190,9 +213,22 @@ def _identity(sms: Any, origination: str | None, stack_name: str) -> Finding:
 
 def _pool_of_stack(sms: Any, pool_id: str) -> str | None:
     """The stack a pool belongs to: the template tags its pool `cloison:stack`."""
-    [pool] = sms.describe_pools(PoolIds=[pool_id])["Pools"]
-    tags = sms.list_tags_for_resource(ResourceArn=pool["PoolArn"])["Tags"]
+    try:
+        pools = sms.describe_pools(PoolIds=[pool_id])["Pools"]
+        if not pools:
+            return None
+        tags = sms.list_tags_for_resource(ResourceArn=pools[0]["PoolArn"])["Tags"]
+    except (ClientError, BotoCoreError):
+        return None
     return next((tag["Value"] for tag in tags if tag["Key"] == STACK_TAG), None)
+
+
+def _all(client: Any, operation: str, key: str) -> list[Any]:
+    """Every item of a Describe operation, page after page."""
+    items: list[Any] = []
+    for page in client.get_paginator(operation).paginate():
+        items.extend(page.get(key, []))
+    return items
 
 
 def _api_gateway_logging(apigateway: Any) -> Finding:

@@ -518,6 +518,12 @@ class Provisioner:
     def _pool(self, logical_id: str, properties: JsonDict) -> Physical:
         """A pool of the identities AWS gave the account; the carrier simulator holds it."""
         name = self._name(logical_id)
+        # The resource's schema takes identities as ARNs only (`^arn:\S+$`, 20 characters).
+        for identity in properties["OriginationIdentities"]:
+            if not re.fullmatch(r"arn:\S{16,}", str(identity)):
+                raise TemplateError(
+                    f"{logical_id}: OriginationIdentities takes ARNs, not {identity!r}"
+                )
         two_way = properties.get("TwoWay", {})
         keywords = properties["MandatoryKeywords"]
         self.pools.append(

@@ -67,7 +67,7 @@ def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
         tokens[user.username] = user_token(
             cognito, pool, outputs["UserPoolClientId"], user.username
         )
-    short_code = outputs["OriginationIdentity"]
+    short_code = outputs["ShortCode"]
     for team, company in (("sales", "Boutique Exemple"), ("support", "Exemple Services")):
         for name, window in (("promo", "default"), ("alerts", "daily")):
             call(

@@ -22,7 +22,7 @@ import requests
 from botocore.exceptions import ClientError
 
 from cloison_local.carrier import CarrierSimulator
-from cloison_local.expand import EXAMPLE_PARAMETERS
+from cloison_local.expand import EXAMPLE_PARAMETERS, EXAMPLE_SHORT_CODE
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
 from cloison_local.model import JsonDict, RoleUsage
 from cloison_local.onboarding import provision_team
@@ -300,8 +300,10 @@ class LocalStack:
         for name in stack.opt_out_lists:
             self.carrier.register_opt_out_list(name)
         # The identity AWS gave the account before the stack: a short code on the Default list,
-        # without two-way channel; the template's pool takes it in.
-        self.carrier.register_phone_number(str(stack.parameters["OriginationIdentity"]))
+        # without two-way channel; the template's pool takes it in (by its ARN, the
+        # OriginationIdentity parameter). `ShortCode` is local: the number people write to.
+        self.carrier.register_phone_number(EXAMPLE_SHORT_CODE)
+        stack.outputs["ShortCode"] = EXAMPLE_SHORT_CODE
         for pool in stack.pools:
             self.carrier.register_pool(
                 pool.name,

@@ -108,9 +108,7 @@ def reply(
     stack: LocalStack, token: str, number: str, body: str, *, copies: int = 1
 ) -> dict[str, Any]:
     """A reply from `number`, waited for until its index entry is listed."""
-    reply_id = carrier(stack).inject_reply(
-        number, stack.outputs["OriginationIdentity"], body, copies=copies
-    )
+    reply_id = carrier(stack).inject_reply(number, stack.outputs["ShortCode"], body, copies=copies)
     found: list[dict[str, Any]] = []
 
     def listed() -> bool:

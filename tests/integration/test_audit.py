@@ -95,7 +95,7 @@ def actions(stack: LocalStack, tokens: dict[str, str]) -> dict[str, str]:
     )
     # A reply from a number no campaign messaged: quarantined, opened by the privacy officer.
     assert stack.carrier is not None
-    reply = stack.carrier.inject_reply(UNKNOWN, stack.outputs["OriginationIdentity"], "Bonjour")
+    reply = stack.carrier.inject_reply(UNKNOWN, stack.outputs["ShortCode"], "Bonjour")
     assert wait_until(
         lambda: any(
             item["id"] == reply for item in ok(api(stack, priya, "GET", "/replies"))["items"]

@@ -225,7 +225,7 @@ class World:
         assert self.stack.wait_idle(timeout=90), "the delivery events were never recorded"
         self.objects["sent"] = sent
 
-        origination = self.stack.outputs["OriginationIdentity"]
+        origination = self.stack.outputs["ShortCode"]
         self.objects["reply"] = self.inject(REPLIER, REPLY_BODY, origination)
         shared, *fresh = (self.inject(number, AMBIGUOUS, origination) for number in PENDING)
         self.objects["pending"] = shared

@@ -365,7 +365,7 @@ def test_a_campaign_paused_while_sending_resumes_and_completes_once_per_recipien
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     alice = tokens["alice"]
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
     # Given a sender at 6 MPS (each of the two send workers sends three messages a second)
     sender = api(
         stack,

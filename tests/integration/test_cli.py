@@ -102,7 +102,7 @@ def test_an_operator_sends_a_campaign_and_reads_its_reply_from_the_command_line(
 
     # When one recipient replies
     number = NUMBERS[10]
-    reply_id = carrier(stack).inject_reply(number, stack.outputs["OriginationIdentity"], "Merci !")
+    reply_id = carrier(stack).inject_reply(number, stack.outputs["ShortCode"], "Merci !")
     assert wait_until(
         lambda: any(
             item["id"] == reply_id

@@ -135,7 +135,7 @@ def test_a_member_runs_a_campaign_reads_its_reply_and_another_team_sees_none_of_
     expect(page.get_by_text("2 of 2 recipients processed")).to_be_visible()
 
     # When a recipient answers with markup, and she opens the reply from the campaign's inbox
-    reply = carrier(stack).inject_reply(LEA, stack.outputs["OriginationIdentity"], HOSTILE_REPLY)
+    reply = carrier(stack).inject_reply(LEA, stack.outputs["ShortCode"], HOSTILE_REPLY)
     assert wait_until(
         lambda: any(
             item["id"] == reply
@@ -185,7 +185,7 @@ def test_a_member_runs_a_campaign_reads_its_reply_and_another_team_sees_none_of_
     other.context.close()
 
     # When the other recipient answers ambiguously, and alice settles it in the review queue
-    pending = carrier(stack).inject_reply(MARC, stack.outputs["OriginationIdentity"], AMBIGUOUS)
+    pending = carrier(stack).inject_reply(MARC, stack.outputs["ShortCode"], AMBIGUOUS)
     assert wait_until(
         lambda: any(
             item["id"] == pending
@@ -685,7 +685,7 @@ def test_a_privacy_officer_lifts_an_ambiguous_opt_out_with_its_number(
     stack: LocalStack, tokens: dict[str, str], browser: Browser
 ) -> None:
     # Given an ambiguous reply, suppressed at once and waiting for review
-    reply = carrier(stack).inject_reply(LIFTED, stack.outputs["OriginationIdentity"], AMBIGUOUS)
+    reply = carrier(stack).inject_reply(LIFTED, stack.outputs["ShortCode"], AMBIGUOUS)
 
     def pending() -> bool:
         queue = api(stack, tokens["priya"], "GET", "/replies", params={"review": "pending"})

@@ -190,9 +190,7 @@ def test_a_stop_the_provider_did_not_take_is_pushed_to_its_list_by_the_next_run(
     # Given a STOP received while every call to End User Messaging fails
     inbound.fault_rates = {"pinpoint-sms-voice-v2": 1.0}
     try:
-        carrier(stack).inject_reply(
-            STOPPED_WHILE_DOWN, stack.outputs["OriginationIdentity"], "STOP"
-        )
+        carrier(stack).inject_reply(STOPPED_WHILE_DOWN, stack.outputs["ShortCode"], "STOP")
         assert wait_until(lambda: bool(pending_items(stack))), "the STOP was never recorded"
         assert stack.wait_idle(timeout=30)
     finally:

@@ -22,6 +22,10 @@ def carrier(moto_url: str) -> Iterator[CarrierSimulator]:
         yield simulator
 
 
+def _arn(number_id: str) -> str:
+    return f"arn:aws:sms-voice:{REGION}:123456789012:phone-number/{number_id}"
+
+
 def _run(moto_url: str, carrier: CarrierSimulator, **arguments: Any) -> dict[str, Finding]:
     def clients(service: str) -> Any:
         endpoint = carrier.endpoint_url if service == "pinpoint-sms-voice-v2" else moto_url
@@ -47,7 +51,7 @@ def test_a_ready_account_has_nothing_blocking(moto_url: str, carrier: CarrierSim
     )["TopicArn"]
 
     # When prod is checked with them
-    findings = _run(moto_url, carrier, stage="prod", origination=number_id, alarm_topic=topic)
+    findings = _run(moto_url, carrier, stage="prod", origination=_arn(number_id), alarm_topic=topic)
 
     # Then every check passes, the identity is named
     assert [f.line() for f in findings.values() if not f.ok] == []
@@ -59,7 +63,7 @@ def test_what_would_fail_the_deploy_is_blocking_and_says_the_step(
 ) -> None:
     # Given a short code already in another stack's pool, no alarm topic for prod, another
     # region and no Python 3.11
-    carrier.register_phone_number(SHORT_CODE)
+    number_id = carrier.register_phone_number(SHORT_CODE)
     carrier.register_pool("other-stack-pool", [SHORT_CODE], tags={"cloison:stack": "other"})
 
     # When prod is checked
@@ -68,7 +72,7 @@ def test_what_would_fail_the_deploy_is_blocking_and_says_the_step(
         carrier,
         region="us-east-1",
         stage="prod",
-        origination=SHORT_CODE,
+        origination=_arn(number_id),
         which=lambda name: None,
     )
 
@@ -84,13 +88,13 @@ def test_a_short_code_in_this_stacks_own_pool_is_a_new_deploy(
     moto_url: str, carrier: CarrierSimulator
 ) -> None:
     # Given the short code in the pool a first deploy of cloison-dev made
-    carrier.register_phone_number(SHORT_CODE)
+    number_id = carrier.register_phone_number(SHORT_CODE)
     carrier.register_pool(
         "cloison-dev-SmsPool", [SHORT_CODE], tags={"cloison:stack": "cloison-dev"}
     )
 
     # When cloison-dev is checked again
-    finding = _run(moto_url, carrier, origination=SHORT_CODE)["origination identity"]
+    finding = _run(moto_url, carrier, origination=_arn(number_id))["origination identity"]
 
     # Then the identity is fine where it is
     assert finding.ok
@@ -104,7 +108,7 @@ def test_the_sandbox_and_an_unknown_identity_are_reported(
     carrier.set_account(tier="SANDBOX", spend_limit=1, verified=["+33612345678"])
 
     # When an identity the account does not have is checked
-    findings = _run(moto_url, carrier, origination="phone-unknown")
+    findings = _run(moto_url, carrier, origination=_arn("phone-unknown"))
 
     # Then the sandbox is a warning (a deploy works, sends reach verified numbers only) and the
     # unknown identity blocks
@@ -115,15 +119,20 @@ def test_the_sandbox_and_an_unknown_identity_are_reported(
     assert findings["origination identity"].blocking
 
 
-def test_a_sender_id_is_accepted_with_its_limits_said(
+def test_a_sender_id_or_a_number_given_without_its_arn_blocks(
     moto_url: str, carrier: CarrierSimulator
 ) -> None:
-    # Given a registered sender ID
+    # Given a registered sender ID and a short code
     carrier.register_sender_id("CLOISON")
+    number_id = carrier.register_phone_number(SHORT_CODE)
 
-    # When it is checked
-    finding = _run(moto_url, carrier, origination="CLOISON")["origination identity"]
+    # When the sender ID's ARN, then the short code's bare id, are checked
+    sender_arn = f"arn:aws:sms-voice:{REGION}:123456789012:sender-id/CLOISON/FR"
+    sender = _run(moto_url, carrier, origination=sender_arn)["origination identity"]
+    bare = _run(moto_url, carrier, origination=number_id)["origination identity"]
 
-    # Then it passes, saying that nobody can answer it
-    assert finding.ok
-    assert "no STOP reply reaches it" in finding.detail
+    # Then both block: the pool is two-way (no sender ID) and takes ARNs, which is named
+    assert sender.blocking
+    assert "two-way" in sender.detail
+    assert bare.blocking
+    assert _arn(number_id) in bare.detail

@@ -65,7 +65,7 @@ def test_help_and_contact_are_answered_once_with_the_senders_identity(
     # When they answer HELP (delivered twice by SNS) and then ask who is writing
     help_reply = reply(stack, tokens["alice"], HELPED, "AIDE", copies=2)
     contact_reply = reply(stack, tokens["alice"], HELPED, "Qui êtes-vous ?")
-    # Then each gets one answer, from the number they wrote to, naming the sender
+    # Then each gets one answer, through the pool from the number they wrote to, naming the sender
     answers = {
         message.context.get("answer_to"): message
         for message in carrier(stack).sent_messages()
@@ -81,10 +81,10 @@ def test_help_and_contact_are_answered_once_with_the_senders_identity(
         == 1
     )
     for answer in answers.values():
-        assert answer.origination == stack.outputs["OriginationIdentity"]
+        assert answer.origination == stack.outputs["ShortCode"]
         assert "Boutique Exemple" in answer.body
         assert "sales.exemple.fr/aide" in answer.body
-        assert f"STOP au {stack.outputs['OriginationIdentity']}" in answer.body
+        assert f"STOP au {stack.outputs['ShortCode']}" in answer.body
     assert help_reply["reply_class"] == "HELP"
     assert help_reply["answered"] is True
     assert contact_reply["reply_class"] == "CONTACT"
@@ -219,7 +219,7 @@ def test_a_stop_during_a_campaign_stops_its_later_sends_even_those_already_queue
         stack.wait_idle(timeout=30)
         assert api(stack, alice, "GET", stats_path).json()["counts"]["deferred"] == 1
         # When the Guadeloupe number says STOP meanwhile (to an earlier message, or none)
-        carrier(stack).inject_reply(IN_GUADELOUPE, stack.outputs["OriginationIdentity"], "STOP")
+        carrier(stack).inject_reply(IN_GUADELOUPE, stack.outputs["ShortCode"], "STOP")
         stack.wait_idle(timeout=30)
         # And the clock reaches its opening
         stack.set_clock(datetime(2026, 12, 1, 8, 5, tzinfo=ZoneInfo("America/Guadeloupe")))

@@ -217,7 +217,7 @@ def faulted_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultedRun
         inbound.reset_call_counts()
         started = time.monotonic()
         inbound.fault_rates = dict(FAULT_RATES)
-        short_code = stack.outputs["OriginationIdentity"]
+        short_code = stack.outputs["ShortCode"]
         plan = planned_replies(campaigns)
         replies: list[Reply] = []
         killed = 0

@@ -146,7 +146,7 @@ def bulk_campaign(stack: LocalStack, token: str, name: str, body: str) -> str:
 
 
 def bulk_sender(stack: LocalStack, admin: str) -> None:
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
     call(
         stack.api_url,
         admin,
@@ -241,7 +241,7 @@ def test_a_large_mixed_campaign_sends_once_to_each_eligible_recipient(
     assert set(destinations) == set(paris + islands) - no_consent - suppressed
     # And what the carrier got is the composed marketing text: from the stack's short code, as
     # a promotional message, ending with the sender profile's STOP mention
-    short_code = stack.outputs["OriginationIdentity"]
+    short_code = stack.outputs["ShortCode"]
     assert {(message.origination, message.message_type) for message in sent} == {
         (short_code, "PROMOTIONAL")
     }

@@ -69,7 +69,7 @@ def campaign(stack: LocalStack, token: str, recipients: list[dict[str, Any]], *,
 
 
 def reply(stack: LocalStack, number: str, body: str) -> str:
-    reply_id = carrier(stack).inject_reply(number, stack.outputs["OriginationIdentity"], body)
+    reply_id = carrier(stack).inject_reply(number, stack.outputs["ShortCode"], body)
     assert stack.wait_idle(timeout=30)
     return reply_id
 

@@ -70,7 +70,7 @@ def test_a_batch_with_a_poison_message_keeps_the_good_ones(
     dead_letters = stack.outputs["InboundDeadLetterQueueUrl"]
     good = {
         "originationNumber": "+33612345670",
-        "destinationNumber": stack.outputs["OriginationIdentity"],
+        "destinationNumber": stack.outputs["ShortCode"],
         "messageKeyword": "KEYWORD_123456789012",
         "messageBody": "Bonjour",
         "inboundMessageId": "wiring-good-1",
@@ -163,9 +163,7 @@ def test_the_privacy_officer_reads_the_quarantine_and_members_do_not(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     # Given a reply from a number no campaign ever messaged
-    stack.carrier.inject_reply(
-        "+33612345671", stack.outputs["OriginationIdentity"], "Qui êtes-vous ?"
-    )  # type: ignore[union-attr]
+    stack.carrier.inject_reply("+33612345671", stack.outputs["ShortCode"], "Qui êtes-vous ?")  # type: ignore[union-attr]
     stack.wait_idle(timeout=30)
     # When the privacy officer and a member list replies
     officer = call(stack.api_url, tokens["priya"], "GET", "/replies")["items"]

@@ -226,7 +226,7 @@ class Soak:
         assert self.stack.carrier is not None
         reply_id = self.stack.carrier.inject_reply(
             number,
-            self.stack.outputs["OriginationIdentity"],
+            self.stack.outputs["ShortCode"],
             body,
             sent.message_id if sent else None,
             copies=self.rng.choice((1, 2)),

@@ -362,6 +362,14 @@ def test_data_and_the_keys_to_it_outlive_the_stack(stage: str) -> None:
     for logical_id in kept:
         assert resources[logical_id].get("DeletionPolicy") == "Retain", logical_id
         assert resources[logical_id].get("UpdateReplacePolicy") == "Retain", logical_id
+    # And every versioned bucket is kept: CloudFormation cannot delete a bucket that still
+    # holds objects (S3 user guide, "Deleting a bucket"), and a versioned one keeps them all
+    for logical_id, resource in resources.items():
+        if (
+            resource["Type"] == "AWS::S3::Bucket"
+            and "VersioningConfiguration" in resource["Properties"]
+        ):
+            assert resource.get("DeletionPolicy") == "Retain", logical_id
     # And a retained bucket is never encrypted under a key that would go before it
     for logical_id, resource in resources.items():
         if resource["Type"] != "AWS::S3::Bucket" or resource.get("DeletionPolicy") != "Retain":

@@ -179,8 +179,9 @@ def test_a_condition_the_call_cannot_be_checked_against_is_listed() -> None:
     # When a decryption is decided
     decision = role.decide(Authorization("kms:Decrypt", KEY))
 
-    # Then it is allowed, and the unchecked condition is named
-    assert decision.allowed
+    # Then the grant does not apply (in AWS a missing key fails the condition), and the
+    # unchecked condition is named
+    assert not decision.allowed
     assert len(decision.unevaluated) == 1
     assert "kms:ViaService" in decision.unevaluated[0]
 

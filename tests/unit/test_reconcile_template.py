@@ -116,6 +116,7 @@ def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs
     assert actions == {
         "dynamodb:BatchGetItem",
         "dynamodb:GetItem",
+        "dynamodb:PutItem",
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     }
