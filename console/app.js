@@ -168,8 +168,9 @@ function renderHeader(user) {
 
 async function leaveSession() {
   await signOut();
-  location.hash = "";
-  location.reload();
+  // One full load, without the route: setting the hash first would be a second navigation
+  // (same document) that a reader of the page could see before the reload.
+  location.replace(location.pathname + location.search);
 }
 
 // ------------------------------------------------------------------ sign-in

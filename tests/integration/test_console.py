@@ -57,6 +57,11 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
+@pytest.fixture(scope="module", autouse=True)
+def demo_users(tokens: dict[str, str]) -> None:
+    """The demo users exist (and have chosen their password) whichever test runs first."""
+
+
 @pytest.fixture(scope="module")
 def in_window(stack: LocalStack) -> None:
     """The functions' clock where the recipients may be messaged (the alerts profile: daily)."""
