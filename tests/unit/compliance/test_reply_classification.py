@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -227,3 +229,180 @@ def test_classify_reply_never_fails(reply: str) -> None:
     # Given any text, even control characters or lone surrogates
     # Then it is classified
     assert classify_reply(reply) in set(ReplyClass)
+
+
+# ------------------------------------------------ how people write it: look-alikes, emphasis, words
+
+LOOK_ALIKE_OPT_OUTS = [
+    "\u0405\u0422\u041e\u0420",  # "STOP" in Cyrillic capitals, from a Cyrillic keyboard
+    "S\u03a4OP",  # a Greek capital tau among Latin letters
+    "\u0455top",  # a Cyrillic dze for the s
+    "\ua731\u1d1b\u1d0f\u1d18",  # small capitals, from "fancy text" keyboards
+    "\U0001d412\U0001d413\U0001d40e\U0001d40f",  # mathematical bold
+    "\u24c8\u24e3\u24de\u24df",  # circled letters
+    "\U0001f162\U0001f163\U0001f15e\U0001f15f",  # negative circled letters
+    "\U0001f142\U0001f143\U0001f13e\U0001f13f",  # squared letters
+    "\U0001f1f8\U0001f1f9\U0001f1f4\U0001f1f5",  # regional indicator letters
+    "\U0001f6d1",  # the octagonal stop sign
+    "\U0001f6d1 \U0001f6d1 \U0001f6d1",
+    "STOOOOP",
+    "stoppp",
+    "Stooop svp",
+    "ARRÊÊÊT",
+    "arrreeeet",
+    "DÉSINSCRIPTIOOON",
+    "S.T.O.P",
+    "S-T-O-P !",
+    "ST0P",
+    "$TOP",
+    "5T0P merci",
+]
+
+
+@pytest.mark.parametrize("reply", LOOK_ALIKE_OPT_OUTS)
+def test_opt_out_keywords_written_with_look_alikes_symbols_or_emphasis(reply: str) -> None:
+    # Given a keyword written with letters of another script, letter symbols, the stop sign,
+    # digits for letters or letters repeated for emphasis
+    # When it is classified
+    # Then it is an opt-out, at once
+    assert classify_reply(reply) is ReplyClass.OPT_OUT
+
+
+REFUSALS_IN_WORDS = [
+    # French, as people write to a sender
+    "Merci de ne plus m'écrire",
+    "Ne m'écrivez plus",
+    "ne me contactez plus jamais",
+    "Je ne veux plus recevoir vos messages",
+    "je ne souhaite plus être contactée",
+    "Je ne veux plus de vos pubs",
+    "Cessez de m'envoyer des SMS",
+    "Foutez-moi la paix",
+    "Laissez-moi en paix",
+    "J'en ai marre de vos sms",
+    "ras le bol de ces messages",
+    "désabo",
+    "Pas intéressé, merci",
+    "Mauvais numéro",
+    "Vous vous trompez de numéro",
+    "Je n'ai jamais donné mon numéro",
+    "j'ai rien demandé moi",
+    # English
+    "please stop texting me",
+    "Don't ever text me again",
+    "do not contact me",
+    "take me off your list",
+    "Remove my number please",
+    "I don't want these messages",
+    "not interested",
+    "wrong number",
+    "Who gave you my number?",
+    "I never signed up for this",
+    "unsub",
+    "opt me out",
+    # symbols that refuse less plainly than the stop sign
+    "\u26d4",
+    "\U0001f6ab sms",
+    "\U0001f4f5",
+]
+
+
+@pytest.mark.parametrize("reply", REFUSALS_IN_WORDS)
+def test_refusals_in_people_s_own_words_are_suppressed_and_reviewed(reply: str) -> None:
+    # Given a refusal written as a sentence, or a number that is not the person's
+    # When it is classified
+    reply_class = classify_reply(reply)
+    # Then the number is suppressed at once and a person reviews it ("sans entrave")
+    assert reply_class is ReplyClass.OPT_OUT_REVIEW
+
+
+NOT_OPT_OUTS = [
+    "Don't forget my parcel",
+    "Ne pas sonner, code 1234",
+    "Je ne veux pas rater la livraison",
+    "Je ne veux pas de sac",
+    "Pas de souci",
+    "Fin de matinée ça me va",
+    "Bonne fin de journée",
+    "The end of the week works",
+    "Merci, plus besoin de rappeler",
+    "D'accord pour jeudi 14h",
+    "ok thanks see you",
+    "Top !",
+    "Oui merci",
+    "Спасибо",  # thanks, in Russian: Cyrillic folded is no keyword
+    "Καλημέρα",  # good morning, in Greek
+    "\U0001f44d\U0001f44d",
+    "4 colis svp",
+]
+
+
+@pytest.mark.parametrize("reply", NOT_OPT_OUTS)
+def test_replies_that_refuse_nothing_stay_replies(reply: str) -> None:
+    assert classify_reply(reply) is ReplyClass.REPLY
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Je serai à l'arrêt de bus à 8h",
+        "Can't stop smiling",
+        "Can you stop by tomorrow?",
+        "Arrêt maladie jusqu'à lundi",
+    ],
+)
+def test_a_stop_word_in_another_sense_is_never_a_hard_opt_out(reply: str) -> None:
+    # Given "stop" or "arrêt" used in another sense, in a sentence
+    # Then the number is not suppressed without a person looking (review, which a privacy
+    # officer may lift), and never taken as a bare keyword
+    assert classify_reply(reply) is ReplyClass.OPT_OUT_REVIEW
+
+
+@pytest.mark.parametrize(
+    "reply", ["\u0405\u0422\u0410R\u0422", "\U0001f162\U0001f163ART", "STAAART"]
+)
+def test_a_look_alike_or_an_emphasis_never_lifts_an_opt_out(reply: str) -> None:
+    # Given START written with look-alikes or repeated letters
+    # Then it is no opt-in: what lifts a suppression is read as written
+    assert classify_reply(reply) is not ReplyClass.OPT_IN
+
+
+def _look_alikes() -> dict[str, list[str]]:
+    """For each lower-case ASCII letter, the letters of other scripts that Unicode's
+    confusables table (as confusable_homoglyphs ships it) draws first as that letter. Latin
+    letters drawn differently (a fullwidth I for an l) are read as the letter they are."""
+    from confusable_homoglyphs import confusables  # type: ignore[import-untyped]
+
+    table: dict[str, list[str]] = {}
+    for char, prototypes in confusables.confusables_data.items():
+        shown = prototypes[0]["c"] if prototypes else ""
+        one_letter = len(shown) == 1 and shown.isascii() and shown.isalpha()
+        if len(char) != 1 or ord(char) <= 0xFF or not char.isalpha():
+            continue
+        if one_letter and "LATIN" not in unicodedata.name(char, ""):
+            table.setdefault(shown.lower(), []).append(char)
+    return table
+
+
+LOOK_ALIKES = _look_alikes()
+
+
+@st.composite
+def disguised_keywords(draw: st.DrawFn) -> str:
+    """An opt-out keyword with any of its letters swapped for a look-alike of another script
+    and any of them repeated for emphasis (two to four times)."""
+    keyword = draw(st.sampled_from(["stop", "arret", "desabonner", "unsubscribe", "stopall"]))
+    letters = []
+    for letter in keyword:
+        options = [letter, letter.upper(), *LOOK_ALIKES.get(letter, [])]
+        drawn = draw(st.sampled_from(options))
+        letters.append(drawn * draw(st.integers(min_value=1, max_value=4)))
+    return "".join(letters)
+
+
+@settings(max_examples=500, deadline=None)
+@given(reply=disguised_keywords())
+def test_every_disguised_keyword_is_an_opt_out(reply: str) -> None:
+    # Given a keyword whose letters are look-alikes or repeated
+    # Then it is an opt-out, at once
+    assert classify_reply(reply) is ReplyClass.OPT_OUT
