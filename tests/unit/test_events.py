@@ -1,6 +1,7 @@
 """The sample events in events/ are the shapes the handlers parse (and `sam local invoke` can use)."""
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from cloison.models.events import (
     InboundSms,
     LaunchRequest,
     MalformedPayload,
+    inbound_from_queue,
     parse_payload,
 )
 from cloison.services.access import caller_from_claims
@@ -27,9 +29,6 @@ EVENTS = Path(__file__).resolve().parents[2] / "events"
         ("sqs/send_chunk.json", ChunkRef),
         ("sqs/delivery_delivered.json", DeliveryEvent),
         ("sqs/delivery_carrier_unreachable.json", DeliveryEvent),
-        ("sqs/inbound_stop.json", InboundSms),
-        ("sqs/inbound_reply.json", InboundSms),
-        ("sqs/inbound_help.json", InboundSms),
     ],
 )
 def test_each_sqs_sample_parses_into_its_model(name: str, model: type[BaseModel]) -> None:
@@ -40,6 +39,20 @@ def test_each_sqs_sample_parses_into_its_model(name: str, model: type[BaseModel]
     # Then it parses, and it came from the queue the handler reads
     assert len(parsed) == 1
     assert event["Records"][0]["eventSource"] == "aws:sqs"
+
+
+@pytest.mark.parametrize("name", ["inbound_stop", "inbound_reply", "inbound_help"])
+def test_each_reply_sample_is_an_sns_notification_dated_by_sns(name: str) -> None:
+    # Given a sample reply as the inbound queue delivers it: SNS's envelope (no raw delivery)
+    record = json.loads((EVENTS / f"sqs/{name}.json").read_text())["Records"][0]
+    # When it is read as the inbound function reads it
+    sms = inbound_from_queue(record["body"], record["attributes"]["SentTimestamp"])
+    # Then it is the payload, dated by the notification, not by the queue
+    assert isinstance(sms, InboundSms)
+    assert sms.said_at is not None
+    stamped = json.loads(record["body"])["Timestamp"]
+    assert sms.said_at == datetime.fromisoformat(stamped)
+    assert sms.said_at.timestamp() * 1000 < int(record["attributes"]["SentTimestamp"])
 
 
 def test_delivery_samples_mean_delivered_and_failed() -> None:

@@ -68,15 +68,26 @@ class Suppressions:
     journal: Journal
     items: dict[str, SuppressionRecord] = field(default_factory=dict)
 
-    def put(self, record: SuppressionRecord) -> None:
+    def put(self, record: SuppressionRecord) -> bool:
         self.journal.calls.append(f"suppress {record.reason}")
         self.items[record.scope] = record
+        return True
+
+    def note_opt_in(self, number_key: str, scope: str, **_: Any) -> bool:
+        return scope not in self.items
 
     def get(self, number_key: str) -> dict[str, SuppressionRecord]:
         return dict(self.items)
 
     def lift(
-        self, number_key: str, scope: str, *, recorded_with: str, evidence: str, at: datetime
+        self,
+        number_key: str,
+        scope: str,
+        *,
+        recorded_with: str,
+        evidence: str,
+        at: datetime,
+        said_at: datetime | None = None,
     ) -> bool:
         standing = self.items.get(scope)
         if standing is None or standing.evidence != recorded_with:

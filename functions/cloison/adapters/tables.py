@@ -910,6 +910,12 @@ class LiftedSuppression:
 
     at: datetime
     evidence: str
+    said_at: datetime | None = None
+
+
+def said(instant: datetime) -> str:
+    """An instant as fixed-width UTC text, so that DynamoDB compares instants as strings."""
+    return instant.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -945,21 +951,86 @@ class SuppressionStore:
         self._table = _table(table_name)
         self._sealer = sealer
 
-    def put(self, record: SuppressionRecord) -> None:
+    def put(self, record: SuppressionRecord) -> bool:
+        """Records an opt-out; True when the number stands suppressed in its scope afterwards.
+
+        An opt-out the person said (`said_at`) is ordered by when they said it, whatever order
+        the replies are processed in: it never replaces a standing one said later, and it does
+        not stand when a START said later lifted it (or would have: `note_opt_in`).
+        """
         entry = _item(record.model_dump(exclude={"number_key", "scope"}))
+        key = {"pk": f"number#{record.number_key}", "sk": "suppression"}
+        update = "SET #entry = :entry, number_key = :key ADD scopes :scope"
+        values: dict[str, Any] = {
+            ":entry": entry,
+            ":key": record.number_key,
+            ":scope": {record.scope},
+        }
+        try:
+            if record.said_at is None:
+                self._table.update_item(
+                    Key=key,
+                    UpdateExpression=update,
+                    ExpressionAttributeNames={"#entry": f"scope:{record.scope}"},
+                    ExpressionAttributeValues=values,
+                )
+                return True
+            entry["said_at"] = said(record.said_at)
+            self._table.update_item(
+                Key=key,
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "(attribute_not_exists(#lifted.#said) OR #lifted.#said < :said) AND "
+                    "(attribute_not_exists(#entry.#said) OR #entry.#said < :said)"
+                ),
+                ExpressionAttributeNames={
+                    "#entry": f"scope:{record.scope}",
+                    "#lifted": f"lifted:{record.scope}",
+                    "#said": "said_at",
+                },
+                ExpressionAttributeValues={**values, ":said": entry["said_at"]},
+            )
+        except ClientError as exc:
+            if record.said_at is not None and _is_condition_failure(exc):
+                # Said before a START that lifted it (not suppressed), or before a STOP that stands.
+                return record.scope in self.get(record.number_key)
+            raise _failed(exc) from exc
+        return True
+
+    def note_opt_in(
+        self, number_key: str, scope: str, *, evidence: str, said_at: datetime, at: datetime
+    ) -> bool:
+        """Remembers a START with no opt-out standing to lift, so that a STOP said before it and
+        processed after it does not stand. False when an opt-out stands now, or a later START
+        is already remembered."""
         try:
             self._table.update_item(
-                Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
-                UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
-                ExpressionAttributeNames={"#entry": f"scope:{record.scope}"},
+                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                UpdateExpression="SET #lifted = :lifted, number_key = :key",
+                ConditionExpression=(
+                    "attribute_not_exists(#entry) AND "
+                    "(attribute_not_exists(#lifted.#said) OR #lifted.#said < :said)"
+                ),
+                ExpressionAttributeNames={
+                    "#entry": f"scope:{scope}",
+                    "#lifted": f"lifted:{scope}",
+                    "#said": "said_at",
+                },
                 ExpressionAttributeValues={
-                    ":entry": entry,
-                    ":key": record.number_key,
-                    ":scope": {record.scope},
+                    ":lifted": {
+                        "at": at.isoformat(),
+                        "evidence": evidence,
+                        "said_at": said(said_at),
+                    },
+                    ":key": number_key,
+                    ":said": said(said_at),
                 },
             )
         except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
             raise _failed(exc) from exc
+        return True
 
     def delete(self, number_key: str, scope: str) -> None:
         try:
@@ -997,7 +1068,11 @@ class SuppressionStore:
         }
         lifted = {
             name.removeprefix("lifted:"): LiftedSuppression(
-                at=datetime.fromisoformat(str(value["at"])), evidence=str(value["evidence"])
+                at=datetime.fromisoformat(str(value["at"])),
+                evidence=str(value["evidence"]),
+                said_at=datetime.fromisoformat(str(value["said_at"]))
+                if "said_at" in value
+                else None,
             )
             for name, value in item.items()
             if name.startswith("lifted:") and isinstance(value, dict)
@@ -1005,12 +1080,23 @@ class SuppressionStore:
         return SuppressionHolding(standing, lifted, provider_pending="provider_number" in item)
 
     def lift(
-        self, number_key: str, scope: str, *, recorded_with: str, evidence: str, at: datetime
+        self,
+        number_key: str,
+        scope: str,
+        *,
+        recorded_with: str,
+        evidence: str,
+        at: datetime,
+        said_at: datetime | None = None,
     ) -> bool:
-        """Removes one scope if it still stands on `recorded_with`, keeping when and why it went.
+        """Removes one scope if it still stands on `recorded_with`, keeping when and why it went
+        (and, for a START, when the person said it).
 
         False when it does not: a newer opt-out replaced it, or it was lifted already.
         """
+        lifted: dict[str, str] = {"at": at.isoformat(), "evidence": evidence}
+        if said_at is not None:
+            lifted["said_at"] = said(said_at)
         try:
             self._table.update_item(
                 Key={"pk": f"number#{number_key}", "sk": "suppression"},
@@ -1018,7 +1104,7 @@ class SuppressionStore:
                 ConditionExpression="#entry.evidence = :evidence",
                 ExpressionAttributeNames={"#entry": f"scope:{scope}", "#lifted": f"lifted:{scope}"},
                 ExpressionAttributeValues={
-                    ":lifted": {"at": at.isoformat(), "evidence": evidence},
+                    ":lifted": lifted,
                     ":scope": {scope},
                     ":evidence": recorded_with,
                 },

@@ -26,7 +26,7 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
-from cloison.models.events import InboundSms, parse_payload
+from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
 from cloison.services.replies import ReplyReceiver
 
@@ -54,7 +54,8 @@ def receiver() -> ReplyReceiver:
 
 def receive(record: SQSRecord) -> None:
     attempt = int(record.attributes.approximate_receive_count or 1)
-    stored = receiver().receive(parse_payload(InboundSms, record.body), attempt)
+    sms = inbound_from_queue(record.body, record.attributes.sent_timestamp)
+    stored = receiver().receive(sms, attempt)
     if stored is None:
         metrics.add_metric(name="RepliesBeyondAllowance", unit=MetricUnit.Count, value=1)
     else:

@@ -3,7 +3,7 @@
 Each function reads one or two of them: they are built at first use (`defer_build`), not at import.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import (
@@ -91,6 +91,21 @@ class InboundSms(BaseModel):
     previous_published_message_id: str | None = Field(
         default=None, alias="previousPublishedMessageId"
     )
+    # When the person sent it, as near as AWS tells: the SNS notification's timestamp (set by
+    # `inbound_from_queue`, never read from the payload). "Inbound SMS messages are not
+    # guaranteed to arrive in the order they were sent [...] use the timestamp from the Amazon
+    # SNS notification metadata to approximate message ordering" (End User Messaging SMS user
+    # guide, "Two-way SMS messaging"). STOP and START are ordered by it.
+    said_at: datetime | None = Field(default=None, exclude=True)
+
+
+class SnsNotification(BaseModel):
+    """The envelope SNS wraps a message in when it delivers to SQS without raw delivery."""
+
+    model_config = ConfigDict(extra="ignore", defer_build=True)
+    Type: Literal["Notification"]
+    Message: str
+    Timestamp: AwareDatetime
 
 
 Payload = TypeVar("Payload", bound=BaseModel)
@@ -98,6 +113,24 @@ Payload = TypeVar("Payload", bound=BaseModel)
 
 class MalformedPayload(ValueError):
     """A queue message that is not what its source sends; names the fields, never their values."""
+
+
+def inbound_from_queue(body: str, sent_timestamp_ms: str | int | None = None) -> InboundSms:
+    """A reply from the inbound queue: the SNS notification holding it (InboundSubscription
+    delivers the envelope for its timestamp), or, for a payload put back on the queue by hand,
+    the bare payload dated by the queue's `SentTimestamp`."""
+    try:
+        notification: SnsNotification | None = SnsNotification.model_validate_json(body)
+    except ValidationError:
+        notification = None
+    if notification is not None:
+        sms = parse_payload(InboundSms, notification.Message)
+        return sms.model_copy(update={"said_at": notification.Timestamp})
+    sms = parse_payload(InboundSms, body)
+    if sent_timestamp_ms is None:
+        return sms
+    said_at = datetime.fromtimestamp(int(sent_timestamp_ms) / 1000, UTC)
+    return sms.model_copy(update={"said_at": said_at})
 
 
 def parse_payload(model: type[Payload], body: str) -> Payload:

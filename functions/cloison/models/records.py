@@ -157,6 +157,8 @@ class SuppressionRecord(Record):
     evidence: str
     created_at: datetime
     review: bool = False
+    # When the person said it (a STOP's SNS timestamp); None for what no person sent by SMS.
+    said_at: datetime | None = None
 
 
 class ConsentRecord(Record):

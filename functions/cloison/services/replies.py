@@ -97,7 +97,7 @@ class ReplyReceiver:
         now = datetime.now(UTC)
         if reply_class.opts_out:
             # Before anything else: the next send to this number, even one already queued, is refused.
-            self.suppressions.put(
+            stands = self.suppressions.put(
                 SuppressionRecord(
                     number_key=number_key,
                     scope=GLOBAL_SCOPE,
@@ -106,22 +106,22 @@ class ReplyReceiver:
                     evidence=f"inbound {sms.inbound_message_id}",
                     created_at=now,
                     review=reply_class.needs_review,
+                    said_at=sms.said_at,
                 )
             )
-            try:
-                self.carrier.opt_out(e164)
-            except DependencyError:
-                # The suppression stands; the scheduled reconciliation pushes it to the list.
-                self.suppressions.mark_provider_pending(number_key, e164, now)
-                logger.warning(
-                    "opt-out not on the carrier's list yet", extra={"reply": sms.inbound_message_id}
+            if stands:
+                self._push_opt_out(e164, number_key, sms.inbound_message_id, now)
+            else:
+                logger.info(
+                    "opt-out said before a START that lifted it",
+                    extra={"reply": sms.inbound_message_id},
                 )
         if not self._within_allowance(number_key, sms.inbound_message_id, now):
             return None
         team, campaign_id = self._match(sms, number_key, attempt)
         resubscription = None
         if reply_class is ReplyClass.OPT_IN:
-            resubscription = self._resubscribe(e164, number_key, team, sms.inbound_message_id, now)
+            resubscription = self._resubscribe(e164, number_key, team, sms, now)
         record = self.index.claim(
             ReplyRecord(
                 reply_id=sms.inbound_message_id,
@@ -176,24 +176,46 @@ class ReplyReceiver:
         logger.warning("reply beyond its number's allowance", extra={"reply": reply_id})
         return False
 
+    def _push_opt_out(self, e164: str, number_key: str, reply_id: str, now: datetime) -> None:
+        try:
+            self.carrier.opt_out(e164)
+        except DependencyError:
+            # The suppression stands; the scheduled reconciliation pushes it to the list.
+            self.suppressions.mark_provider_pending(number_key, e164, now)
+            logger.warning("opt-out not on the carrier's list yet", extra={"reply": reply_id})
+
     def _resubscribe(
-        self, e164: str, number_key: str, team: str | None, reply_id: str, now: datetime
+        self, e164: str, number_key: str, team: str | None, sms: InboundSms, now: datetime
     ) -> str:
-        """START lifts the person's own opt-out, and only when a recorded consent allows it."""
+        """START lifts the person's own opt-out, and only when a recorded consent allows it,
+        and only an opt-out said before it (by the SNS timestamps, not the processing order)."""
+        reply_id = sms.inbound_message_id
         standing = self.suppressions.get(number_key).get(GLOBAL_SCOPE)
-        if standing is None:
-            return "not_suppressed"
-        if standing.source not in SELF_SERVICE_SOURCES:
+        if standing is not None and standing.source not in SELF_SERVICE_SOURCES:
             return "operator_suppression"
         consents = self.consents.for_number(number_key)
         if not any(team is None or consent.team == team for consent in consents):
-            return "no_consent"
+            return "not_suppressed" if standing is None else "no_consent"
+        if standing is None:
+            if sms.said_at is not None:
+                # A STOP said before this START, still on its way, must not stand when it lands.
+                self.suppressions.note_opt_in(
+                    number_key,
+                    GLOBAL_SCOPE,
+                    evidence=f"inbound {reply_id}",
+                    said_at=sms.said_at,
+                    at=now,
+                )
+            return "not_suppressed"
+        if standing.said_at is not None and (sms.said_at is None or sms.said_at < standing.said_at):
+            return "after_a_later_stop"
         self.suppressions.lift(
             number_key,
             GLOBAL_SCOPE,
             recorded_with=standing.evidence,
             evidence=f"inbound {reply_id}",
             at=now,
+            said_at=sms.said_at,
         )
         self.carrier.opt_in(e164)
         logger.info("opt-out lifted by the person's START", extra={"reply": reply_id})
