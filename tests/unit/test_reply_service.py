@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloison.adapters.tables import MessageRef
 from cloison.compliance import ReplyClass, analyze_text
 from cloison.errors import DependencyError, OutcomeUnknown, RuleViolation, Throttled
 from cloison.models.api import CampaignKind, CampaignStatus
@@ -19,6 +18,8 @@ from cloison.models.events import InboundSms
 from cloison.models.records import (
     CampaignRecord,
     ConsentRecord,
+    MessageRecord,
+    MessageStatus,
     ReplyRecord,
     SenderRecord,
     SuppressionRecord,
@@ -100,16 +101,28 @@ class Suppressions:
 @dataclass
 class Messages:
     known: bool = True
+    # Messages to the number besides the one replied to: (team, campaign, sent at).
+    others: Sequence[tuple[str, str, datetime]] = ()
 
-    def by_carrier_message(self, number_key: str, carrier_message_id: str) -> MessageRef | None:
-        if not self.known:
-            return None
-        return MessageRef(
-            campaign_id="c-1", team="sales", number_key=number_key, carrier_message_id="m-1"
+    def to_number(self, number_key: str) -> list[MessageRecord]:
+        sent = [("sales", "c-1", NOW - timedelta(hours=1), "m-1")] if self.known else []
+        sent += [(team, campaign, at, f"m-{campaign}") for team, campaign, at in self.others]
+        return sorted(
+            (
+                MessageRecord(
+                    campaign_id=campaign,
+                    team=team,
+                    number_key=number_key,
+                    status=MessageStatus.DELIVERED,
+                    carrier_message_id=message_id,
+                    sent_at=at,
+                    updated_at=at,
+                )
+                for team, campaign, at, message_id in sent
+            ),
+            key=lambda record: cast(datetime, record.sent_at),
+            reverse=True,
         )
-
-    def latest_to(self, number_key: str) -> MessageRef | None:
-        return self.by_carrier_message(number_key, "")
 
 
 @dataclass
@@ -276,7 +289,7 @@ class World:
                 "inboundMessageId": reply_id,
                 "previousPublishedMessageId": "m-1",
             }
-        )
+        ).model_copy(update={"said_at": NOW})
         return self.receiver.receive(sms, attempt)
 
 
@@ -305,6 +318,62 @@ def test_a_reply_to_an_unknown_message_waits_for_its_record_then_goes_to_quarant
     record = world.reply("STOP", attempt=MATCH_ATTEMPTS)
     assert record.team == "quarantine"
     assert record.object_key.startswith("quarantine/")
+
+
+def test_a_team_that_messaged_the_number_after_another_team_s_campaign_captures_no_reply() -> None:
+    # Given team sales' campaign message (an hour ago), then team support's transactional
+    # message to the same number ten minutes later: End User Messaging names the latest as the
+    # message replied to, whichever team sent it
+    world = World(messages=Messages(others=[("support", "c-2", NOW - timedelta(minutes=50))]))
+    # When the person replies
+    record = world.reply("Oui, je suis intéressée par l'offre")
+    # Then the reply belongs to neither team: quarantine, for the privacy officer, with why
+    assert record.team == "quarantine"
+    assert record.quarantined == "several_teams"
+    assert record.campaign_id is None
+    assert next(iter(world.vault.objects)).startswith("quarantine/")
+
+
+def test_a_reply_belongs_to_the_only_team_that_messaged_the_number_in_the_window() -> None:
+    # Given team sales' message an hour ago, and team support's eight days ago
+    world = World(messages=Messages(others=[("support", "c-2", NOW - timedelta(days=8))]))
+    # When the person replies to sales' message
+    record = world.reply("Oui merci")
+    # Then it is sales', on the campaign replied to
+    assert (record.team, record.campaign_id, record.quarantined) == ("sales", "c-1", None)
+
+
+def test_a_reply_to_an_old_message_after_another_team_s_recent_one_is_quarantined() -> None:
+    # Given team support's message an hour ago and the message replied to, team sales', 8 days ago
+    world = World(
+        messages=Messages(known=False, others=[("support", "c-2", NOW - timedelta(hours=1))])
+    )
+    world.messages.others = [*world.messages.others, ("sales", "1", NOW - timedelta(days=8))]
+    sms = InboundSms.model_validate(
+        {
+            "originationNumber": PERSON,
+            "destinationNumber": OUR_NUMBER,
+            "messageBody": "C'est pour quoi ?",
+            "inboundMessageId": "in-old",
+            "previousPublishedMessageId": "m-1",
+        }
+    ).model_copy(update={"said_at": NOW})
+    record = world.receiver.receive(sms, MATCH_ATTEMPTS)
+    # Then two teams may claim it: quarantine
+    assert record is not None
+    assert (record.team, record.quarantined) == ("quarantine", "several_teams")
+
+
+def test_a_reply_no_team_messaged_for_a_week_is_quarantined_and_its_stop_still_counts() -> None:
+    # Given no message to the number in the week before its reply
+    world = World(
+        messages=Messages(known=False, others=[("sales", "c-9", NOW - timedelta(days=9))])
+    )
+    # When the person says STOP
+    record = world.reply("STOP")
+    # Then the STOP suppresses the number for every team, and the reply waits in quarantine
+    assert world.suppressions.items["all"].reason == "OPT_OUT"
+    assert (record.team, record.quarantined) == ("quarantine", "no_message")
 
 
 @pytest.mark.parametrize(

@@ -308,7 +308,12 @@ class ReplySummary(BaseModel):
     resubscription: str | None = Field(
         default=None,
         description="What a START did: `lifted`, `no_consent`, `operator_suppression`, "
-        "`not_suppressed`.",
+        "`not_suppressed`, `after_a_later_stop`.",
+    )
+    quarantined: str | None = Field(
+        default=None,
+        description="Why the reply is in quarantine: `several_teams` (more than one team "
+        "messaged the number in the week before it), `no_message` (none did).",
     )
     answered: bool = Field(
         default=False, description="The automatic HELP or CONTACT answer was sent."

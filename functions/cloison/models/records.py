@@ -139,6 +139,8 @@ class ReplyRecord(Record):
     sensitive: bool
     object_key: str
     stored: bool = False
+    # Why the reply is in quarantine: `several_teams`, `no_message` (services.replies).
+    quarantined: str | None = None
     # "pending" while a person must look at the reply, then "confirmed" or "lifted".
     review: str | None = None
     reviewed_by: str | None = None

@@ -197,4 +197,5 @@ def _summary(record: ReplyRecord) -> ReplySummary:
         reviewed_at=record.reviewed_at,
         resubscription=record.resubscription,
         answered=record.answered,
+        quarantined=record.quarantined,
     )

@@ -5,7 +5,8 @@ none of the API's models.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from cloison.adapters.allowance import ReplyAllowance
 from cloison.adapters.carrier import SmsCarrier
@@ -40,6 +41,24 @@ SELF_SERVICE_SOURCES = frozenset({"sms-reply", "provider-opt-out-list", ERASURE_
 ANSWERED_CLASSES = (ReplyClass.HELP, ReplyClass.CONTACT)
 # Deliveries a reply to an unknown message id waits before quarantine (the queue allows 5).
 MATCH_ATTEMPTS = 3
+# A reply belongs to a team only if that team alone messaged the number in the week before it:
+# teams share the stack's pool, and End User Messaging names as "replied to" the last message
+# sent to the person, whichever team sent it. Otherwise the reply goes to quarantine.
+REPLY_WINDOW = timedelta(days=7)
+
+
+class Quarantined(StrEnum):
+    """Why a reply went to quarantine, for the privacy officer who reads it there."""
+
+    SEVERAL_TEAMS = "several_teams"  # more than one team messaged the number in the window
+    NO_MESSAGE = "no_message"  # no team messaged the number in the window
+
+
+@dataclass(frozen=True)
+class Match:
+    team: str | None
+    campaign_id: str | None
+    quarantined: Quarantined | None = None
 
 
 class MessageNotYetKnown(DependencyError):
@@ -118,7 +137,8 @@ class ReplyReceiver:
                 )
         if not self._within_allowance(number_key, sms.inbound_message_id, now):
             return None
-        team, campaign_id = self._match(sms, number_key, attempt)
+        match = self._match(sms, number_key, attempt, now)
+        team, campaign_id = match.team, match.campaign_id
         resubscription = None
         if reply_class is ReplyClass.OPT_IN:
             resubscription = self._resubscribe(e164, number_key, team, sms, now)
@@ -134,6 +154,7 @@ class ReplyReceiver:
                 object_key=reply_object_key(team, campaign_id, now, sms.inbound_message_id),
                 review="pending" if reply_class.needs_review else None,
                 resubscription=resubscription,
+                quarantined=match.quarantined,
             )
         )
         if not record.stored:
@@ -250,23 +271,30 @@ class ReplyReceiver:
         # NotSent, Throttled and other dependency errors propagate: the reply is retried.
         return True
 
-    def _match(
-        self, sms: InboundSms, number_key: str, attempt: int
-    ) -> tuple[str | None, str | None]:
-        """The campaign answered: by the message id replied to, else the last message to that number.
+    def _match(self, sms: InboundSms, number_key: str, attempt: int, now: datetime) -> Match:
+        """The team, and campaign, a reply unambiguously belongs to, or why it has none.
 
-        The id replied to is authoritative: while its record may still be on its way, the reply
-        waits for it rather than fall back on an older message to the same number.
+        One team only may have messaged the number in the window before the reply (the message
+        replied to included, however old): its campaign is the one replied to, else its latest.
+        The id replied to must be known: while its record may still be on its way, the reply
+        waits for it rather than be decided without it.
         """
-        message = None
+        sent = self.messages.to_number(number_key)
+        replied_to = None
         if sms.previous_published_message_id:
-            message = self.messages.by_carrier_message(
-                number_key, sms.previous_published_message_id
+            replied_to = next(
+                (m for m in sent if m.carrier_message_id == sms.previous_published_message_id),
+                None,
             )
-            if message is None and attempt < MATCH_ATTEMPTS:
+            if replied_to is None and attempt < MATCH_ATTEMPTS:
                 raise MessageNotYetKnown("the message replied to has no record yet")
-        if message is None:
-            message = self.messages.latest_to(number_key)
-        if message is None:
-            return None, None
-        return message.team, message.campaign_id
+        since = (sms.said_at or now) - REPLY_WINDOW
+        recent = [m for m in sent if (m.sent_at or m.updated_at) >= since]
+        teams = {m.team for m in recent} | ({replied_to.team} if replied_to else set())
+        if len(teams) > 1:
+            return Match(None, None, Quarantined.SEVERAL_TEAMS)
+        if not teams:
+            return Match(None, None, Quarantined.NO_MESSAGE)
+        team = teams.pop()
+        campaign = replied_to.campaign_id if replied_to else recent[0].campaign_id
+        return Match(team, campaign)
