@@ -57,6 +57,7 @@ class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
 
     reply_bucket: str = Field(alias="REPLY_BUCKET")
     audit_bucket: str = Field(alias="AUDIT_BUCKET")
+    audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")
     privacy_receipt_retention_days: int = Field(alias="PRIVACY_RECEIPT_RETENTION_DAYS", gt=0)
     # `<prefix><team>` is the reader role replies of that team are opened with.
     reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")
@@ -94,3 +95,11 @@ class InboundSettings(Tables, Secrets, Retention, Messaging):
 
 class ReconcileSettings(Tables, Secrets, Messaging):
     """The scheduled reconciliation of End User Messaging's opt-out list with the suppressions."""
+
+
+class AnchorSettings(_Settings):
+    """The scheduled anchoring of the audit chain's head in the locked bucket."""
+
+    audit_table: str = Field(alias="AUDIT_TABLE")
+    audit_bucket: str = Field(alias="AUDIT_BUCKET")
+    audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")

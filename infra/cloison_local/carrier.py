@@ -231,6 +231,7 @@ class _Faults:
     stall_seconds: float = 0.0
     fail_rate: float = 0.0
     throttle_rate: float = 0.0
+    opt_out_lists_down: bool = False
 
 
 @dataclass(order=True, frozen=True)
@@ -705,6 +706,12 @@ class CarrierSimulator:
         with self._lock:
             self._faults.throttle_next = count
 
+    def opt_out_lists_down(self, down: bool = True) -> None:
+        """Answer every PutOptedOutNumber with a server error (500) while `down`: an opt-out
+        Cloison pushes does not reach the list, and sends to the number still go out."""
+        with self._lock:
+            self._faults.opt_out_lists_down = down
+
     def stall_after_next(self, count: int, seconds: float) -> None:
         """Accept the next `count` sends, then hold each answer `seconds` before giving it.
 
@@ -731,6 +738,7 @@ class CarrierSimulator:
                 throttle_next=current.throttle_next,
                 fail_rate=current.fail_rate if fail_rate is None else fail_rate,
                 throttle_rate=current.throttle_rate if throttle_rate is None else throttle_rate,
+                opt_out_lists_down=current.opt_out_lists_down,
             )
             _check_rates(faults)
             self._faults = faults
@@ -1064,6 +1072,13 @@ class CarrierSimulator:
         name = _required_text(payload, "OptOutListName", pattern=_NAME_OR_ARN)
         number = _phone_number(payload, "OptedOutNumber")
         with self._lock:
+            if self._faults.opt_out_lists_down:
+                raise _ServiceError(
+                    "InternalServerException",
+                    "Simulated internal error",
+                    status=HTTPStatus.INTERNAL_SERVER_ERROR,
+                    RequestId=str(uuid.uuid4()),
+                )
             opt_out_list = self._opt_out_list(name)
             entry = opt_out_list.numbers.setdefault(number, _OptedOut(_now(), by_end_user=False))
         _LOG.info("opted out %s on %s", mask_number(number), opt_out_list.name)

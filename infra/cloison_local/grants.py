@@ -55,6 +55,10 @@ CODE_REASONS: dict[tuple[str, str], str] = {
         "End User Messaging authorizes the pool, the number it sends from and the "
         "configuration set; a send names the pool only"
     ),
+    ("AnchorAuditFunction", "kms:GenerateDataKey"): (
+        "S3 asks DataKey for a data key under the writer's credentials when the anchor is "
+        "written (the audit bucket's SSE-KMS); the local stack's S3 makes no such call"
+    ),
     ("InboundFunction", "sms-voice:SendTextMessage"): (
         "End User Messaging authorizes the pool, the number it sends from and the "
         "configuration set; an answer names the pool only"

@@ -219,6 +219,9 @@ _MAPPERS: dict[tuple[str, str], Mapper] = {
     ("kms", "Decrypt"): _kms("kms:Decrypt"),
     ("kms", "GenerateDataKey"): _kms("kms:GenerateDataKey"),
     ("kms", "Encrypt"): _kms("kms:Encrypt"),
+    # HMAC keys: the key named by KeyId, no encryption context.
+    ("kms", "GenerateMac"): _kms("kms:GenerateMac"),
+    ("kms", "VerifyMac"): _kms("kms:VerifyMac"),
     ("secretsmanager", "GetSecretValue"): _one(
         "secretsmanager:GetSecretValue", lambda arns, p: arns.secret(p["SecretId"])
     ),

@@ -294,8 +294,13 @@ class Provisioner:
         key = kms.create_key(
             Description=properties.get("Description", logical_id),
             Policy=json.dumps(properties["KeyPolicy"]),
+            KeySpec=properties.get("KeySpec", "SYMMETRIC_DEFAULT"),
+            KeyUsage=properties.get("KeyUsage", "ENCRYPT_DECRYPT"),
         )["KeyMetadata"]
         if properties.get("EnableKeyRotation"):
+            if key["KeySpec"] != "SYMMETRIC_DEFAULT":
+                # "Automatic key rotation is supported only on symmetric encryption KMS keys."
+                raise TemplateError(f"{logical_id}: KMS rotates symmetric encryption keys only")
             kms.enable_key_rotation(KeyId=key["KeyId"])
         return Physical(key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]})
 

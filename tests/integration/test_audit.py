@@ -177,7 +177,9 @@ def test_every_entry_has_its_locked_copy_and_the_chain_verifies(
     bucket = stack.outputs["AuditBucketName"]
     copies = {
         item["sequence"]: json.loads(
-            s3.get_object(Bucket=bucket, Key=f"audit/{item['sequence']:012d}.json")["Body"].read()
+            s3.get_object(Bucket=bucket, Key=f"audit/{item['sequence']:012d}.{item['hash']}.json")[
+                "Body"
+            ].read()
         )
         for item in listed
     }
@@ -186,7 +188,8 @@ def test_every_entry_has_its_locked_copy_and_the_chain_verifies(
     assert verified["ok"] is True, verified
     assert verified["checked"] == verified["head"] == max(copies)
     assert all(copies[item["sequence"]]["hash"] == item["hash"] for item in listed)
-    lock = s3.head_object(Bucket=bucket, Key=f"audit/{max(copies):012d}.json")
+    last = copies[max(copies)]
+    lock = s3.head_object(Bucket=bucket, Key=f"audit/{max(copies):012d}.{last['hash']}.json")
     assert lock["ObjectLockMode"] == "GOVERNANCE"  # the dev stage's mode
 
 
@@ -302,3 +305,100 @@ def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
         item for item in audit_entries(stack, tokens["aurele"]) if item["reason"] == "concurrency"
     ]
     assert len({item["sequence"] for item in reasons}) == 12
+
+
+def _entry_hash(item: dict[str, Any]) -> str:
+    """An entry's hash as Cloison computes it, from its table item (what a forger recomputes)."""
+    from cloison.models.records import AuditEntry
+    from cloison.services.audit import entry_hash
+
+    return entry_hash(AuditEntry.model_validate(item))
+
+
+def test_a_rewrite_with_the_chain_recomputed_and_an_entry_added_is_named(
+    stack: LocalStack,
+    tokens: dict[str, str],
+    actions: dict[str, str],
+    table: tuple[Any, str],
+) -> None:
+    # Given someone who writes the audit table (not the audit key): they rewrite the actor of
+    # the reply opening, recompute every hash after it so the chain links, move the head, and
+    # append an entry of their own without its locked copy
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+
+    dynamodb, name = table
+    plain, typed = TypeDeserializer(), TypeSerializer()
+    victim = _victim(stack, tokens, "reply.open")
+    head_key = {"pk": {"S": "head"}, "sequence": {"N": "0"}}
+    saved_head = dynamodb.get_item(TableName=name, Key=head_key)["Item"]
+    last = int(plain.deserialize(saved_head["last"]))
+    saved = {
+        number: dynamodb.get_item(TableName=name, Key=_key(number))["Item"]
+        for number in range(victim["sequence"], last + 1)
+    }
+    previous_hash: str | None = None
+    previous_id: str | None = None
+    forged: dict[str, Any] = {}
+    try:
+        for number in [*range(victim["sequence"], last + 1), last + 1]:
+            source = saved.get(number, saved[last])
+            item = {key: plain.deserialize(value) for key, value in source.items()}
+            item = {key: int(value) if key == "sequence" else value for key, value in item.items()}
+            item["sequence"] = number
+            if number == victim["sequence"]:
+                item["actor_name"] = "alice"
+            if number == last + 1:
+                item["entry_id"] = "au-appended"
+            if previous_hash is not None:
+                item["prev_hash"], item["prev_id"] = previous_hash, previous_id
+            item["hash"] = _entry_hash({k: v for k, v in item.items() if k != "pk"})
+            previous_hash, previous_id = item["hash"], item["entry_id"]
+            forged = item
+            dynamodb.put_item(
+                TableName=name, Item={key: typed.serialize(value) for key, value in item.items()}
+            )
+        entry = {key: value for key, value in forged.items() if key != "pk"}
+        dynamodb.put_item(
+            TableName=name,
+            Item={
+                **head_key,
+                "last": {"N": str(last + 1)},
+                "entry": typed.serialize(entry),
+            },
+        )
+        # When the auditor verifies the chain
+        verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
+    finally:
+        dynamodb.delete_item(TableName=name, Key=_key(last + 1))
+        for item in saved.values():
+            dynamodb.put_item(TableName=name, Item=item)
+        dynamodb.put_item(TableName=name, Item=saved_head)
+
+    # Then the rewritten entry is named: it differs from its locked copy
+    assert verified["ok"] is False
+    assert (verified["broken"]["sequence"], verified["broken"]["id"]) == (
+        victim["sequence"],
+        victim["id"],
+    )
+    assert verified["broken"]["reason"] == "altered"
+    assert ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["ok"] is True
+
+
+def test_the_head_is_anchored_in_the_locked_bucket_by_its_own_function(
+    stack: LocalStack, tokens: dict[str, str], actions: dict[str, str]
+) -> None:
+    # Given the chain
+    head = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["head"]
+
+    # When the anchoring function runs, as its schedule runs it
+    answer = stack.invoke("AnchorAuditFunction", {})
+
+    # Then the head is anchored, locked, and verification still holds
+    assert answer["anchored"] >= head
+    s3 = stack.client("s3")
+    bucket = stack.outputs["AuditBucketName"]
+    (first,) = s3.list_objects_v2(Bucket=bucket, Prefix="anchor/", MaxKeys=1)["Contents"]
+    anchor = json.loads(s3.get_object(Bucket=bucket, Key=first["Key"])["Body"].read())
+    assert anchor["sequence"] == answer["anchored"]
+    assert s3.head_object(Bucket=bucket, Key=first["Key"])["ObjectLockMode"] == "GOVERNANCE"
+    assert ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["ok"] is True

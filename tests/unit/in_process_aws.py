@@ -36,9 +36,11 @@ def in_process_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     with mock_aws():
         aws.dynamodb.cache_clear()
         aws.s3.cache_clear()
+        aws.kms.cache_clear()
         yield
     aws.dynamodb.cache_clear()
     aws.s3.cache_clear()
+    aws.kms.cache_clear()
 
 
 def create_tables(tables: Mapping[str, str]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import itertools
 import json
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from cloison.adapters.audit import AuditQuery, StoredEntry
+from cloison.adapters.audit import Anchor, AuditQuery, StoredEntry
 from cloison.errors import DependencyError, Forbidden, RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
@@ -86,14 +88,19 @@ def _stored(sequence: int, entry: AuditEntry | None) -> StoredEntry:
 
 @dataclass
 class MemoryCopies:
-    """The locked copies: the first version written of each entry stays."""
+    """The locked bucket: the first copy written of each entry stays (a rewrite can only add a
+    second copy beside it), and the anchors."""
 
     objects: dict[int, AuditEntry] = field(default_factory=dict)
+    extra: dict[int, set[str]] = field(default_factory=dict)
+    anchors: list[Anchor] = field(default_factory=list)
     fail: bool = False
 
     def put(self, entry: AuditEntry) -> None:
         if self.fail:
             raise DependencyError("S3 InternalError")
+        if entry.sequence in self.objects and self.objects[entry.sequence].hash != entry.hash:
+            self.extra.setdefault(entry.sequence, set()).add(entry.hash)
         self.objects.setdefault(entry.sequence, entry)
 
     def original(self, sequence: int) -> AuditEntry | None:
@@ -103,10 +110,43 @@ class MemoryCopies:
         later = [number for number in self.objects if number > sequence]
         return min(later) if later else None
 
+    def hashes(self, first: int, last: int) -> dict[int, set[str]]:
+        return {
+            sequence: {entry.hash} | self.extra.get(sequence, set())
+            for sequence, entry in self.objects.items()
+            if first <= sequence <= last
+        }
+
+    def put_anchor(self, anchor: Anchor) -> bool:
+        if any(known.sequence == anchor.sequence for known in self.anchors):
+            return False
+        self.anchors.append(anchor)
+        return True
+
+    def latest_anchor(self) -> Anchor | None:
+        return max(self.anchors, key=lambda anchor: anchor.sequence, default=None)
+
+
+@dataclass
+class MemorySigner:
+    """The audit key: an HMAC whose secret only the writers hold."""
+
+    secret: bytes = b"audit-key"
+
+    def sign(self, message: bytes) -> str:
+        return hmac.new(self.secret, message, hashlib.sha256).hexdigest()
+
+    def verify(self, message: bytes, mac: str) -> bool:
+        return hmac.compare_digest(self.sign(message), mac)
+
+
+SIGNER = MemorySigner()
+
 
 def auditor() -> tuple[Auditor, MemoryLog, MemoryCopies]:
     log, copies = MemoryLog(), MemoryCopies()
-    return Auditor(log=log, copies=copies, pause=lambda _seconds: None), log, copies
+    audit = Auditor(log=log, copies=copies, signer=SIGNER, pause=lambda _seconds: None)
+    return audit, log, copies
 
 
 # Each append logs, and machines vary: no per-example deadline.
@@ -145,7 +185,7 @@ def test_any_sequence_of_appends_verifies(operations: list[Append]) -> None:
     written = write(audit, operations)
 
     # When it is verified
-    result = verify_chain(log, copies)
+    result = verify_chain(log, copies, SIGNER)
 
     # Then it holds, every entry was checked, and each is linked to the one before
     assert result.broken is None
@@ -256,7 +296,7 @@ def test_short_runs_of_digits_are_kept() -> None:
 def test_an_append_that_loses_the_race_reads_the_head_again_and_takes_the_next_number() -> None:
     # Given two writers on one chain, the second appending between the first's read and write
     log, copies = MemoryLog(), MemoryCopies()
-    other = Auditor(log=log, copies=copies, pause=lambda _s: None)
+    other = Auditor(log=log, copies=copies, signer=SIGNER, pause=lambda _s: None)
     pauses: list[float] = []
 
     @dataclass
@@ -273,7 +313,7 @@ def test_an_append_that_loses_the_race_reads_the_head_again_and_takes_the_next_n
         def __getattr__(self, name: str) -> Any:
             return getattr(log, name)
 
-    first = Auditor(log=Racing(), copies=copies, pause=pauses.append)  # type: ignore[arg-type]
+    first = Auditor(log=Racing(), copies=copies, signer=SIGNER, pause=pauses.append)  # type: ignore[arg-type]
 
     # When the first writer appends
     entry = first.record(ALICE, "campaign.cancel", team="sales", target="campaign/c-1")
@@ -282,7 +322,7 @@ def test_an_append_that_loses_the_race_reads_the_head_again_and_takes_the_next_n
     assert len(pauses) == 1
     assert entry.sequence == 2
     assert entry.prev_hash == log.items[1].hash  # type: ignore[union-attr]
-    assert verify_chain(log, copies).broken is None
+    assert verify_chain(log, copies, SIGNER).broken is None
 
 
 def test_an_append_that_always_loses_fails_the_action() -> None:
@@ -292,7 +332,7 @@ def test_an_append_that_always_loses_fails_the_action() -> None:
         def append(self, entry: AuditEntry, after: AuditEntry | None) -> bool:
             return False
 
-    audit = Auditor(log=Busy(), copies=MemoryCopies(), pause=lambda _s: None)
+    audit = Auditor(log=Busy(), copies=MemoryCopies(), signer=SIGNER, pause=lambda _s: None)
 
     # When an entry is recorded, then it fails: the caller must not act
     with pytest.raises(DependencyError):
@@ -349,7 +389,7 @@ def test_altering_any_field_of_any_entry_is_detected_and_named(
     log.items[victim.sequence] = altered
 
     # When the chain is verified
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
 
     # Then it fails at that entry, named by its sequence and id
     assert broken is not None
@@ -370,7 +410,7 @@ def test_deleting_any_entry_is_detected_and_named(
     del log.items[victim.sequence]
 
     # When the chain is verified
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
 
     # Then it fails at that entry, named by its sequence and id
     assert broken is not None
@@ -397,7 +437,7 @@ def test_an_entry_replaced_whole_with_its_hash_recomputed_is_named_by_its_copy(
         log.last = forged
 
     # When the chain is verified
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
 
     # Then the locked copy names the rewritten entry
     assert broken is not None
@@ -422,7 +462,7 @@ def test_a_chain_cut_short_with_its_head_moved_back_is_named_by_the_copies(
     log.last = written[victim.sequence - 2] if victim.sequence > 1 else None
 
     # When the chain is verified
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
 
     # Then the first entry cut off is named
     assert broken is not None
@@ -437,7 +477,7 @@ def test_an_entry_that_no_longer_parses_is_named() -> None:
     audit, log, copies = auditor()
     write(audit, [("reply.open", "sales", "reply/r-1", None, {})] * 3)
     log.items[2] = None
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
     assert broken is not None
     assert (broken.sequence, broken.reason) == (2, "altered")
 
@@ -450,7 +490,7 @@ def test_an_entry_inserted_after_the_head_is_named() -> None:
     log.items[3] = forged.model_copy(update={"hash": entry_hash(forged)})
 
     # When verified, then it is named
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
     assert broken is not None
     assert (broken.sequence, broken.id, broken.reason) == (3, "au-forged", "unlinked")
 
@@ -459,7 +499,7 @@ def test_a_missing_head_is_reported_at_the_last_entry() -> None:
     audit, log, copies = auditor()
     write(audit, [("reply.open", "sales", "reply/r-1", None, {})] * 3)
     log.last = None
-    broken = verify_chain(log, copies).broken
+    broken = verify_chain(log, copies, SIGNER).broken
     assert broken is not None
     assert (broken.sequence, broken.reason) == (3, "head")
 
@@ -467,7 +507,7 @@ def test_a_missing_head_is_reported_at_the_last_entry() -> None:
 def test_an_empty_log_verifies_whatever_the_range() -> None:
     _, log, copies = auditor()
     for first, last in ((1, None), (5, None), (2, 3)):
-        result = verify_chain(log, copies, first=first, last=last)
+        result = verify_chain(log, copies, SIGNER, first=first, last=last)
         assert (result.broken, result.checked, result.head) == (None, 0, None)
 
 
@@ -481,8 +521,8 @@ def test_a_walk_stops_at_its_limit_and_the_next_goes_on_from_there() -> None:
     del log.items[20]
 
     # When it is walked ten entries at a time
-    first = verify_chain(log, copies, limit=10)
-    second = verify_chain(log, copies, first=first.next or 0, limit=10)
+    first = verify_chain(log, copies, SIGNER, limit=10)
+    second = verify_chain(log, copies, SIGNER, first=first.next or 0, limit=10)
 
     # Then the first walk checked 1-10 and holds; the second finds the gap
     assert (first.broken, first.checked, first.last, first.next) == (None, 10, 10, 11)
@@ -498,12 +538,12 @@ def test_a_range_is_checked_against_the_entry_before_it() -> None:
     log.items[5] = forged.model_copy(update={"hash": entry_hash(forged)})
 
     # When only 6 to 8 are verified, then the link from 5 to 6 fails and names 5
-    result = verify_chain(log, copies, first=6, last=8)
+    result = verify_chain(log, copies, SIGNER, first=6, last=8)
     assert result.broken is not None
     assert (result.broken.sequence, result.broken.reason) == (5, "altered")
 
     # And a range that does not touch it holds
-    assert verify_chain(log, copies, first=7, last=9).broken is None
+    assert verify_chain(log, copies, SIGNER, first=7, last=9).broken is None
 
 
 # ---------------------------------------------------------------- who reads

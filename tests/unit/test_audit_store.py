@@ -12,11 +12,18 @@ import boto3
 import pytest
 from in_process_aws import create_tables, in_process_aws, resources
 
-from cloison.adapters.audit import AuditArchive, AuditStore, copy_key
+from cloison.adapters.audit import (
+    Anchor,
+    AuditArchive,
+    AuditStore,
+    KmsMac,
+    _entry_item,
+    copy_key,
+)
 from cloison.errors import RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
-from cloison.services.audit import Auditor, entry_hash
+from cloison.services.audit import Auditor, entry_hash, mac_message
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TABLE = "audit"
@@ -35,6 +42,7 @@ class Chain:
     auditor: Auditor
     store: AuditStore
     archive: AuditArchive
+    signer: KmsMac
 
     def item(self, sequence: int) -> dict[str, Any]:
         return {"pk": {"S": "chain"}, "sequence": {"N": str(sequence)}}
@@ -59,8 +67,13 @@ def chain(monkeypatch: pytest.MonkeyPatch) -> Iterator[Chain]:
                 "Rule": {"DefaultRetention": {"Mode": "COMPLIANCE", "Days": 1}},
             },
         )
-        store, archive = AuditStore(TABLE), AuditArchive(BUCKET)
-        yield Chain(Auditor(log=store, copies=archive, pause=lambda _s: None), store, archive)
+        key = resources()["AuditKey"]["Properties"]
+        key_arn = boto3.client("kms").create_key(KeySpec=key["KeySpec"], KeyUsage=key["KeyUsage"])[
+            "KeyMetadata"
+        ]["Arn"]
+        store, archive, signer = AuditStore(TABLE), AuditArchive(BUCKET), KmsMac(key_arn)
+        auditor = Auditor(log=store, copies=archive, signer=signer, pause=lambda _s: None)
+        yield Chain(auditor, store, archive, signer)
 
 
 def record_some(chain: Chain, count: int) -> list[AuditEntry]:
@@ -124,7 +137,9 @@ def test_each_entry_has_its_locked_copy(chain: Chain) -> None:
 
     # When their copies are read
     s3 = boto3.client("s3")
-    heads = [s3.head_object(Bucket=BUCKET, Key=copy_key(entry.sequence)) for entry in written]
+    heads = [
+        s3.head_object(Bucket=BUCKET, Key=copy_key(entry.sequence, entry.hash)) for entry in written
+    ]
 
     # Then each is there, locked, and holds its entry
     assert all(head["ObjectLockMode"] == "COMPLIANCE" for head in heads)
@@ -137,13 +152,16 @@ def test_a_copy_is_written_once(chain: Chain) -> None:
     # Given an entry and its copy
     (entry,) = record_some(chain, 1)
 
-    # When the copy is written again, with other content
+    # When the copy is written again, with other content under the same hash
     chain.archive.put(entry.model_copy(update={"actor": "sub-mallory"}))
 
     # Then the first version stays the only one
-    versions = boto3.client("s3").list_object_versions(Bucket=BUCKET, Prefix=copy_key(1))
+    versions = boto3.client("s3").list_object_versions(
+        Bucket=BUCKET, Prefix=copy_key(1, entry.hash)
+    )
     assert len(versions["Versions"]) == 1
     assert chain.archive.original(1) == entry
+    assert chain.archive.hashes(1, 1) == {1: {entry.hash}}
 
 
 @pytest.mark.parametrize(
@@ -260,3 +278,189 @@ def test_a_cursor_of_another_listing_is_refused(chain: Chain) -> None:
         chain.auditor.list(AURELE, action="reply.open", cursor=cursor)
     with pytest.raises(RuleViolation):
         chain.auditor.list(AURELE, cursor="not-a-cursor")
+
+
+def rewrite_from(chain: Chain, sequence: int, *, sign: bool) -> list[AuditEntry]:
+    """What someone who writes the table does to hide an action: entry `sequence` gets another
+    actor, every entry after it is re-hashed (and re-signed, if they hold the audit key) so that
+    the chain links again, and the head follows."""
+    entries = [stored.entry for stored in chain.store.entries(1, 10_000)]
+    forged: list[AuditEntry] = []
+    previous = entries[sequence - 2] if sequence > 1 else None
+    for entry in entries[sequence - 1 :]:
+        assert entry is not None
+        update: dict[str, Any] = {
+            "prev_hash": previous.hash if previous else "0" * 64,
+            "prev_id": previous.entry_id if previous else None,
+        }
+        if entry.sequence == sequence:
+            update |= {"actor": "sub-mallory", "actor_name": "mallory"}
+        rewritten = entry.model_copy(update=update)
+        rewritten = rewritten.model_copy(update={"hash": entry_hash(rewritten)})
+        if sign:
+            rewritten = rewritten.model_copy(
+                update={"mac": chain.signer.sign(mac_message(rewritten))}
+            )
+        force_head(chain, rewritten)
+        forged.append(rewritten)
+        previous = rewritten
+    return forged
+
+
+def force_head(chain: Chain, entry: AuditEntry) -> None:
+    """Puts `entry` in the table over whatever was there, and makes it the head."""
+    boto3.resource("dynamodb").Table(TABLE).put_item(
+        Item={"pk": "head", "sequence": 0, "last": entry.sequence, "entry": _entry_item(entry)}
+    )
+    boto3.resource("dynamodb").Table(TABLE).put_item(Item={"pk": "chain", **_entry_item(entry)})
+
+
+def test_a_rewritten_entry_with_the_chain_recomputed_and_one_entry_added_is_named(
+    chain: Chain,
+) -> None:
+    # Given five entries, then someone who writes the audit table (not the audit key) rewrites
+    # entry 2's actor, recomputes every hash after it and the head, and appends an entry of
+    # their own without its locked copy
+    written = record_some(chain, 5)
+    forged = rewrite_from(chain, 2, sign=False)
+    extra = forged[-1].model_copy(
+        update={
+            "sequence": 6,
+            "entry_id": "au-extra",
+            "prev_id": forged[-1].entry_id,
+            "prev_hash": forged[-1].hash,
+        }
+    )
+    extra = extra.model_copy(update={"hash": entry_hash(extra)})
+    force_head(chain, extra)
+
+    # When the chain is verified
+    result = chain.auditor.verify(AURELE)
+
+    # Then entry 2 is named: it differs from its locked copy
+    assert result.broken is not None
+    assert (result.broken.sequence, result.broken.id, result.broken.reason) == (
+        2,
+        written[1].entry_id,
+        "altered",
+    )
+
+
+def test_a_rewrite_by_a_holder_of_the_audit_key_still_differs_from_the_locked_copy(
+    chain: Chain,
+) -> None:
+    # Given the same rewrite by someone who also holds the audit key and writes copies (the
+    # API's role): the new entries carry valid MACs and copies of their own
+    written = record_some(chain, 4)
+    for entry in rewrite_from(chain, 3, sign=True):
+        chain.archive.put(entry)
+
+    # When verified, then entry 3 is named: two copies, and its first is not this entry
+    broken = chain.auditor.verify(AURELE).broken
+    assert broken is not None
+    assert (broken.sequence, broken.id, broken.reason) == (3, written[2].entry_id, "altered")
+
+
+def test_an_entry_appended_without_the_audit_key_is_named_forged(chain: Chain) -> None:
+    # Given three entries, and a fourth appended by someone who writes the table and the bucket
+    # but may not use the audit key: its hashes link, its copy exists, its MAC is made up
+    written = record_some(chain, 3)
+    extra = written[-1].model_copy(
+        update={
+            "sequence": 4,
+            "entry_id": "au-extra",
+            "prev_id": written[-1].entry_id,
+            "prev_hash": written[-1].hash,
+            "mac": "bm90IGEgbWFj",
+        }
+    )
+    extra = extra.model_copy(update={"hash": entry_hash(extra)})
+    assert chain.store.append(extra, written[-1])
+    chain.archive.put(extra)
+
+    # When verified, then it is named
+    broken = chain.auditor.verify(AURELE).broken
+    assert broken is not None
+    assert (broken.sequence, broken.id, broken.reason) == (4, "au-extra", "forged")
+
+
+def test_an_entry_without_its_copy_older_than_the_head_is_a_break(chain: Chain) -> None:
+    # Given four entries, entry 4 written to the table around the archive (no copy), then a
+    # fifth through the auditor (which copies the head first: here it finds 4 and copies it)
+    written = record_some(chain, 3)
+    lone = written[-1].model_copy(
+        update={
+            "sequence": 4,
+            "entry_id": "au-lone",
+            "prev_id": written[-1].entry_id,
+            "prev_hash": written[-1].hash,
+        }
+    )
+    lone = lone.model_copy(update={"hash": entry_hash(lone)})
+    lone = lone.model_copy(update={"mac": chain.signer.sign(mac_message(lone))})
+    assert chain.store.append(lone, written[-1])
+    # The head may lack its copy (it is written just after the entry)
+    assert chain.auditor.verify(AURELE).ok
+    # but not once entries follow it: here they follow it in the table only
+    follower = lone.model_copy(
+        update={"sequence": 5, "entry_id": "au-next", "prev_id": "au-lone", "prev_hash": lone.hash}
+    )
+    follower = follower.model_copy(update={"hash": entry_hash(follower)})
+    follower = follower.model_copy(update={"mac": chain.signer.sign(mac_message(follower))})
+    assert chain.store.append(follower, lone)
+    broken = chain.auditor.verify(AURELE).broken
+    assert broken is not None
+    assert (broken.sequence, broken.id, broken.reason) == (4, "au-lone", "uncopied")
+
+
+def test_the_chain_may_not_fall_short_of_its_anchor(chain: Chain) -> None:
+    # Given six entries, the head anchored at 6, then entries 5 and 6 deleted, the head moved
+    # back to 4, and (as if they had been written around the archive) their copies absent
+    written = record_some(chain, 6)
+    anchor = chain.auditor.anchor(datetime.now(UTC))
+    assert anchor is not None
+    assert anchor.sequence == 6
+    assert chain.auditor.anchor(datetime.now(UTC)) is not None  # the same head: written once
+    assert chain.archive.latest_anchor() == anchor
+    client = boto3.client("dynamodb")
+    for sequence in (5, 6):
+        client.delete_item(TableName=TABLE, Key=chain.item(sequence))
+    force_head(chain, written[3])
+    chain.archive.first_after = lambda _sequence: None  # type: ignore[method-assign]
+
+    # When verified, then the entry after the new head is named missing, the chain truncated
+    broken = chain.auditor.verify(AURELE).broken
+    assert broken is not None
+    assert (broken.sequence, broken.reason) == (5, "missing")
+
+
+def test_an_anchor_not_written_with_the_audit_key_is_named(chain: Chain) -> None:
+    # Given a chain, and an anchor put in the bucket by someone without the audit key
+    record_some(chain, 2)
+    forged = Anchor(sequence=2, entry_id="au-x", hash="0" * 64, at=datetime.now(UTC), mac="eA==")
+    assert chain.archive.put_anchor(forged)
+    # Then the verification names it
+    broken = chain.auditor.verify(AURELE).broken
+    assert broken is not None
+    assert broken.reason == "anchor"
+
+
+def test_the_anchor_names_the_head_and_is_written_once_per_head(chain: Chain) -> None:
+    written = record_some(chain, 3)
+    first = chain.auditor.anchor(datetime.now(UTC))
+    chain.auditor.anchor(datetime.now(UTC) + timedelta(hours=1))
+    anchored = chain.archive.latest_anchor()
+    assert anchored == first
+    assert anchored is not None
+    assert (anchored.sequence, anchored.entry_id, anchored.hash) == (
+        3,
+        written[-1].entry_id,
+        written[-1].hash,
+    )
+    assert chain.signer.verify(anchored.message(), anchored.mac)
+    # And a later head's anchor is the latest
+    record_some(chain, 1)
+    chain.auditor.anchor(datetime.now(UTC))
+    latest = chain.archive.latest_anchor()
+    assert latest is not None
+    assert latest.sequence == 4

@@ -79,9 +79,50 @@ def test_the_audit_bucket_is_private_versioned_encrypted_kept_and_tls_only() -> 
     assert _mentions(rule["ServerSideEncryptionByDefault"]["KMSMasterKeyID"], "DataKey")
     assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
     assert policy["Bucket"] == {"Ref": "AuditBucket"}
-    (denial,) = policy["PolicyDocument"]["Statement"]
-    assert denial["Effect"] == "Deny"
-    assert denial["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    denials = {statement["Sid"]: statement for statement in policy["PolicyDocument"]["Statement"]}
+    assert {statement["Effect"] for statement in denials.values()} == {"Deny"}
+    assert denials["DenyInsecureTransport"]["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+    # And no upload may land over an object of its name, not even as a new version: every
+    # PutObject must say If-None-Match ("Enforce conditional writes", Amazon S3 user guide)
+    overwrite = denials["DenyOverwrites"]
+    assert (overwrite["Principal"], overwrite["Action"]) == ("*", "s3:PutObject")
+    assert overwrite["Condition"] == {"Null": {"s3:if-none-match": "true"}}
+    assert set(denials) == {"DenyInsecureTransport", "DenyOverwrites"}
+
+
+def test_only_the_audit_writers_may_sign_with_the_audit_key() -> None:
+    # Given the audit key
+    resource = _template()["Resources"]["AuditKey"]
+    properties = resource["Properties"]
+    # Then it is an HMAC key, kept with the entries it signs
+    assert (properties["KeySpec"], properties["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
+    assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+    # And its policy refuses GenerateMac to every principal but the two writers' roles, whatever
+    # IAM grants them
+    statements = {s["Sid"]: s for s in properties["KeyPolicy"]["Statement"]}
+    deny = statements["OnlyTheAuditWritersSign"]
+    assert (deny["Effect"], deny["Principal"], deny["Action"]) == ("Deny", "*", "kms:GenerateMac")
+    allowed = [str(arn["Fn::Sub"]) for arn in deny["Condition"]["ArnNotLike"]["aws:PrincipalArn"]]
+    assert allowed == [
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-ApiFunctionRole-*",
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-AnchorAuditFunctionRole-*",
+    ]
+    signers = {
+        function
+        for function in (
+            "ApiFunction",
+            "LaunchCampaignFunction",
+            "SendWorkerFunction",
+            "DeliveryEventsFunction",
+            "MessageCountsFunction",
+            "InboundFunction",
+            "ReconcileOptOutsFunction",
+            "AnchorAuditFunction",
+        )
+        for statement in _statements(function)
+        if _mentions(statement["Resource"], "AuditKey") and "kms:GenerateMac" in _actions(statement)
+    }
+    assert signers == {"ApiFunction", "AnchorAuditFunction"}
 
 
 def test_the_audit_table_keeps_its_entries() -> None:
@@ -128,7 +169,8 @@ def test_the_api_function_appends_to_the_audit_trail_and_copies_each_entry() -> 
         for action in _actions(statement)
     }
 
-    # Then it may read and append, write and read copies (by version), and nothing more
+    # Then it may read and append, write and read copies (by version), find and read the
+    # latest anchor, and nothing more
     assert granted == {
         "dynamodb:GetItem",
         "dynamodb:PutItem",
@@ -136,6 +178,8 @@ def test_the_api_function_appends_to_the_audit_trail_and_copies_each_entry() -> 
         "s3:PutObject",
         "s3:GetObjectVersion",
         "s3:ListBucketVersions",
+        "s3:ListBucket",
+        "s3:GetObject",
     }
     variables = function_properties("ApiFunction")["Environment"]["Variables"]
     assert variables["AUDIT_BUCKET"] == {"Ref": "AuditBucket"}

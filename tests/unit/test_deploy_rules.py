@@ -230,7 +230,7 @@ def test_a_teams_reader_role_name_fits_for_the_longest_team_name() -> None:
 
 
 def _key_policy_allows(stage: str, service: str, actions: set[str]) -> bool:
-    [key] = _of_type(stage, "AWS::KMS::Key").values()
+    key = _of_type(stage, "AWS::KMS::Key")["DataKey"]
     granted = {
         action
         for statement in _statements(key["KeyPolicy"])

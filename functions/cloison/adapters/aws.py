@@ -8,6 +8,7 @@ from botocore.config import Config
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBServiceResource
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_pinpoint_sms_voice_v2 import PinpointSMSVoiceV2Client
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_scheduler import EventBridgeSchedulerClient
@@ -29,6 +30,11 @@ def dynamodb() -> "DynamoDBServiceResource":
 @lru_cache(maxsize=1)
 def s3() -> "S3Client":
     return boto3.client("s3", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def kms() -> "KMSClient":
+    return boto3.client("kms", config=RETRIES)
 
 
 @lru_cache(maxsize=1)

@@ -42,6 +42,24 @@ def mask_phone(raw: str) -> str:
     return "***" + "".join(digits[-2:]) if len(digits) >= 4 else "***"
 
 
+# Six digits or more, whatever separates them: spaces of any width, dots, commas, dashes of any
+# kind, underscores, middle dots, slashes, brackets (up to three in a row).
+_DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
+# A count written with thousands separators (100,000), which no phone number is written as.
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+
+
+def scrub_numbers(text: str) -> str:
+    """Free text with every run of digits long enough to be a phone number masked, as it is
+    written: a reason, a consent's source or proof never holds a number in clear."""
+    return _DIGIT_RUN.sub(
+        lambda match: (
+            match.group() if _THOUSANDS.fullmatch(match.group()) else mask_phone(match.group())
+        ),
+        text,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Phone:
     """A valid number: E.164 form, ISO region, IANA time zone and whether it is a mobile.

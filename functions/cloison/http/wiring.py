@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from cloison.adapters.audit import AuditArchive, AuditStore
+from cloison.adapters.audit import AuditArchive, AuditStore, KmsMac
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
@@ -41,7 +41,11 @@ def sealer() -> EnvelopeSealer:
 @lru_cache(maxsize=1)
 def auditor() -> Auditor:
     config = settings()
-    return Auditor(log=AuditStore(config.audit_table), copies=AuditArchive(config.audit_bucket))
+    return Auditor(
+        log=AuditStore(config.audit_table),
+        copies=AuditArchive(config.audit_bucket),
+        signer=KmsMac(config.audit_key_arn),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Self
 from zoneinfo import available_timezones
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -16,6 +17,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from cloison.compliance.phone import scrub_numbers
 
 # Re-exported: requests and answers speak of them too.
 from cloison.models.kinds import CampaignKind as CampaignKind
@@ -29,6 +32,10 @@ Departement = Annotated[str, Field(pattern=r"^([0-9]{2,3}|2[AB])$")]
 PhoneText = Annotated[
     str, Field(min_length=3, max_length=32, description="Phone number as written.")
 ]
+# Free text people type (a reason, where a consent was given, its proof): every run of digits
+# that could be a phone number is masked as it is taken in, so that no store, answer, export
+# or audit entry holds one in clear ("Rappeler au 06 12 34 56 78" -> "Rappeler au ***78").
+FreeText = Annotated[str, AfterValidator(scrub_numbers)]
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 _WRITTEN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
@@ -347,10 +354,10 @@ class ConsentIn(Input):
     team: TeamName
     phone: PhoneText
     source: Annotated[
-        str, Field(min_length=1, max_length=200, description="Where consent was given.")
+        FreeText, Field(min_length=1, max_length=200, description="Where consent was given.")
     ]
     proof: Annotated[
-        str, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
+        FreeText, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
     ]
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     given_at: Instant | None = None
@@ -370,7 +377,7 @@ class ConsentWithdrawalIn(Input):
     phone: PhoneText
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     reason: Annotated[
-        str, Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`.")
+        FreeText, Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`.")
     ]
 
 
@@ -390,7 +397,7 @@ class ConsentWithdrawal(BaseModel):
 class SuppressionIn(Input):
     team: TeamName
     phone: PhoneText
-    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[FreeText, Field(min_length=1, max_length=200)]
 
 
 class Suppression(BaseModel):
@@ -492,11 +499,16 @@ class AuditBreak(BaseModel):
 
     sequence: int
     id: str | None = Field(description="The entry's id, when it can still be known.")
-    reason: Literal["altered", "missing", "unlinked", "head"] = Field(
-        description=(
-            "`altered`: its content no longer matches its hash or its locked copy; `missing`: "
-            "deleted; `unlinked`: it does not follow the entry before it; `head`: the record "
-            "of the chain's last entry is gone or does not match it."
+    reason: Literal["altered", "missing", "unlinked", "head", "uncopied", "forged", "anchor"] = (
+        Field(
+            description=(
+                "`altered`: its content no longer matches its hash, its locked copy or the "
+                "anchor of it; `missing`: deleted; `unlinked`: it does not follow the entry "
+                "before it; `head`: the record of the chain's last entry is gone or does not "
+                "match it; `uncopied`: it has no locked copy though entries follow it; "
+                "`forged`: its MAC does not verify (not written with the audit key); `anchor`: "
+                "an anchor of the chain's head does not verify."
+            )
         )
     )
     detail: str
@@ -545,7 +557,7 @@ class PrivacyRequestIn(Input):
     kind: PrivacyRequestKind
     phone: PhoneText = Field(description="The data subject's number, in any usual form.")
     reason: Annotated[
-        str,
+        FreeText,
         Field(
             min_length=1,
             max_length=500,

@@ -193,6 +193,8 @@ class AuditEntry(Record):
     prev_id: str | None = None
     prev_hash: str
     hash: str = ""
+    # HMAC-SHA-256 of the sequence and hash under the audit key (KMS), base64.
+    mac: str = ""
 
 
 class PrivacyReceiptRecord(Record):

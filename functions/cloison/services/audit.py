@@ -3,7 +3,11 @@
 Each entry carries its sequence number, the hash of the entry before it and its own hash
 (SHA-256 over the canonical JSON of its fields, the previous hash included). Altering an entry
 breaks its own hash; deleting one leaves a gap in the sequence; replacing one whole, hash
-recomputed, breaks the link of the next entry and differs from its locked copy in S3.
+recomputed, breaks the link of the next entry and differs from its locked copy in S3, against
+which every entry is held. Each entry carries a MAC under a KMS HMAC key that only the audit's
+writers may use: an entry appended by anyone else, its hashes right, does not verify. On a
+schedule the head is anchored in the locked bucket: the chain may never become shorter than an
+anchor, nor differ at its entry.
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-import re
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from cloison.adapters.audit import AuditCopies, AuditLog, AuditQuery, StoredEntry, timestamp
-from cloison.compliance.phone import mask_phone
+from cloison.adapters.audit import (
+    Anchor,
+    AuditCopies,
+    AuditLog,
+    AuditQuery,
+    AuditSigner,
+    StoredEntry,
+    timestamp,
+)
+from cloison.compliance.phone import scrub_numbers
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.api import AuditBreak, AuditList, AuditRecord, AuditVerification
 from cloison.models.records import AuditEntry
@@ -55,12 +66,6 @@ APPEND_ATTEMPTS = 20
 VERIFY_LIMIT = 10_000
 MAX_VERIFY_LIMIT = 50_000
 MAX_SEQUENCE = 2**53  # beyond any log
-# Six digits or more, with the separators people type: a phone number in free text.
-# Six digits or more, whatever separates them: spaces of any width, dots, commas, dashes of any
-# kind, underscores, middle dots, slashes, brackets (up to three in a row).
-_DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
-# A count written with thousands separators (100,000), which no phone number is written as.
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
 
 
 def system_caller(name: str) -> Caller:
@@ -98,14 +103,14 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def scrub(text: str) -> str:
-    """Free text with every run of digits long enough to be a phone number masked."""
-    return _DIGIT_RUN.sub(
-        lambda match: (
-            match.group() if _THOUSANDS.fullmatch(match.group()) else mask_phone(match.group())
-        ),
-        text,
-    )
+def mac_message(entry: AuditEntry) -> bytes:
+    """What an entry's MAC is taken over: its place and its hash (which covers every field)."""
+    return f"entry:{entry.sequence}:{entry.hash}".encode()
+
+
+# Free text is scrubbed of numbers as the API takes it in (models.api.FreeText); an entry's reason
+# is scrubbed again, whatever wrote it.
+scrub = scrub_numbers
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,7 @@ class Verification:
 class Auditor:
     log: AuditLog
     copies: AuditCopies
+    signer: AuditSigner
     pause: Callable[[float], None] = time.sleep
 
     def record(
@@ -164,6 +170,7 @@ class Auditor:
                 prev_hash=head.hash if head else GENESIS_HASH,
             )
             entry = entry.model_copy(update={"hash": entry_hash(entry)})
+            entry = entry.model_copy(update={"mac": self.signer.sign(mac_message(entry))})
             if self.log.append(entry, head):
                 break
             logger.debug("audit append lost the race", extra={"attempt": attempt + 1})
@@ -204,6 +211,20 @@ class Auditor:
         )
         return AuditList(items=[to_record(entry) for entry in entries], next_cursor=next_cursor)
 
+    def anchor(self, now: datetime) -> Anchor | None:
+        """Writes the head to the locked bucket (None: an empty log); once per head."""
+        head = self.log.head()
+        if head is None:
+            return None
+        anchor = Anchor(sequence=head.sequence, entry_id=head.entry_id, hash=head.hash, at=now)
+        anchor = Anchor(**{**anchor.__dict__, "mac": self.signer.sign(anchor.message())})
+        written = self.copies.put_anchor(anchor)
+        logger.info(
+            "audit head anchored" if written else "audit head anchored already",
+            extra={"audit_sequence": head.sequence},
+        )
+        return anchor
+
     def verify(
         self,
         caller: Caller,
@@ -213,7 +234,9 @@ class Auditor:
         limit: int = VERIFY_LIMIT,
     ) -> AuditVerification:
         caller.require_role(AUDITOR)
-        found = verify_chain(self.log, self.copies, first=first, last=last, limit=limit)
+        found = verify_chain(
+            self.log, self.copies, self.signer, first=first, last=last, limit=limit
+        )
         return AuditVerification(
             ok=found.broken is None,
             checked=found.checked,
@@ -228,6 +251,7 @@ class Auditor:
 def verify_chain(
     log: AuditLog,
     copies: AuditCopies,
+    signer: AuditSigner,
     *,
     first: int = 1,
     last: int | None = None,
@@ -236,9 +260,13 @@ def verify_chain(
     """Walks the chain from `first` to `last` (the head when None), `limit` entries at most,
     and names the first entry that is altered, missing, or does not follow the one before it.
 
-    A walk that stops at `limit` gives `next`, where the following walk starts. A walk that
-    reaches the head also checks the end of the chain: the head names the last entry, nothing
-    follows it in the table or among the copies, and the last entry matches its copy.
+    Every entry is held against its locked copy: none but the head may lack one, and no
+    sequence number may have two. The MAC of the last entry walked authenticates everything
+    before it (each entry hashes the one before). A walk that stops at `limit` gives `next`,
+    where the following walk starts. A walk that reaches the head also checks the end of the
+    chain: the head names the last entry, nothing follows it in the table or among the copies,
+    the last entry matches its copy, and the latest anchor is neither beyond the head nor
+    different from the entry it names.
     """
     head = log.head()
     to_head = head is None or last is None or last >= head.sequence
@@ -259,9 +287,11 @@ def verify_chain(
             return walk.done(_unreadable(stored, copies))
         previous = stored.entry
     expected = first
+    copied = copies.hashes(first, min(end, first + limit - 1)) if first <= end else {}
+    head_sequence = head.sequence if head else None
     for stored in log.entries(first, end) if first <= end else iter(()):
         if walk.checked >= limit:
-            return walk.done(None, next_start=expected)
+            return walk.done(_forged(previous, log, signer), next_start=expected)
         if stored.sequence != expected:
             following = stored.entry.prev_id if stored.entry else None
             named = following if stored.sequence == expected + 1 else None
@@ -282,11 +312,17 @@ def verify_chain(
         broken_link = _check_link(entry, previous, copies)
         if broken_link is not None:
             return walk.done(broken_link)
+        broken_copy = _check_copy(entry, copied.get(entry.sequence), head_sequence)
+        if broken_copy is not None:
+            return walk.done(broken_copy)
         previous = entry
         walk.passed(entry.sequence)
         expected += 1
+    forged = _forged(previous, log, signer)
+    if forged is not None:
+        return walk.done(forged)
     if head is None:
-        return walk.done(_headless(walk, copies, log))
+        return walk.done(_headless(walk, copies, log) or _against_anchor(log, copies, signer, None))
     if expected <= end:
         named = head.entry_id if expected == head.sequence else None
         return walk.done(_missing(expected, named, copies))
@@ -302,7 +338,9 @@ def verify_chain(
                 "the chain's head does not match its last entry",
             )
         )
-    return walk.done(_end_of_chain(log, copies, head, last_entry))
+    return walk.done(
+        _end_of_chain(log, copies, head, last_entry) or _against_anchor(log, copies, signer, head)
+    )
 
 
 @dataclass
@@ -344,6 +382,74 @@ def _check_link(
         "unlinked",
         "it does not follow the entry before it (inserted, or the one before replaced)",
     )
+
+
+def _check_copy(
+    entry: AuditEntry, hashes: set[str] | None, head_sequence: int | None
+) -> AuditBreak | None:
+    """The entry is its locked copy. Only the head may have none yet (its copy is written just
+    after it, and again before the next entry); two copies of one entry are a rewrite."""
+    if hashes is None:
+        if entry.sequence == head_sequence:
+            return None
+        return _break(
+            entry.sequence,
+            entry.entry_id,
+            "uncopied",
+            "it has no locked copy, though entries follow it (written around the audit writer)",
+        )
+    if hashes != {entry.hash}:
+        return _replaced(entry)
+    return None
+
+
+def _forged(last: AuditEntry | None, log: AuditLog, signer: AuditSigner) -> AuditBreak | None:
+    """The last entry walked carries the audit key's MAC; if not, the first entry of the run
+    that lacks it (walking back) is named: everything after a good MAC is not the writer's."""
+    if last is None or signer.verify(mac_message(last), last.mac):
+        return None
+    first_forged = last
+    for sequence in range(last.sequence - 1, 0, -1):
+        stored = log.entry(sequence)
+        if stored is None or stored.entry is None:
+            break
+        if signer.verify(mac_message(stored.entry), stored.entry.mac):
+            break
+        first_forged = stored.entry
+    return _break(
+        first_forged.sequence,
+        first_forged.entry_id,
+        "forged",
+        "its MAC does not verify: it was not written with the audit key",
+    )
+
+
+def _against_anchor(
+    log: AuditLog, copies: AuditCopies, signer: AuditSigner, head: AuditEntry | None
+) -> AuditBreak | None:
+    """The chain reaches the latest anchor, and its entry there is the one anchored."""
+    anchor = copies.latest_anchor()
+    if anchor is None:
+        return None
+    if not signer.verify(anchor.message(), anchor.mac):
+        return _break(
+            anchor.sequence,
+            anchor.entry_id or None,
+            "anchor",
+            "an anchor that does not verify lies in the locked bucket (not written with the audit key)",
+        )
+    if head is None or head.sequence < anchor.sequence:
+        cut = head.sequence + 1 if head else 1
+        return _missing(cut, None, copies, truncated=True)
+    stored = log.entry(anchor.sequence)
+    if stored is None or stored.entry is None or stored.entry.hash != anchor.hash:
+        return _break(
+            anchor.sequence,
+            anchor.entry_id,
+            "altered",
+            "it differs from the chain's head as anchored",
+        )
+    return None
 
 
 def _headless(walk: _Walk, copies: AuditCopies, log: AuditLog) -> AuditBreak | None:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import Sealer
@@ -51,6 +52,10 @@ EXPIRY_AFTER = timedelta(hours=73)
 BUSY_RETRY_SECONDS = 30
 # Stop taking new slices when less than this is left of the invocation.
 SAFETY_MILLIS = 20_000
+# A pass reads its recipients' suppressions again when this long has gone by since it last read
+# them, before its next send: a STOP stored during a pass stops every send that starts more than
+# this (and one batch read) after it, whatever the provider's opt-out list answered.
+RECHECK_SECONDS = 4.0
 # Statuses that settle a recipient for good on the send side (delivery events come on top).
 SETTLED = ("queued", "rejected", "suppressed", "no_consent", "invalid", "in_doubt")
 
@@ -74,6 +79,43 @@ class Pacer:
 
 
 @dataclass
+class _LateStops:
+    """Suppressions stored while a pass sends: the recipients not sent yet are read again once
+    `every` seconds have gone by since they were last read (`read_at`, monotonic)."""
+
+    suppressions: SuppressionStore
+    campaign: CampaignRecord
+    every: float
+    read_at: float
+    stopped: set[str] = field(default_factory=set)
+
+    def refresh(self, upcoming: Sequence[Planned]) -> None:
+        if time.monotonic() - self.read_at < self.every:
+            return
+        keys = [
+            planned.number_key
+            for planned in upcoming
+            if planned.status == MessageStatus.QUEUED and planned.number_key not in self.stopped
+        ]
+        if not keys:
+            return
+        started = time.monotonic()
+        newly = self.suppressions.suppressed(keys, self.campaign.team)
+        self.read_at = started
+        if newly:
+            logger.info(
+                "recipients suppressed during the pass",
+                extra={"campaign": self.campaign.campaign_id, "count": len(newly)},
+            )
+            self.stopped |= newly
+
+    def allows(self, upcoming: Sequence[Planned]) -> bool:
+        """Whether the first of `upcoming` may still be sent, suppressions read if due."""
+        self.refresh(upcoming)
+        return upcoming[0].number_key not in self.stopped
+
+
+@dataclass
 class ChunkSender:
     campaigns: CampaignStore
     suppressions: SuppressionStore
@@ -85,6 +127,7 @@ class ChunkSender:
     origination: str
     worker_id: str
     concurrency: int = 2
+    recheck_seconds: float = RECHECK_SECONDS
     _scheduled: set[tuple[str, datetime]] = field(default_factory=set)
 
     def send(self, ref: ChunkRef, remaining_millis: Callable[[], int]) -> dict[str, int]:
@@ -158,6 +201,7 @@ class ChunkSender:
         if parked:
             self._rearrange_releases(campaign, ref)
         fresh = [index for index in todo if index not in in_doubt and index not in parked]
+        read_at = time.monotonic()  # the plan's suppressions are read from here on
         decided = {
             planned.index: planned
             for planned in self._plan(
@@ -175,7 +219,9 @@ class ChunkSender:
                 waiting[planned.release_at].append(planned.index)
         # Parked before anything is sent, so a crash never loses a waiting recipient.
         self._park(campaign, ref, waiting)
-        counts, next_index = self._send_slices(campaign, sender, ref, plan, start, remaining_millis)
+        counts, next_index = self._send_slices(
+            campaign, sender, ref, plan, start, remaining_millis, read_at
+        )
         finished = next_index >= len(positions)
         if not finished:
             # Out of time: the rest of the pass goes back on the queue, from the checkpoint.
@@ -223,13 +269,20 @@ class ChunkSender:
         plan: Sequence[Planned],
         start: int,
         remaining_millis: Callable[[], int],
+        read_at: float,
     ) -> tuple[Counter[str], int]:
-        """Sends slice by slice; each slice's outcome is checkpointed with its counters."""
+        """Sends slice by slice; each slice's outcome is checkpointed with its counters.
+
+        Suppressions are read again for the recipients not sent yet whenever `recheck_seconds`
+        have gone by since they were last read (`read_at`, a monotonic time), before a slice
+        and between two sends: one batch read of at most a slice's keys each time.
+        """
         pacer = Pacer(per_second=max(0.1, sender.mps / max(1, self.concurrency)))
         safety = min(SAFETY_MILLIS, remaining_millis() // 3)
         position = start
         total: Counter[str] = Counter()
         context = {"campaign": campaign.campaign_id, "team": campaign.team}
+        late = _LateStops(self.suppressions, campaign, self.recheck_seconds, read_at)
         for first in range(0, max(len(plan), 1), SLICE_SIZE):
             piece = plan[first : first + SLICE_SIZE]
             if first and remaining_millis() < safety:
@@ -237,7 +290,12 @@ class ChunkSender:
                     campaign.campaign_id, ref.key, self.worker_id, next_index=position, release=True
                 )
                 return total, position
-            sendable = [planned for planned in piece if planned.status == MessageStatus.QUEUED]
+            late.refresh(piece)
+            sendable = [
+                planned
+                for planned in piece
+                if planned.status == MessageStatus.QUEUED and planned.number_key not in late.stopped
+            ]
             if sendable:
                 self.campaigns.checkpoint(
                     campaign.campaign_id,
@@ -247,14 +305,16 @@ class ChunkSender:
                     in_flight=[planned.index for planned in sendable],
                 )
             counts: Counter[str] = Counter()
-            for planned in piece:
+            for offset, planned in enumerate(piece):
                 if ref.pass_no:
                     counts["deferred"] -= 1  # it was counted as deferred when it was parked
                 if planned.status == MessageStatus.QUEUED:
                     recipient = context | {"recipient": planned.number_key}
-                    outcome = self._send_one(campaign, planned, recipient, pacer)
+                    outcome = self._send_one(
+                        campaign, planned, recipient, pacer, partial(late.allows, piece[offset:])
+                    )
                     counts[outcome] += 1
-                    if outcome != "rejected":
+                    if outcome in ("queued", "in_doubt"):
                         counts["segments"] += analyze_text(planned.text).segments
                 elif planned.status != MessageStatus.DEFERRED:
                     counts[planned.status.value] += 1
@@ -271,11 +331,19 @@ class ChunkSender:
         return total, position
 
     def _send_one(
-        self, campaign: CampaignRecord, planned: Planned, context: dict[str, str], pacer: Pacer
+        self,
+        campaign: CampaignRecord,
+        planned: Planned,
+        context: dict[str, str],
+        pacer: Pacer,
+        still_allowed: Callable[[], bool],
     ) -> str:
-        """`queued`, `rejected` or `in_doubt`: what became of one send."""
+        """`queued`, `rejected`, `in_doubt` or `suppressed` (stopped during the pass): what
+        became of one send. Suppressions are looked at again right before each attempt."""
         for backoff in (*THROTTLE_BACKOFF_SECONDS, None):
             pacer.wait()
+            if not still_allowed():
+                return "suppressed"
             try:
                 self.carrier.send(
                     destination=planned.e164,
