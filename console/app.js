@@ -902,7 +902,6 @@ function receiptView(receipt) {
       ...Object.entries(receipt.counts).map(([name, count]) => [t("privacy.count", { name }), String(count)]),
       [t("privacy.attributes"), receipt.attributes.join(", ")],
       [t("privacy.suppression"), receipt.suppression ? t(`privacy.suppression.${receipt.suppression}`) : null],
-      [t("privacy.repeatAfter"), formatDate(receipt.repeat_after, language())],
     ]),
     receipt.export
       ? [h("h3", {}, t("privacy.export")), h("pre", { class: "export" }, JSON.stringify(receipt.export, null, 2))]

@@ -175,7 +175,6 @@ const en = {
   "privacy.suppression": "Opt-out",
   "privacy.suppression.kept": "kept as a keyed hash",
   "privacy.suppression.added": "added (consent can no longer be proven)",
-  "privacy.repeatAfter": "Erase again after",
   "privacy.export": "Everything held about the number",
 };
 
@@ -349,7 +348,6 @@ const fr = {
   "privacy.suppression": "Désinscription",
   "privacy.suppression.kept": "gardée sous forme d'empreinte",
   "privacy.suppression.added": "ajoutée (le consentement n'est plus prouvable)",
-  "privacy.repeatAfter": "Effacer à nouveau après",
   "privacy.export": "Tout ce qui est conservé sur ce numéro",
 };
 

@@ -42,6 +42,7 @@ from cloison.models.records import (
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, open_chunk
 from cloison.services.decision import decide
+from cloison.services.delivery import STATUS_RANK
 from cloison.services.subjects import SubjectRights
 from cloison_local.template import load_template
 
@@ -466,7 +467,6 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
         "suppressions_scrubbed": 0,
     }
     assert receipt.suppression == "kept"
-    assert receipt.repeat_after is None  # the last message went five days ago
     assert world.auditor.entries[0]["action"] == "subject.erase"
     # And the waiting number went to the provider's list before its sealed copy was dropped
     assert world.provider.numbers == [PERSON]
@@ -476,11 +476,17 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
     assert set(holding.standing) == {GLOBAL_SCOPE}
     # And no reply body is left, in any version
     assert world.vault.versions == {}
-    # And of every item of every table, only the suppression holds the keyed hash, none the number
+    # And of every item of every table, only the suppression holds the keyed hash, none the
+    # number, but for the tombstones of the campaigns that messaged or held the number: their
+    # key alone, for 73 hours, so that late delivery events write nothing back
     items = every_item()
-    assert [(table, item["pk"]["S"]) for table, item in items if holds(item, key_of(PERSON))] == [
+    holding_hash = [(t, item) for t, item in items if holds(item, key_of(PERSON))]
+    assert [(t, item["pk"]["S"]) for t, item in holding_hash if t != "messages"] == [
         ("suppressions", f"number#{key_of(PERSON)}")
     ]
+    tombstones = [item for t, item in holding_hash if t == "messages"]
+    assert {item["sk"]["S"] for item in tombstones} == {"campaign#c-draft", "campaign#c-sent"}
+    assert all(set(item) == {"pk", "sk", "status_rank", "expires_at"} for item in tombstones)
     assert not [item for _, item in items if holds(item, PERSON[1:])]
     # And the chunks keep their places: the person's is an empty tombstone, the neighbour's intact
     neighbour, erased = world.members("c-draft")
@@ -548,20 +554,44 @@ def test_an_erasure_that_failed_midway_still_stops_sends_and_finishes_when_sent_
     # Then it erases what was left, and a third one finds nothing
     assert receipt.counts["replies"] == 1
     assert receipt.counts["consents"] == 1
-    assert [table for table, item in every_item() if holds(item, key_of(PERSON))] == [
-        "suppressions"
-    ]
+    kept = {table for table, item in every_item() if holds(item, key_of(PERSON))}
+    assert kept == {"suppressions", "messages"}  # the opt-out, and the tombstones
+    assert all(
+        set(item) == {"pk", "sk", "status_rank", "expires_at"}
+        for table, item in every_item()
+        if table == "messages" and holds(item, key_of(PERSON))
+    )
     again = world.submit(kind="erasure", reason="asked")
     assert set(again.counts.values()) == {0}
     assert again.suppression == "kept"
 
 
-def test_an_erasure_soon_after_a_send_says_when_to_erase_again(tables: dict[str, str]) -> None:
+def test_a_delivery_event_after_an_erasure_writes_nothing_back(tables: dict[str, str]) -> None:
+    # Given a message sent two hours ago, its record open, and the number erased
     world = World()
-    sent_at = world.now - timedelta(hours=2)
-    world.message(PERSON, "c-sent", sent_at)
-    receipt = world.submit(kind="erasure", reason="asked")
-    assert receipt.repeat_after == sent_at + timedelta(hours=73)
+    world.message(PERSON, "c-sent", world.now - timedelta(hours=2))
+    world.submit(kind="erasure", reason="asked")
+
+    # When its delivery event comes (End User Messaging reports up to 72 hours after a send)
+    moved = world.messages.advance(
+        "c-sent",
+        "sales",
+        key_of(PERSON),
+        "m-late",
+        MessageStatus.DELIVERED,
+        STATUS_RANK[MessageStatus.DELIVERED],
+        world.now,
+    )
+
+    # Then the tombstone stands: no record of the message comes back, with or without campaign
+    assert moved is None
+    assert world.messages.to_number(key_of(PERSON)) == []
+    (tombstone,) = [
+        item for table, item in every_item() if table == "messages" and holds(item, key_of(PERSON))
+    ]
+    assert "campaign_id" not in tombstone
+    expires = datetime.fromtimestamp(int(tombstone["expires_at"]["N"]), UTC)
+    assert abs(expires - (datetime.now(UTC) + timedelta(hours=73))) < timedelta(minutes=1)
 
 
 def test_an_erased_member_is_never_sent() -> None:

@@ -872,21 +872,35 @@ class MessageStore:
         items = _query_all(
             self._table, KeyConditionExpression=Key("pk").eq(f"recipient#{number_key}")
         )
-        records = [MessageRecord.model_validate(item) for item in items]
+        records = [MessageRecord.model_validate(item) for item in items if "status" in item]
         return sorted(records, key=lambda record: record.sent_at or record.updated_at, reverse=True)
 
-    def forget(self, records: Sequence[MessageRecord]) -> None:
+    def bury(self, number_key: str, campaign_ids: Iterable[str], until: datetime) -> int:
+        """Replaces the number's record of each campaign by a tombstone until `until`: no
+        campaign, team, status or carrier id, only a rank above every status, so that a
+        delivery event arriving after an erasure (up to 72 hours after a send) moves nothing
+        and writes nothing back. The table's time to live deletes it. Returns how many."""
+        campaigns = sorted(set(campaign_ids))
         try:
             with self._table.batch_writer() as batch:
-                for record in records:
-                    batch.delete_item(Key=_message_key(record.campaign_id, record.number_key))
+                for campaign_id in campaigns:
+                    batch.put_item(
+                        Item={
+                            **_message_key(campaign_id, number_key),
+                            "status_rank": ERASED_RANK,
+                            "expires_at": int(until.timestamp()),
+                        }
+                    )
         except ClientError as exc:
             raise _failed(exc) from exc
+        return len(campaigns)
 
 
 GLOBAL_SCOPE = "all"
 # delivered, failed and expired share this rank: nothing moves a message past it
 FINAL_RANK = 3
+# An erased number's tombstone ranks above every status: no event moves it (MessageStore.bury).
+ERASED_RANK = 99
 # A suppression whose number End User Messaging's opt-out list may still lack carries this in
 # `provider_sync`, which puts it (and only it) in the sparse index PROVIDER_SYNC_INDEX.
 PROVIDER_SYNC_PENDING = "pending"

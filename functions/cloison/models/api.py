@@ -680,10 +680,5 @@ class PrivacyReceipt(BaseModel):
         description="Erasure: the opt-out kept as the number's keyed hash, or added because "
         "consent can no longer be proven.",
     )
-    repeat_after: datetime | None = Field(
-        default=None,
-        description="Erasure: a message sent less than 73 hours before may still get delivery "
-        "events, which record it again; erase once more after this instant.",
-    )
     phone: str | None = Field(default=None, description="The number, masked.")
     export: SubjectExport | None = None

@@ -210,4 +210,3 @@ class PrivacyReceiptRecord(Record):
     counts: dict[str, int] = {}
     attributes: list[str] = []
     suppression: str | None = None
-    repeat_after: datetime | None = None

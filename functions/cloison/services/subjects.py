@@ -88,7 +88,6 @@ class Outcome:
     counts: dict[str, int]
     attributes: list[str] | None = None
     suppression: str | None = None
-    repeat_after: datetime | None = None
     export: SubjectExport | None = None
 
 
@@ -150,7 +149,6 @@ class SubjectRights:
             counts=outcome.counts,
             attributes=outcome.attributes or [],
             suppression=outcome.suppression,
-            repeat_after=outcome.repeat_after,
         )
         self.receipts.put(record)
         logger.info(
@@ -307,17 +305,19 @@ class SubjectRights:
             self.replies.forget(reply.team, reply.reply_id)
         self.replies.forget_allowance(number_key)
         messages = self.messages.to_number(number_key)
-        last_sent = max(
-            (message.sent_at or message.updated_at for message in messages), default=None
-        )
-        self.messages.forget(messages)
         places, chunks = self._rewrite(number_key, lambda member: AudienceMember.tombstone())
+        # Every campaign that messaged the number or holds it: a delivery event still to come
+        # (or a send a pass made just before the opt-out) finds a tombstone, and writes nothing.
+        self.messages.bury(
+            number_key,
+            [message.campaign_id for message in messages] + [place.campaign_id for place in places],
+            until=now + LATE_EVENTS,
+        )
         for place in places:
             self.campaigns.forget_audience_member(place, number_key)
         consents = self.consents.for_number(number_key)
         for consent in consents:
             self.consents.delete(number_key, consent.team, consent.purpose)
-        repeat_after = last_sent + LATE_EVENTS if last_sent is not None else None
         return Outcome(
             counts={
                 "consents": len(consents),
@@ -328,7 +328,6 @@ class SubjectRights:
                 "suppressions_scrubbed": scrubbed,
             },
             suppression=suppression,
-            repeat_after=repeat_after if repeat_after is not None and repeat_after > now else None,
         )
 
     def _keep_opt_out(
@@ -430,6 +429,5 @@ def to_receipt(record: PrivacyReceiptRecord) -> PrivacyReceipt:
             "counts": record.counts,
             "attributes": record.attributes,
             "suppression": record.suppression,
-            "repeat_after": record.repeat_after,
         }
     )
