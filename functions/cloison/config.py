@@ -58,6 +58,9 @@ class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
     reply_bucket: str = Field(alias="REPLY_BUCKET")
     audit_bucket: str = Field(alias="AUDIT_BUCKET")
     audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")
+    # The dead-letter queues an erasure takes the number's messages out of.
+    inbound_dlq_url: str = Field(alias="INBOUND_DLQ_URL")
+    delivery_dlq_url: str = Field(alias="DELIVERY_DLQ_URL")
     privacy_receipt_retention_days: int = Field(alias="PRIVACY_RECEIPT_RETENTION_DAYS", gt=0)
     # `<prefix><team>` is the reader role replies of that team are opened with.
     reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")

@@ -216,6 +216,14 @@ _MAPPERS: dict[tuple[str, str], Mapper] = {
     ),
     ("sqs", "SendMessage"): _one("sqs:SendMessage", lambda arns, p: arns.sqs(p["QueueUrl"])),
     ("sqs", "SendMessageBatch"): _one("sqs:SendMessage", lambda arns, p: arns.sqs(p["QueueUrl"])),
+    **{
+        ("sqs", operation): _one(f"sqs:{action}", lambda arns, p: arns.sqs(p["QueueUrl"]))
+        for operation, action in (
+            ("ReceiveMessage", "ReceiveMessage"),
+            ("DeleteMessage", "DeleteMessage"),
+            ("ChangeMessageVisibilityBatch", "ChangeMessageVisibility"),
+        )
+    },
     ("kms", "Decrypt"): _kms("kms:Decrypt"),
     ("kms", "GenerateDataKey"): _kms("kms:GenerateDataKey"),
     ("kms", "Encrypt"): _kms("kms:Encrypt"),

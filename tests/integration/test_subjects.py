@@ -228,6 +228,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         "messages": 1,
         "replies": 2,
         "reply_versions": 2,
+        "dead_letters": 0,
         "audience_chunks": 2,
         "suppressions_scrubbed": 0,
     }

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from in_process_aws import create_tables, in_process_aws
 
+from cloison.adapters.queues import DeadLetters
 from cloison.adapters.tables import (
     GLOBAL_SCOPE,
     CampaignStore,
@@ -141,10 +142,27 @@ class FakeOptOutList:
 
 @pytest.fixture
 def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """The template's tables, with their keys and indexes, in moto's in-process DynamoDB."""
+    """The template's tables, with their keys and indexes, in moto's in-process DynamoDB, and
+    the two dead-letter queues of the carrier's payloads in its SQS."""
     with in_process_aws(monkeypatch):
         create_tables(TABLES)
+        sqs = boto3.client("sqs")
+        for name in DEAD_LETTER_QUEUES:
+            sqs.create_queue(QueueName=name)
         yield dict(TABLES)
+
+
+DEAD_LETTER_QUEUES = ("inbound-dlq", "delivery-dlq")
+
+
+def dead_letter_urls() -> list[str]:
+    sqs = boto3.client("sqs")
+    return [sqs.get_queue_url(QueueName=name)["QueueUrl"] for name in DEAD_LETTER_QUEUES]
+
+
+class FakeDeadLetters:
+    def purge(self, e164: str) -> int:
+        return 0
 
 
 @dataclass
@@ -152,6 +170,7 @@ class World:
     """A privacy officer's service over the tables, and the means to fill them."""
 
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    queues: bool = True
 
     def __post_init__(self) -> None:
         self.sealer = FakeSealer()
@@ -177,6 +196,7 @@ class World:
             opt_out_list=self.provider,
             receipts=self.receipts,
             auditor=self.auditor,
+            dead_letters=DeadLetters(dead_letter_urls()) if self.queues else FakeDeadLetters(),
         )
 
     # ------------------------------------------------------------------ what is held
@@ -463,6 +483,7 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
         "messages": 1,
         "replies": 2,
         "reply_versions": 3,
+        "dead_letters": 0,
         "audience_chunks": 2,
         "suppressions_scrubbed": 0,
     }
@@ -695,3 +716,30 @@ def test_a_number_quoted_in_the_reason_is_masked_in_the_receipt(tables: dict[str
     receipt = world.submit(kind="access", reason="asked from 07 51 00 31 01 by phone")
     assert receipt.reason == "asked from ***01 by phone"
     assert world.rights.receipt(PRIYA, receipt.id).reason == "asked from ***01 by phone"
+
+
+def test_an_erasure_takes_the_number_s_dead_letters_out_and_keeps_the_others(
+    tables: dict[str, str],
+) -> None:
+    # Given a reply of the person and one of a neighbour that failed to be processed, and a
+    # delivery event of the person's, waiting in the dead-letter queues
+    sqs = boto3.client("sqs")
+    inbound, delivery = dead_letter_urls()
+    reply = {"originationNumber": PERSON, "messageBody": "Rappelez-moi", "inboundMessageId": "r"}
+    envelope = {"Type": "Notification", "Message": json.dumps(reply), "Timestamp": "x"}
+    sqs.send_message(QueueUrl=inbound, MessageBody=json.dumps(envelope))
+    neighbour = {**reply, "originationNumber": NEIGHBOUR}
+    sqs.send_message(
+        QueueUrl=inbound, MessageBody=json.dumps({**envelope, "Message": json.dumps(neighbour)})
+    )
+    event = {"eventType": "TEXT_DELIVERED", "destinationPhoneNumber": PERSON, "messageId": "m"}
+    sqs.send_message(QueueUrl=delivery, MessageBody=json.dumps(event))
+
+    # When the person is erased
+    receipt = World().submit(kind="erasure", reason="asked")
+
+    # Then their two dead letters are gone, and the neighbour's is there, visible again
+    assert receipt.counts["dead_letters"] == 2
+    left = sqs.receive_message(QueueUrl=inbound, MaxNumberOfMessages=10)["Messages"]
+    assert [NEIGHBOUR in message["Body"] for message in left] == [True]
+    assert "Messages" not in sqs.receive_message(QueueUrl=delivery, MaxNumberOfMessages=10)

@@ -6,7 +6,7 @@ from cloison.adapters.audit import AuditArchive, AuditStore, KmsMac
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
-from cloison.adapters.queues import WorkQueue
+from cloison.adapters.queues import DeadLetters, WorkQueue
 from cloison.adapters.reader_roles import ReaderRoles
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import (
@@ -120,4 +120,5 @@ def subjects() -> SubjectRights:
         opt_out_list=SmsCarrier(config.configuration_set, config.opt_out_list),
         receipts=PrivacyReceipts(config.contacts_table, config.privacy_receipt_retention_days),
         auditor=auditor(),
+        dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
     )

@@ -81,6 +81,12 @@ class OptOutList(Protocol):
     def opt_out(self, e164: str) -> None: ...
 
 
+class DeadLetterQueues(Protocol):
+    def purge(self, e164: str) -> int:
+        """Deletes the dead letters naming the number; how many."""
+        ...
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What one request did, for its receipt."""
@@ -112,6 +118,7 @@ class SubjectRights:
     opt_out_list: OptOutList
     receipts: PrivacyReceipts
     auditor: Auditor
+    dead_letters: DeadLetterQueues
 
     def submit(self, caller: Caller, request: PrivacyRequestIn) -> PrivacyReceipt:
         """Answers one request at once. Its audit entry is written before anything is done,
@@ -304,6 +311,9 @@ class SubjectRights:
             reply_versions += self.vault.destroy(reply.object_key)
             self.replies.forget(reply.team, reply.reply_id)
         self.replies.forget_allowance(number_key)
+        # A reply or a delivery event that failed to be processed waits in a dead-letter queue,
+        # the number (and a reply's body) in clear: taken out too.
+        dead_letters = self.dead_letters.purge(e164)
         messages = self.messages.to_number(number_key)
         places, chunks = self._rewrite(number_key, lambda member: AudienceMember.tombstone())
         # Every campaign that messaged the number or holds it: a delivery event still to come
@@ -324,6 +334,7 @@ class SubjectRights:
                 "messages": len(messages),
                 "replies": len(replies),
                 "reply_versions": reply_versions,
+                "dead_letters": dead_letters,
                 "audience_chunks": chunks,
                 "suppressions_scrubbed": scrubbed,
             },
