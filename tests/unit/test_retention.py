@@ -261,6 +261,6 @@ def test_message_records_reply_entries_audiences_and_receipts_expire_by_their_pa
     audience = {
         key: value for key, value in expiries("CampaignsTable").items() if "campaign|" not in key
     }
-    assert len(audience) == 2  # the chunk and its index item
+    assert len(audience) == 3  # the chunk, its index item and its numbers' prints
     assert all(abs(value - after(uploaded_at, 395)) <= 5 for value in audience.values())
     assert expiries("ContactsTable") == {"request#pr-0123456789abcdef|receipt": after(NOW, 1825)}

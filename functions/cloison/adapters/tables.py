@@ -120,6 +120,17 @@ def batch_get(table_name: str, keys: Sequence[Item]) -> list[Item]:
 INDEX_BUCKET_CHARS = 3
 
 
+# An upload's numbers are kept by print (the first 16 hex digits of their keyed hash, 64 bits:
+# two numbers share one with odds of 1 in 10^8 in an audience of 10^6), space-separated, this
+# many an item (about 100 KB).
+PRINT_CHARS = 16
+PRINTS_PER_ITEM = 6000
+
+
+def audience_print(number_key: str) -> str:
+    return number_key[:PRINT_CHARS]
+
+
 def _index_bucket(number_key: str) -> str:
     return f"recipients#{number_key[:INDEX_BUCKET_CHARS]}"
 
@@ -226,8 +237,20 @@ class CampaignStore:
         for number, keys in enumerate(members):
             for key in keys:
                 index.setdefault(_index_bucket(key), {})[key] = number
+        prints = sorted({audience_print(key) for keys in members for key in keys})
         try:
             with self._table.batch_writer() as batch:
+                # The upload's numbers, by print, for the next upload of the campaign to be
+                # checked against (CampaignStore.audience_prints).
+                for start in range(0, len(prints), PRINTS_PER_ITEM):
+                    batch.put_item(
+                        Item={
+                            "pk": f"campaign#{campaign_id}",
+                            "sk": f"prints#{upload_id}#{start // PRINTS_PER_ITEM:05d}",
+                            "prints": " ".join(prints[start : start + PRINTS_PER_ITEM]),
+                            "expires_at": expires_at,
+                        }
+                    )
                 for number, (sealed, size) in enumerate(sealed_chunks):
                     batch.put_item(
                         Item={
@@ -253,8 +276,42 @@ class CampaignStore:
         except ClientError as exc:
             raise _failed(exc) from exc
 
-    def commit_upload(self, campaign_id: str, upload: UploadRecord) -> None:
-        """Adds a staged upload to a draft campaign in one conditional write: all of it or none."""
+    def audience_prints(self, campaign_id: str, upload_ids: Iterable[str]) -> set[str]:
+        """The prints of the numbers of the campaign's committed uploads `upload_ids` (staged
+        uploads never committed are left out): a page of DynamoDB holds about 60,000."""
+        committed = set(upload_ids)
+        if not committed:
+            return set()
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
+            & Key("sk").begins_with("prints#"),
+        )
+        return {
+            value
+            for item in items
+            if str(item["sk"]).split("#")[1] in committed
+            for value in str(item["prints"]).split()
+        }
+
+    def commit_upload(
+        self, campaign_id: str, upload: UploadRecord, *, after: int | None = None
+    ) -> None:
+        """Adds a staged upload to a draft campaign in one conditional write: all of it or none.
+
+        With `after`, only if the campaign still has that many uploads: the upload was checked
+        against those, and one committed meanwhile makes it a Conflict (send it again).
+        """
+        condition = "#status = :draft AND NOT contains(upload_ids, :id)"
+        values: dict[str, Any] = {}
+        if after is not None:
+            condition += (
+                " AND attribute_not_exists(upload_ids)"
+                if after == 0
+                else " AND size(upload_ids) = :known"
+            )
+            if after:
+                values[":known"] = after
         try:
             self._table.update_item(
                 Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
@@ -262,9 +319,10 @@ class CampaignStore:
                     "SET uploads = list_append(if_not_exists(uploads, :none), :upload) "
                     "ADD chunk_count :chunks, recipient_count :recipients, upload_ids :ids"
                 ),
-                ConditionExpression="#status = :draft AND NOT contains(upload_ids, :id)",
+                ConditionExpression=condition,
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={
+                    **values,
                     ":none": [],
                     ":upload": [upload.model_dump(exclude_none=True)],
                     ":chunks": upload.chunks,
@@ -277,7 +335,8 @@ class CampaignStore:
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise Conflict(
-                    "the audience can only change while the campaign is a draft"
+                    "the audience can only change while the campaign is a draft, one upload "
+                    "at a time (another was added meanwhile: send this one again)"
                 ) from exc
             raise _failed(exc) from exc
 

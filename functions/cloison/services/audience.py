@@ -43,10 +43,18 @@ class AudienceWriter:
     sealer: Sealer
     retention_days: int
 
+    def already_held(self, campaign: CampaignRecord) -> set[str]:
+        """The prints (`audience_print`) of the numbers the campaign's uploads hold already."""
+        return self.store.audience_prints(
+            campaign.campaign_id, [upload.upload_id for upload in campaign.uploads]
+        )
+
     def append(
         self, campaign: CampaignRecord, members: Sequence[AudienceMember], *, rejected: int = 0
     ) -> UploadRecord:
-        """Adds `members` as one upload, all or none; `rejected` rows of it were refused."""
+        """Adds `members` as one upload, all or none; `rejected` rows of it were refused. The
+        campaign must still have the uploads it was read with (`already_held` was checked
+        against them), else Conflict."""
         upload = UploadRecord(
             upload_id=f"u-{secrets.token_hex(6)}",
             chunks=(len(members) + CHUNK_SIZE - 1) // CHUNK_SIZE,
@@ -70,7 +78,7 @@ class AudienceWriter:
             team=campaign.team,
             members=[[member.number_key for member in chunk] for chunk in chunks],
         )
-        self.store.commit_upload(campaign.campaign_id, upload)
+        self.store.commit_upload(campaign.campaign_id, upload, after=len(campaign.uploads))
         return upload
 
     def read_chunk(

@@ -9,7 +9,7 @@ from typing import cast
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
-from cloison.adapters.tables import CampaignStore
+from cloison.adapters.tables import CampaignStore, audience_print
 from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
 from cloison.compliance.errors import ComplianceError
 from cloison.compliance.message import MessageKind, compose_message, template_variables
@@ -347,6 +347,9 @@ class CampaignService:
         """Keeps the candidates whose message can be composed, once per number, as one upload."""
         accepted: list[AudienceMember] = []
         first_row: dict[str, int] = {}
+        # The numbers of the campaign's earlier uploads (the command line's parts of one CSV
+        # are uploads of their own): a number is sent once per campaign, whatever the upload.
+        held = self.audiences.already_held(campaign)
         for candidate in candidates:
             try:
                 _compose(
@@ -371,10 +374,20 @@ class CampaignService:
                 )
                 continue
             first_row[e164] = candidate.row
+            number_key = self.hasher.key(e164)
+            if audience_print(number_key) in held:
+                rejected.append(
+                    RowError(
+                        row=candidate.row,
+                        field="phone",
+                        reason="is already in the campaign's audience (an earlier upload)",
+                    )
+                )
+                continue
             accepted.append(
                 AudienceMember(
                     e164=e164,
-                    number_key=self.hasher.key(e164),
+                    number_key=number_key,
                     variables=dict(candidate.variables),
                     departement=candidate.departement,
                 )
