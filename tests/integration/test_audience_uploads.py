@@ -7,7 +7,7 @@ from local_api import api, campaign_for, sent, wait_until
 from cloison_local.stack import LocalStack
 
 # Fictional mobiles of this test alone.
-FIRST, BOTH, SECOND = "+33751007001", "+33751007002", "+33751007003"
+FIRST, BOTH, SECOND = "+33751008101", "+33751008102", "+33751008103"
 
 
 def test_a_number_in_two_uploads_is_kept_from_the_first_and_sent_once(
@@ -23,7 +23,7 @@ def test_a_number_in_two_uploads_is_kept_from_the_first_and_sent_once(
         alice,
         "POST",
         f"/campaigns/{campaign}/audience",
-        json={"recipients": [{"phone": "07 51 00 70 02"}, {"phone": SECOND}]},
+        json={"recipients": [{"phone": "07 51 00 81 02"}, {"phone": SECOND}]},
     )
 
     # Then the repeated row is refused, naming why, and the campaign counts three recipients
@@ -33,7 +33,7 @@ def test_a_number_in_two_uploads_is_kept_from_the_first_and_sent_once(
     (refused,) = result["rejected"]
     assert (refused["row"], refused["field"]) == (1, "phone")  # rows count from 1
     assert "earlier upload" in refused["reason"]
-    assert "70 02" not in refused["reason"]
+    assert "81 02" not in refused["reason"]
 
     # And once launched, each number gets one message
     assert api(stack, alice, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202

@@ -17,7 +17,7 @@ from local_api import api, campaign_for, carrier, sent, wait_until
 from cloison_local.stack import LocalStack
 
 # Fictional mobiles of this test alone: twelve recipients, the last one says STOP.
-RECIPIENTS = [f"+337510060{n:02d}" for n in range(1, 13)]
+RECIPIENTS = [f"+337510080{n:02d}" for n in range(1, 13)]
 STOPPING = RECIPIENTS[-1]
 TUESDAY_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 BOUND = timedelta(seconds=5)
