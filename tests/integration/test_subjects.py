@@ -217,6 +217,23 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     assert entry["details"] == {"attributes": "variables.first_name"}
     assert entry["actor_name"] == "priya"
 
+    # And a reply of theirs and one of the neighbour's wait in the inbound dead-letter queue
+    # (processing them failed), as SNS delivered them
+    sqs = stack.client("sqs")
+    dead_letters = stack.outputs["InboundDeadLetterQueueUrl"]
+    for number in (PERSON, NEIGHBOUR):
+        payload = {
+            "originationNumber": number,
+            "messageBody": "Rappelez-moi",
+            "inboundMessageId": f"dl-{number[-2:]}",
+        }
+        envelope = {
+            "Type": "Notification",
+            "Message": json.dumps(payload),
+            "Timestamp": "2026-12-01T09:00:00.000Z",
+        }
+        sqs.send_message(QueueUrl=dead_letters, MessageBody=json.dumps(envelope))
+
     # When they are erased
     erased = request(stack, priya, {"kind": "erasure", "reason": "letter ref. A-13"})
 
@@ -228,11 +245,21 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         "messages": 1,
         "replies": 2,
         "reply_versions": 2,
-        "dead_letters": 0,
+        "dead_letters": 1,
         "audience_chunks": 2,
         "suppressions_scrubbed": 0,
     }
     assert receipt["suppression"] == "kept"
+    # And the neighbour's dead letter is still there, and visible
+    left = [
+        message
+        for message in sqs.receive_message(
+            QueueUrl=dead_letters, MaxNumberOfMessages=10, VisibilityTimeout=5
+        ).get("Messages", [])
+        if PERSON in message["Body"] or NEIGHBOUR in message["Body"]
+    ]
+    assert [NEIGHBOUR in message["Body"] for message in left] == [True]
+    sqs.delete_message(QueueUrl=dead_letters, ReceiptHandle=left[0]["ReceiptHandle"])
     kept = ok(api(stack, priya, "GET", f"/privacy/requests/{receipt['id']}"))
     assert kept["counts"] == receipt["counts"]
     assert kept["phone"] is None
