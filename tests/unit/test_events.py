@@ -46,7 +46,7 @@ def test_each_reply_sample_is_an_sns_notification_dated_by_sns(name: str) -> Non
     # Given a sample reply as the inbound queue delivers it: SNS's envelope (no raw delivery)
     record = json.loads((EVENTS / f"sqs/{name}.json").read_text())["Records"][0]
     # When it is read as the inbound function reads it
-    sms = inbound_from_queue(record["body"], record["attributes"]["SentTimestamp"])
+    sms = inbound_from_queue(record["body"])
     # Then it is the payload, dated by the notification, not by the queue
     assert isinstance(sms, InboundSms)
     assert sms.said_at is not None

@@ -109,10 +109,10 @@ def test_the_notification_s_timestamp_is_when_the_person_said_it() -> None:
     sms = said("STOP", "in-1", FIRST)
     assert sms.said_at == FIRST
     assert sms.message_body == "STOP"
-    # And a payload put back on the queue by hand is dated by the queue
+    # And a payload put back on the queue by hand is undated (when it was put back is not when
+    # the person said it)
     bare = json.loads(json.loads(notification("STOP", "in-1", FIRST))["Message"])
-    again = inbound_from_queue(json.dumps(bare), str(int(FIRST.timestamp() * 1000)))
-    assert again.said_at == FIRST
+    assert inbound_from_queue(json.dumps(bare)).said_at is None
 
 
 def test_a_start_said_after_a_stop_but_processed_first_still_wins(
@@ -175,7 +175,7 @@ def test_an_older_stop_never_replaces_a_newer_one(suppressions: SuppressionStore
     assert suppressed(suppressions, key)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(
     words=st.lists(
         st.sampled_from(["STOP", "START", "Arrêtez de m'écrire"]), min_size=1, max_size=5
@@ -203,3 +203,51 @@ def test_whatever_the_processing_order_the_last_word_said_decides(
 
     # Then the number is suppressed exactly when the last thing said was an opt-out
     assert suppressed(suppressions, key) is (words[-1] != "START")
+
+
+def test_a_review_s_opt_out_never_hides_a_clear_stop(suppressions: SuppressionStore) -> None:
+    # Given a plain STOP, then an ambiguous refusal said after it, processed in either order
+    for order in ((0, 1), (1, 0)):
+        journal = Journal()
+        replies, key = receiver(suppressions, journal)
+        said_ = [
+            said("STOP", "in-clear", FIRST),
+            said("Arrêtez de m'écrire", "in-review", FIRST + timedelta(minutes=1)),
+        ]
+        for index in order:
+            replies.receive(said_[index], MATCH_ATTEMPTS)
+        # Then what stands is the clear STOP: a privacy officer lifting the review (which
+        # lifts only the suppression its reply is the evidence of) lifts nothing
+        standing = suppressions.get(key)[GLOBAL_SCOPE]
+        assert (standing.evidence, standing.review) == ("inbound in-clear", False), order
+        assert not suppressions.lift(
+            key, GLOBAL_SCOPE, recorded_with="inbound in-review", evidence="review", at=FIRST
+        )
+        assert suppressed(suppressions, key)
+
+
+def test_a_start_whose_lift_lost_a_race_leaves_the_provider_s_list_alone(
+    suppressions: SuppressionStore,
+) -> None:
+    # Given a STOP standing, and a START read it, but a newer opt-out replaced it before the lift
+    journal = Journal()
+    replies, key = receiver(suppressions, journal)
+    replies.receive(said("STOP", "in-1", FIRST), MATCH_ATTEMPTS)
+    real_lift = suppressions.lift
+
+    def racing_lift(*args: Any, **kwargs: Any) -> bool:
+        replies.receive(said("STOP", "in-3", FIRST + timedelta(minutes=3)), MATCH_ATTEMPTS)
+        return real_lift(*args, **kwargs)
+
+    suppressions.lift = racing_lift  # type: ignore[method-assign]
+    try:
+        record = replies.receive(
+            said("START", "in-2", FIRST + timedelta(minutes=2)), MATCH_ATTEMPTS
+        )
+    finally:
+        del suppressions.lift
+    # Then the number stays suppressed, and the provider's list is not told to opt it in
+    assert record is not None
+    assert record.resubscription == "after_a_later_stop"
+    assert suppressed(suppressions, key)
+    assert "provider opt-in" not in journal.calls

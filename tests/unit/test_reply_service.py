@@ -318,6 +318,20 @@ def test_a_reply_to_an_unknown_message_waits_for_its_record_then_goes_to_quarant
     record = world.reply("STOP", attempt=MATCH_ATTEMPTS)
     assert record.team == "quarantine"
     assert record.object_key.startswith("quarantine/")
+    # With why: no other message of the number may stand in for the one it answers
+    assert record.quarantined == "unknown_message"
+
+
+def test_a_reply_to_a_message_never_recorded_is_not_given_to_another_team() -> None:
+    # Given team support's message of yesterday on record, and the message the person answers
+    # (another team's, its delivery events lost) never recorded
+    world = World(
+        messages=Messages(known=False, others=[("support", "c-2", NOW - timedelta(days=1))])
+    )
+    # When the reply has waited its deliveries
+    record = world.reply("Oui, je prends", attempt=MATCH_ATTEMPTS)
+    # Then support does not get it
+    assert (record.team, record.quarantined) == ("quarantine", "unknown_message")
 
 
 def test_a_team_that_messaged_the_number_after_another_team_s_campaign_captures_no_reply() -> None:
@@ -369,8 +383,17 @@ def test_a_reply_no_team_messaged_for_a_week_is_quarantined_and_its_stop_still_c
     world = World(
         messages=Messages(known=False, others=[("sales", "c-9", NOW - timedelta(days=9))])
     )
-    # When the person says STOP
-    record = world.reply("STOP")
+    # When the person says STOP, to no message End User Messaging knows of
+    sms = InboundSms.model_validate(
+        {
+            "originationNumber": PERSON,
+            "destinationNumber": OUR_NUMBER,
+            "messageBody": "STOP",
+            "inboundMessageId": "in-9",
+        }
+    ).model_copy(update={"said_at": NOW})
+    record = world.receiver.receive(sms, MATCH_ATTEMPTS)
+    assert record is not None
     # Then the STOP suppresses the number for every team, and the reply waits in quarantine
     assert world.suppressions.items["all"].reason == "OPT_OUT"
     assert (record.team, record.quarantined) == ("quarantine", "no_message")

@@ -1,5 +1,6 @@
 """SQS: launch requests and chunk references, sent in batches of ten."""
 
+import time
 from collections.abc import Sequence
 from contextlib import suppress
 
@@ -8,6 +9,7 @@ from pydantic import BaseModel
 
 from cloison.adapters import aws
 from cloison.errors import DependencyError
+from cloison.observability import logger
 
 SQS_BATCH = 10
 
@@ -39,6 +41,13 @@ class WorkQueue:
 # Long enough for one erasure to walk a dead-letter queue; the messages it keeps are made
 # visible again as soon as it is done.
 _HOLD_SECONDS = 60
+# Long polling: a short poll samples only some of SQS's servers and may answer empty while
+# messages remain; a long poll queries them all ("Amazon SQS short and long polling", SQS
+# developer guide), so an empty one ends the walk. A walk that would outlast the API's time
+# fails the erasure instead (sent again, it does what is left).
+_POLL_SECONDS = 1
+_EMPTY_POLLS = 1
+_WALK_SECONDS = 15.0
 
 
 class DeadLetters:
@@ -59,33 +68,39 @@ class DeadLetters:
 
     def _purge(self, url: str, e164: str) -> int:
         sqs = aws.sqs()
-        kept: list[str] = []
+        kept: dict[str, str] = {}  # message id -> receipt handle
         removed = 0
+        empty = 0
+        deadline = time.monotonic() + _WALK_SECONDS
         try:
-            while True:
+            while empty < _EMPTY_POLLS and time.monotonic() < deadline:
                 batch = sqs.receive_message(
                     QueueUrl=url,
                     MaxNumberOfMessages=SQS_BATCH,
                     VisibilityTimeout=_HOLD_SECONDS,
-                    WaitTimeSeconds=0,
+                    WaitTimeSeconds=_POLL_SECONDS,
                 ).get("Messages", [])
-                if not batch:
-                    break
-                for message in batch:
+                fresh = [message for message in batch if message["MessageId"] not in kept]
+                empty = 0 if fresh else empty + 1
+                for message in fresh:
                     if e164 in message.get("Body", ""):
                         sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                         removed += 1
                     else:
-                        kept.append(message["ReceiptHandle"])
+                        kept[message["MessageId"]] = message["ReceiptHandle"]
         except ClientError as exc:
             raise DependencyError(f"SQS {exc.response['Error']['Code']}") from exc
         finally:
-            for start in range(0, len(kept), SQS_BATCH):
+            handles = list(kept.values())
+            for start in range(0, len(handles), SQS_BATCH):
                 entries = [
                     {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": 0}
-                    for index, handle in enumerate(kept[start : start + SQS_BATCH])
+                    for index, handle in enumerate(handles[start : start + SQS_BATCH])
                 ]
                 # If this fails, they come back by themselves when the hold runs out.
                 with suppress(ClientError):
                     sqs.change_message_visibility_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
+        if empty < _EMPTY_POLLS:
+            logger.warning("dead-letter queue walked in part", extra={"removed": removed})
+            raise DependencyError("a dead-letter queue is too long to walk now; send it again")
         return removed

@@ -94,12 +94,18 @@ def _query_all(table: Table, limit: int | None = None, **arguments: Any) -> list
     return items if limit is None else items[:limit]
 
 
-def batch_get(table_name: str, keys: Sequence[Item]) -> list[Item]:
-    """BatchGetItem over any number of keys, retrying what DynamoDB leaves unprocessed."""
+def batch_get(table_name: str, keys: Sequence[Item], *, consistent: bool = False) -> list[Item]:
+    """BatchGetItem over any number of keys, retrying what DynamoDB leaves unprocessed;
+    `consistent` reads what was written just before (twice the read capacity)."""
     found: list[Item] = []
     client = aws.dynamodb()
     for start in range(0, len(keys), BATCH_GET_LIMIT):
-        request: Any = {table_name: {"Keys": list(keys[start : start + BATCH_GET_LIMIT])}}
+        request: Any = {
+            table_name: {
+                "Keys": list(keys[start : start + BATCH_GET_LIMIT]),
+                "ConsistentRead": consistent,
+            }
+        }
         for _attempt in range(8):
             try:
                 answer = client.batch_get_item(RequestItems=request)
@@ -286,6 +292,7 @@ class CampaignStore:
             self._table,
             KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
             & Key("sk").begins_with("prints#"),
+            ConsistentRead=True,  # the upload committed a moment ago counts
         )
         return {
             value
@@ -1029,46 +1036,82 @@ class SuppressionStore:
 
         An opt-out the person said (`said_at`) is ordered by when they said it, whatever order
         the replies are processed in: it never replaces a standing one said later, and it does
-        not stand when a START said later lifted it (or would have: `note_opt_in`).
+        not stand when a START said later lifted it (or would have: `note_opt_in`). An opt-out
+        that waits for review never replaces a clear one: lifting it after review must not lift
+        the person's plain STOP with it.
         """
         entry = _item(record.model_dump(exclude={"number_key", "scope"}))
-        key = {"pk": f"number#{record.number_key}", "sk": "suppression"}
-        update = "SET #entry = :entry, number_key = :key ADD scopes :scope"
+        names = {"#entry": f"scope:{record.scope}"}
         values: dict[str, Any] = {
             ":entry": entry,
             ":key": record.number_key,
             ":scope": {record.scope},
         }
+        conditions: list[str] = []
+        older_entry = None
+        if record.said_at is not None:
+            entry["said_at"] = values[":said"] = said(record.said_at)
+            names |= {"#lifted": f"lifted:{record.scope}", "#said": "said_at"}
+            conditions.append("(attribute_not_exists(#lifted.#said) OR #lifted.#said < :said)")
+            older_entry = "attribute_not_exists(#entry.#said) OR #entry.#said < :said"
+        if record.review:
+            values[":true"] = True
+            reviewed = "#entry.review = :true" + (f" AND ({older_entry})" if older_entry else "")
+            conditions.append(f"(attribute_not_exists(#entry) OR ({reviewed}))")
+        elif older_entry is not None:
+            values[":true"] = True
+            conditions.append(
+                f"(attribute_not_exists(#entry) OR #entry.review = :true OR {older_entry})"
+            )
         try:
-            if record.said_at is None:
+            if conditions:
+                replaced = self._table.update_item(
+                    Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
+                    UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
+                    ConditionExpression=" AND ".join(conditions),
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ReturnValues="UPDATED_OLD",
+                ).get("Attributes", {})
+                # A clear STOP over a review said later keeps the later instant: it stands
+                # for both, and no START said between them lifts it.
+                earlier = replaced.get(f"scope:{record.scope}")
+                later = earlier.get("said_at") if isinstance(earlier, dict) else None
+                if not record.review and isinstance(later, str) and later > values[":said"]:
+                    self._carry_later_instant(record.number_key, record.scope, later)
+            else:
                 self._table.update_item(
-                    Key=key,
-                    UpdateExpression=update,
-                    ExpressionAttributeNames={"#entry": f"scope:{record.scope}"},
+                    Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
+                    UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
+                    ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
                 )
-                return True
-            entry["said_at"] = said(record.said_at)
+        except ClientError as exc:
+            if not (conditions and _is_condition_failure(exc)):
+                raise _failed(exc) from exc
+            # Said before a START that lifted it (not suppressed), before an opt-out that
+            # stands, or a review's next to a clear STOP, which stands for it: the clear one
+            # then carries the later instant, so that no START said before it lifts it.
+            if record.review and record.said_at is not None:
+                self._carry_later_instant(record.number_key, record.scope, said(record.said_at))
+            return record.scope in self.get(record.number_key)
+        return True
+
+    def _carry_later_instant(self, number_key: str, scope: str, instant: str) -> None:
+        try:
             self._table.update_item(
-                Key=key,
-                UpdateExpression=update,
+                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                UpdateExpression="SET #entry.#said = :said",
                 ConditionExpression=(
-                    "(attribute_not_exists(#lifted.#said) OR #lifted.#said < :said) AND "
+                    "#entry.review = :false AND "
                     "(attribute_not_exists(#entry.#said) OR #entry.#said < :said)"
                 ),
-                ExpressionAttributeNames={
-                    "#entry": f"scope:{record.scope}",
-                    "#lifted": f"lifted:{record.scope}",
-                    "#said": "said_at",
-                },
-                ExpressionAttributeValues={**values, ":said": entry["said_at"]},
+                ExpressionAttributeNames={"#entry": f"scope:{scope}", "#said": "said_at"},
+                ExpressionAttributeValues={":said": instant, ":false": False},
             )
         except ClientError as exc:
-            if record.said_at is not None and _is_condition_failure(exc):
-                # Said before a START that lifted it (not suppressed), or before a STOP that stands.
-                return record.scope in self.get(record.number_key)
-            raise _failed(exc) from exc
-        return True
+            if not _is_condition_failure(exc):
+                raise _failed(exc) from exc
 
     def note_opt_in(
         self, number_key: str, scope: str, *, evidence: str, said_at: datetime, at: datetime
@@ -1188,13 +1231,15 @@ class SuppressionStore:
             raise _failed(exc) from exc
         return True
 
-    def suppressed(self, number_keys: Sequence[str], team: str) -> set[str]:
+    def suppressed(
+        self, number_keys: Sequence[str], team: str, *, consistent: bool = False
+    ) -> set[str]:
         """Which of `number_keys` must not receive messages of `team`."""
         keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
         blocking = {GLOBAL_SCOPE, f"team#{team}"}
         return {
             str(item["number_key"])
-            for item in batch_get(self.table_name, keys)
+            for item in batch_get(self.table_name, keys, consistent=consistent)
             if blocking & set(cast(set[str], item.get("scopes", set())))
         }
 

@@ -184,19 +184,25 @@ def classify_reply(text: str) -> ReplyClass:
     (`fold_reply`) with repeated letters counted once; an opt-in is read on the text as written,
     so that a look-alike never lifts a suppression.
     """
+    words = normalize_reply(text).split()
     folded = fold_reply(text).split()
     collapsed = [collapse_repeats(word) for word in folded]
-    if _only(collapsed, _COLLAPSED_OPT_OUT, _COLLAPSED_FILLERS) or (
-        collapse_repeats("".join(folded)) in _COLLAPSED_OPT_OUT
+    # The text as written, then as folded: folding only ever adds an opt-out ("Fin 🇫🇷" is one
+    # as written, whatever the flag folds into).
+    if (
+        _only(words, OPT_OUT_KEYWORDS)
+        or "".join(words) in OPT_OUT_KEYWORDS
+        or _only(collapsed, _COLLAPSED_OPT_OUT, _COLLAPSED_FILLERS)
+        or collapse_repeats("".join(folded)) in _COLLAPSED_OPT_OUT
     ):
         return ReplyClass.OPT_OUT
-    if any(
-        _OPT_OUT_INTENT.search(sentence) for sentence in (" ".join(folded), " ".join(collapsed))
-    ) or _looks_like_opt_out(collapsed):
+    sentences = (" ".join(words), " ".join(folded), " ".join(collapsed))
+    if any(_OPT_OUT_INTENT.search(sentence) for sentence in sentences) or any(
+        _looks_like_opt_out(variant) for variant in (words, folded)
+    ):
         return ReplyClass.OPT_OUT_REVIEW
     if find_personal_data(text):
         return ReplyClass.SENSITIVE
-    words = normalize_reply(text).split()
     sentence = " ".join(words)
     if _only(words, OPT_IN_KEYWORDS) or "".join(words) in OPT_IN_KEYWORDS:
         return ReplyClass.OPT_IN
@@ -209,7 +215,6 @@ def classify_reply(text: str) -> ReplyClass:
 
 _COLLAPSED_OPT_OUT: Final = frozenset(map(collapse_repeats, OPT_OUT_KEYWORDS))
 _COLLAPSED_FILLERS: Final = frozenset(map(collapse_repeats, FILLER_WORDS))
-_COLLAPSED_TYPO_TARGETS: Final = frozenset(map(collapse_repeats, TYPO_TARGETS))
 
 
 def _only(
@@ -230,9 +235,9 @@ def _looks_like_opt_out(words: list[str]) -> bool:
 
 @lru_cache(maxsize=4096)
 def _near_keyword(word: str) -> bool:
-    return len(word) >= 4 and any(
-        _one_edit_apart(word, keyword) for keyword in _COLLAPSED_TYPO_TARGETS
-    )
+    # Against the keywords as written: their collapsed forms ("aret") are one edit from
+    # ordinary words ("pret").
+    return len(word) >= 4 and any(_one_edit_apart(word, keyword) for keyword in TYPO_TARGETS)
 
 
 def _one_edit_apart(word: str, keyword: str) -> bool:

@@ -54,7 +54,7 @@ def receiver() -> ReplyReceiver:
 
 def receive(record: SQSRecord) -> None:
     attempt = int(record.attributes.approximate_receive_count or 1)
-    sms = inbound_from_queue(record.body, record.attributes.sent_timestamp)
+    sms = inbound_from_queue(record.body)
     stored = receiver().receive(sms, attempt)
     if stored is None:
         metrics.add_metric(name="RepliesBeyondAllowance", unit=MetricUnit.Count, value=1)

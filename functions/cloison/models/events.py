@@ -3,7 +3,7 @@
 Each function reads one or two of them: they are built at first use (`defer_build`), not at import.
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import (
@@ -115,10 +115,11 @@ class MalformedPayload(ValueError):
     """A queue message that is not what its source sends; names the fields, never their values."""
 
 
-def inbound_from_queue(body: str, sent_timestamp_ms: str | int | None = None) -> InboundSms:
+def inbound_from_queue(body: str) -> InboundSms:
     """A reply from the inbound queue: the SNS notification holding it (InboundSubscription
-    delivers the envelope for its timestamp), or, for a payload put back on the queue by hand,
-    the bare payload dated by the queue's `SentTimestamp`."""
+    delivers the envelope for its timestamp), or a bare payload put back on the queue by hand,
+    undated: its STOP stands whatever came before, its START lifts no dated STOP (the time it
+    was put back is not when the person said it)."""
     try:
         notification: SnsNotification | None = SnsNotification.model_validate_json(body)
     except ValidationError:
@@ -126,11 +127,7 @@ def inbound_from_queue(body: str, sent_timestamp_ms: str | int | None = None) ->
     if notification is not None:
         sms = parse_payload(InboundSms, notification.Message)
         return sms.model_copy(update={"said_at": notification.Timestamp})
-    sms = parse_payload(InboundSms, body)
-    if sent_timestamp_ms is None:
-        return sms
-    said_at = datetime.fromtimestamp(int(sent_timestamp_ms) / 1000, UTC)
-    return sms.model_copy(update={"said_at": said_at})
+    return parse_payload(InboundSms, body)
 
 
 def parse_payload(model: type[Payload], body: str) -> Payload:

@@ -66,6 +66,8 @@ APPEND_ATTEMPTS = 20
 VERIFY_LIMIT = 10_000
 MAX_VERIFY_LIMIT = 50_000
 MAX_SEQUENCE = 2**53  # beyond any log
+# A run of entries without a valid MAC is walked back this far to name its first one.
+FORGED_WALK_BACK = 1000
 
 
 def system_caller(name: str) -> Caller:
@@ -153,7 +155,9 @@ class Auditor:
         at = datetime.now(UTC)
         for attempt in range(APPEND_ATTEMPTS):
             head = self.log.head()
-            if head is not None and attempt == 0:
+            if head is not None:
+                # Every attempt: the head read may be an entry whose writer died before its
+                # copy (a copy written already answers 412, and costs nothing more).
                 self.copies.put(head)
             entry = AuditEntry(
                 sequence=head.sequence + 1 if head else 1,
@@ -409,7 +413,7 @@ def _forged(last: AuditEntry | None, log: AuditLog, signer: AuditSigner) -> Audi
     if last is None or signer.verify(mac_message(last), last.mac):
         return None
     first_forged = last
-    for sequence in range(last.sequence - 1, 0, -1):
+    for sequence in range(last.sequence - 1, max(0, last.sequence - FORGED_WALK_BACK), -1):
         stored = log.entry(sequence)
         if stored is None or stored.entry is None:
             break
@@ -438,7 +442,8 @@ def _against_anchor(
             "anchor",
             "an anchor that does not verify lies in the locked bucket (not written with the audit key)",
         )
-    if head is None or head.sequence < anchor.sequence:
+    if (head is None or head.sequence < anchor.sequence) and _beyond_head(log, anchor.sequence):
+        # (read again: the anchor may have been written after this walk read the head)
         cut = head.sequence + 1 if head else 1
         return _missing(cut, None, copies, truncated=True)
     stored = log.entry(anchor.sequence)

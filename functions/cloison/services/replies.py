@@ -52,6 +52,9 @@ class Quarantined(StrEnum):
 
     SEVERAL_TEAMS = "several_teams"  # more than one team messaged the number in the window
     NO_MESSAGE = "no_message"  # no team messaged the number in the window
+    # the message replied to never got a record: its team is not known, and another team's
+    # older message must not stand in for it
+    UNKNOWN_MESSAGE = "unknown_message"
 
 
 @dataclass(frozen=True)
@@ -230,7 +233,7 @@ class ReplyReceiver:
             return "not_suppressed"
         if standing.said_at is not None and (sms.said_at is None or sms.said_at < standing.said_at):
             return "after_a_later_stop"
-        self.suppressions.lift(
+        lifted = self.suppressions.lift(
             number_key,
             GLOBAL_SCOPE,
             recorded_with=standing.evidence,
@@ -238,6 +241,9 @@ class ReplyReceiver:
             at=now,
             said_at=sms.said_at,
         )
+        if not lifted:
+            # Another opt-out replaced it meanwhile: it stands, and the provider's list keeps it.
+            return "after_a_later_stop"
         self.carrier.opt_in(e164)
         logger.info("opt-out lifted by the person's START", extra={"reply": reply_id})
         return "lifted"
@@ -288,6 +294,8 @@ class ReplyReceiver:
             )
             if replied_to is None and attempt < MATCH_ATTEMPTS:
                 raise MessageNotYetKnown("the message replied to has no record yet")
+            if replied_to is None:
+                return Match(None, None, Quarantined.UNKNOWN_MESSAGE)
         since = (sms.said_at or now) - REPLY_WINDOW
         recent = [m for m in sent if (m.sent_at or m.updated_at) >= since]
         teams = {m.team for m in recent} | ({replied_to.team} if replied_to else set())

@@ -100,7 +100,8 @@ class _LateStops:
         if not keys:
             return
         started = time.monotonic()
-        newly = self.suppressions.suppressed(keys, self.campaign.team)
+        # A strongly consistent read: a STOP stored a moment ago is seen.
+        newly = self.suppressions.suppressed(keys, self.campaign.team, consistent=True)
         self.read_at = started
         if newly:
             logger.info(

@@ -334,6 +334,10 @@ NOT_OPT_OUTS = [
     "Καλημέρα",  # good morning, in Greek
     "\U0001f44d\U0001f44d",
     "4 colis svp",
+    "Prêt !",  # one edit from "aret", the collapsed "arret": typos are read on the keyword
+    "oui prêt",
+    "déjà prêt",
+    "steep",
 ]
 
 
@@ -406,3 +410,21 @@ def test_every_disguised_keyword_is_an_opt_out(reply: str) -> None:
     # Given a keyword whose letters are look-alikes or repeated
     # Then it is an opt-out, at once
     assert classify_reply(reply) is ReplyClass.OPT_OUT
+
+
+@pytest.mark.parametrize(
+    "symbol", ["\U0001f1eb\U0001f1f7", "\U0001f1ec\U0001f1e7", "\U0001f17f", "!"]
+)
+@pytest.mark.parametrize("keyword", ["Fin", "end", "Quit", "cancel", "STOP"])
+def test_folding_never_loses_an_opt_out_written_plainly(keyword: str, symbol: str) -> None:
+    # Given a keyword followed by a flag or a letter symbol (which folding reads as letters)
+    # Then it is an opt-out as written, whatever the symbol folds into
+    for reply in (f"{keyword} {symbol}", f"{keyword}{symbol}"):
+        assert classify_reply(reply) is ReplyClass.OPT_OUT, reply
+
+
+@settings(max_examples=300, deadline=None)
+@given(keyword=KEYWORDS, symbol=st.characters(min_codepoint=0x100, max_codepoint=0x1FFFF))
+def test_any_character_after_a_keyword_keeps_an_opt_out(keyword: str, symbol: str) -> None:
+    # Given a keyword and any one character after a space: the keyword is still read
+    assert classify_reply(f"{keyword} {symbol}").opts_out
