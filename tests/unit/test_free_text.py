@@ -59,6 +59,17 @@ def test_a_number_in_any_free_text_field_is_masked_as_it_is_taken_in(written: st
         assert "***" in kept, field
 
 
-@pytest.mark.parametrize("text", ["commande 12345", "100,000 SMS", "le 12/05", "ref A-42"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "commande 12345",
+        "100,000 SMS",
+        "le 12/05",
+        "ref A-42",
+        "Accepté le 2024-03-01 sur le site",  # a date is proof of when, not a number
+        "courrier du 15/01/2024",
+        "signé le 1.3.2025",
+    ],
+)
 def test_text_without_a_number_is_kept_as_written(text: str) -> None:
     assert SuppressionIn(team="sales", phone="0612345678", reason=text).reason == text

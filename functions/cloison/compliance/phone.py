@@ -47,6 +47,12 @@ def mask_phone(raw: str) -> str:
 _DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
 # A count written with thousands separators (100,000), which no phone number is written as.
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+# A calendar date as people write it (2024-03-01, 01/03/2024, 1.3.2024): kept, as proof of
+# when a consent or a request was made; no French number is written so.
+_DATE = re.compile(
+    r"(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d)"
+)
 
 
 def scrub_numbers(text: str) -> str:
@@ -54,7 +60,9 @@ def scrub_numbers(text: str) -> str:
     written: a reason, a consent's source or proof never holds a number in clear."""
     return _DIGIT_RUN.sub(
         lambda match: (
-            match.group() if _THOUSANDS.fullmatch(match.group()) else mask_phone(match.group())
+            match.group()
+            if _THOUSANDS.fullmatch(match.group()) or _DATE.fullmatch(match.group())
+            else mask_phone(match.group())
         ),
         text,
     )
