@@ -318,20 +318,21 @@ def test_a_reply_to_an_unknown_message_waits_for_its_record_then_goes_to_quarant
     record = world.reply("STOP", attempt=MATCH_ATTEMPTS)
     assert record.team == "quarantine"
     assert record.object_key.startswith("quarantine/")
-    # With why: no other message of the number may stand in for the one it answers
-    assert record.quarantined == "unknown_message"
+    # With why: no team messaged the number in the week before
+    assert record.quarantined == "no_message"
 
 
-def test_a_reply_to_a_message_never_recorded_is_not_given_to_another_team() -> None:
-    # Given team support's message of yesterday on record, and the message the person answers
-    # (another team's, its delivery events lost) never recorded
+def test_a_reply_to_a_message_never_recorded_goes_to_the_team_the_window_names() -> None:
+    # Given team sales' campaign message yesterday, then Cloison's automatic answer to the
+    # person's HELP, which gets no message record but which End User Messaging names as the
+    # message replied to
     world = World(
-        messages=Messages(known=False, others=[("support", "c-2", NOW - timedelta(days=1))])
+        messages=Messages(known=False, others=[("sales", "c-1", NOW - timedelta(days=1))])
     )
-    # When the reply has waited its deliveries
-    record = world.reply("Oui, je prends", attempt=MATCH_ATTEMPTS)
-    # Then support does not get it
-    assert (record.team, record.quarantined) == ("quarantine", "unknown_message")
+    # When the person replies again, and the message has waited its deliveries
+    record = world.reply("Qui êtes-vous ?", attempt=MATCH_ATTEMPTS)
+    # Then it is sales', the only team that messaged the number in the week before
+    assert (record.team, record.campaign_id, record.quarantined) == ("sales", "c-1", None)
 
 
 def test_a_team_that_messaged_the_number_after_another_team_s_campaign_captures_no_reply() -> None:

@@ -320,8 +320,7 @@ class ReplySummary(BaseModel):
     quarantined: str | None = Field(
         default=None,
         description="Why the reply is in quarantine: `several_teams` (more than one team "
-        "messaged the number in the week before it), `no_message` (none did), "
-        "`unknown_message` (the message it answers never got a record).",
+        "messaged the number in the week before it), `no_message` (none did).",
     )
     answered: bool = Field(
         default=False, description="The automatic HELP or CONTACT answer was sent."

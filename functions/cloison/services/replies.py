@@ -52,9 +52,6 @@ class Quarantined(StrEnum):
 
     SEVERAL_TEAMS = "several_teams"  # more than one team messaged the number in the window
     NO_MESSAGE = "no_message"  # no team messaged the number in the window
-    # the message replied to never got a record: its team is not known, and another team's
-    # older message must not stand in for it
-    UNKNOWN_MESSAGE = "unknown_message"
 
 
 @dataclass(frozen=True)
@@ -294,8 +291,9 @@ class ReplyReceiver:
             )
             if replied_to is None and attempt < MATCH_ATTEMPTS:
                 raise MessageNotYetKnown("the message replied to has no record yet")
-            if replied_to is None:
-                return Match(None, None, Quarantined.UNKNOWN_MESSAGE)
+            # Still unknown: a message that gets no record (an automatic HELP answer, which
+            # End User Messaging then names as the one replied to), or one whose events were
+            # lost. The window decides, as for a reply that names no message.
         since = (sms.said_at or now) - REPLY_WINDOW
         recent = [m for m in sent if (m.sent_at or m.updated_at) >= since]
         teams = {m.team for m in recent} | ({replied_to.team} if replied_to else set())
