@@ -18,7 +18,7 @@ import random
 import secrets
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from cloison.adapters.audit import (
@@ -221,7 +221,7 @@ class Auditor:
         if head is None:
             return None
         anchor = Anchor(sequence=head.sequence, entry_id=head.entry_id, hash=head.hash, at=now)
-        anchor = Anchor(**{**anchor.__dict__, "mac": self.signer.sign(anchor.message())})
+        anchor = replace(anchor, mac=self.signer.sign(anchor.message()))
         written = self.copies.put_anchor(anchor)
         logger.info(
             "audit head anchored" if written else "audit head anchored already",
