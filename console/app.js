@@ -887,6 +887,9 @@ async function review(user) {
 }
 
 // ------------------------------------------------------------------ privacy officer
+// The codes the audit trail keeps as a reason (models.api.AuditReason).
+const REASON_CODES = ["person_asked", "complaint", "legal_obligation", "data_error", "team_policy", "other"];
+
 function receiptView(receipt) {
   return h(
     "section",
@@ -896,7 +899,7 @@ function receiptView(receipt) {
       [t("privacy.id"), receipt.id],
       [t("privacy.kind"), t(`privacy.${receipt.kind}`)],
       [t("privacy.phone"), receipt.phone],
-      [t("privacy.reason"), receipt.reason],
+      [t("privacy.reasonCode"), REASON_CODES.includes(receipt.reason) ? t(`reason.${receipt.reason}`) : receipt.reason],
       [t("privacy.by"), receipt.requested_by],
       [t("privacy.at"), formatDate(receipt.completed_at, language())],
       ...Object.entries(receipt.counts).map(([name, count]) => [t("privacy.count", { name }), String(count)]),
@@ -918,6 +921,11 @@ function privacy(user) {
     "access",
   );
   const phone = h("input", { name: "phone", type: "tel", autocomplete: "off", required: true });
+  const reasonCode = select(
+    "reason_code",
+    REASON_CODES.map((code) => [code, t(`reason.${code}`)]),
+    "person_asked",
+  );
   const reason = h("input", { name: "reason", required: true, maxlength: 500 });
   const changes = h("textarea", { name: "changes", rows: 3, spellcheck: "false", placeholder: "first_name=Léa\ndepartement=75" });
   const changesField = field(t("privacy.changes"), changes, t("privacy.changesHint"));
@@ -940,7 +948,7 @@ function privacy(user) {
       onsubmit: async (event) => {
         event.preventDefault();
         error.hidden = true;
-        const request = { kind: kind.value, phone: phone.value, reason: reason.value };
+        const request = { kind: kind.value, phone: phone.value, reason: reason.value, reason_code: reasonCode.value };
         if (kind.value === "rectification") {
           const variables = {};
           let departement;
@@ -969,6 +977,7 @@ function privacy(user) {
     error,
     field(t("privacy.kind"), kind),
     field(t("privacy.phone"), phone, t("privacy.phoneHint")),
+    field(t("privacy.reasonCode"), reasonCode, t("privacy.reasonCodeHint")),
     field(t("privacy.reason"), reason),
     changesField,
     erasureField,

@@ -62,6 +62,8 @@ class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
     inbound_dlq_url: str = Field(alias="INBOUND_DLQ_URL")
     delivery_dlq_url: str = Field(alias="DELIVERY_DLQ_URL")
     privacy_receipt_retention_days: int = Field(alias="PRIVACY_RECEIPT_RETENTION_DAYS", gt=0)
+    # Notes beside audit entries (what people wrote) expire with the entries' locked copies.
+    audit_retention_days: int = Field(alias="AUDIT_RETENTION_DAYS", gt=0)
     # `<prefix><team>` is the reader role replies of that team are opened with.
     reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")
 

@@ -72,7 +72,12 @@ def actions(stack: LocalStack, tokens: dict[str, str]) -> dict[str, str]:
             alice,
             "DELETE",
             "/consents",
-            json={"team": "sales", "phone": CONSENTED, "reason": "called from 07 51 00 30 01"},
+            json={
+                "team": "sales",
+                "phone": CONSENTED,
+                "reason": "called from 07 51 00 30 01",
+                "reason_code": "person_asked",
+            },
         )
     )
     ok(
@@ -128,7 +133,12 @@ def test_each_action_leaves_an_entry_with_who_what_which_team_and_which_object(
     stamps = [item["at"] for item in listed]
     assert stamps == sorted(stamps, reverse=True)
     withdrawal = next(item for item in listed if item["action"] == "consent.withdraw")
-    assert withdrawal["reason"] == "called from ***01"
+    # and why: a code in the locked chain, what alice wrote in its sealed note, number masked
+    assert (withdrawal["reason"], withdrawal["note"], withdrawal["note_state"]) == (
+        "person_asked",
+        "called from ***01",
+        "kept",
+    )
 
     # And no entry holds a phone number, beyond its last two digits
     text = json.dumps(listed)
@@ -289,7 +299,12 @@ def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
     before = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["head"]
 
     def suppress(number: int) -> int:
-        body = {"team": "sales", "phone": f"+337510031{number:02d}", "reason": "concurrency"}
+        body = {
+            "team": "sales",
+            "phone": f"+337510031{number:02d}",
+            "reason": "concurrency",
+            "reason_code": "team_policy",
+        }
         return api(stack, token, "POST", "/suppressions", json=body).status_code
 
     # When twelve suppressions are added at once
@@ -302,7 +317,7 @@ def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
     assert verified["ok"] is True, verified
     assert verified["head"] == before + 12
     reasons = [
-        item for item in audit_entries(stack, tokens["aurele"]) if item["reason"] == "concurrency"
+        item for item in audit_entries(stack, tokens["aurele"]) if item["note"] == "concurrency"
     ]
     assert len({item["sequence"] for item in reasons}) == 12
 
@@ -402,3 +417,49 @@ def test_the_head_is_anchored_in_the_locked_bucket_by_its_own_function(
     assert anchor["sequence"] == answer["anchored"]
     assert s3.head_object(Bucket=bucket, Key=first["Key"])["ObjectLockMode"] == "GOVERNANCE"
     assert ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["ok"] is True
+
+
+def test_a_privacy_officer_erases_a_note_and_the_chain_still_verifies(
+    stack: LocalStack, tokens: dict[str, str]
+) -> None:
+    # Given a suppression whose reason names someone
+    body = {
+        "team": "sales",
+        "phone": "+33751003201",
+        "reason": "M. Besnard a appelé",
+        "reason_code": "person_asked",
+    }
+    assert api(stack, tokens["alice"], "POST", "/suppressions", json=body).status_code == 201
+    (entry,) = [
+        item
+        for item in audit_entries(stack, tokens["aurele"], action="suppression.add")
+        if item["note"] == "M. Besnard a appelé"
+    ]
+    erasure = {"reason": "demande de M. Besnard", "reason_code": "person_asked"}
+    path = f"/audit/notes/{entry['id']}"
+
+    # When a member, an auditor, then the privacy officer ask for the note to be erased
+    refused = [
+        api(stack, tokens[user], "DELETE", path, json=erasure).status_code
+        for user in ("alice", "aurele")
+    ]
+    erased = api(stack, tokens["priya"], "DELETE", path, json=erasure)
+
+    # Then only the privacy officer may, and the erasure is itself an entry
+    assert refused == [403, 403]
+    assert erased.status_code == 200, erased.text
+    assert erased.json()["entry"] == entry["id"]
+    listed = {item["id"]: item for item in audit_entries(stack, tokens["aurele"])}
+    assert (listed[entry["id"]]["note"], listed[entry["id"]]["note_state"]) == (None, "erased")
+    audited = listed[erased.json()["audited_as"]]
+    assert (audited["action"], audited["target"], audited["reason"]) == (
+        "note.erase",
+        f"audit/{entry['id']}",
+        "person_asked",
+    )
+    # And the chain, whose entry still commits to the note, holds
+    assert ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))["ok"] is True
+    # And a second erasure, or an id that is no entry's, finds nothing
+    assert api(stack, tokens["priya"], "DELETE", path, json=erasure).status_code == 404
+    malformed = api(stack, tokens["priya"], "DELETE", "/audit/notes/x", json=erasure)
+    assert malformed.status_code == 422

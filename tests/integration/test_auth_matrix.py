@@ -254,6 +254,27 @@ class World:
             ),
         )
         self.objects["receipt"] = receipt["id"]
+        self.objects["note"] = self.new_note()
+
+    def new_note(self) -> str:
+        """The id of an audit entry whose note is still kept (a suppression's reason)."""
+        text = f"matrice {uuid.uuid4().hex[:8]}"
+        self.ok(
+            "alice",
+            Request(
+                "POST", "/suppressions", json={"team": "sales", "phone": SUPPRESSED, "reason": text}
+            ),
+        )
+        return self.note_entry(text)["id"]
+
+    def note_entry(self, text: str | None = None, entry: str | None = None) -> dict[str, Any]:
+        listing = Request("GET", "/audit", params={"action": "suppression.add", "limit": "50"})
+        (found,) = [
+            item
+            for item in self.ok("aurele", listing)["items"]
+            if (text is not None and item["note"] == text) or item["id"] == entry
+        ]
+        return dict(found)
 
     def inject(self, number: str, body: str, origination: str) -> str:
         reply_id = carrier(self.stack).inject_reply(number, origination, body)
@@ -315,6 +336,8 @@ class World:
             return self.fresh_pending.pop()
         if kind == "consent":
             return self.fresh_withdrawn.pop()
+        if kind == "note":
+            return self.new_note()
         raise AssertionError(f"no fresh {kind}")
 
     @staticmethod
@@ -328,6 +351,7 @@ class World:
             "reply": str(uuid.UUID(int=0xDEADBEEF)),
             "pending": str(uuid.UUID(int=0xDEADBEEF)),
             "receipt": "pr-00000000deadbeef",
+            "note": "au-00000000deadbeef",
             "consent": NEVER_CONSENTED,
             "team": "ghost-team",
         }[kind]
@@ -339,6 +363,8 @@ class World:
             return campaign["status"], campaign["recipients"]
         if kind == "pending":
             return target in self.pending_replies()
+        if kind == "note":
+            return self.note_entry(entry=target)["note_state"]
         return None
 
     def pending_replies(self) -> set[str]:
@@ -557,6 +583,18 @@ MATRIX: dict[tuple[str, str], Route] = {
         lambda _: Request("GET", "/audit/verify", params={"limit": "50"}),
         own="aurele",
         wrong="alice",
+    ),
+    ("DELETE", "/audit/notes/{entry}"): Route(
+        ROLE,
+        lambda entry: Request(
+            "DELETE",
+            f"/audit/notes/{entry}",
+            json={"reason": "demande de la personne", "reason_code": "person_asked"},
+        ),
+        own="priya",
+        wrong="aurele",
+        target="note",
+        fresh=True,
     ),
 }
 

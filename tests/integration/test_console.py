@@ -247,7 +247,8 @@ def test_a_privacy_officer_gets_an_access_export_with_a_masked_number(
     # When she asks for everything held about a number
     page.get_by_label("Request").select_option("access")
     page.get_by_label("Number", exact=True).fill(MARC)
-    page.get_by_label("Reason (e.g. the reference of the letter)").fill("lettre du 2 décembre")
+    page.get_by_label("Why", exact=True).select_option("complaint")
+    page.get_by_label("Details (e.g. the reference of the letter)").fill("lettre du 2 décembre")
     page.get_by_role("button", name="Submit the request").click()
 
     # Then the receipt shows, the number masked, with the export
@@ -255,6 +256,7 @@ def test_a_privacy_officer_gets_an_access_export_with_a_masked_number(
     expect(receipt.get_by_role("heading", name="Receipt")).to_be_visible()
     expect(receipt.locator("pre.export")).to_be_visible()
     shown = receipt.locator("dl").inner_text()
+    assert "A complaint" in shown  # the code the trail keeps, in words
     assert MARC[3:] not in shown, "the receipt shows the whole number"
     assert re.search(r"pr-[0-9a-f]+", shown)
     page.context.close()
@@ -716,7 +718,7 @@ def test_a_privacy_officer_lifts_an_ambiguous_opt_out_with_its_number(
 def submit_request(page: Page, kind: str, reason: str) -> None:
     page.get_by_label("Request").select_option(kind)
     page.get_by_label("Number", exact=True).fill(CORRECTED)
-    page.get_by_label("Reason (e.g. the reference of the letter)").fill(reason)
+    page.get_by_label("Details (e.g. the reference of the letter)").fill(reason)
 
 
 def test_a_privacy_officer_rectifies_then_erases_a_number_and_reads_the_receipt_again(

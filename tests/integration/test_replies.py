@@ -193,7 +193,7 @@ def test_ambiguous_opt_outs_wait_in_the_review_queue_for_a_person(
             "priya",
             "sales",
             f"suppression/***{LIFTED[-2:]}",
-            "reviewed: the reply was no opt-out",
+            "not_an_opt_out",
         )
     ]
     assert lifts[0]["details"] == {"reply": lifted["id"], "scope": "all"}

@@ -185,6 +185,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         ("all", "sms-reply")
     ]
     assert [message["campaign_id"] for message in export["messages"]] == [sent]
+    assert [note["text"] for note in export["notes"]] == ["letter ref. A-12"]
     assert {item["id"]: item["body"] for item in export["replies"]} == {
         answered: "Super, je passe samedi avec ma fille",
         stopped: "STOP",
@@ -241,6 +242,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     assert erased.status_code == 201, erased.text
     receipt = erased.json()
     assert receipt["counts"] == {
+        "audit_notes": 3,  # what priya wrote with the two accesses and the rectification
         "consents": 1,
         "messages": 1,
         "replies": 2,
@@ -264,12 +266,14 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     assert kept["counts"] == receipt["counts"]
     assert kept["phone"] is None
     assert api(stack, alice, "GET", f"/privacy/requests/{receipt['id']}").status_code == 403
-    for action, request_id in (
-        ("subject.export", access.json()["id"]),
-        ("subject.erase", receipt["id"]),
+    for action, request_id, note in (
+        ("subject.export", access.json()["id"], (None, "erased")),
+        ("subject.erase", receipt["id"], ("letter ref. A-13", "kept")),
     ):
         listed = ok(api(stack, aurele, "GET", "/audit", params={"action": action}))["items"]
-        assert request_id in {item["target"] for item in listed}
+        (entry,) = [item for item in listed if item["target"] == request_id]
+        # the notes about the person are gone, the erasure's own is its proof
+        assert (entry["note"], entry["note_state"]) == note
 
     # And no table holds the number; only its suppression holds its keyed hash, but for the
     # tombstones that keep late delivery events from writing its records back (their key alone)

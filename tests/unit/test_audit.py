@@ -6,7 +6,8 @@ import hashlib
 import hmac
 import itertools
 import json
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,13 +17,17 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cloison.adapters.audit import Anchor, AuditQuery, StoredEntry
-from cloison.errors import DependencyError, Forbidden, RuleViolation
+from cloison.adapters.audit_notes import Note, commitment
+from cloison.errors import DependencyError, Forbidden, NotFound, RuleViolation
+from cloison.models.api import NoteErasureIn
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
 from cloison.services.audit import (
     ACTIONS,
     GENESIS_HASH,
+    REASONS,
     Auditor,
+    canonical,
     entry_hash,
     scrub,
     system_caller,
@@ -32,6 +37,9 @@ from cloison.services.audit import (
 ALICE = Caller(subject="sub-alice", username="alice", teams=frozenset({"sales"}), roles=frozenset())
 AURELE = Caller(
     subject="sub-aurele", username="aurele", teams=frozenset(), roles=frozenset({"auditor"})
+)
+PRIYA = Caller(
+    subject="sub-priya", username="priya", teams=frozenset(), roles=frozenset({"privacy_officer"})
 )
 
 
@@ -128,6 +136,35 @@ class MemoryCopies:
 
 
 @dataclass
+class MemoryNotes:
+    """AuditNotes in memory: each note with its salt, and the pointers by number."""
+
+    notes: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    by_number: dict[str, set[str]] = field(default_factory=dict)
+
+    def seal(self, entry_id: str, text: str, at: datetime, number_key: str | None) -> str:
+        salt = secrets.token_bytes(32)
+        if number_key is not None:
+            self.by_number.setdefault(number_key, set()).add(entry_id)
+        self.notes[entry_id] = (salt, text)
+        return commitment(salt, text)
+
+    def open_many(self, entry_ids: Iterable[str]) -> dict[str, Note | None]:
+        return {
+            entry_id: Note(text=text, digest=commitment(salt, text))
+            for entry_id in entry_ids
+            if entry_id in self.notes
+            for salt, text in [self.notes[entry_id]]
+        }
+
+    def erase(self, entry_id: str) -> bool:
+        return self.notes.pop(entry_id, None) is not None
+
+    def erase_for_number(self, number_key: str) -> int:
+        return sum(self.erase(entry_id) for entry_id in self.by_number.pop(number_key, set()))
+
+
+@dataclass
 class MemorySigner:
     """The audit key: an HMAC whose secret only the writers hold."""
 
@@ -143,22 +180,29 @@ class MemorySigner:
 SIGNER = MemorySigner()
 
 
-def auditor() -> tuple[Auditor, MemoryLog, MemoryCopies]:
+def auditor(notes: MemoryNotes | None = None) -> tuple[Auditor, MemoryLog, MemoryCopies]:
     log, copies = MemoryLog(), MemoryCopies()
-    audit = Auditor(log=log, copies=copies, signer=SIGNER, pause=lambda _seconds: None)
+    audit = Auditor(
+        log=log,
+        copies=copies,
+        signer=SIGNER,
+        notes=notes if notes is not None else MemoryNotes(),
+        pause=lambda _seconds: None,
+    )
     return audit, log, copies
 
 
 # Each append logs, and machines vary: no per-example deadline.
 QUICK = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
-Append = tuple[str, str | None, str, str | None, dict[str, str]]
+Append = tuple[str, str | None, str, str | None, str | None, dict[str, str]]
 
 appends = st.lists(
     st.tuples(
         st.sampled_from(sorted(ACTIONS)),
         st.one_of(st.none(), st.sampled_from(["sales", "support"])),
         st.text(min_size=1, max_size=30),
+        st.one_of(st.none(), st.sampled_from(sorted(REASONS))),
         st.one_of(st.none(), st.text(max_size=40)),
         st.dictionaries(st.text(min_size=1, max_size=8), st.text(max_size=20), max_size=3),
     ),
@@ -169,8 +213,10 @@ appends = st.lists(
 
 def write(audit: Auditor, operations: list[Append]) -> list[AuditEntry]:
     return [
-        audit.record(ALICE, action, team=team, target=target, reason=reason, details=details)
-        for action, team, target, reason, details in operations
+        audit.record(
+            ALICE, action, team=team, target=target, reason=reason, note=note, details=details
+        )
+        for action, team, target, reason, note, details in operations
     ]
 
 
@@ -210,7 +256,8 @@ def test_an_entry_says_who_what_when_which_team_which_object_and_why() -> None:
         "consent.withdraw",
         team="sales",
         target="consent/***78",
-        reason="asked by phone",
+        reason="person_asked",
+        note="asked by phone",
         details={"purpose": "marketing"},
     )
 
@@ -222,7 +269,9 @@ def test_an_entry_says_who_what_when_which_team_which_object_and_why() -> None:
         "sales",
         "consent/***78",
     )
-    assert entry.reason == "asked by phone"
+    assert entry.reason == "person_asked"
+    assert entry.note is not None
+    assert entry.note.startswith("sha256:")
     assert abs(entry.at - datetime.now(UTC)) < timedelta(seconds=5)
     assert entry.hash == entry_hash(entry)
 
@@ -246,18 +295,138 @@ def test_a_system_actor_is_named_as_such() -> None:
     "text",
     ["rappeler le 06 12 34 56 78", "au +33612345678 svp", "tél. 06.12.34.56.78", "0612345678"],
 )
-def test_a_phone_number_in_a_reason_is_masked(text: str) -> None:
-    # Given a reason typed by a person, with a number in it
-    audit, _, _ = auditor()
+def test_a_phone_number_in_a_note_is_masked(text: str) -> None:
+    # Given a note typed by a person, with a number in it
+    notes = MemoryNotes()
+    audit, _, _ = auditor(notes)
 
     # When it is recorded
-    entry = audit.record(ALICE, "suppression.add", team="sales", target="s", reason=text)
+    entry = audit.record(
+        ALICE, "suppression.add", team="sales", target="s", reason="other", note=text
+    )
 
-    # Then at most the last two digits remain
-    assert entry.reason is not None
-    assert "***78" in entry.reason
-    assert "345" not in entry.reason
+    # Then at most the last two digits remain in what is kept
+    _salt, kept = notes.notes[entry.entry_id]
+    assert "***78" in kept
+    assert "345" not in kept
     assert scrub("campagne de 2026") == "campagne de 2026"
+
+
+def test_what_a_person_wrote_never_enters_the_locked_chain() -> None:
+    # Given a note that names someone
+    notes = MemoryNotes()
+    audit, _log, copies = auditor(notes)
+
+    # When it is recorded with its entry
+    entry = audit.record(
+        ALICE,
+        "suppression.add",
+        team="sales",
+        target="suppression/***78",
+        reason="complaint",
+        note="Mme Dupont, lettre du 3 décembre",
+    )
+
+    # Then the entry, its hash and its locked copy hold the code and a commitment only
+    locked = copies.objects[entry.sequence].model_dump_json()
+    assert "Dupont" not in locked
+    assert "Dupont" not in canonical(entry).decode()
+    assert entry.reason == "complaint"
+    # and auditors read the note beside it, as kept
+    (listed,) = audit.list(AURELE).items
+    assert (listed.reason, listed.note, listed.note_state) == (
+        "complaint",
+        "Mme Dupont, lettre du 3 décembre",
+        "kept",
+    )
+
+
+def test_a_note_erased_leaves_the_chain_whole_and_says_so() -> None:
+    # Given two entries with notes, one of them about a number
+    notes = MemoryNotes()
+    audit, log, copies = auditor(notes)
+    about = audit.record(
+        ALICE,
+        "consent.withdraw",
+        team="sales",
+        target="c",
+        reason="person_asked",
+        note="par courrier",
+        subject="nk-1",
+    )
+    other = audit.record(
+        ALICE, "suppression.add", team="sales", target="s", reason="other", note="interne"
+    )
+
+    # When the number is erased
+    assert audit.forget_notes("nk-1") == 1
+
+    # Then the chain still verifies, the note reads as erased, the other is kept
+    assert verify_chain(log, copies, SIGNER).broken is None
+    states = {item.id: (item.note_state, item.note) for item in audit.list(AURELE).items}
+    assert states == {about.entry_id: ("erased", None), other.entry_id: ("kept", "interne")}
+
+
+def test_a_note_swapped_for_another_is_not_shown() -> None:
+    # Given an entry whose note was replaced in the store by someone who writes it
+    notes = MemoryNotes()
+    audit, _, _ = auditor(notes)
+    entry = audit.record(
+        ALICE, "suppression.add", team="sales", target="s", reason="other", note="le vrai motif"
+    )
+    salt, _text = notes.notes[entry.entry_id]
+    notes.notes[entry.entry_id] = (salt, "un autre motif")
+
+    # When an auditor lists it
+    (listed,) = audit.list(AURELE).items
+
+    # Then the note is flagged, not shown
+    assert (listed.note_state, listed.note) == ("altered", None)
+
+
+def test_an_entry_without_a_note_hashes_as_entries_did_before_notes() -> None:
+    # Entries written before notes existed keep verifying: no `note` key in their canonical form.
+    audit, _, _ = auditor()
+    entry = audit.record(ALICE, "campaign.cancel", team="sales", target="campaign/c-1")
+    assert "note" not in json.loads(canonical(entry))
+    assert entry.hash == entry_hash(entry)
+
+
+def test_free_text_as_a_reason_is_a_bug_not_an_entry() -> None:
+    audit, log, _ = auditor()
+    with pytest.raises(ValueError, match="unknown audit reason"):
+        audit.record(ALICE, "suppression.add", team="sales", target="s", reason="asked by phone")
+    assert log.items == {}
+
+
+def test_only_privacy_officers_erase_a_note_and_the_erasure_is_audited() -> None:
+    # Given an entry with a note
+    notes = MemoryNotes()
+    audit, log, copies = auditor(notes)
+    entry = audit.record(
+        ALICE, "suppression.add", team="sales", target="s", reason="other", note="M. Martin"
+    )
+    request = NoteErasureIn(reason="demande du 4 décembre", reason_code="person_asked")
+
+    # When a member tries, then a privacy officer erases it
+    with pytest.raises(Forbidden):
+        audit.erase_note(ALICE, entry.entry_id, request)
+    erased = audit.erase_note(PRIYA, entry.entry_id, request)
+
+    # Then the note is gone, an entry says who erased it and why, and the chain holds
+    assert entry.entry_id not in notes.notes
+    last = log.head()
+    assert last is not None
+    assert (last.action, last.target, last.reason, last.entry_id) == (
+        "note.erase",
+        f"audit/{entry.entry_id}",
+        "person_asked",
+        erased.audited_as,
+    )
+    assert verify_chain(log, copies, SIGNER).broken is None
+    # and erasing it again is a 404
+    with pytest.raises(NotFound):
+        audit.erase_note(PRIYA, entry.entry_id, request)
 
 
 @pytest.mark.parametrize(
@@ -475,7 +644,7 @@ def test_a_chain_cut_short_with_its_head_moved_back_is_named_by_the_copies(
 
 def test_an_entry_that_no_longer_parses_is_named() -> None:
     audit, log, copies = auditor()
-    write(audit, [("reply.open", "sales", "reply/r-1", None, {})] * 3)
+    write(audit, [("reply.open", "sales", "reply/r-1", None, None, {})] * 3)
     log.items[2] = None
     broken = verify_chain(log, copies, SIGNER).broken
     assert broken is not None
@@ -485,7 +654,7 @@ def test_an_entry_that_no_longer_parses_is_named() -> None:
 def test_an_entry_inserted_after_the_head_is_named() -> None:
     # Given a chain and a forged entry after its head, in the table only
     audit, log, copies = auditor()
-    written = write(audit, [("reply.open", "sales", "reply/r-1", None, {})] * 2)
+    written = write(audit, [("reply.open", "sales", "reply/r-1", None, None, {})] * 2)
     forged = written[-1].model_copy(update={"sequence": 3, "entry_id": "au-forged"})
     log.items[3] = forged.model_copy(update={"hash": entry_hash(forged)})
 
@@ -497,7 +666,7 @@ def test_an_entry_inserted_after_the_head_is_named() -> None:
 
 def test_a_missing_head_is_reported_at_the_last_entry() -> None:
     audit, log, copies = auditor()
-    write(audit, [("reply.open", "sales", "reply/r-1", None, {})] * 3)
+    write(audit, [("reply.open", "sales", "reply/r-1", None, None, {})] * 3)
     log.last = None
     broken = verify_chain(log, copies, SIGNER).broken
     assert broken is not None
@@ -517,7 +686,7 @@ def test_an_empty_log_verifies_whatever_the_range() -> None:
 def test_a_walk_stops_at_its_limit_and_the_next_goes_on_from_there() -> None:
     # Given a chain of 25 entries, entry 20 deleted
     audit, log, copies = auditor()
-    write(audit, [("reply.open", "sales", "reply/r", None, {})] * 25)
+    write(audit, [("reply.open", "sales", "reply/r", None, None, {})] * 25)
     del log.items[20]
 
     # When it is walked ten entries at a time
@@ -533,7 +702,7 @@ def test_a_walk_stops_at_its_limit_and_the_next_goes_on_from_there() -> None:
 def test_a_range_is_checked_against_the_entry_before_it() -> None:
     # Given a chain whose entry 5 was replaced whole, hash recomputed
     audit, log, copies = auditor()
-    written = write(audit, [("reply.open", "sales", "reply/r", None, {})] * 10)
+    written = write(audit, [("reply.open", "sales", "reply/r", None, None, {})] * 10)
     forged = written[4].model_copy(update={"target": "reply/other"})
     log.items[5] = forged.model_copy(update={"hash": entry_hash(forged)})
 

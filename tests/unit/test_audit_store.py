@@ -20,6 +20,8 @@ from cloison.adapters.audit import (
     _entry_item,
     copy_key,
 )
+from cloison.adapters.audit_notes import AuditNotes
+from cloison.adapters.envelope import EnvelopeSealer
 from cloison.errors import RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
@@ -83,7 +85,7 @@ def record_some(chain: Chain, count: int) -> list[AuditEntry]:
             "reply.open" if number % 3 else "campaign.cancel",
             team="sales" if number % 2 else "support",
             target=f"reply/r-{number}",
-            reason="checking" if number % 4 == 0 else None,
+            reason="other" if number % 4 == 0 else None,
             details={"n": str(number)},
         )
         for number in range(1, count + 1)
@@ -464,3 +466,41 @@ def test_the_anchor_names_the_head_and_is_written_once_per_head(chain: Chain) ->
     latest = chain.archive.latest_anchor()
     assert latest is not None
     assert latest.sequence == 4
+
+
+# ---------------------------------------------------------------- notes beside the chain
+
+
+def test_a_note_is_sealed_in_the_contacts_table_and_an_erasure_leaves_nothing_of_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with in_process_aws(monkeypatch):
+        create_tables({"contacts": "ContactsTable"})
+        key_arn = boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
+        notes = AuditNotes("contacts", EnvelopeSealer(key_arn), 1825)
+        at = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
+
+        # Given two notes about one number, and one about none
+        first = notes.seal("au-0000000000000001", "Mme Lefèvre, par courrier", at, "nk-1")
+        notes.seal("au-0000000000000002", "rappel", at, "nk-1")
+        notes.seal("au-0000000000000003", "interne", at, None)
+
+        # Then each opens as committed, and the table holds no text in clear
+        opened = notes.open_many(["au-0000000000000001", "au-0000000000000003", "au-9"])
+        assert set(opened) == {"au-0000000000000001", "au-0000000000000003"}
+        assert opened["au-0000000000000001"] is not None
+        assert opened["au-0000000000000001"].matches(first)
+        items = boto3.client("dynamodb").scan(TableName="contacts")["Items"]
+        assert "Lef" not in str(items)
+        assert all(int(item["expires_at"]["N"]) > at.timestamp() + 1800 * 86_400 for item in items)
+
+        # When a note's sealed text is moved onto another entry, it no longer opens
+        table = boto3.resource("dynamodb").Table("contacts")
+        sealed = table.get_item(Key={"pk": "auditnote#au-0000000000000001", "sk": "note"})["Item"]
+        table.put_item(Item={**sealed, "pk": "auditnote#au-0000000000000003"})
+        assert notes.open_many(["au-0000000000000003"]) == {"au-0000000000000003": None}
+
+        # And when the number is erased, its notes and their pointers go, the other stays
+        assert notes.erase_for_number("nk-1") == 2
+        left = boto3.client("dynamodb").scan(TableName="contacts")["Items"]
+        assert [item["pk"]["S"] for item in left] == ["auditnote#au-0000000000000003"]

@@ -55,6 +55,8 @@ class FakeAuditor:
         team: str | None,
         target: str,
         reason: str | None = None,
+        note: str | None = None,
+        subject: str | None = None,
         details: Mapping[str, str] | None = None,
     ) -> None:
         if self.fail:
@@ -63,6 +65,7 @@ class FakeAuditor:
         self.entries.append(
             {"actor": caller.subject, "action": action, "team": team, "target": target}
             | {"reason": reason, "details": dict(details or {})}
+            | ({"note": note} if note is not None else {})
         )
 
 

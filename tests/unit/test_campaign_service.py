@@ -75,6 +75,8 @@ class FakeAuditor:
         team: str | None,
         target: str,
         reason: str | None = None,
+        note: str | None = None,
+        subject: str | None = None,
         details: Mapping[str, str] | None = None,
     ) -> None:
         if self.fail:

@@ -17,6 +17,7 @@ import boto3
 import pytest
 from in_process_aws import create_tables, in_process_aws
 
+from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.queues import DeadLetters
 from cloison.adapters.tables import (
     GLOBAL_SCOPE,
@@ -114,6 +115,8 @@ class FakeVault:
 class FakeAuditor:
     entries: list[dict[str, Any]] = field(default_factory=list)
     failing: bool = False
+    # Where notes are sealed beside entries: the contacts table, as the API keeps them.
+    notes: AuditNotes | None = None
 
     def record(
         self,
@@ -123,13 +126,28 @@ class FakeAuditor:
         team: str | None,
         target: str,
         reason: str | None = None,
+        note: str | None = None,
+        subject: str | None = None,
         details: Mapping[str, str] | None = None,
     ) -> object:
         if self.failing:
             raise DependencyError("the audit log is busy; nothing was done")
         entry = {"actor": caller.username, "action": action, "team": team, "target": target}
-        self.entries.append(entry | {"reason": reason, "details": dict(details or {})})
+        self.entries.append(
+            entry
+            | {"reason": reason, "details": dict(details or {})}
+            | ({"note": note} if note is not None else {})
+        )
+        if note is not None and self.notes is not None:
+            self.notes.seal(f"au-{len(self.entries):016x}", note, datetime.now(UTC), subject)
         return entry
+
+    def notes_about(self, number_key: str) -> list[tuple[str, str]]:
+        found = self.notes.about(number_key) if self.notes is not None else {}
+        return sorted((entry_id, note.text) for entry_id, note in found.items() if note)
+
+    def forget_notes(self, number_key: str) -> int:
+        return self.notes.erase_for_number(number_key) if self.notes is not None else 0
 
 
 @dataclass
@@ -175,7 +193,7 @@ class World:
     def __post_init__(self) -> None:
         self.sealer = FakeSealer()
         self.vault = FakeVault()
-        self.auditor = FakeAuditor()
+        self.auditor = FakeAuditor(notes=AuditNotes("contacts", self.sealer, 1825))
         self.provider = FakeOptOutList()
         self.campaigns = CampaignStore("campaigns")
         self.consents = ConsentStore("contacts", 1095)
@@ -328,6 +346,8 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
     assert export.phone == PERSON
     assert [consent.proof for consent in export.consents] == ["J'accepte les offres par SMS"]
     assert [(item.scope, item.source) for item in export.suppressions] == [("all", "sms-reply")]
+    # what was written about them when someone acted: this request's own note
+    assert [note.text for note in export.notes] == ["letter of 2 December"]
     assert [(item.campaign_id, item.status) for item in export.messages] == [
         ("c-sent", "delivered")
     ]
@@ -355,8 +375,9 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
             "action": "subject.export",
             "team": None,
             "target": receipt.id,
-            "reason": "letter of 2 December",
+            "reason": "other",
             "details": {},
+            "note": "letter of 2 December",
         }
     ]
     assert receipt.phone == "***01"
@@ -474,11 +495,15 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
     world.stop(PERSON, provider_down=True)
     world.consent(NEIGHBOUR)
 
+    # and an earlier request of theirs, its note naming them
+    world.submit(kind="access", reason="lettre de Mme Lefèvre", reason_code="person_asked")
+
     # When they are erased
     receipt = world.submit(kind="erasure", reason="letter of 2 December")
 
     # Then the receipt says what went, and that the opt-out was kept
     assert receipt.counts == {
+        "audit_notes": 1,
         "consents": 1,
         "messages": 1,
         "replies": 2,
@@ -488,7 +513,11 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
         "suppressions_scrubbed": 0,
     }
     assert receipt.suppression == "kept"
-    assert world.auditor.entries[0]["action"] == "subject.erase"
+    assert world.auditor.entries[-1]["action"] == "subject.erase"
+    # And the earlier request's note is gone with its pointer; the erasure's own stays
+    assert AuditNotes("contacts", world.sealer, 1825).open_many(["au-0000000000000001"]) == {}
+    kept = AuditNotes("contacts", world.sealer, 1825).open_many(["au-0000000000000002"])
+    assert [note.text for note in kept.values() if note] == ["letter of 2 December"]
     # And the waiting number went to the provider's list before its sealed copy was dropped
     assert world.provider.numbers == [PERSON]
     holding = world.suppressions.holding(key_of(PERSON))
@@ -711,11 +740,16 @@ def test_no_function_puts_its_response_in_traces() -> None:
     assert variables["POWERTOOLS_LOGGER_LOG_EVENT"] == "false"
 
 
-def test_a_number_quoted_in_the_reason_is_masked_in_the_receipt(tables: dict[str, str]) -> None:
+def test_a_receipt_keeps_the_reason_s_code_and_the_audit_note_the_text(
+    tables: dict[str, str],
+) -> None:
     world = World()
-    receipt = world.submit(kind="access", reason="asked from 07 51 00 31 01 by phone")
-    assert receipt.reason == "asked from ***01 by phone"
-    assert world.rights.receipt(PRIYA, receipt.id).reason == "asked from ***01 by phone"
+    receipt = world.submit(
+        kind="access", reason="asked from 07 51 00 31 01 by phone", reason_code="person_asked"
+    )
+    assert receipt.reason == world.rights.receipt(PRIYA, receipt.id).reason == "person_asked"
+    assert world.auditor.entries[-1]["note"] == "asked from ***01 by phone"
+    assert not [item for _, item in every_item() if holds(item, "by phone")]
 
 
 def test_an_erasure_takes_the_number_s_dead_letters_out_and_keeps_the_others(

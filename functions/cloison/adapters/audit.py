@@ -160,7 +160,7 @@ def _entry_item(entry: AuditEntry) -> Item:
         "hash": entry.hash,
         "mac": entry.mac,
     }
-    for name in ("team", "reason", "prev_id"):
+    for name in ("team", "reason", "note", "prev_id"):
         value = getattr(entry, name)
         if value is not None:
             item[name] = value

@@ -29,6 +29,7 @@ from cloison.http.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from cloison.http.problems import Problem, field_errors, inline_schema, problem
 from cloison.models.api import (
     AUDIT_ACTION_PATTERN,
+    AUDIT_ENTRY_PATTERN,
     IDENTIFIER_PATTERN,
     MAX_JSON_RECIPIENTS,
     TEAM_PATTERN,
@@ -46,6 +47,8 @@ from cloison.models.api import (
     Health,
     Instant,
     LaunchIn,
+    NoteErasure,
+    NoteErasureIn,
     Preview,
     PrivacyReceipt,
     PrivacyRequestIn,
@@ -665,6 +668,29 @@ def verify_audit(
     limit: Annotated[int, Query(ge=1, le=MAX_VERIFY_LIMIT)] = VERIFY_LIMIT,
 ) -> AuditVerification:
     return wiring.auditor().verify(caller(), first=first, last=last, limit=limit)
+
+
+@app.delete(
+    "/audit/notes/<entry>",
+    summary="Erase the note of an audit entry (privacy officers)",
+    description=(
+        "What a person wrote when they acted is kept beside the entry, sealed; the entry keeps "
+        "a code. An erasure of the number destroys the notes that concern it; this destroys one "
+        "note that holds what else must be forgotten (a name, a detail). The entry, its code "
+        "and the chain are untouched: `/audit` then shows the note as `erased`. Audited."
+    ),
+    responses=_answers(
+        200,
+        NoteErasure,
+        "The note is gone.",
+        {403: "Requires the privacy_officer role.", 404: "No note is kept for this entry."},
+        body=True,
+    ),
+)
+def erase_audit_note(
+    entry: Annotated[str, Path(pattern=AUDIT_ENTRY_PATTERN)], erasure: NoteErasureIn
+) -> NoteErasure:
+    return wiring.auditor().erase_note(caller(), entry, erasure)
 
 
 # ---------------------------------------------------------------- errors as problem documents

@@ -3,6 +3,7 @@
 from functools import lru_cache
 
 from cloison.adapters.audit import AuditArchive, AuditStore, KmsMac
+from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
@@ -45,6 +46,7 @@ def auditor() -> Auditor:
         log=AuditStore(config.audit_table),
         copies=AuditArchive(config.audit_bucket),
         signer=KmsMac(config.audit_key_arn),
+        notes=AuditNotes(config.contacts_table, sealer(), config.audit_retention_days),
     )
 
 

@@ -26,6 +26,7 @@ from cloison.models.kinds import CampaignStatus as CampaignStatus
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 AUDIT_ACTION_PATTERN = r"^[a-z]+\.[a-z_]+$"
+AUDIT_ENTRY_PATTERN = r"^au-[0-9a-f]{16}$"
 TeamName = Annotated[str, Field(pattern=TEAM_PATTERN, description="Team slug, e.g. `sales`.")]
 VariableName = Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")]
 Departement = Annotated[str, Field(pattern=r"^([0-9]{2,3}|2[AB])$")]
@@ -50,6 +51,31 @@ def _written_instant(value: object) -> object:
 
 # With its offset: a time without one would be read in whatever zone the function runs in.
 Instant = Annotated[AwareDatetime, BeforeValidator(_written_instant)]
+
+
+class AuditReason(StrEnum):
+    """Why a person acted, as the audit trail keeps it for five years: a code, never free text.
+
+    What they wrote (`reason`) is kept beside the entry as a sealed note that an erasure of the
+    number, or a privacy officer, can destroy without breaking the chain.
+    """
+
+    PERSON_ASKED = "person_asked"  # the person asked (phone, letter, e-mail, in person)
+    COMPLAINT = "complaint"  # a complaint, from the person, an operator or the CNIL
+    LEGAL_OBLIGATION = "legal_obligation"  # the law, a court or an authority requires it
+    DATA_ERROR = "data_error"  # what was recorded is wrong
+    TEAM_POLICY = "team_policy"  # the organisation's own rule
+    OTHER = "other"
+
+
+ReasonCode = Annotated[
+    AuditReason,
+    Field(
+        description="Why, as the audit trail keeps it: `person_asked`, `complaint`, "
+        "`legal_obligation`, `data_error`, `team_policy` or `other` (the default). The "
+        "`reason` text is kept beside the entry as a sealed note, erasable."
+    ),
+]
 
 
 class Input(BaseModel):
@@ -379,6 +405,7 @@ class ConsentWithdrawalIn(Input):
     reason: Annotated[
         FreeText, Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`.")
     ]
+    reason_code: ReasonCode = AuditReason.OTHER
 
 
 class ConsentWithdrawal(BaseModel):
@@ -398,6 +425,7 @@ class SuppressionIn(Input):
     team: TeamName
     phone: PhoneText
     reason: Annotated[FreeText, Field(min_length=1, max_length=200)]
+    reason_code: ReasonCode = AuditReason.OTHER
 
 
 class Suppression(BaseModel):
@@ -478,10 +506,46 @@ class AuditRecord(BaseModel):
     action: str
     team: str | None
     target: str = Field(description="The object acted on, e.g. `reply/<id>`, `campaign/<id>`.")
-    reason: str | None
+    reason: str | None = Field(
+        description="Why, as a code (`person_asked`, `complaint`, `legal_obligation`, "
+        "`data_error`, `team_policy`, `other`, `not_an_opt_out`); entries written before codes "
+        "hold the text, numbers masked."
+    )
+    note: str | None = Field(
+        default=None, description="What the person acting wrote, when it is still kept."
+    )
+    note_state: Literal["none", "kept", "erased", "altered"] = Field(
+        default="none",
+        description="`none`: the entry has no note; `kept`: `note` is it; `erased`: destroyed "
+        "(an erasure of the number, or a privacy officer); `altered`: the stored note is not "
+        "the one the entry was written with, and is not shown.",
+    )
     details: dict[str, str]
     prev_hash: str
     hash: str
+
+
+class NoteErasureIn(Input):
+    reason: Annotated[
+        FreeText,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="Why, e.g. the reference of the person's request; sealed beside the "
+            "new entry in turn.",
+        ),
+    ]
+    reason_code: ReasonCode = AuditReason.OTHER
+
+
+class NoteErasure(BaseModel):
+    """An entry's note destroyed; the entry, its code and the chain are as they were."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    entry: str = Field(description="The entry whose note is gone.")
+    erased_by: str
+    audited_as: str = Field(description="The entry that records the erasure.")
 
 
 class AuditList(BaseModel):
@@ -561,10 +625,11 @@ class PrivacyRequestIn(Input):
         Field(
             min_length=1,
             max_length=500,
-            description="Why, e.g. the reference of the person's letter; kept in the audit "
-            "trail, digit runs masked.",
+            description="Why, e.g. the reference of the person's letter; kept beside the "
+            "audit entry as a sealed note (digit runs masked) that an erasure destroys.",
         ),
     ]
+    reason_code: ReasonCode = AuditReason.OTHER
     changes: ContactChanges | None = Field(
         default=None, description="Rectification only: what to correct."
     )
@@ -640,6 +705,12 @@ class ExportedAudience(BaseModel):
     departement: str | None
 
 
+class ExportedNote(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    entry: str = Field(description="The audit entry it was written with.")
+    text: str
+
+
 class SubjectExport(BaseModel):
     """Everything held about one number, decrypted: the answer to an access request."""
 
@@ -653,6 +724,10 @@ class SubjectExport(BaseModel):
     messages: list[ExportedMessage]
     replies: list[ExportedReply]
     audiences: list[ExportedAudience]
+    notes: list[ExportedNote] = Field(
+        default_factory=list,
+        description="What people wrote about the number when they acted (audit notes).",
+    )
 
 
 class PrivacyReceipt(BaseModel):
@@ -664,13 +739,16 @@ class PrivacyReceipt(BaseModel):
     id: str
     kind: PrivacyRequestKind
     status: Literal["completed"]
-    reason: str
+    reason: str = Field(
+        description="Why, as a code; what the officer wrote is the audit entry's sealed note."
+    )
     requested_by: str
     requested_at: datetime
     completed_at: datetime
     counts: dict[str, int] = Field(
         description="Records found (access), changed (rectification) or erased (erasure): "
-        "consents, suppressions, messages, replies, reply_versions, audience_chunks."
+        "consents, suppressions, messages, replies, reply_versions, audience_chunks, "
+        "dead_letters, audit_notes (notes beside audit entries that concern the number)."
     )
     attributes: list[str] = Field(
         default_factory=list, description="Rectification: the attributes changed (names only)."

@@ -9,7 +9,8 @@ from typing import Any
 from cloison.errors import Forbidden, NotFound
 
 TEAM_GROUP_PREFIX = "team-"
-ROLES = frozenset({"member", "privacy_officer", "auditor", "admin"})
+PRIVACY_OFFICER = "privacy_officer"
+ROLES = frozenset({"member", PRIVACY_OFFICER, "auditor", "admin"})
 # The compartment of replies that matched no team: read by privacy officers, never a team of
 # its own, whatever a group or a scope says.
 QUARANTINE_TEAM = "quarantine"

@@ -17,7 +17,7 @@ import json
 import random
 import secrets
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -30,12 +30,21 @@ from cloison.adapters.audit import (
     StoredEntry,
     timestamp,
 )
+from cloison.adapters.audit_notes import Note, NoteStore
 from cloison.compliance.phone import scrub_numbers
-from cloison.errors import DependencyError, RuleViolation
-from cloison.models.api import AuditBreak, AuditList, AuditRecord, AuditVerification
+from cloison.errors import DependencyError, NotFound, RuleViolation
+from cloison.models.api import (
+    AuditBreak,
+    AuditList,
+    AuditReason,
+    AuditRecord,
+    AuditVerification,
+    NoteErasure,
+    NoteErasureIn,
+)
 from cloison.models.records import AuditEntry
 from cloison.observability import logger
-from cloison.services.access import Caller
+from cloison.services.access import PRIVACY_OFFICER, Caller
 
 ACTIONS = frozenset(
     {
@@ -54,6 +63,7 @@ ACTIONS = frozenset(
         "subject.export",
         "subject.rectify",
         "subject.erase",
+        "note.erase",
     }
 )
 AUDITOR = "auditor"
@@ -96,6 +106,8 @@ def canonical(entry: AuditEntry) -> bytes:
         "prev_id": entry.prev_id,
         "prev_hash": entry.prev_hash,
     }
+    if entry.note is not None:  # entries written before notes are hashed as they were
+        document["note"] = entry.note
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
@@ -110,9 +122,12 @@ def mac_message(entry: AuditEntry) -> bytes:
     return f"entry:{entry.sequence}:{entry.hash}".encode()
 
 
-# Free text is scrubbed of numbers as the API takes it in (models.api.FreeText); an entry's reason
-# is scrubbed again, whatever wrote it.
+# Free text is scrubbed of numbers as the API takes it in (models.api.FreeText); a note is
+# scrubbed again, whatever wrote it.
 scrub = scrub_numbers
+# What the trail keeps as an entry's reason: the codes people choose, and the system's own.
+NOT_AN_OPT_OUT = "not_an_opt_out"  # a reply held for review was read, and is no opt-out
+REASONS = frozenset({*(reason.value for reason in AuditReason), NOT_AN_OPT_OUT})
 
 
 @dataclass(frozen=True)
@@ -132,6 +147,8 @@ class Auditor:
     log: AuditLog
     copies: AuditCopies
     signer: AuditSigner
+    # Where what people wrote is sealed (None: a writer that records no notes, the anchor's).
+    notes: NoteStore | None = None
     pause: Callable[[float], None] = time.sleep
 
     def record(
@@ -142,17 +159,30 @@ class Auditor:
         team: str | None,
         target: str,
         reason: str | None = None,
+        note: str | None = None,
+        subject: str | None = None,
         details: Mapping[str, str] | None = None,
     ) -> AuditEntry:
         """Appends an entry to the chain, then its copy; raises if either cannot be written.
 
-        Callers write it once the action is allowed and before it takes effect, so that no
-        audited action happens without its entry. The copy of the entry before it is written
-        again first (a no-op when it exists), should that entry's own copy have failed.
+        `reason` is a code (`AuditReason`, or one of the system's own); `note` is what the person
+        wrote, sealed beside the entry and erasable with the number `subject` (its keyed hash)
+        or by a privacy officer. Callers write the entry once the action is allowed and before
+        it takes effect, so that no audited action happens without its entry. The copy of the
+        entry before it is written again first (a no-op when it exists), should that entry's
+        own copy have failed.
         """
         if action not in ACTIONS:
             raise ValueError(f"unknown audit action {action!r}")
+        if reason is not None and reason not in REASONS:
+            raise ValueError(f"unknown audit reason {reason!r}")
         at = datetime.now(UTC)
+        entry_id = f"au-{secrets.token_hex(8)}"
+        committed = None
+        if note is not None:
+            if self.notes is None:
+                raise ValueError("this auditor keeps no notes")
+            committed = self.notes.seal(entry_id, scrub(note), at, subject)
         for attempt in range(APPEND_ATTEMPTS):
             head = self.log.head()
             if head is not None:
@@ -161,14 +191,15 @@ class Auditor:
                 self.copies.put(head)
             entry = AuditEntry(
                 sequence=head.sequence + 1 if head else 1,
-                entry_id=f"au-{secrets.token_hex(8)}",
+                entry_id=entry_id,
                 at=at,
                 actor=caller.subject,
                 actor_name=caller.username,
                 action=action,
                 team=team,
                 target=target,
-                reason=scrub(reason) if reason is not None else None,
+                reason=reason,
+                note=committed,
                 details=dict(details or {}),
                 prev_id=head.entry_id if head else None,
                 prev_hash=head.hash if head else GENESIS_HASH,
@@ -213,7 +244,40 @@ class Auditor:
         entries, next_cursor = self.log.page(
             AuditQuery(team=team, action=action, since=since, until=until), limit, cursor
         )
-        return AuditList(items=[to_record(entry) for entry in entries], next_cursor=next_cursor)
+        noted = [entry.entry_id for entry in entries if entry.note is not None]
+        notes = self.notes.open_many(noted) if noted and self.notes is not None else {}
+        return AuditList(
+            items=[to_record(entry, notes) for entry in entries], next_cursor=next_cursor
+        )
+
+    def notes_about(self, number_key: str) -> Sequence[tuple[str, str]]:
+        """What people wrote about the number, as (entry id, text): for an access request."""
+        if self.notes is None:
+            return []
+        found = self.notes.about(number_key)
+        return sorted((entry_id, note.text) for entry_id, note in found.items() if note)
+
+    def forget_notes(self, number_key: str) -> int:
+        """An erasure of the number destroys the notes that concern it; returns how many."""
+        return self.notes.erase_for_number(number_key) if self.notes is not None else 0
+
+    def erase_note(self, caller: Caller, entry_id: str, request: NoteErasureIn) -> NoteErasure:
+        """Destroys what was written with an entry (a name, a detail the person asked to be
+        forgotten); the entry, its code and the chain stay. Privacy officers only, audited."""
+        caller.require_role(PRIVACY_OFFICER)
+        if self.notes is None or entry_id not in self.notes.open_many([entry_id]):
+            raise NotFound("no note is kept for this entry")
+        audited = self.record(
+            caller,
+            "note.erase",
+            team=None,
+            target=f"audit/{entry_id}",
+            reason=request.reason_code.value,
+            note=request.reason,
+        )
+        self.notes.erase(entry_id)  # gone meanwhile: erased all the same
+        logger.info("audit note erased", extra={"audit_entry": entry_id})
+        return NoteErasure(entry=entry_id, erased_by=caller.username, audited_as=audited.entry_id)
 
     def anchor(self, now: datetime) -> Anchor | None:
         """Writes the head to the locked bucket (None: an empty log); once per head."""
@@ -528,11 +592,25 @@ def _missing(
     return _break(sequence, entry_id, "missing", detail)
 
 
+_ERASED = Note(text="", digest="")
+
+
 def _break(sequence: int, entry_id: str | None, reason: str, detail: str) -> AuditBreak:
     return AuditBreak(sequence=sequence, id=entry_id, reason=reason, detail=detail)
 
 
-def to_record(entry: AuditEntry) -> AuditRecord:
+def to_record(entry: AuditEntry, notes: Mapping[str, Note | None] | None = None) -> AuditRecord:
+    """The entry as auditors read it, with its note when it is still kept (`notes`: those found,
+    by entry id)."""
+    note, state = None, "none"
+    if entry.note is not None:
+        found = (notes or {}).get(entry.entry_id, _ERASED)
+        if found is _ERASED:
+            state = "erased"
+        elif found is not None and found.matches(entry.note):
+            note, state = found.text, "kept"
+        else:
+            state = "altered"
     return AuditRecord(
         sequence=entry.sequence,
         id=entry.entry_id,
@@ -543,6 +621,8 @@ def to_record(entry: AuditEntry) -> AuditRecord:
         team=entry.team,
         target=entry.target,
         reason=entry.reason,
+        note=note,
+        note_state=state,
         details=dict(entry.details),
         prev_hash=entry.prev_hash,
         hash=entry.hash,

@@ -14,10 +14,9 @@ from cloison.errors import Conflict, Forbidden, NotFound, ReadDenied, RuleViolat
 from cloison.models.api import ReplyDetail, ReplyReviewIn, ReplySummary
 from cloison.models.records import ReplyRecord
 from cloison.observability import logger
-from cloison.services.access import QUARANTINE_TEAM, Caller
-from cloison.services.audit import Auditor
+from cloison.services.access import PRIVACY_OFFICER, QUARANTINE_TEAM, Caller
+from cloison.services.audit import NOT_AN_OPT_OUT, Auditor
 from cloison.services.registry import phone_e164
-from cloison.services.replies import PRIVACY_OFFICER
 
 
 @dataclass
@@ -129,7 +128,7 @@ class ReplyReader:
             "suppression.lift",
             team=record.team,
             target=f"suppression/{mask_phone(e164)}",
-            reason="reviewed: the reply was no opt-out",
+            reason=NOT_AN_OPT_OUT,
             details={"reply": record.reply_id, "scope": GLOBAL_SCOPE},
         )
         if not self.suppressions.lift(

@@ -94,7 +94,9 @@ class Registry:
             "consent.withdraw",
             team=request.team,
             target=f"consent/{mask_phone(e164)}",
-            reason=request.reason,
+            reason=request.reason_code.value,
+            note=request.reason,
+            subject=number_key,
             details={"purpose": scrub(request.purpose)},
         )
         withdrawn = self.consents.delete(number_key, request.team, request.purpose)
@@ -118,18 +120,21 @@ class Registry:
         team = request.team
         caller.require_team(team)
         e164 = phone_e164(request.phone)
+        number_key = self.hasher.key(e164)
         now = datetime.now(UTC)
         self.auditor.record(
             caller,
             "suppression.add",
             team=team,
             target=f"suppression/{mask_phone(e164)}",
-            reason=request.reason,
+            reason=request.reason_code.value,
+            note=request.reason,
+            subject=number_key,
             details={"scope": f"team#{team}"},
         )
         self.suppressions.put(
             SuppressionRecord(
-                number_key=self.hasher.key(e164),
+                number_key=number_key,
                 scope=f"team#{team}",
                 reason=request.reason,
                 source="api",

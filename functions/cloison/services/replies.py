@@ -32,7 +32,6 @@ from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import QUARANTINE_TEAM
 
-PRIVACY_OFFICER = "privacy_officer"
 # The opt-out a data-subject erasure leaves (services/subjects.py).
 ERASURE_SOURCE = "data-subject-erasure"
 # Suppressions the person set themselves (a STOP, the provider's list, their own erasure

@@ -37,6 +37,7 @@ from cloison.models.api import (
     ExportedConsent,
     ExportedLift,
     ExportedMessage,
+    ExportedNote,
     ExportedReply,
     ExportedSuppression,
     PrivacyReceipt,
@@ -51,11 +52,11 @@ from cloison.models.records import (
     SuppressionRecord,
 )
 from cloison.observability import logger
-from cloison.services.access import Caller
+from cloison.services.access import PRIVACY_OFFICER, Caller
 from cloison.services.audience import open_chunk, seal_chunk
 from cloison.services.audit import Auditor, scrub
 from cloison.services.registry import phone_e164
-from cloison.services.replies import ERASURE_SOURCE, PRIVACY_OFFICER
+from cloison.services.replies import ERASURE_SOURCE
 
 ACTIONS = {
     PrivacyRequestKind.ACCESS: "subject.export",
@@ -137,7 +138,11 @@ class SubjectRights:
             ACTIONS[request.kind],
             team=None,
             target=request_id,
-            reason=request.reason,
+            reason=request.reason_code.value,
+            note=request.reason,
+            # The notes an erasure destroys are those of the number's earlier requests, consents
+            # and suppressions; its own stays, as the proof of why it was made.
+            subject=None if request.kind == PrivacyRequestKind.ERASURE else number_key,
             details={"attributes": ", ".join(attributes)} if attributes else None,
         )
         if request.kind == PrivacyRequestKind.ERASURE:
@@ -149,7 +154,7 @@ class SubjectRights:
         record = PrivacyReceiptRecord(
             request_id=request_id,
             kind=request.kind.value,
-            reason=scrub(request.reason),
+            reason=request.reason_code.value,
             requested_by=caller.username,
             requested_at=requested_at,
             completed_at=datetime.now(UTC),
@@ -246,6 +251,10 @@ class SubjectRights:
                 )
                 for place, member in audiences
             ],
+            notes=[
+                ExportedNote(entry=entry_id, text=text)
+                for entry_id, text in self.auditor.notes_about(number_key)
+            ],
         )
         return Outcome(
             counts={
@@ -328,8 +337,10 @@ class SubjectRights:
         consents = self.consents.for_number(number_key)
         for consent in consents:
             self.consents.delete(number_key, consent.team, consent.purpose)
+        audit_notes = self.auditor.forget_notes(number_key)
         return Outcome(
             counts={
+                "audit_notes": audit_notes,
                 "consents": len(consents),
                 "messages": len(messages),
                 "replies": len(replies),
