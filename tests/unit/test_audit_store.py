@@ -18,6 +18,7 @@ from cloison.adapters.audit import (
     AuditStore,
     KmsMac,
     _entry_item,
+    anchor_key,
     copy_key,
 )
 from cloison.adapters.audit_notes import AuditNotes
@@ -434,6 +435,23 @@ def test_the_chain_may_not_fall_short_of_its_anchor(chain: Chain) -> None:
     broken = chain.auditor.verify(AURELE).broken
     assert broken is not None
     assert (broken.sequence, broken.reason) == (5, "missing")
+
+
+def test_a_delete_marker_over_the_latest_anchor_does_not_hide_it(chain: Chain) -> None:
+    # Given the head anchored at 3, then at 6, and a delete marker put over the second anchor
+    # (anyone allowed s3:DeleteObject can, Object Lock keeping the version beneath)
+    record_some(chain, 3)
+    older = chain.auditor.anchor(datetime.now(UTC))
+    record_some(chain, 3)
+    latest = chain.auditor.anchor(datetime.now(UTC))
+    assert older is not None
+    assert latest is not None
+    boto3.client("s3").delete_object(Bucket=BUCKET, Key=anchor_key(latest.sequence))
+    listed = boto3.client("s3").list_objects_v2(Bucket=BUCKET, Prefix="anchor/")["Contents"]
+    assert [item["Key"] for item in listed] == [anchor_key(older.sequence)]
+
+    # When the latest anchor is read, then it is still the one at 6
+    assert chain.archive.latest_anchor() == latest
 
 
 def test_an_anchor_not_written_with_the_audit_key_is_named(chain: Chain) -> None:

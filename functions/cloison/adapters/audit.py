@@ -496,16 +496,28 @@ class AuditArchive:
         return self._put_once(anchor_key(anchor.sequence), anchor.document())
 
     def latest_anchor(self) -> Anchor | None:
-        """The anchor of the highest sequence number (an unreadable one reads as forged)."""
+        """The anchor of the highest sequence number (an unreadable one reads as forged).
+
+        Listed by version: a delete marker (which anyone allowed `s3:DeleteObject` can put
+        over a locked object, the version itself staying) must not make an older anchor the
+        latest. Keys sort highest sequence first, so the first version listed is the one.
+        """
+        s3 = aws.s3()
+        arguments: dict[str, Any] = {"Bucket": self.bucket, "Prefix": ANCHOR_PREFIX}
         try:
-            listed = (
-                aws.s3()
-                .list_objects_v2(Bucket=self.bucket, Prefix=ANCHOR_PREFIX, MaxKeys=1)
-                .get("Contents", [])
-            )
-            if not listed:
-                return None
-            body = aws.s3().get_object(Bucket=self.bucket, Key=listed[0]["Key"])["Body"].read()
+            while True:
+                page = s3.list_object_versions(**arguments)
+                versions = page.get("Versions", [])
+                if versions:
+                    latest = min(versions, key=lambda version: str(version["Key"]))
+                    key, version_id = str(latest["Key"]), str(latest["VersionId"])
+                    break
+                if not page.get("IsTruncated"):
+                    return None
+                # A page of delete markers only: go on after them.
+                arguments["KeyMarker"] = page["NextKeyMarker"]
+                arguments["VersionIdMarker"] = page["NextVersionIdMarker"]
+            body = s3.get_object(Bucket=self.bucket, Key=key, VersionId=version_id)["Body"].read()
         except ClientError as exc:
             raise DependencyError(f"S3 {exc.response['Error']['Code']}") from exc
         try:
@@ -513,7 +525,7 @@ class AuditArchive:
         except ValueError:
             document = None
         return Anchor.of(document) or Anchor(
-            sequence=_MAX_SEQUENCE - int(str(listed[0]["Key"])[len(ANCHOR_PREFIX) :][:12]),
+            sequence=_MAX_SEQUENCE - int(key[len(ANCHOR_PREFIX) :][:12]),
             entry_id="",
             hash="",
             at=datetime.fromtimestamp(0, UTC),
