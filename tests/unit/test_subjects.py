@@ -27,6 +27,7 @@ from cloison.adapters.tables import (
     PrivacyReceipts,
     ReplyIndex,
     SuppressionStore,
+    audience_print,
 )
 from cloison.adapters.vault import ReplyVault
 from cloison.compliance import SendWindowPolicy
@@ -538,6 +539,12 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
     assert {item["sk"]["S"] for item in tombstones} == {"campaign#c-draft", "campaign#c-sent"}
     assert all(set(item) == {"pk", "sk", "status_rank", "expires_at"} for item in tombstones)
     assert not [item for _, item in items if holds(item, PERSON[1:])]
+    # And the uploads' prints (what a later upload is checked against) hold only the neighbour's
+    prints = " ".join(
+        item["prints"]["S"] for t, item in items if item["sk"]["S"].startswith("prints#")
+    )
+    assert audience_print(key_of(NEIGHBOUR)) in prints
+    assert audience_print(key_of(PERSON)) not in prints
     # And the chunks keep their places: the person's is an empty tombstone, the neighbour's intact
     neighbour, erased = world.members("c-draft")
     assert erased == AudienceMember.tombstone()

@@ -533,7 +533,9 @@ class CampaignStore:
         ]
 
     def forget_audience_member(self, holding: AudienceHolding, number_key: str) -> None:
-        """Takes `number_key` out of the audience index of one upload (its chunk is erased)."""
+        """Takes `number_key` out of the audience index of one upload (its chunk is erased),
+        then its print out of the upload's prints."""
+        self._forget_print(holding, audience_print(number_key))
         try:
             self._table.update_item(
                 Key={
@@ -548,6 +550,36 @@ class CampaignStore:
         except ClientError as exc:
             if not _is_condition_failure(exc):
                 raise _failed(exc) from exc
+
+    def _forget_print(self, holding: AudienceHolding, value: str) -> None:
+        """Rewrites the upload's prints items that hold `value` without it, each only if no one
+        rewrote it meanwhile (two erasures at once: the loser reads it again)."""
+        for _attempt in range(5):
+            items = _query_all(
+                self._table,
+                KeyConditionExpression=Key("pk").eq(f"campaign#{holding.campaign_id}")
+                & Key("sk").begins_with(f"prints#{holding.upload_id}#"),
+                ConsistentRead=True,
+            )
+            try:
+                for item in items:
+                    prints = str(item["prints"]).split()
+                    if value not in prints:
+                        continue
+                    self._table.update_item(
+                        Key={"pk": item["pk"], "sk": item["sk"]},
+                        UpdateExpression="SET prints = :kept",
+                        ConditionExpression="prints = :read",
+                        ExpressionAttributeValues={
+                            ":kept": " ".join(kept for kept in prints if kept != value),
+                            ":read": item["prints"],
+                        },
+                    )
+                return
+            except ClientError as exc:
+                if not _is_condition_failure(exc):
+                    raise _failed(exc) from exc
+        raise DependencyError("the upload's prints kept changing; the erasure can be sent again")
 
     # progress of a chunk pass: a lease, a checkpoint per slice, never one write per recipient
     def lease(
