@@ -23,7 +23,7 @@ from cloison.adapters.audit import (
 )
 from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.envelope import EnvelopeSealer
-from cloison.errors import RuleViolation
+from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
 from cloison.services.audit import Auditor, entry_hash, mac_message
@@ -522,3 +522,15 @@ def test_a_note_is_sealed_in_the_contacts_table_and_an_erasure_leaves_nothing_of
         assert notes.erase_for_number("nk-1") == 2
         left = boto3.client("dynamodb").scan(TableName="contacts")["Items"]
         assert [item["pk"]["S"] for item in left] == ["auditnote#au-0000000000000003"]
+
+
+def test_a_head_that_does_not_verify_is_not_anchored(chain: Chain) -> None:
+    # Given a chain whose head was replaced by an entry its writer hashed but could not sign
+    written = record_some(chain, 3)
+    forged = written[2].model_copy(update={"actor": "sub-mallory", "actor_name": "mallory"})
+    force_head(chain, forged.model_copy(update={"hash": entry_hash(forged)}))
+
+    # When the anchoring runs, then it fails and writes no anchor
+    with pytest.raises(DependencyError, match="does not verify"):
+        chain.auditor.anchor(datetime.now(UTC))
+    assert chain.archive.latest_anchor() is None

@@ -280,10 +280,23 @@ class Auditor:
         return NoteErasure(entry=entry_id, erased_by=caller.username, audited_as=audited.entry_id)
 
     def anchor(self, now: datetime) -> Anchor | None:
-        """Writes the head to the locked bucket (None: an empty log); once per head."""
+        """Writes the head to the locked bucket (None: an empty log); once per head.
+
+        A head that is not what an audit writer wrote (its hash does not cover it, or its MAC
+        does not verify) is not anchored: the run fails, and its alarm fires, rather than seal
+        a forgery as the chain's reference.
+        """
         head = self.log.head()
         if head is None:
             return None
+        if entry_hash(head) != head.hash or not self.signer.verify(mac_message(head), head.mac):
+            logger.error(
+                "audit head not anchored: it does not verify",
+                extra={"audit_sequence": head.sequence},
+            )
+            raise DependencyError(
+                f"the audit head (entry {head.sequence}) does not verify; it was not anchored"
+            )
         anchor = Anchor(sequence=head.sequence, entry_id=head.entry_id, hash=head.hash, at=now)
         anchor = replace(anchor, mac=self.signer.sign(anchor.message()))
         written = self.copies.put_anchor(anchor)
