@@ -56,7 +56,7 @@ $(CHECKS_STAMP):
 	$(CHECKS)/bin/pip install --quiet $(CHECKS_PINS)
 	touch $(CHECKS_STAMP)
 
-# The regions the README supports: cfn-lint checks every resource type and value against each.
+# The regions docs/deploy.md supports: cfn-lint checks every resource type and value against each.
 REGIONS ?= eu-west-3
 
 lint: install $(CHECKS_STAMP)

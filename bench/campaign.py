@@ -54,7 +54,7 @@ from cloison.models.records import ConsentRecord
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack
 
-# 100,000 takes moto alone about half an hour of CPU, in one process (see the README).
+# 100,000 takes moto alone about half an hour of CPU, in one process (see docs/benchmarks.md).
 DEFAULT_RECIPIENTS = 10_000
 TARGET_CALLS_PER_1000 = 60.0
 SEND_PATH = ("LaunchCampaignFunction", "SendWorkerFunction")

@@ -1,6 +1,6 @@
 // The API and Cognito: sign-in with the console app client, tokens renewed before they expire.
 // The access token is kept for this tab only (sessionStorage); the refresh token in this module's
-// memory only, never in storage (README, Decisions).
+// memory only, never in storage (docs/decisions/045-the-console-s-access-token-stays-in.md).
 
 const SESSION = "cloison.session";
 // Renewed this long before the access token expires: a hidden tab's timers may run a minute late.

@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-# The regions the template is linted for (Makefile's REGIONS) and the README supports.
+# The regions the template is linted for (Makefile's REGIONS) and docs/deploy.md supports.
 SUPPORTED_REGIONS = ("eu-west-3",)
 RUNTIME_PYTHON = "python3.11"
 # The tag template.yaml puts on its pool, naming the stack.

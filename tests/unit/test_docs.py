@@ -1,5 +1,6 @@
-"""The commands the README and docs/ tell people to run exist: each `make` target in the
-Makefile, each `cloison-local` command in its parser, each template parameter they name."""
+"""The README and docs/ hold: every link leads somewhere, the commands they tell people to run
+exist (each `make` target in the Makefile, each `cloison-local` command in its parser, each
+template parameter they name), the API map lists the API's routes, and the README stays short."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# Imported while collecting, before sockets are blocked: the X-Ray SDK behind the shared tracer
+# creates its UDP emitter socket when it is first imported.
+from cloison.http.app import app
 from cloison_local.__main__ import main
 from cloison_local.expand import expanded_template
 from cloison_local.grants import grant_rows
@@ -15,7 +19,13 @@ from cloison_local.model import RoleUsage
 from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+README_MAX_LINES = 250
+# A path parameter as the resolver writes it (`<campaign_id>`).
+PATH_PARAMETER = re.compile(r"<(\w+)>")
+DECISIONS = ROOT / "docs" / "decisions"
+# [text](target): the target up to a space or the closing parenthesis.
+LINK = re.compile(r"\[[^\]\n]*\]\(([^)\s]+)\)")
 
 
 def _targets() -> set[str]:
@@ -29,6 +39,68 @@ def _commands(pattern: str) -> set[tuple[str, str]]:
         for path in DOCS
         for match in re.findall(pattern, path.read_text(encoding="utf-8"))
     }
+
+
+def _anchors(document: Path) -> set[str]:
+    """The anchors GitHub gives a document's headings."""
+    headings = re.findall(r"^#+ (.+)$", document.read_text(encoding="utf-8"), flags=re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def _links() -> list[tuple[str, str]]:
+    return sorted(
+        (str(path.relative_to(ROOT)), target)
+        for path in DOCS
+        for target in LINK.findall(path.read_text(encoding="utf-8"))
+        if not target.startswith(("http://", "https://", "mailto:"))
+    )
+
+
+def test_the_readme_is_short() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines: move detail to docs/"
+
+
+@pytest.mark.parametrize(("document", "target"), _links())
+def test_every_link_of_the_docs_leads_somewhere(document: str, target: str) -> None:
+    # Given a link of a document, relative to it
+    path, _, anchor = target.partition("#")
+    destination = (ROOT / document).parent / path if path else ROOT / document
+
+    # Then what it names exists, and so does the heading it points at
+    assert destination.exists(), f"{document} links to {target}, which does not exist"
+    if anchor:
+        assert anchor in _anchors(destination), f"{document}: no heading for #{anchor}"
+
+
+def test_the_api_map_lists_the_api_s_routes() -> None:
+    # Given the routes the API's resolver serves (what its OpenAPI document lists)
+    served = {
+        route.method.upper() + " " + PATH_PARAMETER.sub(r"{\1}", route.path)
+        for route in (*app._static_routes, *app._dynamic_routes)
+    }
+
+    # Then docs/api.md lists exactly them
+    mapped = set(
+        re.findall(
+            r"^\| `([A-Z]+ /[^`]*)` \|",
+            (ROOT / "docs" / "api.md").read_text(encoding="utf-8"),
+            flags=re.M,
+        )
+    )
+    assert mapped == served
+
+
+def test_each_decision_record_has_its_parts_and_its_line_in_the_index() -> None:
+    index = (DECISIONS / "README.md").read_text(encoding="utf-8")
+    records = sorted(path for path in DECISIONS.glob("[0-9][0-9][0-9]-*.md"))
+    assert records
+    for record in records:
+        text = record.read_text(encoding="utf-8")
+        assert text.startswith(f"# {record.name[:3]}. "), f"{record.name}: title"
+        for part in ("## Context", "## Decision", "## Consequences"):
+            assert f"\n{part}\n" in text, f"{record.name} has no {part}"
+        assert f"({record.name})" in index, f"{record.name} is not in the index"
 
 
 @pytest.mark.parametrize(("document", "target"), sorted(_commands(r"`make ([a-z][a-z0-9-]*)")))
