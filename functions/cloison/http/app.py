@@ -66,7 +66,7 @@ from cloison.models.kinds import CampaignStatus
 from cloison.observability import logger
 from cloison.services.access import Caller, caller_from_claims
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
-from cloison.services.audit import MAX_VERIFY_LIMIT, VERIFY_LIMIT
+from cloison.services.audit_chain import MAX_VERIFY_LIMIT, VERIFY_LIMIT
 from cloison.services.campaigns import LISTED_CAMPAIGNS
 from cloison.services.lifecycle import InvalidTransition
 
