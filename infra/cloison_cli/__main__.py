@@ -183,7 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     pages.add_argument("--cursor", help="the page after the one that gave this cursor")
     pages.add_argument("--all", action="store_true", help="every page, one after the other")
     watch = _leaf(
-        actions, "watch", commands.campaign_watch, "live counts until completed or cancelled"
+        actions, "watch", commands.campaign_watch, "live counts until cancelled, or completed with its delivery reports"
     )
     watch.add_argument("id")
     watch.add_argument(
@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--timeout", type=float, default=0.0, help="give up after so many seconds (exit 1)"
+    )
+    watch.add_argument(
+        "--settle",
+        type=float,
+        default=60.0,
+        help="once completed, seconds to wait for delivery reports still to come (default 60)",
     )
 
     replies = groups.add_parser("replies", help="list replies (metadata) and open one (audited)")

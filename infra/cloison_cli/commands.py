@@ -349,13 +349,15 @@ def _campaigns_for_people(document: dict[str, Any]) -> str:
 
 
 def campaign_watch(api: Api, arguments: argparse.Namespace, console: Console) -> int:
-    """Counts until the campaign is completed or cancelled: redrawn in place on a terminal, one
-    line (or one JSON document) per change otherwise."""
+    """Counts until the campaign is cancelled, or completed with its delivery reports in (or
+    `--settle` seconds after completion): redrawn in place on a terminal, one line (or one JSON
+    document) per change otherwise."""
     path = f"/campaigns/{_id(arguments.id)}/stats"
     in_place = console.out_is_terminal() and not console.json
     drawn = 0
     last: Any = None
     started = console.clock()
+    settled_by: float | None = None
     while True:
         document = api.get(path)
         if in_place:
@@ -373,12 +375,34 @@ def campaign_watch(api: Api, arguments: argparse.Namespace, console: Console) ->
             else:
                 console.print(f"{time.strftime('%H:%M:%S')}  {render.stats_line(document)}")
         last = document
-        if document.get("status") in FINISHED:
-            return 0
+        status = document.get("status")
+        if status in FINISHED:
+            awaiting = _awaiting_reports(document)
+            if status == "cancelled" or not awaiting:
+                return 0
+            # Every send is made; the carriers' delivery reports follow (seconds, or up to
+            # 72 hours): wait a little for them rather than stop at counts still moving.
+            settled_by = (
+                settled_by if settled_by is not None else console.clock() + arguments.settle
+            )
+            if console.clock() >= settled_by:
+                console.notice(
+                    f"Completed: {awaiting} message(s) still await their delivery report "
+                    f"(carriers report up to 72 h after a send); `cloison campaign stats "
+                    f"{arguments.id}` shows them as they come."
+                )
+                return 0
         if arguments.timeout and console.clock() - started >= arguments.timeout:
             console.notice(f"Still {document.get('status')} after {arguments.timeout:g} s.")
             return 1
         console.sleep(arguments.interval)
+
+
+def _awaiting_reports(document: dict[str, Any]) -> int:
+    """Messages handed to the carrier whose delivery report has not come yet."""
+    counts = document.get("counts") or {}
+    final = sum(int(counts.get(status, 0)) for status in ("delivered", "failed", "expired"))
+    return max(0, int(counts.get("queued", 0)) + int(counts.get("in_doubt", 0)) - final)
 
 
 # ------------------------------------------------------------------------------ replies

@@ -325,7 +325,7 @@ def test_concurrent_actions_take_consecutive_numbers_and_the_chain_holds(
 def _entry_hash(item: dict[str, Any]) -> str:
     """An entry's hash as Cloison computes it, from its table item (what a forger recomputes)."""
     from cloison.models.records import AuditEntry
-    from cloison.services.audit import entry_hash
+    from cloison.services.audit_chain import entry_hash
 
     return entry_hash(AuditEntry.model_validate(item))
 

@@ -12,21 +12,15 @@ import boto3
 import pytest
 from in_process_aws import create_tables, in_process_aws, resources
 
-from cloison.adapters.audit import (
-    Anchor,
-    AuditArchive,
-    AuditStore,
-    KmsMac,
-    _entry_item,
-    anchor_key,
-    copy_key,
-)
+from cloison.adapters.audit import Anchor, AuditStore, _entry_item
+from cloison.adapters.audit_archive import AuditArchive, KmsMac, anchor_key, copy_key
 from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
-from cloison.services.audit import Auditor, entry_hash, mac_message
+from cloison.services.audit import Auditor
+from cloison.services.audit_chain import entry_hash, mac_message
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TABLE = "audit"

@@ -605,6 +605,45 @@ def test_watch_prints_a_line_per_change_and_ends_when_completed() -> None:
     assert "deliverability 66.7%" in lines[2]
 
 
+def test_watch_waits_past_completion_for_the_delivery_reports() -> None:
+    # Given a campaign completed (every send made) whose delivery reports come a moment later
+    fake = FakeApi(
+        {
+            ("GET", f"/campaigns/{CAMPAIGN}/stats"): [
+                ok(stats("completed", queued=2)),
+                ok(stats("completed", queued=2, sent=2, delivered=2)),
+            ]
+        }
+    )
+
+    # When it is watched
+    code, out, _ = run(fake, "campaign", "watch", CAMPAIGN, "--interval", "0")
+
+    # Then it ends once the reports are in, its last line with them
+    assert code == 0
+    assert len(fake.sent) == 2
+    assert "delivered 2" in out.splitlines()[-1]
+
+
+def test_watch_ends_after_settling_and_says_what_still_awaits_its_report() -> None:
+    # Given a completed campaign whose reports do not come
+    fake = FakeApi({("GET", f"/campaigns/{CAMPAIGN}/stats"): ok(stats("completed", queued=2))})
+    shell, _, err = console()
+    ticks = iter(range(100))
+    shell.clock = lambda: float(next(ticks))
+
+    # When it is watched with a settling time of 3 s
+    code = main(
+        ["--api", API, "--token", "t", "campaign", "watch", CAMPAIGN, "--settle", "3"],
+        shell,
+        fake,
+    )
+
+    # Then it ends, done, saying how many messages still await their report
+    assert code == 0
+    assert "2 message(s) still await their delivery report" in err.getvalue()
+
+
 def test_watch_redraws_in_place_on_a_terminal() -> None:
     fake = FakeApi(
         {

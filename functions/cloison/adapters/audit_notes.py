@@ -28,7 +28,7 @@ from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
-from cloison.adapters.tables import _query_all, batch_get
+from cloison.adapters.tables._dynamo import _query_all, batch_get
 from cloison.errors import ContextMismatch, DependencyError
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cloison.adapters.audit import AuditArchive, AuditStore, KmsMac
+from cloison.adapters.audit import AuditStore
+from cloison.adapters.audit_archive import AuditArchive, KmsMac
 from cloison.config import AnchorSettings
 from cloison.observability import logger, metrics, tracer
 from cloison.services.audit import Auditor

@@ -2,7 +2,8 @@
 
 from functools import lru_cache
 
-from cloison.adapters.audit import AuditArchive, AuditStore, KmsMac
+from cloison.adapters.audit import AuditStore
+from cloison.adapters.audit_archive import AuditArchive, KmsMac
 from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer

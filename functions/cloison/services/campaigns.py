@@ -1,20 +1,15 @@
 """Campaign lifecycle over the API: create, add an audience, preview, launch, pause, watch."""
 
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import cast
 
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
-from cloison.adapters.tables import CampaignStore, audience_print
-from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
-from cloison.compliance.errors import ComplianceError
-from cloison.compliance.message import MessageKind, compose_message, template_variables
-from cloison.compliance.territories import normalize_departement
-from cloison.errors import DependencyError, NotFound, RuleViolation, TooLarge
+from cloison.adapters.tables import CampaignStore
+from cloison.errors import DependencyError, NotFound, RuleViolation
 from cloison.models.api import (
     AudienceIn,
     AudienceResult,
@@ -25,21 +20,19 @@ from cloison.models.api import (
     LaunchIn,
     Occurrence,
     Preview,
-    RowError,
 )
 from cloison.models.events import LaunchRequest
-from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
+from cloison.models.records import CampaignRecord, SenderRecord
 from cloison.observability import logger
 from cloison.services.access import Caller
+from cloison.services.admission import admit, from_csv, from_json
 from cloison.services.audience import AudienceWriter
-from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
 from cloison.services.audit import Auditor
 from cloison.services.campaign_pages import campaign_page
+from cloison.services.campaign_text import compose_checked
 from cloison.services.lifecycle import Action, Transition, transition
 from cloison.services.preview import CampaignPreviewer
 
-# A response lists this many rejected rows at most (a Lambda response holds 6 MB); all are counted.
-MAX_LISTED_ERRORS = 10_000
 STATUSES = (
     "queued",
     "sent",
@@ -60,16 +53,6 @@ LISTED_OCCURRENCES = 20
 LISTED_CAMPAIGNS = 100
 
 
-@dataclass(frozen=True)
-class Candidate:
-    """A recipient read from an upload, its number already valid."""
-
-    row: int
-    phone: Phone
-    variables: Mapping[str, str]
-    departement: str | None
-
-
 @dataclass
 class CampaignService:
     store: CampaignStore
@@ -84,7 +67,7 @@ class CampaignService:
         caller.require_team(request.team)
         sender = self._sender(request.team, request.sender)
         # Fails now, with the field named, if the template or sender cannot make a lawful message.
-        _compose(request.body, request.kind.value, sender, variables=None, placeholder=True)
+        compose_checked(request.body, request.kind.value, sender, variables=None, placeholder=True)
         record = CampaignRecord(
             campaign_id=f"c-{secrets.token_hex(8)}",
             team=request.team,
@@ -135,51 +118,22 @@ class CampaignService:
         """Adds the good recipients of a JSON upload as one upload; reports the others by row."""
         campaign = self._editable(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
-        candidates: list[Candidate] = []
-        rejected: list[RowError] = []
-        for row, recipient in enumerate(audience.recipients, start=1):
-            try:
-                phone = normalize_phone(recipient.phone)
-                departement = (
-                    normalize_departement(recipient.departement) if recipient.departement else None
-                )
-            except InvalidPhoneNumber as exc:
-                rejected.append(RowError(row=row, field="phone", reason=exc.reason))
-                continue
-            except InvalidDepartement:
-                rejected.append(
-                    RowError(row=row, field="departement", reason="is not a département code")
-                )
-                continue
-            candidates.append(Candidate(row, phone, recipient.variables, departement))
-        return self._admit(campaign, sender, candidates, rejected)
+        candidates, rejected = from_json(audience)
+        return admit(self.audiences, self.hasher, campaign, sender, candidates, rejected)
 
     def add_csv_audience(self, caller: Caller, campaign_id: str, data: bytes) -> AudienceResult:
         """Adds the good rows of a CSV file as one upload; reports the others by line."""
         campaign = self._editable(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
-        try:
-            parsed = parse_audience_csv(data, required=_variables(campaign.body))
-        except CsvTooLarge as exc:
-            raise TooLarge(str(exc)) from exc
-        except CsvUnreadable as exc:
-            raise RuleViolation(exc.field, exc.reason) from exc
-        rejected = [
-            RowError(row=error.line, field=error.field, reason=error.reason)
-            for error in parsed.errors
-        ]
-        candidates = [
-            Candidate(row.line, row.phone, row.variables, row.departement)
-            for row in parsed.recipients
-        ]
-        return self._admit(campaign, sender, candidates, rejected)
+        candidates, rejected = from_csv(data, campaign.body)
+        return admit(self.audiences, self.hasher, campaign, sender, candidates, rejected)
 
     def preview(self, caller: Caller, campaign_id: str) -> Preview:
         campaign = self.get(caller, campaign_id)
         sender = self._sender(campaign.team, campaign.sender)
         sample = self.audiences.first_member(campaign)
         try:
-            text = _compose(
+            text = compose_checked(
                 campaign.body,
                 campaign.kind.value,
                 sender,
@@ -188,7 +142,9 @@ class CampaignService:
             )
         except RuleViolation:
             # The first recipient cannot be messaged: show the template itself.
-            text = _compose(campaign.body, campaign.kind.value, sender, None, placeholder=True)
+            text = compose_checked(
+                campaign.body, campaign.kind.value, sender, None, placeholder=True
+            )
         return self.previewer.preview(campaign, sender, datetime.now(UTC), first_text=text)
 
     def launch(self, caller: Caller, campaign_id: str, request: LaunchIn) -> Campaign:
@@ -337,71 +293,6 @@ class CampaignService:
             self.store.set_status(campaign.campaign_id, campaign.status, allowed_from=(moved_to,))
             raise
 
-    def _admit(
-        self,
-        campaign: CampaignRecord,
-        sender: SenderRecord,
-        candidates: Iterable[Candidate],
-        rejected: list[RowError],
-    ) -> AudienceResult:
-        """Keeps the candidates whose message can be composed, once per number, as one upload."""
-        accepted: list[AudienceMember] = []
-        first_row: dict[str, int] = {}
-        # The numbers of the campaign's earlier uploads (the command line's parts of one CSV
-        # are uploads of their own): a number is sent once per campaign, whatever the upload.
-        held = self.audiences.already_held(campaign)
-        for candidate in candidates:
-            try:
-                _compose(
-                    campaign.body,
-                    campaign.kind.value,
-                    sender,
-                    dict(candidate.variables),
-                    placeholder=False,
-                )
-            except RuleViolation as exc:
-                field = exc.field if exc.field.startswith("variables") else "variables"
-                rejected.append(RowError(row=candidate.row, field=field, reason=exc.reason))
-                continue
-            e164 = candidate.phone.e164
-            if e164 in first_row:
-                rejected.append(
-                    RowError(
-                        row=candidate.row,
-                        field="phone",
-                        reason=f"is the same number as row {first_row[e164]}",
-                    )
-                )
-                continue
-            first_row[e164] = candidate.row
-            number_key = self.hasher.key(e164)
-            if audience_print(number_key) in held:
-                rejected.append(
-                    RowError(
-                        row=candidate.row,
-                        field="phone",
-                        reason="is already in the campaign's audience (an earlier upload)",
-                    )
-                )
-                continue
-            accepted.append(
-                AudienceMember(
-                    e164=e164,
-                    number_key=number_key,
-                    variables=dict(candidate.variables),
-                    departement=candidate.departement,
-                )
-            )
-        if accepted:
-            self.audiences.append(campaign, accepted, rejected=len(rejected))
-        rejected.sort(key=lambda error: error.row)
-        return AudienceResult(
-            accepted=len(accepted),
-            rejected=rejected[:MAX_LISTED_ERRORS],
-            rejected_count=len(rejected),
-            total_recipients=campaign.recipient_count + len(accepted),
-        )
-
     def _sender(self, team: str, name: str) -> SenderRecord:
         sender = self.store.get_sender(team, name)
         if sender is None:
@@ -413,36 +304,6 @@ def _launch_details(request: LaunchIn, at: datetime | None) -> dict[str, str]:
     if request.schedule is not None:
         return {"schedule": request.schedule, "timezone": request.timezone or "UTC"}
     return {"at": at.isoformat()} if at is not None else {}
-
-
-def _variables(body: str) -> tuple[str, ...]:
-    try:
-        return template_variables(body)
-    except ComplianceError as exc:
-        raise RuleViolation(exc.field, exc.reason) from exc
-
-
-def _compose(
-    body: str,
-    kind: str,
-    sender: SenderRecord,
-    variables: dict[str, str] | None,
-    *,
-    placeholder: bool,
-) -> str:
-    """The final text; with `placeholder`, every template variable stands for itself."""
-    try:
-        if placeholder:
-            variables = {name: "{" + name + "}" for name in template_variables(body)}
-        return compose_message(
-            body,
-            kind=cast(MessageKind, kind),
-            sender=sender.sender_id,
-            stop_mention=sender.stop_mention,
-            variables=variables,
-        )
-    except ComplianceError as exc:
-        raise RuleViolation(exc.field, exc.reason) from exc
 
 
 def to_campaign(record: CampaignRecord, occurrences: list[Occurrence] | None = None) -> Campaign:

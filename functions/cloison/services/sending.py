@@ -37,6 +37,7 @@ from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus
 from cloison.observability import logger
 from cloison.services.audience import open_chunk
 from cloison.services.decision import Planned, decide_members
+from cloison.services.pacing import LateStops, Pacer
 from cloison.services.parking import release_parked
 from cloison.services.windows import window_policy
 
@@ -62,58 +63,6 @@ SETTLED = ("queued", "rejected", "suppressed", "no_consent", "invalid", "in_doub
 
 class CampaignNotSending(Exception):
     """The chunk's campaign has not started yet: retry the chunk later."""
-
-
-@dataclass
-class Pacer:
-    """Keeps one worker's sends under `per_second`."""
-
-    per_second: float
-    _next: float = field(default=0.0)
-
-    def wait(self) -> None:
-        now = time.monotonic()
-        if self._next > now:
-            time.sleep(self._next - now)
-        self._next = max(now, self._next) + 1.0 / self.per_second
-
-
-@dataclass
-class _LateStops:
-    """Suppressions stored while a pass sends: the recipients not sent yet are read again once
-    `every` seconds have gone by since they were last read (`read_at`, monotonic)."""
-
-    suppressions: SuppressionStore
-    campaign: CampaignRecord
-    every: float
-    read_at: float
-    stopped: set[str] = field(default_factory=set)
-
-    def refresh(self, upcoming: Sequence[Planned]) -> None:
-        if time.monotonic() - self.read_at < self.every:
-            return
-        keys = [
-            planned.number_key
-            for planned in upcoming
-            if planned.status == MessageStatus.QUEUED and planned.number_key not in self.stopped
-        ]
-        if not keys:
-            return
-        started = time.monotonic()
-        # A strongly consistent read: a STOP stored a moment ago is seen.
-        newly = self.suppressions.suppressed(keys, self.campaign.team, consistent=True)
-        self.read_at = started
-        if newly:
-            logger.info(
-                "recipients suppressed during the pass",
-                extra={"campaign": self.campaign.campaign_id, "count": len(newly)},
-            )
-            self.stopped |= newly
-
-    def allows(self, upcoming: Sequence[Planned]) -> bool:
-        """Whether the first of `upcoming` may still be sent, suppressions read if due."""
-        self.refresh(upcoming)
-        return upcoming[0].number_key not in self.stopped
 
 
 @dataclass
@@ -283,7 +232,7 @@ class ChunkSender:
         position = start
         total: Counter[str] = Counter()
         context = {"campaign": campaign.campaign_id, "team": campaign.team}
-        late = _LateStops(self.suppressions, campaign, self.recheck_seconds, read_at)
+        late = LateStops(self.suppressions, campaign, self.recheck_seconds, read_at)
         for first in range(0, max(len(plan), 1), SLICE_SIZE):
             piece = plan[first : first + SLICE_SIZE]
             if first and remaining_millis() < safety:

@@ -6,12 +6,9 @@ records and replies (the `by-recipient` indexes), the reply bodies in S3 (each e
 object), and the audience chunks that hold it (the audience index written at upload).
 """
 
-import re
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.identity import NumberHasher
@@ -27,10 +24,9 @@ from cloison.adapters.tables import (
     SuppressionStore,
 )
 from cloison.adapters.vault import encryption_context
-from cloison.compliance import InvalidDepartement
 from cloison.compliance.phone import mask_phone
 from cloison.compliance.territories import normalize_departement
-from cloison.errors import DependencyError, NotFound, ReadDenied, RuleViolation
+from cloison.errors import DependencyError, NotFound, ReadDenied
 from cloison.models.api import (
     ContactChanges,
     ExportedAudience,
@@ -57,6 +53,16 @@ from cloison.services.audience import open_chunk, seal_chunk
 from cloison.services.audit import Auditor, scrub
 from cloison.services.registry import phone_e164
 from cloison.services.replies import ERASURE_SOURCE
+from cloison.services.subject_requests import (
+    DeadLetterQueues,
+    OptOutList,
+    Outcome,
+    ReplyBodies,
+    check_changes,
+    is_request_id,
+    new_request_id,
+    to_receipt,
+)
 
 ACTIONS = {
     PrivacyRequestKind.ACCESS: "subject.export",
@@ -66,44 +72,6 @@ ACTIONS = {
 # End User Messaging reports a message's fate up to 72 hours after it was sent; an hour more
 # for events late on the delivery queue. Such an event writes the message's record again.
 LATE_EVENTS = timedelta(hours=73)
-REQUEST_ID = re.compile(r"pr-[0-9a-f]{16}")
-
-
-class ReplyBodies(Protocol):
-    """The reply vault as a data-subject request uses it: every body opened, every version
-    destroyed."""
-
-    def get(self, key: str, context: dict[str, str], *, team: str, caller: str) -> str: ...
-
-    def destroy(self, key: str) -> int: ...
-
-
-class OptOutList(Protocol):
-    def opt_out(self, e164: str) -> None: ...
-
-
-class DeadLetterQueues(Protocol):
-    def purge(self, e164: str) -> int:
-        """Deletes the dead letters naming the number; how many."""
-        ...
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one request did, for its receipt."""
-
-    counts: dict[str, int]
-    attributes: list[str] | None = None
-    suppression: str | None = None
-    export: SubjectExport | None = None
-
-
-def new_request_id() -> str:
-    return f"pr-{secrets.token_hex(8)}"
-
-
-def is_request_id(text: str) -> bool:
-    return REQUEST_ID.fullmatch(text) is not None
 
 
 @dataclass
@@ -128,7 +96,7 @@ class SubjectRights:
         caller.require_role(PRIVACY_OFFICER)
         e164 = phone_e164(request.phone)
         if request.changes is not None:
-            _check_changes(request.changes)
+            check_changes(request.changes)
         number_key = self.hasher.key(e164)
         request_id = new_request_id()
         requested_at = datetime.now(UTC)
@@ -427,29 +395,3 @@ class SubjectRights:
 
 def _standing(holding: SuppressionHolding | None) -> dict[str, SuppressionRecord]:
     return dict(holding.standing) if holding is not None else {}
-
-
-def _check_changes(changes: ContactChanges) -> None:
-    """Refuses a département the sending windows would not know, before anything is done."""
-    if changes.departement is not None:
-        try:
-            normalize_departement(changes.departement)
-        except InvalidDepartement as exc:
-            raise RuleViolation("changes.departement", "is not a département code") from exc
-
-
-def to_receipt(record: PrivacyReceiptRecord) -> PrivacyReceipt:
-    return PrivacyReceipt.model_validate(
-        {
-            "id": record.request_id,
-            "kind": record.kind,
-            "status": "completed",
-            "reason": record.reason,
-            "requested_by": record.requested_by,
-            "requested_at": record.requested_at,
-            "completed_at": record.completed_at,
-            "counts": record.counts,
-            "attributes": record.attributes,
-            "suppression": record.suppression,
-        }
-    )

@@ -1,0 +1,121 @@
+"""What every store of the package shares: items from records, expiry, paging, batch reads,
+and the one translation of DynamoDB's errors into the application's."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from cloison.adapters import aws
+from cloison.errors import Conflict, DependencyError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+Item = dict[str, Any]
+BATCH_GET_LIMIT = 100
+
+
+def _table(name: str) -> Table:
+    return aws.dynamodb().Table(name)
+
+
+def _item(record_fields: Mapping[str, Any]) -> Item:
+    """A record's fields as DynamoDB attributes: datetimes as ISO text, floats as Decimal, no None."""
+    item: Item = {}
+    for key, value in record_fields.items():
+        if value is None:
+            continue
+        if isinstance(value, datetime):
+            item[key] = value.isoformat()
+        elif isinstance(value, float):
+            item[key] = Decimal(str(value))
+        else:
+            item[key] = value
+    return item
+
+
+SECONDS_PER_DAY = 86_400
+
+
+def _expires_at(start: datetime, days: int) -> int:
+    return int((start + timedelta(days=days)).timestamp())
+
+
+def _failed(exc: ClientError) -> DependencyError:
+    return DependencyError(f"DynamoDB {exc.response['Error']['Code']}")
+
+
+def _is_condition_failure(exc: ClientError) -> bool:
+    return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def _query_all(table: Table, limit: int | None = None, **arguments: Any) -> list[Item]:
+    """Every item a query finds, page after page; with `limit`, stops once that many passed
+    the query's filter (a query's own `Limit` applies before its filter)."""
+    items: list[Item] = []
+    try:
+        while limit is None or len(items) < limit:
+            page = table.query(**arguments)
+            items += page["Items"]
+            if "LastEvaluatedKey" not in page:
+                break
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    except ClientError as exc:
+        raise _failed(exc) from exc
+    return items if limit is None else items[:limit]
+
+
+def batch_get(table_name: str, keys: Sequence[Item], *, consistent: bool = False) -> list[Item]:
+    """BatchGetItem over any number of keys, retrying what DynamoDB leaves unprocessed;
+    `consistent` reads what was written just before (twice the read capacity)."""
+    found: list[Item] = []
+    client = aws.dynamodb()
+    for start in range(0, len(keys), BATCH_GET_LIMIT):
+        request: Any = {
+            table_name: {
+                "Keys": list(keys[start : start + BATCH_GET_LIMIT]),
+                "ConsistentRead": consistent,
+            }
+        }
+        for _attempt in range(8):
+            try:
+                answer = client.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                raise _failed(exc) from exc
+            found.extend(answer["Responses"].get(table_name, []))
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+        else:
+            raise DependencyError("DynamoDB left keys unprocessed after retries")
+    return found
+
+
+class TableStore:
+    """A store over one table: its name, the boto3 Table, and a write made whole or not at all."""
+
+    def __init__(self, table_name: str) -> None:
+        self.table_name = table_name
+        self._table = _table(table_name)
+
+    def _transact(self, actions: list[Any], *, conflict: str) -> None:
+        try:
+            if len(actions) == 1:
+                # One item needs no transaction: the same write at half the capacity.
+                only = actions[0]
+                kind, request = next(iter(only.items()))
+                table = self._table
+                arguments = {key: value for key, value in request.items() if key != "TableName"}
+                (table.update_item if kind == "Update" else table.put_item)(**arguments)
+            else:
+                aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise Conflict(conflict) from exc
+            raise _failed(exc) from exc

@@ -1,0 +1,245 @@
+"""Campaigns, their occurrences and sender profiles; `CampaignStore` joins them with the
+audiences and the passes, all in the campaigns table."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from cloison.errors import Conflict
+from cloison.models.records import (
+    CampaignRecord,
+    SenderRecord,
+)
+
+if TYPE_CHECKING:
+    pass
+from cloison.adapters.tables._dynamo import (
+    Item,
+    TableStore,
+    _failed,
+    _is_condition_failure,
+    _item,
+    _query_all,
+    batch_get,
+)
+from cloison.adapters.tables.audiences import AudienceChunks
+from cloison.adapters.tables.passes import PassProgress
+
+
+class CampaignPosition(NamedTuple):
+    """A campaign's place in its team's listing (the `by-team` index): created when, which."""
+
+    created_at: datetime
+    campaign_id: str
+
+
+class CampaignRecords(TableStore):
+    """Campaign records, the occurrences of a recurring campaign, sender profiles."""
+
+    # campaigns
+    def put_campaign(self, record: CampaignRecord) -> None:
+        item = _item(record.model_dump())
+        item |= {
+            "pk": f"campaign#{record.campaign_id}",
+            "sk": "campaign",
+            "team_pk": f"team#{record.team}",
+        }
+        try:
+            self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"campaign {record.campaign_id} exists") from exc
+            raise _failed(exc) from exc
+
+    def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
+        try:
+            item = self._table.get_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return CampaignRecord.model_validate(item) if item else None
+
+    def set_status(
+        self,
+        campaign_id: str,
+        status: str,
+        *,
+        allowed_from: Iterable[str],
+        launch_at: datetime | None = None,
+        fields: Mapping[str, str] | None = None,
+    ) -> None:
+        """Moves a campaign to `status` only from one of `allowed_from`; otherwise Conflict.
+
+        `fields` are set in the same write (a recurring schedule, for instance).
+        """
+        names = {"#status": "status"}
+        values: Item = {":status": status}
+        allowed = list(allowed_from)
+        for index, current in enumerate(allowed):
+            values[f":from{index}"] = current
+        update = "SET #status = :status"
+        if launch_at is not None:
+            update += ", launch_at = :launch_at"
+            values[":launch_at"] = launch_at.isoformat()
+        for index, (name, value) in enumerate((fields or {}).items()):
+            names[f"#f{index}"] = name
+            values[f":f{index}"] = value
+            update += f", #f{index} = :f{index}"
+        condition = (
+            "#status IN (" + ", ".join(f":from{index}" for index in range(len(allowed))) + ")"
+        )
+        try:
+            self._table.update_item(
+                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict(f"campaign cannot become {status} from its current status") from exc
+            raise _failed(exc) from exc
+
+    # occurrences of a recurring campaign: each firing is a campaign of its own
+    def add_occurrence(self, occurrence: CampaignRecord) -> bool:
+        """Creates a firing's campaign and its entry under the recurring campaign, in one write.
+
+        Only while the recurring campaign is `scheduled`, and only once per occurrence id.
+        False when nothing was written: the firing came before (a redelivery), or the
+        recurring campaign was paused or cancelled meanwhile.
+        """
+        recurring, scheduled_at = occurrence.occurrence_of, occurrence.launch_at
+        if recurring is None or scheduled_at is None:
+            raise ValueError("an occurrence names its recurring campaign and its time")
+        item = _item(occurrence.model_dump()) | {
+            "pk": f"campaign#{occurrence.campaign_id}",
+            "sk": "campaign",
+            "team_pk": f"team#{occurrence.team}",
+        }
+        at = scheduled_at.astimezone(UTC).isoformat()
+        actions: list[Any] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table_name,
+                    "Key": {"pk": f"campaign#{recurring}", "sk": "campaign"},
+                    "ConditionExpression": "#status = :scheduled AND attribute_exists(schedule)",
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": {":scheduled": "scheduled"},
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": {
+                        "pk": f"campaign#{recurring}",
+                        "sk": f"occurrence#{at}",
+                        "campaign_id": occurrence.campaign_id,
+                        "scheduled_at": at,
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+        ]
+        try:
+            self._transact(actions, conflict="occurrence exists or campaign not scheduled")
+        except Conflict:
+            return False
+        return True
+
+    def occurrences(self, campaign_id: str, limit: int = 20) -> list[CampaignRecord]:
+        """The latest occurrences of a recurring campaign, newest first: one query, one batch."""
+        try:
+            items = self._table.query(
+                KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
+                & Key("sk").begins_with("occurrence#"),
+                ScanIndexForward=False,
+                Limit=limit,
+                ConsistentRead=True,
+            )["Items"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        ids = [str(item["campaign_id"]) for item in items]
+        found = {
+            str(item["campaign_id"]): CampaignRecord.model_validate(item)
+            for item in batch_get(
+                self.table_name, [{"pk": f"campaign#{each}", "sk": "campaign"} for each in ids]
+            )
+        }
+        return [found[each] for each in ids if each in found]
+
+    def of_team(
+        self,
+        team: str,
+        *,
+        status: str | None = None,
+        after: CampaignPosition | None = None,
+        limit: int = 100,
+    ) -> tuple[list[CampaignRecord], bool]:
+        """Up to `limit` of a team's campaigns, newest first, from the `by-team` index (one
+        query, no scan), those after `after` if given; and whether more follow."""
+        arguments: dict[str, Any] = {
+            "IndexName": "by-team",
+            "KeyConditionExpression": Key("team_pk").eq(f"team#{team}"),
+            "ScanIndexForward": False,
+        }
+        if status is not None:
+            arguments["FilterExpression"] = Attr("status").eq(status)
+        else:
+            # One more than listed says whether more follow; a filter applies after `Limit`.
+            arguments["Limit"] = limit + 1
+        if after is not None:
+            # The index's key and the table's, as put_campaign wrote them.
+            arguments["ExclusiveStartKey"] = {
+                "team_pk": f"team#{team}",
+                "created_at": after.created_at.isoformat(),
+                "pk": f"campaign#{after.campaign_id}",
+                "sk": "campaign",
+            }
+        items = _query_all(self._table, limit + 1, **arguments)
+        return [CampaignRecord.model_validate(item) for item in items[:limit]], len(items) > limit
+
+    # sender profiles
+    def put_sender(self, record: SenderRecord) -> None:
+        item = _item(record.model_dump()) | {
+            "pk": f"team#{record.team}",
+            "sk": f"sender#{record.name}",
+        }
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def get_sender(self, team: str, name: str) -> SenderRecord | None:
+        try:
+            item = self._table.get_item(Key={"pk": f"team#{team}", "sk": f"sender#{name}"}).get(
+                "Item"
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return SenderRecord.model_validate(item) if item else None
+
+    def senders_of(self, team: str) -> list[SenderRecord]:
+        """The team's sender profiles, by name."""
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"team#{team}") & Key("sk").begins_with("sender#"),
+        )
+        return [SenderRecord.model_validate(item) for item in items]
+
+
+class CampaignStore(CampaignRecords, AudienceChunks, PassProgress):
+    """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters."""

@@ -1,0 +1,142 @@
+"""The contacts table: consents with their proof, and receipts of data-subject requests."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, cast
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+
+from cloison.models.records import (
+    ConsentRecord,
+    PrivacyReceiptRecord,
+)
+
+if TYPE_CHECKING:
+    pass
+from cloison.adapters.tables._dynamo import (
+    SECONDS_PER_DAY,
+    _expires_at,
+    _failed,
+    _is_condition_failure,
+    _item,
+    _query_all,
+    _table,
+    batch_get,
+)
+
+
+class ConsentStore:
+    """Opt-in consents with their proof, by number hash and team."""
+
+    def __init__(self, table_name: str, retention_days: int) -> None:
+        self.table_name = table_name
+        self._table = _table(table_name)
+        self.retention_days = retention_days
+
+    def put(self, record: ConsentRecord) -> None:
+        item = _item(record.model_dump()) | {
+            "pk": f"contact#{record.number_key}",
+            "sk": f"consent#{record.team}#{record.purpose}",
+            "expires_at": _expires_at(record.given_at, self.retention_days),
+        }
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def delete(self, number_key: str, team: str, purpose: str) -> ConsentRecord | None:
+        """Withdraws a consent; returns what was recorded, or None if there was nothing."""
+        try:
+            answer = self._table.delete_item(
+                Key={"pk": f"contact#{number_key}", "sk": f"consent#{team}#{purpose}"},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        item = answer.get("Attributes")
+        return ConsentRecord.model_validate(item) if item else None
+
+    def for_number(self, number_key: str) -> list[ConsentRecord]:
+        """Every consent the number gave, to any team and for any purpose."""
+        try:
+            items = self._table.query(
+                KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
+                & Key("sk").begins_with("consent#"),
+                ConsistentRead=True,
+            )["Items"]
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return [ConsentRecord.model_validate(item) for item in items]
+
+    def touch(self, number_key: str, at: datetime) -> int:
+        """The person contacted us at `at`: their consents are kept `retention_days` from then.
+
+        A consent's expiry moves at most once a day, so a chatty number costs one query a
+        reply. Returns how many consents moved.
+        """
+        expires_at = _expires_at(at, self.retention_days)
+        items = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
+            & Key("sk").begins_with("consent#"),
+            ProjectionExpression="pk, sk, expires_at",
+        )
+        moved = 0
+        for item in items:
+            if int(cast(Decimal, item.get("expires_at", 0))) > expires_at - SECONDS_PER_DAY:
+                continue
+            try:
+                self._table.update_item(
+                    Key={"pk": item["pk"], "sk": item["sk"]},
+                    UpdateExpression="SET expires_at = :expires",
+                    ConditionExpression="attribute_exists(pk) AND expires_at < :expires",
+                    ExpressionAttributeValues={":expires": expires_at},
+                )
+            except ClientError as exc:
+                if _is_condition_failure(exc):
+                    continue  # withdrawn or moved meanwhile
+                raise _failed(exc) from exc
+            moved += 1
+        return moved
+
+    def consented(
+        self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
+    ) -> set[str]:
+        keys = [
+            {"pk": f"contact#{key}", "sk": f"consent#{team}#{purpose}"}
+            for key in dict.fromkeys(number_keys)
+        ]
+        return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
+
+
+class PrivacyReceipts:
+    """Receipts of data-subject requests, in the contacts table, keyed by request id only."""
+
+    def __init__(self, table_name: str, retention_days: int) -> None:
+        self.table_name = table_name
+        self._table = _table(table_name)
+        self.retention_days = retention_days
+
+    def put(self, record: PrivacyReceiptRecord) -> None:
+        item = _item(record.model_dump()) | {
+            "pk": f"request#{record.request_id}",
+            "sk": "receipt",
+            "expires_at": _expires_at(record.completed_at, self.retention_days),
+        }
+        try:
+            self._table.put_item(Item=item)
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def get(self, request_id: str) -> PrivacyReceiptRecord | None:
+        try:
+            item = self._table.get_item(
+                Key={"pk": f"request#{request_id}", "sk": "receipt"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return PrivacyReceiptRecord.model_validate(item) if item else None

@@ -1,0 +1,215 @@
+"""Reply metadata by team; the body lives only in the vault."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Attr, ConditionBase, Key
+from botocore.exceptions import ClientError
+
+from cloison.adapters import aws
+from cloison.adapters.allowance import allowance_partition
+from cloison.errors import Conflict, DependencyError
+from cloison.models.records import (
+    ReplyRecord,
+)
+
+if TYPE_CHECKING:
+    pass
+from cloison.adapters.tables._dynamo import (
+    _expires_at,
+    _failed,
+    _is_condition_failure,
+    _item,
+    _query_all,
+    _table,
+)
+
+REVIEW_QUEUE = "pending"
+
+
+class ReplyIndex:
+    """Reply metadata by team; the body lives only in the vault."""
+
+    def __init__(self, table_name: str, retention_days: int) -> None:
+        self.table_name = table_name
+        self._table = _table(table_name)
+        self.retention_days = retention_days
+
+    def claim(self, record: ReplyRecord) -> ReplyRecord:
+        """Writes the index entry unless the reply was seen before; returns the entry that stands."""
+        item = _item(record.model_dump()) | {
+            "pk": f"team#{record.team}",
+            "sk": f"reply#{record.reply_id}",
+            "recipient_hmac": record.number_key,
+            "expires_at": _expires_at(record.received_at, self.retention_days),
+        }
+        if record.review == "pending":
+            item["review_queue"] = REVIEW_QUEUE
+        # A guard keyed by the reply id alone, written with the entry: a later delivery that
+        # matched another compartment (the campaign's record arrived meanwhile) finds the first.
+        guard = {
+            "pk": f"reply#{record.reply_id}",
+            "sk": "claim",
+            "team": record.team,
+            "expires_at": item["expires_at"],
+        }
+        absent = "attribute_not_exists(pk)"
+        try:
+            aws.dynamodb().meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": item,
+                            "ConditionExpression": absent,
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.table_name,
+                            "Item": guard,
+                            "ConditionExpression": absent,
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in (
+                "TransactionCanceledException",
+                "ConditionalCheckFailedException",
+            ):
+                raise _failed(exc) from exc
+            existing = self.claimed(record.reply_id)
+            if existing is None:
+                # A concurrent claim of the same reply still in progress: try again later.
+                raise DependencyError("reply claimed concurrently") from exc
+            return existing
+        return record
+
+    def claimed(self, reply_id: str) -> ReplyRecord | None:
+        """The entry an earlier delivery claimed, in whichever compartment it went to."""
+        try:
+            guard = self._table.get_item(
+                Key={"pk": f"reply#{reply_id}", "sk": "claim"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return self.get(str(guard["team"]), reply_id) if guard else None
+
+    def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
+        try:
+            self._table.update_item(
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                UpdateExpression="SET #stored = :true, answered = :answered",
+                ExpressionAttributeNames={"#stored": "stored"},
+                ExpressionAttributeValues={":true": True, ":answered": answered},
+            )
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def review(self, team: str, reply_id: str, decision: str, by: str, at: datetime) -> None:
+        """Records a person's decision on a reply awaiting review; a second decision is a 409."""
+        try:
+            self._table.update_item(
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                UpdateExpression="SET review = :decision, reviewed_by = :by, reviewed_at = :at"
+                " REMOVE review_queue",
+                ConditionExpression="review = :pending",
+                ExpressionAttributeValues={
+                    ":decision": decision,
+                    ":by": by,
+                    ":at": at.isoformat(),
+                    ":pending": "pending",
+                },
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                raise Conflict("this reply is not awaiting review") from exc
+            raise _failed(exc) from exc
+
+    def awaiting_review(
+        self, *, reply_id: str | None = None, limit: int = 100
+    ) -> list[ReplyRecord]:
+        """Replies of every team awaiting review, newest first (sparse index: only those)."""
+        arguments: Any = {
+            "IndexName": "pending-review",
+            "KeyConditionExpression": Key("review_queue").eq(REVIEW_QUEUE),
+            "ScanIndexForward": False,
+        }
+        if reply_id is not None:
+            arguments["FilterExpression"] = Attr("sk").eq(f"reply#{reply_id}")
+        items = _query_all(self._table, limit, **arguments)
+        return [ReplyRecord.model_validate(item) for item in items]
+
+    def get(self, team: str, reply_id: str) -> ReplyRecord | None:
+        try:
+            item = self._table.get_item(
+                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"}, ConsistentRead=True
+            ).get("Item")
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return ReplyRecord.model_validate(item) if item else None
+
+    def from_number(self, number_key: str) -> list[ReplyRecord]:
+        """Every reply a number sent, in every compartment, newest first (`by-recipient`)."""
+        return [
+            ReplyRecord.model_validate(item)
+            for item in _query_all(
+                self._table,
+                IndexName="by-recipient",
+                KeyConditionExpression=Key("recipient_hmac").eq(number_key),
+                ScanIndexForward=False,
+            )
+        ]
+
+    def forget(self, team: str, reply_id: str) -> None:
+        """Deletes a reply's index entry and the guard that claimed it; absent already is fine."""
+        try:
+            with self._table.batch_writer() as batch:
+                batch.delete_item(Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"})
+                batch.delete_item(Key={"pk": f"reply#{reply_id}", "sk": "claim"})
+        except ClientError as exc:
+            raise _failed(exc) from exc
+
+    def forget_allowance(self, number_key: str) -> int:
+        """Deletes the number's reply-allowance windows (they hold its keyed hash); their count."""
+        windows = _query_all(
+            self._table,
+            KeyConditionExpression=Key("pk").eq(allowance_partition(number_key)),
+            ProjectionExpression="pk, sk",
+        )
+        try:
+            with self._table.batch_writer() as batch:
+                for window in windows:
+                    batch.delete_item(Key={"pk": window["pk"], "sk": window["sk"]})
+        except ClientError as exc:
+            raise _failed(exc) from exc
+        return len(windows)
+
+    def list(
+        self,
+        team: str,
+        *,
+        campaign_id: str | None = None,
+        reply_class: str | None = None,
+        review: str | None = None,
+        limit: int = 50,
+    ) -> list[ReplyRecord]:
+        arguments: Any = {
+            "IndexName": "by-time",
+            "KeyConditionExpression": Key("pk").eq(f"team#{team}"),
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        filters: ConditionBase = Attr("stored").eq(True)
+        if campaign_id:
+            filters &= Attr("campaign_id").eq(campaign_id)
+        if reply_class:
+            filters &= Attr("reply_class").eq(reply_class)
+        if review:
+            filters &= Attr("review").eq(review)
+        arguments["FilterExpression"] = filters
+        items = _query_all(self._table, limit, **arguments)
+        return [ReplyRecord.model_validate(item) for item in items]

@@ -1,0 +1,101 @@
+"""Consents, suppressions and sender profiles."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from cloison.http import wiring
+from cloison.http.answers import answers
+from cloison.http.resolver import caller
+from cloison.models.api import (
+    IDENTIFIER_PATTERN,
+    TEAM_PATTERN,
+    Consent,
+    ConsentIn,
+    ConsentWithdrawal,
+    ConsentWithdrawalIn,
+    SenderProfile,
+    SenderProfileIn,
+    SenderProfileList,
+    Suppression,
+    SuppressionIn,
+)
+
+router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
+
+
+@router.post(
+    "/consents",
+    summary="Record a consent",
+    responses=answers(201, Consent, "The consent, the number masked.", {403: None}, body=True),
+)
+def record_consent(consent: ConsentIn) -> Response[Consent]:
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.registry().record_consent(caller(), consent),
+    )
+
+
+@router.delete(
+    "/consents",
+    summary="Withdraw a consent",
+    description="The number travels in the body, never in the URL. Later marketing sends skip it.",
+    responses=answers(
+        200,
+        ConsentWithdrawal,
+        "The receipt of the withdrawal.",
+        {403: None, 404: "No consent recorded for this number, team and purpose."},
+        body=True,
+    ),
+)
+def withdraw_consent(withdrawal: ConsentWithdrawalIn) -> ConsentWithdrawal:
+    return wiring.registry().withdraw_consent(caller(), withdrawal)
+
+
+@router.post(
+    "/suppressions",
+    summary="Suppress a number for a team",
+    responses=answers(201, Suppression, "The suppression.", {403: None}, body=True),
+)
+def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=wiring.registry().suppress(caller(), suppression),
+    )
+
+
+@router.put(
+    "/teams/<team>/senders/<sender>",
+    summary="Create or replace a team's sender profile (administrators)",
+    responses=answers(
+        200, SenderProfile, "The sender profile.", {403: "Requires the admin role."}, body=True
+    ),
+)
+def put_sender(
+    team: Annotated[str, Path(pattern=TEAM_PATTERN)],
+    sender: Annotated[str, Path(pattern=IDENTIFIER_PATTERN)],
+    profile: SenderProfileIn,
+) -> SenderProfile:
+    return wiring.registry().put_sender(caller(), team, sender, profile)
+
+
+@router.get(
+    "/teams/<team>/senders",
+    summary="List a team's sender profiles",
+    description=(
+        "For the team's members, and for administrators, who put them. Another team is a 404, "
+        "as for its campaigns."
+    ),
+    responses=answers(
+        200,
+        SenderProfileList,
+        "The team's sender profiles, by name.",
+        {404: "No such team among your teams.", 422: "The team is not a team slug."},
+    ),
+)
+def list_senders(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SenderProfileList:
+    return SenderProfileList(items=wiring.registry().senders(caller(), team))

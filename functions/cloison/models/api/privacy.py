@@ -1,0 +1,193 @@
+"""Data-subject requests, their receipts and exports."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    model_validator,
+)
+
+from cloison.models.api.common import (
+    AuditReason,
+    Departement,
+    FreeText,
+    Input,
+    PhoneText,
+    ReasonCode,
+    VariableName,
+)
+
+
+# ---------------------------------------------------------------- data-subject requests
+class PrivacyRequestKind(StrEnum):
+    ACCESS = "access"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+
+
+class ContactChanges(Input):
+    """New values of a contact's attributes: the variables and département of its audiences."""
+
+    variables: dict[VariableName, Annotated[str, Field(max_length=200)] | None] = Field(
+        default_factory=dict,
+        json_schema_extra={"additionalProperties": False},
+        max_length=20,
+        description="New value of each variable; null removes the variable.",
+    )
+    departement: Departement | None = Field(
+        default=None, description="New département (sending window, holidays); null removes it."
+    )
+
+    def attributes(self) -> list[str]:
+        """The names of the attributes this changes, never their values."""
+        names = [f"variables.{name}" for name in sorted(self.variables)]
+        return [*names, "departement"] if "departement" in self.model_fields_set else names
+
+
+class PrivacyRequestIn(Input):
+    kind: PrivacyRequestKind
+    phone: PhoneText = Field(description="The data subject's number, in any usual form.")
+    reason: Annotated[
+        FreeText,
+        Field(
+            min_length=1,
+            max_length=500,
+            description="Why, e.g. the reference of the person's letter; kept beside the "
+            "audit entry as a sealed note (digit runs masked) that an erasure destroys.",
+        ),
+    ]
+    reason_code: ReasonCode = AuditReason.OTHER
+    changes: ContactChanges | None = Field(
+        default=None, description="Rectification only: what to correct."
+    )
+
+    @model_validator(mode="after")
+    def _changes_only_for_rectification(self) -> Self:
+        if self.kind == PrivacyRequestKind.RECTIFICATION:
+            if self.changes is None or not self.changes.attributes():
+                raise ValueError("a rectification names at least one change in `changes`")
+        elif self.changes is not None:
+            raise ValueError("`changes` goes with a rectification only")
+        return self
+
+
+class ExportedConsent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    team: str
+    purpose: str
+    source: str
+    proof: str
+    given_at: datetime
+    recorded_by: str
+
+
+class ExportedSuppression(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    scope: str = Field(description="`all` (every team) or `team#<team>`.")
+    reason: str
+    source: str
+    evidence: str
+    created_at: datetime
+    review: bool
+
+
+class ExportedLift(BaseModel):
+    """An opt-out that was lifted (a START, a review): when, and on what evidence."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    scope: str
+    lifted_at: datetime
+    evidence: str
+
+
+class ExportedMessage(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    campaign_id: str
+    team: str
+    status: str
+    sent_at: datetime | None
+    updated_at: datetime
+
+
+class ExportedReply(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    id: str
+    team: str
+    campaign_id: str | None
+    received_at: datetime
+    reply_class: str
+    body: str | None = Field(description="Decrypted; null if the body was never stored.")
+
+
+class ExportedAudience(BaseModel):
+    """The number's attributes in one audience upload of a campaign."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    campaign_id: str
+    team: str
+    upload_id: str
+    variables: dict[str, str]
+    departement: str | None
+
+
+class ExportedNote(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    entry: str = Field(description="The audit entry it was written with.")
+    text: str
+
+
+class SubjectExport(BaseModel):
+    """Everything held about one number, decrypted: the answer to an access request."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    phone: str
+    generated_at: datetime
+    consents: list[ExportedConsent]
+    suppressions: list[ExportedSuppression]
+    lifted_suppressions: list[ExportedLift]
+    messages: list[ExportedMessage]
+    replies: list[ExportedReply]
+    audiences: list[ExportedAudience]
+    notes: list[ExportedNote] = Field(
+        default_factory=list,
+        description="What people wrote about the number when they acted (audit notes).",
+    )
+
+
+class PrivacyReceipt(BaseModel):
+    """What a data-subject request did. Kept without the number; `phone` (masked) and `export`
+    come only in the answer to the request itself."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    id: str
+    kind: PrivacyRequestKind
+    status: Literal["completed"]
+    reason: str = Field(
+        description="Why, as a code; what the officer wrote is the audit entry's sealed note."
+    )
+    requested_by: str
+    requested_at: datetime
+    completed_at: datetime
+    counts: dict[str, int] = Field(
+        description="Records found (access), changed (rectification) or erased (erasure): "
+        "consents, suppressions, messages, replies, reply_versions, audience_chunks, "
+        "dead_letters, audit_notes (notes beside audit entries that concern the number)."
+    )
+    attributes: list[str] = Field(
+        default_factory=list, description="Rectification: the attributes changed (names only)."
+    )
+    suppression: Literal["kept", "added"] | None = Field(
+        default=None,
+        description="Erasure: the opt-out kept as the number's keyed hash, or added because "
+        "consent can no longer be proven.",
+    )
+    phone: str | None = Field(default=None, description="The number, masked.")
+    export: SubjectExport | None = None

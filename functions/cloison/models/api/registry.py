@@ -1,0 +1,132 @@
+"""Consents, suppressions and sender profiles."""
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+)
+
+from cloison.models.api.common import (
+    AuditReason,
+    FreeText,
+    Input,
+    Instant,
+    PhoneText,
+    ReasonCode,
+    TeamName,
+)
+
+
+class ConsentIn(Input):
+    team: TeamName
+    phone: PhoneText
+    source: Annotated[
+        FreeText, Field(min_length=1, max_length=200, description="Where consent was given.")
+    ]
+    proof: Annotated[
+        FreeText, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
+    ]
+    purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
+    given_at: Instant | None = None
+
+
+class Consent(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    team: str
+    phone: str
+    purpose: str
+    given_at: datetime
+    recorded_by: str
+
+
+class ConsentWithdrawalIn(Input):
+    team: TeamName
+    phone: PhoneText
+    purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
+    reason: Annotated[
+        FreeText, Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`.")
+    ]
+    reason_code: ReasonCode = AuditReason.OTHER
+
+
+class ConsentWithdrawal(BaseModel):
+    """Receipt of a withdrawn consent; the number is masked."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    team: str
+    phone: str
+    purpose: str
+    reason: str
+    withdrawn_at: datetime
+    withdrawn_by: str
+
+
+class SuppressionIn(Input):
+    team: TeamName
+    phone: PhoneText
+    reason: Annotated[FreeText, Field(min_length=1, max_length=200)]
+    reason_code: ReasonCode = AuditReason.OTHER
+
+
+class Suppression(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    phone: str
+    reason: str
+    created_at: datetime
+
+
+class SenderProfileIn(Input):
+    sender_id: Annotated[
+        str,
+        Field(
+            min_length=3,
+            max_length=11,
+            description=(
+                "An alphanumeric sender ID (3 to 11 unaccented letters and digits, at least one "
+                "letter) or a short code (4 to 8 digits); a phone number is refused."
+            ),
+        ),
+    ]
+    stop_mention: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=40,
+            description=(
+                "Ends every marketing message: one line holding the word STOP, "
+                "e.g. `STOP au 36111`."
+            ),
+        ),
+    ] = "STOP au 36111"
+    window: Annotated[
+        str, Field(description="Sending-window preset: default, extended or daily.")
+    ] = "default"
+    mps: Annotated[
+        int, Field(ge=1, le=1000, description="Messages per second the sender may send.")
+    ] = 10
+    price_per_segment: Annotated[float, Field(ge=0, le=10)] = 0.0458
+    company: Annotated[
+        str, Field(min_length=1, max_length=80, description="Identity given in HELP answers.")
+    ]
+    contact: Annotated[
+        str | None,
+        Field(
+            min_length=3,
+            max_length=60,
+            description="How to reach the sender, given in HELP and CONTACT answers.",
+        ),
+    ] = None
+
+
+class SenderProfile(SenderProfileIn):
+    team: str
+    name: str
+
+
+class SenderProfileList(BaseModel):
+    model_config = ConfigDict(defer_build=True)
+    items: list[SenderProfile] = Field(description="The team's sender profiles, by name.")
