@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
+from fakes import RecordingAuditor
 
 from cloison.errors import DependencyError, NotFound
 from cloison.models.api import ConsentIn, ConsentWithdrawalIn, SenderProfileIn, SuppressionIn
@@ -42,34 +42,6 @@ class Journal:
 
 
 @dataclass
-class FakeAuditor:
-    journal: Journal
-    fail: bool = False
-    entries: list[dict[str, Any]] = field(default_factory=list)
-
-    def record(
-        self,
-        caller: Caller,
-        action: str,
-        *,
-        team: str | None,
-        target: str,
-        reason: str | None = None,
-        note: str | None = None,
-        subject: str | None = None,
-        details: Mapping[str, str] | None = None,
-    ) -> None:
-        if self.fail:
-            raise DependencyError("the audit log is busy")
-        self.journal.calls.append(f"audit {action}")
-        self.entries.append(
-            {"actor": caller.subject, "action": action, "team": team, "target": target}
-            | {"reason": reason, "details": dict(details or {})}
-            | ({"note": note} if note is not None else {})
-        )
-
-
-@dataclass
 class Recorder:
     """Any store or adapter: each call is written down, in order, with the others'."""
 
@@ -90,9 +62,9 @@ class Hasher:
         return f"h{e164[-2:]}"
 
 
-def reader(auditor_fails: bool = False) -> tuple[ReplyReader, Journal, FakeAuditor]:
+def reader(auditor_fails: bool = False) -> tuple[ReplyReader, Journal, RecordingAuditor]:
     journal = Journal()
-    auditor = FakeAuditor(journal, fail=auditor_fails)
+    auditor = RecordingAuditor(fail=auditor_fails, journal=journal.calls)
     index = Recorder(journal, "index", {"get": REPLY})
     vault = Recorder(journal, "vault", {"get": "Bonjour"})
     replies = ReplyReader(
@@ -118,6 +90,7 @@ def test_opening_a_reply_is_audited_before_its_body_is_read() -> None:
     assert journal.calls.index("audit reply.open") < journal.calls.index("vault.get")
     assert auditor.entries[0] | {"details": {}} == {
         "actor": "sub-alice",
+        "actor_name": "alice",
         "action": "reply.open",
         "team": "sales",
         "target": "reply/r-1",
@@ -135,9 +108,9 @@ def test_a_reply_whose_opening_cannot_be_audited_is_not_read() -> None:
 
 def registry(
     auditor_fails: bool = False, consents: list[ConsentRecord] | None = None
-) -> tuple[Registry, Journal, FakeAuditor]:
+) -> tuple[Registry, Journal, RecordingAuditor]:
     journal = Journal()
-    auditor = FakeAuditor(journal, fail=auditor_fails)
+    auditor = RecordingAuditor(fail=auditor_fails, journal=journal.calls)
     consent_store = Recorder(
         journal, "consents", {"for_number": consents or [], "delete": (consents or [None])[0]}
     )

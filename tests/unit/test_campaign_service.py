@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from fakes import RecordingAuditor
 from pydantic import BaseModel
 
 from cloison.errors import Conflict, DependencyError
@@ -61,30 +62,6 @@ class FakeQueue:
 
 
 @dataclass
-class FakeAuditor:
-    """Records (action, target, details); `fail` makes the audit write fail."""
-
-    entries: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
-    fail: bool = False
-
-    def record(
-        self,
-        caller: Caller,
-        action: str,
-        *,
-        team: str | None,
-        target: str,
-        reason: str | None = None,
-        note: str | None = None,
-        subject: str | None = None,
-        details: Mapping[str, str] | None = None,
-    ) -> None:
-        if self.fail:
-            raise DependencyError("the audit log is busy")
-        self.entries.append((action, target, dict(details or {})))
-
-
-@dataclass
 class FakeSchedules:
     calls: list[tuple[str, str]] = field(default_factory=list)
 
@@ -105,7 +82,7 @@ def service(
     *,
     schedule: str | None = None,
     queue_fails: bool = False,
-    auditor: FakeAuditor | None = None,
+    auditor: RecordingAuditor | None = None,
 ) -> tuple[CampaignService, FakeStore, FakeQueue, FakeSchedules]:
     record = CampaignRecord(
         campaign_id="c-1",
@@ -130,7 +107,7 @@ def service(
         launch_queue=cast(Any, queue),
         schedules=cast(Any, schedules),
         previewer=cast(Any, None),
-        auditor=cast(Any, auditor or FakeAuditor()),
+        auditor=cast(Any, auditor or RecordingAuditor()),
     )
     return campaigns, store, queue, schedules
 
@@ -241,15 +218,17 @@ def test_each_lifecycle_action_is_audited_and_nothing_moves_if_the_audit_fails(
         }[call]()
 
     # Given a campaign the action applies to
-    auditor = FakeAuditor()
+    auditor = RecordingAuditor()
     campaigns, _, _, _ = service(status, auditor=auditor)
 
     # When the action is taken, then it is audited with the campaign as its object
     act(campaigns)
-    assert [(entry[0], entry[1]) for entry in auditor.entries] == [(action, "campaign/c-1")]
+    assert [(entry["action"], entry["target"]) for entry in auditor.entries] == [
+        (action, "campaign/c-1")
+    ]
 
     # And when the audit log cannot be written, nothing is written, queued or scheduled
-    campaigns, store, queue, schedules = service(status, auditor=FakeAuditor(fail=True))
+    campaigns, store, queue, schedules = service(status, auditor=RecordingAuditor(fail=True))
     with pytest.raises(DependencyError):
         act(campaigns)
     assert (store.writes, queue.sent, schedules.calls) == ([], [], [])

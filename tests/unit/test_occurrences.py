@@ -11,6 +11,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes import RecordingAuditor
 from in_process_aws import create_tables, in_process_aws
 from pydantic import BaseModel
 
@@ -395,13 +396,6 @@ def test_the_local_scheduler_fires_with_the_scheduled_time_not_the_time_it_notic
 
 
 @dataclass
-class FakeAuditor:
-    actions: list[str] = field(default_factory=list)
-
-    def record(self, caller: Caller, action: str, **_fields: object) -> None:
-        self.actions.append(action)
-
-
 @dataclass
 class FakeSchedules:
     calls: list[str] = field(default_factory=list)
@@ -418,7 +412,7 @@ def service(store: FakeCampaigns, queue: FakeQueue) -> CampaignService:
         launch_queue=cast(Any, queue),
         schedules=cast(Any, FakeSchedules()),
         previewer=cast(Any, None),
-        auditor=cast(Any, FakeAuditor()),
+        auditor=cast(Any, RecordingAuditor()),
     )
 
 

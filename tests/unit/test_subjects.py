@@ -15,6 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
+from fakes import RecordingAuditor
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.audit_notes import AuditNotes
@@ -113,45 +114,6 @@ class FakeVault:
 
 
 @dataclass
-class FakeAuditor:
-    entries: list[dict[str, Any]] = field(default_factory=list)
-    failing: bool = False
-    # Where notes are sealed beside entries: the contacts table, as the API keeps them.
-    notes: AuditNotes | None = None
-
-    def record(
-        self,
-        caller: Caller,
-        action: str,
-        *,
-        team: str | None,
-        target: str,
-        reason: str | None = None,
-        note: str | None = None,
-        subject: str | None = None,
-        details: Mapping[str, str] | None = None,
-    ) -> object:
-        if self.failing:
-            raise DependencyError("the audit log is busy; nothing was done")
-        entry = {"actor": caller.username, "action": action, "team": team, "target": target}
-        self.entries.append(
-            entry
-            | {"reason": reason, "details": dict(details or {})}
-            | ({"note": note} if note is not None else {})
-        )
-        if note is not None and self.notes is not None:
-            self.notes.seal(f"au-{len(self.entries):016x}", note, datetime.now(UTC), subject)
-        return entry
-
-    def notes_about(self, number_key: str) -> list[tuple[str, str]]:
-        found = self.notes.about(number_key) if self.notes is not None else {}
-        return sorted((entry_id, note.text) for entry_id, note in found.items() if note)
-
-    def forget_notes(self, number_key: str) -> int:
-        return self.notes.erase_for_number(number_key) if self.notes is not None else 0
-
-
-@dataclass
 class FakeOptOutList:
     numbers: list[str] = field(default_factory=list)
 
@@ -194,7 +156,7 @@ class World:
     def __post_init__(self) -> None:
         self.sealer = FakeSealer()
         self.vault = FakeVault()
-        self.auditor = FakeAuditor(notes=AuditNotes("contacts", self.sealer, 1825))
+        self.auditor = RecordingAuditor(notes=AuditNotes("contacts", self.sealer, 1825))
         self.provider = FakeOptOutList()
         self.campaigns = CampaignStore("campaigns")
         self.consents = ConsentStore("contacts", 1095)
@@ -372,7 +334,8 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
     # And the request is audited under its id, the receipt kept without the number
     assert world.auditor.entries == [
         {
-            "actor": "priya",
+            "actor": PRIYA.subject,
+            "actor_name": "priya",
             "action": "subject.export",
             "team": None,
             "target": receipt.id,
@@ -416,7 +379,7 @@ def test_a_request_whose_audit_entry_cannot_be_written_does_nothing(
 ) -> None:
     world = World()
     world.everything_about(PERSON)
-    world.auditor.failing = True
+    world.auditor.fail = True
     with pytest.raises(DependencyError):
         world.submit(kind="erasure", reason="asked by letter")
     assert world.consents.for_number(key_of(PERSON))
