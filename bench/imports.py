@@ -113,14 +113,14 @@ FIRST_USE = {
     FLOOR: ("cloison.config:DeliverySettings",),
     "cloison.handlers.api": ("cloison.config:ApiSettings", "cloison.models.api:*", RECORDS),
     # Stream records come as Powertools data classes: its settings are its only model.
-    "cloison.handlers.count_messages": ("cloison.config:CountingSettings",),
+    "cloison.handlers.message_counts": ("cloison.config:CountingSettings",),
     "cloison.handlers.launch_campaign": (
         "cloison.config:LaunchSettings",
         "cloison.models.events:LaunchRequest",
         RECORDS,
     ),
     # Every reply is sealed.
-    "cloison.handlers.receive_reply": (
+    "cloison.handlers.inbound": (
         "cloison.config:InboundSettings",
         "cloison.models.events:InboundSms",
         RECORDS,
@@ -133,13 +133,13 @@ FIRST_USE = {
         RECORDS,
         SEALING,
     ),
-    "cloison.handlers.record_delivery": (
+    "cloison.handlers.delivery_events": (
         "cloison.config:DeliverySettings",
         "cloison.models.events:DeliveryEvent",
         RECORDS,
     ),
     # Every chunk of an audience is sealed; every pass reads its recipients' sending windows.
-    "cloison.handlers.send_batch": (
+    "cloison.handlers.send_worker": (
         "cloison.config:SendSettings",
         "cloison.models.events:ChunkRef",
         RECORDS,

@@ -183,7 +183,10 @@ def build_parser() -> argparse.ArgumentParser:
     pages.add_argument("--cursor", help="the page after the one that gave this cursor")
     pages.add_argument("--all", action="store_true", help="every page, one after the other")
     watch = _leaf(
-        actions, "watch", commands.campaign_watch, "live counts until cancelled, or completed with its delivery reports"
+        actions,
+        "watch",
+        commands.campaign_watch,
+        "live counts until cancelled, or completed with its delivery reports",
     )
     watch.add_argument("id")
     watch.add_argument(

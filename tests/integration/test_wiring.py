@@ -145,7 +145,7 @@ def test_a_launch_at_a_time_is_fired_by_the_scheduler(
 def test_a_handler_renamed_in_the_template_breaks_the_stack(tmp_path: Path) -> None:
     # Given a copy of the template whose inbound handler names a function that does not exist
     text = DEFAULT_TEMPLATE.read_text().replace(
-        "cloison.handlers.receive_reply.lambda_handler", "cloison.handlers.receive_reply.renamed"
+        "cloison.handlers.inbound.lambda_handler", "cloison.handlers.inbound.renamed"
     )
     copy = tmp_path / "template.yaml"
     copy.write_text(text)

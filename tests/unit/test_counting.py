@@ -18,7 +18,7 @@ from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.errors import DependencyError
-from cloison.handlers import count_messages
+from cloison.handlers import message_counts
 from cloison.models.records import MessageStatus
 from cloison.services.counting import MessageCounter, RecordChange, counted, counts_by_campaign
 from cloison.services.delivery import STATUS_RANK
@@ -135,10 +135,10 @@ def tables(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[MessageStore, Camp
         create_tables({"messages": "MessagesTable", "campaigns": "CampaignsTable"})
         monkeypatch.setenv("CAMPAIGNS_TABLE", "campaigns")
         # The template gives every function its metrics namespace.
-        monkeypatch.setattr(count_messages.metrics.provider, "namespace", "Cloison")
-        count_messages.counter.cache_clear()
+        monkeypatch.setattr(message_counts.metrics.provider, "namespace", "Cloison")
+        message_counts.counter.cache_clear()
         yield MessageStore("messages", retention_days=395), CampaignStore("campaigns")
-        count_messages.counter.cache_clear()
+        message_counts.counter.cache_clear()
 
 
 def stream_event() -> dict[str, Any]:
@@ -181,8 +181,8 @@ def test_the_stream_of_the_messages_table_counts_each_change_once_however_often_
     advance(messages, "c-2", "a" * 64, S.FAILED)
     event = stream_event()
     # When the counting function gets the batch, and gets it again (a retried invocation)
-    count_messages.lambda_handler(event, Context())
-    count_messages.lambda_handler(event, Context())
+    message_counts.lambda_handler(event, Context())
+    message_counts.lambda_handler(event, Context())
     # Then each campaign's counters hold each change once
     assert campaigns.get_counts("c-1") == {"sent": 2, "delivered": 2}
     assert campaigns.get_counts("c-2") == {"failed": 1}
@@ -207,8 +207,8 @@ def test_a_batch_whose_write_failed_for_one_campaign_adds_the_others_once(
     monkeypatch.setattr(CampaignStore, "add_counts_once", flaky)
     # When the first invocation fails on c-2 after c-1 was added, and the batch comes back
     with pytest.raises(DependencyError):
-        count_messages.lambda_handler(event, Context())
-    count_messages.lambda_handler(event, Context())
+        message_counts.lambda_handler(event, Context())
+    message_counts.lambda_handler(event, Context())
     # Then both are counted once
     assert campaigns.get_counts("c-1") == {"sent": 1, "delivered": 1}
     assert campaigns.get_counts("c-2") == {"sent": 1, "delivered": 1}
@@ -221,5 +221,5 @@ def test_deletions_count_nothing(tables: tuple[MessageStore, CampaignStore]) -> 
         TableName="messages",
         Key={"pk": {"S": f"recipient#{'a' * 64}"}, "sk": {"S": "campaign#c-1"}},
     )
-    count_messages.lambda_handler(stream_event(), Context())
+    message_counts.lambda_handler(stream_event(), Context())
     assert campaigns.get_counts("c-1") == {"sent": 1, "delivered": 1}

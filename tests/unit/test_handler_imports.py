@@ -46,7 +46,7 @@ def loaded_after(code: str, *packages: str) -> dict[str, bool]:
 
 def test_every_handler_is_probed() -> None:
     assert "cloison.handlers.api" in HANDLERS
-    assert "cloison.handlers.receive_reply" in HANDLERS
+    assert "cloison.handlers.inbound" in HANDLERS
     assert len(HANDLERS) >= 7
 
 
@@ -90,7 +90,7 @@ def test_holidays_come_with_the_first_calendar_not_with_a_number() -> None:
 
 def test_the_inbound_function_imports_none_of_the_apis_models_or_routing() -> None:
     found = loaded_after(
-        "import cloison.handlers.receive_reply",
+        "import cloison.handlers.inbound",
         "cloison.models.api",
         "cloison.services.inbox",
         "aws_lambda_powertools.event_handler",

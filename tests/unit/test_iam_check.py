@@ -208,7 +208,7 @@ def test_a_function_call_its_role_refuses_fails_as_in_aws(monkeypatch: pytest.Mo
         logical_id="InboundFunction",
         name="cloison-dev-InboundFunction",
         arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:cloison-dev-InboundFunction",
-        handler="cloison.handlers.receive_reply.lambda_handler",
+        handler="cloison.handlers.inbound.lambda_handler",
         role_arn=f"arn:aws:iam::{ACCOUNT}:role/cloison-dev-InboundFunctionRole",
     )
     policy = {

@@ -127,6 +127,15 @@ def _global_variable_target(name: str) -> str:
 
 
 @pytest.mark.parametrize("function", _functions())
+def test_each_function_s_handler_module_bears_its_name(function: str) -> None:
+    # One name per thing: InboundFunction runs cloison.handlers.inbound, SendWorkerFunction
+    # cloison.handlers.send_worker, and so on.
+    words = re.findall(r"[A-Z][a-z0-9]*", function.removesuffix("Function"))
+    expected = f"cloison.handlers.{'_'.join(word.lower() for word in words)}.lambda_handler"
+    assert function_properties(function)["Handler"] == expected
+
+
+@pytest.mark.parametrize("function", _functions())
 def test_every_handler_imports_to_a_callable(function: str) -> None:
     # Given the function's handler as the template names it
     handler = function_properties(function)["Handler"]
