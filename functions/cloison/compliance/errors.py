@@ -1,15 +1,16 @@
-"""Errors raised by the compliance rules: each names the field at fault and the reason."""
+"""Errors raised by the compliance rules: each names the field at fault and the reason.
+
+Each is a `RuleViolation`, which the HTTP layer answers as a 422 naming the field, and a
+`ValueError`, which pydantic reports as a validation error when a model's validator raises it.
+"""
 
 from __future__ import annotations
 
+from cloison.errors import RuleViolation
 
-class ComplianceError(ValueError):
+
+class ComplianceError(RuleViolation, ValueError):
     """A value breaks a compliance rule; `field` and `reason` say which and why."""
-
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
 
 class InvalidPhoneNumber(ComplianceError):

@@ -8,7 +8,7 @@ from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import audience_print
 from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
 from cloison.compliance.territories import normalize_departement
-from cloison.errors import RuleViolation, TooLarge
+from cloison.errors import RuleViolation
 from cloison.models.api import (
     AudienceIn,
     AudienceResult,
@@ -16,7 +16,7 @@ from cloison.models.api import (
 )
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
 from cloison.services.audience import AudienceWriter
-from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
+from cloison.services.audience_csv import parse_audience_csv
 from cloison.services.campaign_text import body_variables, compose_checked
 
 # A response lists this many rejected rows at most (a Lambda response holds 6 MB); all are counted.
@@ -57,12 +57,8 @@ def from_json(audience: AudienceIn) -> tuple[list[Candidate], list[RowError]]:
 
 def from_csv(data: bytes, body: str) -> tuple[list[Candidate], list[RowError]]:
     """The rows of a CSV upload that read (each variable of `body` a column); the others by line."""
-    try:
-        parsed = parse_audience_csv(data, required=body_variables(body))
-    except CsvTooLarge as exc:
-        raise TooLarge(str(exc)) from exc
-    except CsvUnreadable as exc:
-        raise RuleViolation(exc.field, exc.reason) from exc
+    # Too large (413) or unreadable as a whole (422): raised as the errors they are.
+    parsed = parse_audience_csv(data, required=body_variables(body))
     rejected = [
         RowError(row=error.line, field=error.field, reason=error.reason) for error in parsed.errors
     ]

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
 from cloison.compliance.territories import normalize_departement
+from cloison.errors import RuleViolation, TooLarge
 
 MAX_ROWS = 100_000
 MAX_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
@@ -29,16 +30,11 @@ _DELIMITERS = (",", ";", "\t")  # spreadsheets in French locales export with ';'
 _DEPARTEMENT_REASON = "is not a département code (01-95, 2A, 2B, 971-978, 986-988)"
 
 
-class CsvUnreadable(ValueError):
+class CsvUnreadable(RuleViolation, ValueError):
     """The file as a whole cannot be read as an audience (no header, no phone column...)."""
 
-    def __init__(self, field: str, reason: str) -> None:
-        super().__init__(f"{field}: {reason}")
-        self.field = field
-        self.reason = reason
 
-
-class CsvTooLarge(ValueError):
+class CsvTooLarge(TooLarge, ValueError):
     """The file has more rows or bytes than one upload may hold."""
 
 
