@@ -1,4 +1,9 @@
-"""Per-function settings, read from the environment the template gives each function."""
+"""Per-function settings, read from the environment the template gives each function.
+
+Each function's model names exactly the variables it reads, and its `Environment` in the
+template holds exactly those (a test compares them both ways); only Powertools' own settings are
+given to every function, in `Globals`.
+"""
 
 import os
 from typing import Self
@@ -16,48 +21,88 @@ class _Settings(BaseModel):
         return cls.model_validate(dict(os.environ))
 
 
-class Tables(_Settings):
-    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE")
-    messages_table: str = Field(alias="MESSAGES_TABLE")
-    contacts_table: str = Field(alias="CONTACTS_TABLE")
-    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE")
-    replies_table: str = Field(alias="REPLIES_TABLE")
-    audit_table: str = Field(alias="AUDIT_TABLE")
-
-
-class Secrets(_Settings):
+# ---------------------------------------------------------------- what several functions read
+class DataKey(_Settings):
     data_key_arn: str = Field(alias="DATA_KEY_ARN")
+
+
+class Pepper(_Settings):
     pepper_secret_arn: str = Field(alias="PEPPER_SECRET_ARN")
 
 
-class Retention(_Settings):
-    message_retention_days: int = Field(alias="MESSAGE_RETENTION_DAYS", gt=0)
-    reply_retention_days: int = Field(alias="REPLY_RETENTION_DAYS", gt=0)
-    prospect_retention_days: int = Field(alias="PROSPECT_RETENTION_DAYS", gt=0)
-
-
-class Messaging(_Settings):
-    configuration_set: str = Field(alias="CONFIGURATION_SET")
+class OptOutList(_Settings):
     opt_out_list: str = Field(alias="OPT_OUT_LIST")
+
+
+class Messaging(OptOutList):
+    """How messages go out: the configuration set, and the opt-out list of the pool."""
+
+    configuration_set: str = Field(alias="CONFIGURATION_SET")
+
+
+class Origination(_Settings):
     origination_identity: str = Field(alias="ORIGINATION_IDENTITY")
 
 
 class Launches(_Settings):
-    """Where launch and release requests go, directly or through EventBridge Scheduler."""
+    """Where launch and release requests go through EventBridge Scheduler."""
 
-    launch_queue_url: str = Field(alias="LAUNCH_QUEUE_URL")
     launch_queue_arn: str = Field(alias="LAUNCH_QUEUE_ARN")
     launch_dlq_arn: str = Field(alias="LAUNCH_DLQ_ARN")
     schedule_group: str = Field(alias="SCHEDULE_GROUP")
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN")
 
 
-class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
-    """The HTTP API function."""
+class CampaignsTable(_Settings):
+    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE")
 
+
+class MessagesTable(_Settings):
+    messages_table: str = Field(alias="MESSAGES_TABLE")
+    message_retention_days: int = Field(alias="MESSAGE_RETENTION_DAYS", gt=0)
+
+
+class ContactsTable(_Settings):
+    contacts_table: str = Field(alias="CONTACTS_TABLE")
+    prospect_retention_days: int = Field(alias="PROSPECT_RETENTION_DAYS", gt=0)
+
+
+class SuppressionsTable(_Settings):
+    suppressions_table: str = Field(alias="SUPPRESSIONS_TABLE")
+
+
+class Replies(_Settings):
+    replies_table: str = Field(alias="REPLIES_TABLE")
+    reply_retention_days: int = Field(alias="REPLY_RETENTION_DAYS", gt=0)
     reply_bucket: str = Field(alias="REPLY_BUCKET")
+
+
+class Audit(_Settings):
+    audit_table: str = Field(alias="AUDIT_TABLE")
     audit_bucket: str = Field(alias="AUDIT_BUCKET")
     audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")
+
+
+class SendQueue(_Settings):
+    send_queue_url: str = Field(alias="SEND_QUEUE_URL")
+
+
+# ---------------------------------------------------------------- one model per function
+class ApiSettings(
+    CampaignsTable,
+    MessagesTable,
+    ContactsTable,
+    SuppressionsTable,
+    Replies,
+    Audit,
+    DataKey,
+    Pepper,
+    Messaging,
+    Launches,
+):
+    """The HTTP API function."""
+
+    launch_queue_url: str = Field(alias="LAUNCH_QUEUE_URL")
     # The dead-letter queues an erasure takes the number's messages out of.
     inbound_dlq_url: str = Field(alias="INBOUND_DLQ_URL")
     delivery_dlq_url: str = Field(alias="DELIVERY_DLQ_URL")
@@ -68,43 +113,52 @@ class ApiSettings(Tables, Secrets, Retention, Launches, Messaging):
     reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")
 
 
-class LaunchSettings(Tables, Secrets, Retention):
+class LaunchSettings(CampaignsTable, MessagesTable, SendQueue):
     """The function that fans a campaign out into chunk references."""
 
-    send_queue_url: str = Field(alias="SEND_QUEUE_URL")
 
-
-class SendSettings(Tables, Secrets, Retention, Messaging, Launches):
+class SendSettings(
+    CampaignsTable,
+    ContactsTable,
+    SuppressionsTable,
+    DataKey,
+    Messaging,
+    Origination,
+    Launches,
+    SendQueue,
+):
     """The send worker."""
 
-    send_queue_url: str = Field(alias="SEND_QUEUE_URL")
     send_concurrency: int = Field(alias="SEND_CONCURRENCY", ge=1)
 
 
-class DeliverySettings(Tables, Retention):
+class DeliverySettings(MessagesTable):
     """The delivery events function."""
 
 
-class CountingSettings(_Settings):
+class CountingSettings(CampaignsTable):
     """The function that counts message records' changes into campaign counters."""
 
-    campaigns_table: str = Field(alias="CAMPAIGNS_TABLE")
 
-
-class InboundSettings(Tables, Secrets, Retention, Messaging):
+class InboundSettings(
+    CampaignsTable,
+    MessagesTable,
+    ContactsTable,
+    SuppressionsTable,
+    Replies,
+    DataKey,
+    Pepper,
+    Messaging,
+    Origination,
+):
     """The inbound replies function."""
 
-    reply_bucket: str = Field(alias="REPLY_BUCKET")
     replies_per_number_per_hour: int = Field(alias="REPLIES_PER_NUMBER_PER_HOUR", ge=1)
 
 
-class ReconcileSettings(Tables, Secrets, Messaging):
+class ReconcileSettings(SuppressionsTable, DataKey, Pepper, OptOutList):
     """The scheduled reconciliation of End User Messaging's opt-out list with the suppressions."""
 
 
-class AnchorSettings(_Settings):
+class AnchorSettings(Audit):
     """The scheduled anchoring of the audit chain's head in the locked bucket."""
-
-    audit_table: str = Field(alias="AUDIT_TABLE")
-    audit_bucket: str = Field(alias="AUDIT_BUCKET")
-    audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")

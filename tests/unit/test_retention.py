@@ -128,7 +128,9 @@ def test_every_reply_object_expires_after_reply_retention_with_its_old_versions(
     key: str,
 ) -> None:
     # Given where the vault writes a reply, and the reply bucket's lifecycle rules
-    bucket = _template()["Globals"]["Function"]["Environment"]["Variables"]["REPLY_BUCKET"]["Ref"]
+    bucket = function_properties("InboundFunction")["Environment"]["Variables"]["REPLY_BUCKET"][
+        "Ref"
+    ]
     rules = _template()["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
 
     # When the rules that apply to it are found

@@ -16,10 +16,13 @@ from pydantic import BaseModel
 import cloison.observability  # noqa: F401
 from cloison.adapters.tables import FINAL_RANK
 from cloison.config import (
+    AnchorSettings,
     ApiSettings,
+    CountingSettings,
     DeliverySettings,
     InboundSettings,
     LaunchSettings,
+    ReconcileSettings,
     SendSettings,
 )
 from cloison.services.delivery import STATUS_RANK, status_of
@@ -37,7 +40,10 @@ SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
     "LaunchCampaignFunction": LaunchSettings,
     "SendWorkerFunction": SendSettings,
     "DeliveryEventsFunction": DeliverySettings,
+    "MessageCountsFunction": CountingSettings,
     "InboundFunction": InboundSettings,
+    "ReconcileOptOutsFunction": ReconcileSettings,
+    "AnchorAuditFunction": AnchorSettings,
 }
 
 
@@ -117,8 +123,14 @@ def _consumed_queues() -> set[str]:
 
 
 def _global_variable_target(name: str) -> str:
-    value = _template()["Globals"]["Function"]["Environment"]["Variables"][name]
-    target = _target(value)
+    """The resource a variable names, the same in every function given it."""
+    targets = {
+        _target(variables[name])
+        for function in _functions()
+        if name in (variables := function_properties(function)["Environment"]["Variables"])
+    }
+    assert len(targets) == 1, f"{name} names {targets or 'nothing'} across the functions"
+    (target,) = targets
     assert target is not None, f"{name} does not refer to a resource"
     return target
 
@@ -687,16 +699,22 @@ def test_an_opt_out_list_exists_and_is_given_to_the_functions() -> None:
 # ---------------------------------------------------------------- settings
 
 
+def test_every_function_has_its_settings_model() -> None:
+    assert set(SETTINGS_OF_FUNCTION) == set(_functions())
+
+
 @pytest.mark.parametrize(("function", "settings"), sorted(SETTINGS_OF_FUNCTION.items()))
-def test_every_setting_a_function_reads_is_in_its_environment(
+def test_a_function_s_environment_holds_exactly_the_settings_it_reads(
     function: str, settings: type[BaseModel]
 ) -> None:
     # Given the variables the function's settings model reads
     needed = {field.alias for field in settings.model_fields.values()}
     assert None not in needed
 
-    # When the function's environment is merged with Globals
-    environment = function_properties(function)["Environment"]["Variables"]
+    # When the function's environment is merged with Globals (Powertools' own settings)
+    environment = set(function_properties(function)["Environment"]["Variables"])
+    own = {name for name in environment if not name.startswith("POWERTOOLS_")}
 
-    # Then every one of them is defined
-    assert needed - set(environment) == set()
+    # Then every one of them is defined, and nothing else: a function is given only what it uses
+    assert needed - own == set(), "missing"
+    assert own - needed == set(), "given but never read"
