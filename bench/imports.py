@@ -129,7 +129,7 @@ FIRST_USE = {
     # A run opens the numbers it keeps sealed for the carrier's list (none when there are none).
     "cloison.handlers.reconcile_opt_outs": (
         "cloison.config:ReconcileSettings",
-        "cloison.services.reconcile:ReconciliationReport",
+        "cloison.services.reconcile_opt_outs:ReconciliationReport",
         RECORDS,
         SEALING,
     ),

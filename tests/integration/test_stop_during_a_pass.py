@@ -2,7 +2,7 @@
 five seconds, even when End User Messaging's opt-out list cannot be told (the push fails).
 
 Measured on the local stack, on the carrier's own record of each send: the pass reads its
-recipients' suppressions again every few seconds (services.sending.RECHECK_SECONDS).
+recipients' suppressions again every few seconds (services.send_worker.RECHECK_SECONDS).
 """
 
 from __future__ import annotations

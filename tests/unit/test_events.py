@@ -17,7 +17,7 @@ from cloison.models.events import (
     parse_payload,
 )
 from cloison.services.access import caller_from_claims
-from cloison.services.delivery import status_of
+from cloison.services.delivery_events import status_of
 
 EVENTS = Path(__file__).resolve().parents[2] / "events"
 

@@ -24,7 +24,7 @@ from cloison.models.records import AudienceMember, CampaignRecord, UploadRecord
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, audience_context
 from cloison.services.campaigns import CampaignService
-from cloison.services.launching import Launcher, occurrence_id, occurrence_of
+from cloison.services.launch_campaign import Launcher, occurrence_id, occurrence_of
 from cloison.services.lifecycle import InvalidTransition
 from cloison_local.pollers import Scheduler, render_input
 

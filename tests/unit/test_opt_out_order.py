@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
-from test_reply_service import (
+from test_inbound import (
     MATCH_ATTEMPTS,
     OUR_NUMBER,
     PERSON,
@@ -35,7 +35,7 @@ from test_reply_service import (
 
 from cloison.adapters.tables import GLOBAL_SCOPE, SuppressionStore
 from cloison.models.events import InboundSms, inbound_from_queue
-from cloison.services.replies import ReplyReceiver
+from cloison.services.inbound import ReplyReceiver
 
 FIRST = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
 

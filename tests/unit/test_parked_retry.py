@@ -24,7 +24,7 @@ from cloison.models.events import ChunkRef
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord, UploadRecord
 from cloison.services.audience import seal_chunk
-from cloison.services.sending import ChunkSender
+from cloison.services.send_worker import ChunkSender
 
 PARIS = "+33612345678"  # phonenumbers' French example mobile
 GUADELOUPE = "+590690001234"  # phonenumbers' Guadeloupe example mobile

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
-from test_reply_service import KEY, Allowance, World
+from test_inbound import KEY, Allowance, World
 
 from cloison.adapters.allowance import ReplyAllowance, window_key
 from cloison.errors import DependencyError

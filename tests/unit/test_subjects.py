@@ -46,7 +46,7 @@ from cloison.models.records import (
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, open_chunk
 from cloison.services.decision import decide
-from cloison.services.delivery import STATUS_RANK
+from cloison.services.delivery_events import STATUS_RANK
 from cloison.services.subjects import SubjectRights
 from cloison_local.template import load_template
 

@@ -25,7 +25,7 @@ from cloison.config import (
     ReconcileSettings,
     SendSettings,
 )
-from cloison.services.delivery import STATUS_RANK, status_of
+from cloison.services.delivery_events import STATUS_RANK, status_of
 from cloison_local.carrier import TEXT_EVENT_DESCRIPTIONS
 from cloison_local.expand import function_properties
 from cloison_local.template import load_template
@@ -145,6 +145,18 @@ def test_each_function_s_handler_module_bears_its_name(function: str) -> None:
     words = re.findall(r"[A-Z][a-z0-9]*", function.removesuffix("Function"))
     expected = f"cloison.handlers.{'_'.join(word.lower() for word in words)}.lambda_handler"
     assert function_properties(function)["Handler"] == expected
+
+
+@pytest.mark.parametrize(
+    "function",
+    [name for name in _functions() if name not in ("ApiFunction", "AnchorAuditFunction")],
+)
+def test_each_function_s_service_module_bears_its_name(function: str) -> None:
+    # The API's services are its resources'; the anchor is the audit service's. The others run
+    # one service each, in the module of the function's name.
+    handler = function_properties(function)["Handler"]
+    name = handler.removeprefix("cloison.handlers.").removesuffix(".lambda_handler")
+    assert (ROOT / "functions" / "cloison" / "services" / f"{name}.py").is_file()
 
 
 @pytest.mark.parametrize("function", _functions())

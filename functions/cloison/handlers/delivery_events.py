@@ -17,7 +17,7 @@ from cloison.adapters.tables import MessageStore
 from cloison.config import DeliverySettings
 from cloison.models.events import DeliveryEvent, parse_payload
 from cloison.observability import logger, metrics, tracer
-from cloison.services.delivery import DeliveryRecorder
+from cloison.services.delivery_events import DeliveryRecorder
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -28,7 +28,7 @@ from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
-from cloison.services.replies import ReplyReceiver
+from cloison.services.inbound import ReplyReceiver
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

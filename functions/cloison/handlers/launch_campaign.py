@@ -18,7 +18,7 @@ from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.config import LaunchSettings
 from cloison.models.events import LaunchRequest, parse_payload
 from cloison.observability import logger, metrics, tracer
-from cloison.services.launching import Launcher
+from cloison.services.launch_campaign import Launcher
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -12,7 +12,7 @@ from cloison.adapters.tables import CampaignStore
 from cloison.config import CountingSettings
 from cloison.models.records import MessageStatus
 from cloison.observability import logger, metrics, tracer
-from cloison.services.counting import MessageCounter, RecordChange
+from cloison.services.message_counts import MessageCounter, RecordChange
 
 
 @lru_cache(maxsize=1)

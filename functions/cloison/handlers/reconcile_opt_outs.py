@@ -12,7 +12,7 @@ from cloison.adapters.identity import PepperedHasher
 from cloison.adapters.tables import SuppressionStore
 from cloison.config import ReconcileSettings
 from cloison.observability import logger, metrics, tracer
-from cloison.services.reconcile import OptOutReconciler
+from cloison.services.reconcile_opt_outs import OptOutReconciler
 
 MILLISECONDS = 1000
 

@@ -21,7 +21,7 @@ from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStor
 from cloison.config import SendSettings
 from cloison.models.events import ChunkRef, parse_payload
 from cloison.observability import logger, metrics, tracer
-from cloison.services.sending import ChunkSender
+from cloison.services.send_worker import ChunkSender
 
 processor = BatchProcessor(event_type=EventType.SQS)
 

@@ -139,7 +139,7 @@ class ReplyRecord(Record):
     sensitive: bool
     object_key: str
     stored: bool = False
-    # Why the reply is in quarantine: `several_teams`, `no_message` (services.replies).
+    # Why the reply is in quarantine: `several_teams`, `no_message` (services.inbound).
     quarantined: str | None = None
     # "pending" while a person must look at the reply, then "confirmed" or "lifted".
     review: str | None = None

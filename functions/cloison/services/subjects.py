@@ -51,8 +51,8 @@ from cloison.observability import logger
 from cloison.services.access import PRIVACY_OFFICER, Caller
 from cloison.services.audience import open_chunk, seal_chunk
 from cloison.services.audit import Auditor, scrub
+from cloison.services.inbound import ERASURE_SOURCE
 from cloison.services.registry import phone_e164
-from cloison.services.replies import ERASURE_SOURCE
 from cloison.services.subject_requests import (
     DeadLetterQueues,
     OptOutList,

@@ -14,7 +14,7 @@ from cloison.models.events import ChunkRef, LaunchRequest
 from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord, MessageStatus
 from cloison.observability import logger
-from cloison.services.delivery import STATUS_RANK
+from cloison.services.delivery_events import STATUS_RANK
 from cloison.services.parking import release_parked
 
 STARTABLE = (CampaignStatus.LAUNCHING, CampaignStatus.SCHEDULED, CampaignStatus.SENDING)

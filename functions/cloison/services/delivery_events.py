@@ -60,7 +60,7 @@ class DeliveryRecorder:
 
         Events of one message in the same batch are folded into the furthest one, so that a
         "sent" followed by "delivered" costs one write. Campaign counters follow from the
-        records' changes (services/counting.py), never from here: a worker that dies after
+        records' changes (services/message_counts.py), never from here: a worker that dies after
         moving a record leaves nothing uncounted.
         """
         furthest: dict[str, tuple[DeliveryEvent, MessageStatus]] = {}

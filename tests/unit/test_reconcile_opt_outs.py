@@ -14,7 +14,7 @@ from cloison.adapters.carrier import OptedOutNumber, OptedOutPage
 from cloison.adapters.tables import GLOBAL_SCOPE, GlobalStanding, ProviderPending
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import SuppressionRecord
-from cloison.services.reconcile import (
+from cloison.services.reconcile_opt_outs import (
     PROVIDER_SOURCE,
     TIME_MARGIN_SECONDS,
     OptOutReconciler,

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from cloison.errors import DependencyError
 from cloison.models.events import DeliveryEvent
 from cloison.models.records import MessageStatus
-from cloison.services.counting import RecordChange, counts_by_campaign
-from cloison.services.delivery import STATUS_RANK, DeliveryRecorder, status_of
+from cloison.services.delivery_events import STATUS_RANK, DeliveryRecorder, status_of
+from cloison.services.message_counts import RecordChange, counts_by_campaign
 
 
 class FakeMessageStore:

@@ -20,8 +20,13 @@ from cloison.adapters.tables import CampaignStore, MessageStore
 from cloison.errors import DependencyError
 from cloison.handlers import message_counts
 from cloison.models.records import MessageStatus
-from cloison.services.counting import MessageCounter, RecordChange, counted, counts_by_campaign
-from cloison.services.delivery import STATUS_RANK
+from cloison.services.delivery_events import STATUS_RANK
+from cloison.services.message_counts import (
+    MessageCounter,
+    RecordChange,
+    counted,
+    counts_by_campaign,
+)
 
 S = MessageStatus
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -24,7 +24,7 @@ from cloison.models.records import (
     SenderRecord,
     SuppressionRecord,
 )
-from cloison.services.replies import (
+from cloison.services.inbound import (
     MATCH_ATTEMPTS,
     MessageNotYetKnown,
     ReplyReceiver,

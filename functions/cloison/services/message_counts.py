@@ -15,7 +15,7 @@ from cloison.adapters.tables import CampaignStore
 from cloison.errors import DependencyError
 from cloison.models.records import MessageStatus
 from cloison.observability import logger
-from cloison.services.delivery import STATUS_RANK
+from cloison.services.delivery_events import STATUS_RANK
 
 # Longer than the stream keeps a record (24 hours), so a batch is recognised for as long as it
 # can come back.
