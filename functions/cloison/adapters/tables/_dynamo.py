@@ -119,3 +119,11 @@ class TableStore:
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise Conflict(conflict) from exc
             raise _failed(exc) from exc
+
+
+class ExpiringStore(TableStore):
+    """A store whose items expire `retention_days` after the instant each record names."""
+
+    def __init__(self, table_name: str, retention_days: int) -> None:
+        super().__init__(table_name)
+        self.retention_days = retention_days

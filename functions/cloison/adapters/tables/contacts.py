@@ -19,23 +19,18 @@ if TYPE_CHECKING:
     pass
 from cloison.adapters.tables._dynamo import (
     SECONDS_PER_DAY,
+    ExpiringStore,
     _expires_at,
     _failed,
     _is_condition_failure,
     _item,
     _query_all,
-    _table,
     batch_get,
 )
 
 
-class ConsentStore:
+class ConsentStore(ExpiringStore):
     """Opt-in consents with their proof, by number hash and team."""
-
-    def __init__(self, table_name: str, retention_days: int) -> None:
-        self.table_name = table_name
-        self._table = _table(table_name)
-        self.retention_days = retention_days
 
     def put(self, record: ConsentRecord) -> None:
         item = _item(record.model_dump()) | {
@@ -113,13 +108,8 @@ class ConsentStore:
         return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
 
 
-class PrivacyReceipts:
+class PrivacyReceipts(ExpiringStore):
     """Receipts of data-subject requests, in the contacts table, keyed by request id only."""
-
-    def __init__(self, table_name: str, retention_days: int) -> None:
-        self.table_name = table_name
-        self._table = _table(table_name)
-        self.retention_days = retention_days
 
     def put(self, record: PrivacyReceiptRecord) -> None:
         item = _item(record.model_dump()) | {

@@ -19,12 +19,12 @@ from cloison.models.records import (
 if TYPE_CHECKING:
     pass
 from cloison.adapters.tables._dynamo import (
+    ExpiringStore,
     Item,
     _expires_at,
     _failed,
     _is_condition_failure,
     _query_all,
-    _table,
 )
 
 # delivered, failed and expired share this rank: nothing moves a message past it
@@ -63,13 +63,8 @@ class MessageRef:
         )
 
 
-class MessageStore:
+class MessageStore(ExpiringStore):
     """Per-recipient message records, keyed by number hash and campaign."""
-
-    def __init__(self, table_name: str, retention_days: int) -> None:
-        self.table_name = table_name
-        self._table = _table(table_name)
-        self.retention_days = retention_days
 
     def advance(
         self,

@@ -18,24 +18,19 @@ from cloison.models.records import (
 if TYPE_CHECKING:
     pass
 from cloison.adapters.tables._dynamo import (
+    ExpiringStore,
     _expires_at,
     _failed,
     _is_condition_failure,
     _item,
     _query_all,
-    _table,
 )
 
 REVIEW_QUEUE = "pending"
 
 
-class ReplyIndex:
+class ReplyIndex(ExpiringStore):
     """Reply metadata by team; the body lives only in the vault."""
-
-    def __init__(self, table_name: str, retention_days: int) -> None:
-        self.table_name = table_name
-        self._table = _table(table_name)
-        self.retention_days = retention_days
 
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         """Writes the index entry unless the reply was seen before; returns the entry that stands."""
