@@ -1,4 +1,5 @@
-"""Builds the API's services once per execution environment, from the function's settings."""
+"""Builds the API's adapters once each, and its services from them, once per execution
+environment, from the function's settings."""
 
 from functools import lru_cache
 
@@ -40,6 +41,55 @@ def sealer() -> EnvelopeSealer:
     return EnvelopeSealer(settings().data_key_arn)
 
 
+# ---------------------------------------------------------------- adapters, each built once
+@lru_cache(maxsize=1)
+def hasher() -> PepperedHasher:
+    """One hasher: the pepper is read from Secrets Manager once per execution environment."""
+    return PepperedHasher(settings().pepper_secret_arn)
+
+
+@lru_cache(maxsize=1)
+def campaign_store() -> CampaignStore:
+    return CampaignStore(settings().campaigns_table)
+
+
+@lru_cache(maxsize=1)
+def consent_store() -> ConsentStore:
+    return ConsentStore(settings().contacts_table, settings().prospect_retention_days)
+
+
+@lru_cache(maxsize=1)
+def suppression_store() -> SuppressionStore:
+    return SuppressionStore(settings().suppressions_table, sealer())
+
+
+@lru_cache(maxsize=1)
+def reply_index() -> ReplyIndex:
+    return ReplyIndex(settings().replies_table, settings().reply_retention_days)
+
+
+@lru_cache(maxsize=1)
+def carrier() -> SmsCarrier:
+    return SmsCarrier(settings().configuration_set, settings().opt_out_list)
+
+
+@lru_cache(maxsize=1)
+def audiences() -> AudienceWriter:
+    return AudienceWriter(campaign_store(), sealer(), settings().message_retention_days)
+
+
+@lru_cache(maxsize=1)
+def vault() -> ReplyVault:
+    """Reads go through the reading team's role (`ReaderRoles`), never this function's own."""
+    config = settings()
+    return ReplyVault(
+        config.reply_bucket,
+        sealer(),
+        ReaderRoles(config.reader_role_arn_prefix, config.data_key_arn),
+    )
+
+
+# ---------------------------------------------------------------- services
 @lru_cache(maxsize=1)
 def auditor() -> Auditor:
     config = settings()
@@ -54,18 +104,13 @@ def auditor() -> Auditor:
 @lru_cache(maxsize=1)
 def campaigns() -> CampaignService:
     config = settings()
-    audiences = AudienceWriter(
-        CampaignStore(config.campaigns_table), sealer(), config.message_retention_days
-    )
     return CampaignService(
-        store=CampaignStore(config.campaigns_table),
-        audiences=audiences,
+        store=campaign_store(),
+        audiences=audiences(),
         previewer=CampaignPreviewer(
-            audiences=audiences,
-            suppressions=SuppressionStore(config.suppressions_table),
-            consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
+            audiences=audiences(), suppressions=suppression_store(), consents=consent_store()
         ),
-        hasher=PepperedHasher(config.pepper_secret_arn),
+        hasher=hasher(),
         launch_queue=WorkQueue(config.launch_queue_url),
         schedules=LaunchSchedules.from_settings(config),
         auditor=auditor(),
@@ -74,36 +119,23 @@ def campaigns() -> CampaignService:
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    config = settings()
     return Registry(
-        hasher=PepperedHasher(config.pepper_secret_arn),
-        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
-        suppressions=SuppressionStore(config.suppressions_table),
-        campaigns=CampaignStore(config.campaigns_table),
+        hasher=hasher(),
+        consents=consent_store(),
+        suppressions=suppression_store(),
+        campaigns=campaign_store(),
         auditor=auditor(),
     )
 
 
 @lru_cache(maxsize=1)
-def vault() -> ReplyVault:
-    """Reads go through the reading team's role (`ReaderRoles`), never this function's own."""
-    config = settings()
-    return ReplyVault(
-        config.reply_bucket,
-        sealer(),
-        ReaderRoles(config.reader_role_arn_prefix, config.data_key_arn),
-    )
-
-
-@lru_cache(maxsize=1)
 def replies() -> ReplyReader:
-    config = settings()
     return ReplyReader(
-        index=ReplyIndex(config.replies_table, config.reply_retention_days),
+        index=reply_index(),
         vault=vault(),
-        suppressions=SuppressionStore(config.suppressions_table),
-        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
-        hasher=PepperedHasher(config.pepper_secret_arn),
+        suppressions=suppression_store(),
+        carrier=carrier(),
+        hasher=hasher(),
         auditor=auditor(),
     )
 
@@ -112,15 +144,15 @@ def replies() -> ReplyReader:
 def subjects() -> SubjectRights:
     config = settings()
     return SubjectRights(
-        hasher=PepperedHasher(config.pepper_secret_arn),
-        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
-        suppressions=SuppressionStore(config.suppressions_table),
+        hasher=hasher(),
+        consents=consent_store(),
+        suppressions=suppression_store(),
         messages=MessageStore(config.messages_table, config.message_retention_days),
-        replies=ReplyIndex(config.replies_table, config.reply_retention_days),
+        replies=reply_index(),
         vault=vault(),
-        campaigns=CampaignStore(config.campaigns_table),
+        campaigns=campaign_store(),
         sealer=sealer(),
-        opt_out_list=SmsCarrier(config.configuration_set, config.opt_out_list),
+        opt_out_list=carrier(),
         receipts=PrivacyReceipts(config.contacts_table, config.privacy_receipt_retention_days),
         auditor=auditor(),
         dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
