@@ -20,7 +20,7 @@ import json
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from boto3.dynamodb.conditions import Key
@@ -28,8 +28,8 @@ from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
-from cloison.adapters.tables._dynamo import _query_all, batch_get
-from cloison.errors import ContextMismatch, DependencyError
+from cloison.adapters.tables._dynamo import _expires_at, _failed, _query_all, batch_get
+from cloison.errors import ContextMismatch
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -86,7 +86,7 @@ class AuditNotes:
             json.dumps({"salt": base64.b64encode(salt).decode(), "text": text}).encode(),
             _context(entry_id),
         )
-        expires_at = int((at + timedelta(days=self.retention_days)).timestamp())
+        expires_at = _expires_at(at, self.retention_days)
         try:
             if number_key is not None:
                 self._table.put_item(
@@ -175,7 +175,3 @@ class AuditNotes:
                 arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
         except ClientError as exc:
             raise _failed(exc) from exc
-
-
-def _failed(exc: ClientError) -> DependencyError:
-    return DependencyError(f"DynamoDB {exc.response['Error']['Code']}")
