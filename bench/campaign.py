@@ -49,7 +49,8 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeSerializer
 
-from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.records import ConsentRecord
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack

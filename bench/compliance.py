@@ -13,13 +13,10 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from cloison.compliance import (
-    SendWindowPolicy,
-    analyze_text,
-    compose_message,
-    next_send_time,
-    normalize_phone,
-)
+from cloison.compliance.encoding import analyze_text
+from cloison.compliance.message import compose_message
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 
 TARGET_US_PER_MESSAGE = 100.0
 TEMPLATE = (

@@ -62,7 +62,9 @@ HANDLERS = FUNCTIONS / "cloison" / "handlers"
 REQUIREMENTS = FUNCTIONS / "requirements.txt"
 TEMPLATE = ROOT / "template.yaml"
 BASELINE = "boto3"
-TARGET_RATIO = 1.5
+# Target: a handler, import and first use together, within this many `import boto3`s of the
+# floor, measured in the same run.
+TARGET_ABOVE_FLOOR = 0.6
 DEFAULT_REPEATS = 7
 # `-X importtime` runs per module for the heavy packages' costs (their median).
 ATTRIBUTION_RUNS = 3
@@ -107,11 +109,22 @@ LADDER = (
 RECORDS = "cloison.models.records:*"
 SEALING = "aws_encryption_sdk"  # imported by the first seal or open (cloison.adapters.envelope)
 CALENDARS = "holidays"  # imported by the first holiday calendar (cloison.compliance.territories)
+API_MODELS = ("common", "campaigns", "registry", "replies", "privacy", "audit")
 # Not a handler: what every handler imports before any code of its own (see the docstring).
 FLOOR = "cloison.observability, aws_lambda_powertools.utilities.batch, cloison.config"
+# Not a handler either: the floor with what a function that seals cannot do without, boto3
+# (every adapter) and the Encryption SDK at its first seal.
+LEAST_SEALING = f"{FLOOR}, boto3"
+REFERENCES = (FLOOR, LEAST_SEALING)
 FIRST_USE = {
     FLOOR: ("cloison.config:DeliverySettings",),
-    "cloison.handlers.api": ("cloison.config:ApiSettings", "cloison.models.api:*", RECORDS),
+    LEAST_SEALING: ("cloison.config:DeliverySettings", SEALING),
+    # Every model of the API's requests and answers, one module per resource.
+    "cloison.handlers.api": (
+        "cloison.config:ApiSettings",
+        *(f"cloison.models.api.{name}:*" for name in API_MODELS),
+        RECORDS,
+    ),
     # Stream records come as Powertools data classes: its settings are its only model.
     "cloison.handlers.message_counts": ("cloison.config:CountingSettings",),
     "cloison.handlers.launch_campaign": (
@@ -405,7 +418,7 @@ def _largest(own: dict[str, float], count: int = 3) -> list[str]:
 
 def measure(repeats: int = DEFAULT_REPEATS) -> dict[str, Any]:
     """Every handler module and the baseline, `repeats` times each way, interleaved."""
-    modules = [BASELINE, *handler_modules(), FLOOR]
+    modules = [BASELINE, *handler_modules(), *REFERENCES]
     with tempfile.TemporaryDirectory(prefix="cloison-imports-") as scratch:
         task_root = Path(scratch) / "task"
         copied = build_task_root(task_root)
@@ -470,15 +483,27 @@ def measure(repeats: int = DEFAULT_REPEATS) -> dict[str, Any]:
         "ladder": _steps(
             [statistics.median(run[n] for run in ladder) for n in range(len(LADDER))], base_cpu
         ),
-        "target_ratio": TARGET_RATIO,
+        "target_above_floor": TARGET_ABOVE_FLOOR,
         "rows": rows,
         "within_target": all(
-            row["cold_ratio"] <= TARGET_RATIO for row in rows if row["module"] != FLOOR
+            _above_floor(row, rows) <= TARGET_ABOVE_FLOOR
+            for row in rows
+            if row["module"] not in REFERENCES
         ),
         "within_target_from_source": all(
-            row["source_cold_ratio"] <= TARGET_RATIO for row in rows if row["module"] != FLOOR
+            _above_floor(row, rows, "source_cold_ratio") <= TARGET_ABOVE_FLOOR
+            for row in rows
+            if row["module"] not in REFERENCES
         ),
     }
+
+
+def _above_floor(
+    row: dict[str, Any], rows: Sequence[dict[str, Any]], ratio: str = "cold_ratio"
+) -> float:
+    """How many `import boto3`s a row's import and first use take above the floor's."""
+    floor = next(other for other in rows if other["module"] == FLOOR)
+    return float(row[ratio] - floor[ratio])
 
 
 def _steps(added: Sequence[float], baseline_ms: float) -> list[dict[str, Any]]:
@@ -515,6 +540,8 @@ def _heavy(row: dict[str, Any]) -> str:
 def _name(row: dict[str, Any]) -> str:
     if row["module"] == FLOOR:
         return "*floor*: Powertools logger, metrics, tracer, batch processor, one settings model"
+    if row["module"] == LEAST_SEALING:
+        return "*floor, boto3 and the Encryption SDK*: the least a function that seals imports"
     return (
         f"`{row['module'].removeprefix('cloison.handlers.')}`"
         f" ({', '.join(row['functions']) or 'no function'})"
@@ -522,12 +549,15 @@ def _name(row: dict[str, Any]) -> str:
 
 
 def _rows(figures: dict[str, Any]) -> Iterator[str]:
-    target = figures["target_ratio"]
+    target = figures["target_above_floor"]
     for row in figures["rows"]:
         low, high = row["cpu_range_ms"]
-        verdict = "met" if row["cold_ratio"] <= target else "**NOT met**"
+        above = _above_floor(row, figures["rows"])
+        verdict = f"{above:+.2f}: " + ("met" if above <= target else "**NOT met**")
         if row["module"] == FLOOR:
-            verdict = f"(not a handler: {verdict} by itself)"
+            verdict = "(the floor)"
+        elif row["module"] == LEAST_SEALING:
+            verdict = f"{above:+.2f} (not a handler)"
         yield (
             f"| {_name(row)}"
             f" | {row['cpu_ms']:.0f} ({low:.0f}-{high:.0f}) | {row['wall_ms']:.0f}"
@@ -539,10 +569,15 @@ def _rows(figures: dict[str, Any]) -> Iterator[str]:
 
 def render(figures: dict[str, Any]) -> str:
     """The figures as Markdown."""
-    target = figures["target_ratio"]
+    target = figures["target_above_floor"]
     low, high = figures["baseline_cpu_range_ms"]
-    over = [row for row in figures["rows"] if row["cold_ratio"] > target and row["module"] != FLOOR]
+    over = [
+        row
+        for row in figures["rows"]
+        if _above_floor(row, figures["rows"]) > target and row["module"] not in REFERENCES
+    ]
     floor = next(row for row in figures["rows"] if row["module"] == FLOOR)
+    least = next(row for row in figures["rows"] if row["module"] == LEAST_SEALING)
     lines = [
         f"Median of {figures['repeats']} fresh interpreters per module (Python"
         f" {figures['python']}, `-S`, Lambda's environment variables), the import statement"
@@ -560,7 +595,7 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "| handler (functions) | import: CPU ms (min-max) | wall ms | ratio to boto3"
         " | import + first use: CPU ms | ratio | from source, import + first use: CPU ms (ratio)"
-        " | heavy packages pulled in (ms, cumulative) | target |",
+        " | heavy packages pulled in (ms, cumulative) | above the floor (x boto3): target |",
         "|---|---|---|---|---|---|---|---|---|",
         *_rows(figures),
         "",
@@ -580,15 +615,14 @@ def render(figures: dict[str, Any]) -> str:
         ),
         "",
         f"The *floor* row is what every handler imports before any code of its own:"
-        f" {floor['cold_ratio']:.2f}x `import boto3`, "
-        + (
-            f"leaving {target - floor['cold_ratio']:.2f}x of the target for"
-            if floor["cold_ratio"] <= target
-            else f"{floor['cold_ratio'] - target:.2f}x above the target before"
-        )
-        + " the handler's own modules, its payload's models and its stores.",
+        f" {floor['cold_ratio']:.2f}x `import boto3`. The row below it adds what a function"
+        " that seals cannot do without (boto3, which every adapter uses, and the Encryption"
+        f" SDK at its first seal): {_above_floor(least, figures['rows']):+.2f}x above the"
+        f" floor, {'within' if _above_floor(least, figures['rows']) <= target else 'beyond'}"
+        " the target before any code of the function's own.",
         "",
-        f"Target: no handler above {target:.1f}x `import boto3`, import and first use together:"
+        f"Target: each handler within {target:.1f}x `import boto3` of the floor, import and"
+        " first use together, in the same run:"
         f" **{'met' if figures['within_target'] else 'NOT met'}** with bytecode,"
         f" **{'met' if figures['within_target_from_source'] else 'NOT met'}** from source."
         " Heavy packages' costs are their cumulative `-X importtime` (median of"

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack
 

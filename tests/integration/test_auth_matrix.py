@@ -25,7 +25,8 @@ import pytest
 import requests
 from local_api import carrier, wait_until
 
-from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison_local.stack import LocalStack
 from cloison_local.token_endpoint import moto_signing_key
 

@@ -19,7 +19,8 @@ import requests
 from local_api import api, campaign_for, carrier, wait_until
 from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
 
-from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison_local.seed import DEMO_PASSWORD
 from cloison_local.stack import DEFAULT_TEMPLATE, LocalStack
 from cloison_local.template import load_template

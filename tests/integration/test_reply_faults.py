@@ -22,7 +22,7 @@ import pytest
 from local_api import wait_until as poll
 
 from cloison.adapters.envelope import EnvelopeSealer
-from cloison.compliance import classify_reply
+from cloison.compliance.replies import classify_reply
 from cloison.errors import ContextMismatch
 from cloison_local.demo import demo_clock
 from cloison_local.seed import call, seed

@@ -8,8 +8,10 @@ import phonenumbers
 import pytest
 from local_api import carrier
 
-from cloison.compliance import InvalidPhoneNumber, ReplyClass, classify_reply, normalize_phone
-from cloison.compliance.phone import mask_phone
+from cloison.compliance.errors import InvalidPhoneNumber
+from cloison.compliance.masking import mask_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.replies import ReplyClass, classify_reply
 from cloison_local import demo, seed
 from cloison_local.demo import Report, run_scenario
 from cloison_local.stack import LocalStack

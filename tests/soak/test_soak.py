@@ -31,7 +31,9 @@ import pytest
 import requests
 
 from cloison.adapters.allowance import window_key
-from cloison.compliance import SendWindowPolicy, classify_reply, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.replies import classify_reply
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.records import ConsentRecord
 from cloison_local.carrier import SentMessage
 from cloison_local.seed import seed

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloison.compliance import normalize_phone
+from cloison.compliance.phone import normalize_phone
 from cloison.services.audience_csv import (
     CsvTooLarge,
     CsvUnreadable,

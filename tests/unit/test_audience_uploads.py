@@ -11,7 +11,7 @@ from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.tables import CampaignStore, audience_print
 from cloison.errors import Conflict
-from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord
 from cloison.services.audience import AudienceWriter
 

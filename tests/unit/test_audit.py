@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from cloison.adapters.audit import Anchor, AuditQuery, StoredEntry
 from cloison.adapters.audit_notes import Note, commitment
 from cloison.errors import DependencyError, Forbidden, NotFound, RuleViolation
-from cloison.models.api import NoteErasureIn
+from cloison.models.api.audit import NoteErasureIn
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
 from cloison.services.audit import ACTIONS, REASONS, Auditor, scrub, system_caller

@@ -10,7 +10,12 @@ import pytest
 from fakes import RecordingAuditor
 
 from cloison.errors import DependencyError, NotFound
-from cloison.models.api import ConsentIn, ConsentWithdrawalIn, SenderProfileIn, SuppressionIn
+from cloison.models.api.registry import (
+    ConsentIn,
+    ConsentWithdrawalIn,
+    SenderProfileIn,
+    SuppressionIn,
+)
 from cloison.models.records import ConsentRecord, ReplyRecord
 from cloison.services.access import Caller
 from cloison.services.inbox import ReplyReader

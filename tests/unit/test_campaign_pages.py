@@ -13,7 +13,7 @@ from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.tables import CampaignStore
 from cloison.errors import RuleViolation
-from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import CampaignRecord
 from cloison.services.campaign_pages import NOT_OURS, OTHER_LISTING, campaign_page
 

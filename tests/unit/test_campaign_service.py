@@ -12,8 +12,9 @@ from fakes import RecordingAuditor
 from pydantic import BaseModel
 
 from cloison.errors import Conflict, DependencyError
-from cloison.models.api import CampaignKind, CampaignStatus, LaunchIn
+from cloison.models.api.campaigns import LaunchIn
 from cloison.models.events import LaunchRequest
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import CampaignRecord, UploadRecord
 from cloison.services.access import Caller
 from cloison.services.campaigns import CampaignService

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from cloison.compliance.phone import mask_phone as api_mask_phone
+from cloison.compliance.masking import mask_phone as api_mask_phone
 from cloison.services.audit import scrub as api_scrub
 from cloison_cli.client import Answer, ApiError
 from cloison_cli.render import problem, row_errors

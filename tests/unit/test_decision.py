@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.tables import GLOBAL_SCOPE, ConsentStore, SuppressionStore
-from cloison.compliance import SendWindowPolicy, next_send_time, normalize_phone
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     AudienceMember,

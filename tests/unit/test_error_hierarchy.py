@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cloison.compliance import normalize_phone
 from cloison.compliance.errors import ComplianceError, InvalidMessage, InvalidPhoneNumber
+from cloison.compliance.phone import normalize_phone
 from cloison.errors import RuleViolation, TooLarge
 from cloison.services.audience_csv import CsvTooLarge, CsvUnreadable, parse_audience_csv
 

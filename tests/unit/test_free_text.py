@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloison.models.api import ConsentIn, ConsentWithdrawalIn, PrivacyRequestIn, SuppressionIn
+from cloison.models.api.privacy import PrivacyRequestIn
+from cloison.models.api.registry import ConsentIn, ConsentWithdrawalIn, SuppressionIn
 
 # phonenumbers' example numbers (a French mobile, a Belgian one, a Réunion one) as people
 # write them: international, national, with dots, dashes, middle dots, underscores, commas.

@@ -77,7 +77,7 @@ def test_the_encryption_sdk_comes_with_the_first_seal_not_with_the_sealers() -> 
 
 def test_holidays_come_with_the_first_calendar_not_with_a_number() -> None:
     # Given a number normalized, as the inbound path and the reconciliation do
-    normalized = "from cloison.compliance import normalize_phone\nnormalize_phone('+33612345678')\n"
+    normalized = "from cloison.compliance.phone import normalize_phone\nnormalize_phone('+33612345678')\n"
 
     # Then holidays are not loaded; the first holiday calendar loads them
     assert loaded_after(normalized, "holidays") == {"holidays": False}
@@ -97,3 +97,39 @@ def test_the_inbound_function_imports_none_of_the_apis_models_or_routing() -> No
     )
 
     assert not any(found.values()), found
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        "cloison.handlers.anchor_audit",
+        "cloison.handlers.delivery_events",
+        "cloison.handlers.launch_campaign",
+        "cloison.handlers.message_counts",
+        "cloison.handlers.reconcile_opt_outs",
+    ],
+)
+def test_a_function_that_reads_no_number_as_written_loads_no_numbering_plan(handler: str) -> None:
+    # Given a function whose numbers all come in E.164 already, or not at all (it only masks
+    # them for its logs)
+    found = loaded_after(f"import {handler}", "phonenumbers", "cloison.compliance.window")
+
+    # Then neither phonenumbers nor the sending rules are loaded
+    assert found == {"phonenumbers": False, "cloison.compliance.window": False}
+
+
+def test_the_anchoring_function_loads_only_the_audit_models_of_the_api() -> None:
+    found = loaded_after(
+        "import cloison.handlers.anchor_audit",
+        "cloison.models.api.audit",
+        "cloison.models.api.campaigns",
+        "cloison.models.api.privacy",
+        "aws_lambda_powertools.event_handler",
+    )
+
+    assert found == {
+        "cloison.models.api.audit": True,
+        "cloison.models.api.campaigns": False,
+        "cloison.models.api.privacy": False,
+        "aws_lambda_powertools.event_handler": False,
+    }

@@ -11,10 +11,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cloison.compliance import ReplyClass, analyze_text
+from cloison.compliance.encoding import analyze_text
+from cloison.compliance.replies import ReplyClass
 from cloison.errors import DependencyError, OutcomeUnknown, RuleViolation, Throttled
-from cloison.models.api import CampaignKind, CampaignStatus
 from cloison.models.events import InboundSms
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     CampaignRecord,
     ConsentRecord,

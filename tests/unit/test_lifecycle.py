@@ -6,7 +6,8 @@ import pytest
 from pydantic import ValidationError
 
 from cloison.errors import Conflict
-from cloison.models.api import CampaignStatus, LaunchIn, schedule_expression_problem
+from cloison.models.api.campaigns import LaunchIn, schedule_expression_problem
+from cloison.models.kinds import CampaignStatus
 from cloison.services.lifecycle import TRANSITIONS, Action, InvalidTransition, transition
 
 S = CampaignStatus

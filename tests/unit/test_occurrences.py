@@ -18,8 +18,8 @@ from pydantic import BaseModel
 from cloison.adapters.schedules import occurrence_input
 from cloison.adapters.tables import CampaignStore
 from cloison.errors import Conflict
-from cloison.models.api import CampaignKind, CampaignStatus
 from cloison.models.events import ChunkRef, LaunchRequest, MalformedPayload, parse_payload
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord, UploadRecord
 from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, audience_context

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from cloison.compliance import SendWindowPolicy, normalize_phone
-from cloison.compliance.window import window_close
-from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.window import SendWindowPolicy, window_close
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord, UploadRecord
 from cloison.services.preview import (
     CampaignPreviewer,

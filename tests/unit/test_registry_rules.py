@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 from test_audited_actions import ADA, ALICE, PERSON, registry
 
-from cloison.compliance import ComplianceError, compose_message
+from cloison.compliance.errors import ComplianceError
+from cloison.compliance.message import compose_message
 from cloison.errors import RuleViolation
-from cloison.models.api import ConsentIn, SenderProfileIn
+from cloison.models.api.registry import ConsentIn, SenderProfileIn
 
 PROFILE = {"sender_id": "36111", "stop_mention": "STOP au 36111", "company": "Boutique Exemple"}
 

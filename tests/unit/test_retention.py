@@ -24,7 +24,7 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.vault import reply_object_key
 from cloison.config import ApiSettings
-from cloison.models.api import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     AudienceMember,
     CampaignRecord,

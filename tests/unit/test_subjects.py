@@ -31,9 +31,10 @@ from cloison.adapters.tables import (
     audience_print,
 )
 from cloison.adapters.vault import ReplyVault
-from cloison.compliance import SendWindowPolicy
+from cloison.compliance.window import SendWindowPolicy
 from cloison.errors import ContextMismatch, DependencyError, Forbidden, NotFound, RuleViolation
-from cloison.models.api import CampaignKind, CampaignStatus, PrivacyRequestIn
+from cloison.models.api.privacy import PrivacyRequestIn
+from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     AudienceMember,
     CampaignRecord,

@@ -8,9 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from cloison.http.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from cloison.http.problems import Problem
 from cloison.http.resolver import JSON
-from cloison.models.api import (
-    Campaign,
-)
+from cloison.models.api.campaigns import Campaign
 
 
 def problem_response(description: str) -> OpenAPIResponse:

@@ -10,7 +10,7 @@ from cloison.http import errors as errors  # registers the problem documents on 
 from cloison.http.answers import ERRORS, problem_response
 from cloison.http.resolver import JSON, app, refused_media_type
 from cloison.http.routes import audit, campaigns, privacy, registry, replies
-from cloison.models.api import Health
+from cloison.models.api.common import Health
 
 __all__ = ["app", "openapi_document"]
 

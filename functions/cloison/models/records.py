@@ -188,7 +188,7 @@ class AuditEntry(Record):
     action: str
     team: str | None = None
     target: str
-    # A code (models.api.AuditReason); entries written before codes hold scrubbed free text.
+    # A code (models.api.common.AuditReason); entries written before codes hold scrubbed free text.
     reason: str | None = None
     # The commitment to the sealed note of what the person wrote (adapters.audit_notes), if any.
     note: str | None = None

@@ -6,14 +6,11 @@ from dataclasses import dataclass
 
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import audience_print
-from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
+from cloison.compliance.errors import InvalidDepartement, InvalidPhoneNumber
+from cloison.compliance.phone import Phone, normalize_phone
 from cloison.compliance.territories import normalize_departement
 from cloison.errors import RuleViolation
-from cloison.models.api import (
-    AudienceIn,
-    AudienceResult,
-    RowError,
-)
+from cloison.models.api.campaigns import AudienceIn, AudienceResult, RowError
 from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord
 from cloison.services.audience import AudienceWriter
 from cloison.services.audience_csv import parse_audience_csv

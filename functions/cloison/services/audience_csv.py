@@ -14,7 +14,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from cloison.compliance import InvalidDepartement, InvalidPhoneNumber, Phone, normalize_phone
+from cloison.compliance.errors import InvalidDepartement, InvalidPhoneNumber
+from cloison.compliance.phone import Phone, normalize_phone
 from cloison.compliance.territories import normalize_departement
 from cloison.errors import RuleViolation, TooLarge
 

@@ -22,16 +22,16 @@ from cloison.adapters.audit import (
     AuditSigner,
 )
 from cloison.adapters.audit_notes import Note, NoteStore
-from cloison.compliance.phone import scrub_numbers
+from cloison.compliance.masking import scrub_numbers
 from cloison.errors import DependencyError, NotFound, RuleViolation
-from cloison.models.api import (
+from cloison.models.api.audit import (
     AuditList,
-    AuditReason,
     AuditRecord,
     AuditVerification,
     NoteErasure,
     NoteErasureIn,
 )
+from cloison.models.api.common import AuditReason
 from cloison.models.records import AuditEntry
 from cloison.observability import logger
 from cloison.services.access import PRIVACY_OFFICER, Caller
@@ -80,7 +80,7 @@ def system_caller(name: str) -> Caller:
     )
 
 
-# Free text is scrubbed of numbers as the API takes it in (models.api.FreeText); a note is
+# Free text is scrubbed of numbers as the API takes it in (models.api.common.FreeText); a note is
 # scrubbed again, whatever wrote it.
 scrub = scrub_numbers
 # What the trail keeps as an entry's reason: the codes people choose, and the system's own.

@@ -23,9 +23,7 @@ from cloison.adapters.audit import (
     StoredEntry,
     timestamp,
 )
-from cloison.models.api import (
-    AuditBreak,
-)
+from cloison.models.api.audit import AuditBreak
 from cloison.models.records import AuditEntry
 
 GENESIS_HASH = "0" * 64

@@ -10,18 +10,18 @@ from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore
 from cloison.errors import DependencyError, NotFound, RuleViolation
-from cloison.models.api import (
+from cloison.models.api.campaigns import (
     AudienceIn,
     AudienceResult,
     Campaign,
     CampaignIn,
     CampaignStats,
-    CampaignStatus,
     LaunchIn,
     Occurrence,
     Preview,
 )
 from cloison.models.events import LaunchRequest
+from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord, SenderRecord
 from cloison.observability import logger
 from cloison.services.access import Caller

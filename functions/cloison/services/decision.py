@@ -5,14 +5,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from cloison.compliance import (
-    Phone,
-    SendWindowPolicy,
-    compose_message,
-    next_send_time,
-    normalize_phone,
-)
 from cloison.compliance.errors import ComplianceError
+from cloison.compliance.message import compose_message
+from cloison.compliance.phone import Phone, normalize_phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.kinds import CampaignKind
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.observability import logger

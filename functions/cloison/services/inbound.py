@@ -20,8 +20,10 @@ from cloison.adapters.tables import (
     SuppressionStore,
 )
 from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_key
-from cloison.compliance import ReplyClass, analyze_text, classify_reply, normalize_phone
+from cloison.compliance.encoding import analyze_text
 from cloison.compliance.errors import InvalidPhoneNumber
+from cloison.compliance.phone import normalize_phone
+from cloison.compliance.replies import ReplyClass, classify_reply
 from cloison.errors import (
     DependencyError,
     OutcomeUnknown,

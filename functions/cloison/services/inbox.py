@@ -8,10 +8,10 @@ from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import GLOBAL_SCOPE, ReplyIndex, SuppressionStore
 from cloison.adapters.vault import ReplyVault, encryption_context
-from cloison.compliance.phone import mask_phone
+from cloison.compliance.masking import mask_phone
 from cloison.compliance.replies import ReplyClass
 from cloison.errors import Conflict, Forbidden, NotFound, ReadDenied, RuleViolation
-from cloison.models.api import ReplyDetail, ReplyReviewIn, ReplySummary
+from cloison.models.api.replies import ReplyDetail, ReplyReviewIn, ReplySummary
 from cloison.models.records import ReplyRecord
 from cloison.observability import logger
 from cloison.services.access import PRIVACY_OFFICER, QUARANTINE_TEAM, Caller

@@ -14,21 +14,12 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from cloison.adapters.tables import ConsentStore, SuppressionStore
-from cloison.compliance import (
-    ComplianceError,
-    Phone,
-    SendWindowPolicy,
-    analyze_text,
-    next_send_time,
-)
 from cloison.compliance.content import content_warnings
-from cloison.compliance.window import window_close
-from cloison.models.api import (
-    ContentWarningOut,
-    Preview,
-    PreviewCounts,
-    SendingEstimate,
-)
+from cloison.compliance.encoding import analyze_text
+from cloison.compliance.errors import ComplianceError
+from cloison.compliance.phone import Phone
+from cloison.compliance.window import SendWindowPolicy, next_send_time, window_close
+from cloison.models.api.campaigns import ContentWarningOut, Preview, PreviewCounts, SendingEstimate
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.services.audience import AudienceWriter
 from cloison.services.decision import decide_members

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from cloison.adapters.carrier import OptedOutNumber, OptedOutPage
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import GLOBAL_SCOPE, GlobalStanding, ProviderPending
-from cloison.compliance.phone import mask_phone
+from cloison.compliance.masking import mask_phone
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import SuppressionRecord
 from cloison.observability import logger

@@ -5,12 +5,12 @@ from datetime import UTC, datetime
 
 from cloison.adapters.identity import NumberHasher
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
-from cloison.compliance import normalize_phone
 from cloison.compliance.errors import ComplianceError
+from cloison.compliance.masking import mask_phone
 from cloison.compliance.message import validate_sender, validate_stop_mention
-from cloison.compliance.phone import mask_phone
+from cloison.compliance.phone import normalize_phone
 from cloison.errors import NotFound, RuleViolation
-from cloison.models.api import (
+from cloison.models.api.registry import (
     Consent,
     ConsentIn,
     ConsentWithdrawal,

@@ -20,9 +20,7 @@ from cloison.adapters.envelope import Sealer
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
-from cloison.compliance import (
-    analyze_text,
-)
+from cloison.compliance.encoding import analyze_text
 from cloison.errors import (
     Conflict,
     DependencyError,

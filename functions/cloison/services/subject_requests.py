@@ -6,14 +6,10 @@ import secrets
 from dataclasses import dataclass
 from typing import Protocol
 
-from cloison.compliance import InvalidDepartement
+from cloison.compliance.errors import InvalidDepartement
 from cloison.compliance.territories import normalize_departement
 from cloison.errors import RuleViolation
-from cloison.models.api import (
-    ContactChanges,
-    PrivacyReceipt,
-    SubjectExport,
-)
+from cloison.models.api.privacy import ContactChanges, PrivacyReceipt, SubjectExport
 from cloison.models.records import (
     PrivacyReceiptRecord,
 )

@@ -24,10 +24,10 @@ from cloison.adapters.tables import (
     SuppressionStore,
 )
 from cloison.adapters.vault import encryption_context
-from cloison.compliance.phone import mask_phone
+from cloison.compliance.masking import mask_phone
 from cloison.compliance.territories import normalize_departement
 from cloison.errors import DependencyError, NotFound, ReadDenied
-from cloison.models.api import (
+from cloison.models.api.privacy import (
     ContactChanges,
     ExportedAudience,
     ExportedConsent,

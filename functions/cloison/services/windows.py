@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from cloison.compliance import SendWindowPolicy
+from cloison.compliance.window import SendWindowPolicy
 from cloison.errors import RuleViolation
 
 

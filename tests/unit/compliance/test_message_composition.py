@@ -8,8 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloison.compliance import InvalidMessage, InvalidSender, analyze_text, compose_message
-from cloison.compliance.message import MAX_MESSAGE_LENGTH, template_variables, validate_sender
+from cloison.compliance.encoding import analyze_text
+from cloison.compliance.errors import InvalidMessage, InvalidSender
+from cloison.compliance.message import (
+    MAX_MESSAGE_LENGTH,
+    compose_message,
+    template_variables,
+    validate_sender,
+)
 
 STOP = "STOP au 36111"
 PROMO = "Bonjour {first_name}, -20 % sur toute la boutique ce week-end avec le code {code} !"

@@ -8,8 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from phonenumbers import timezone as phone_time_zones
 
-from cloison.compliance import InvalidPhoneNumber, Phone, normalize_phone
-from cloison.compliance.phone import mask_phone, quick_read
+from cloison.compliance.errors import InvalidPhoneNumber
+from cloison.compliance.masking import mask_phone
+from cloison.compliance.phone import Phone, normalize_phone, quick_read
 
 # libphonenumber's example numbers: valid by construction, assigned to nobody.
 METROPOLITAN_MOBILE = "+33612345678"

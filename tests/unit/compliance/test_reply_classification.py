@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloison.compliance import ReplyClass, classify_reply
 from cloison.compliance.personal_data import (
     PersonalData,
     find_personal_data,
@@ -16,7 +15,7 @@ from cloison.compliance.personal_data import (
     is_valid_iban,
     is_valid_nir,
 )
-from cloison.compliance.replies import normalize_reply
+from cloison.compliance.replies import ReplyClass, classify_reply, normalize_reply
 
 OPT_OUTS = [
     "STOP",

@@ -12,16 +12,9 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from cloison.compliance import (
-    InvalidDepartement,
-    InvalidSendTime,
-    NoSendWindow,
-    Opening,
-    Phone,
-    SendWindowPolicy,
-    next_send_time,
-    normalize_phone,
-)
+from cloison.compliance.errors import InvalidDepartement, InvalidSendTime, NoSendWindow
+from cloison.compliance.phone import Phone, normalize_phone
+from cloison.compliance.window import Opening, SendWindowPolicy, next_send_time
 
 PARIS = ZoneInfo("Europe/Paris")
 DEFAULT = SendWindowPolicy()

@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cloison.compliance import TextAnalysis, analyze_text
 from cloison.compliance.encoding import (
     GSM7_BASIC,
     GSM7_CHARACTERS,
     GSM7_EXTENSION,
     LOOK_ALIKES,
+    TextAnalysis,
+    analyze_text,
     decode_gsm7,
     encode_gsm7,
 )

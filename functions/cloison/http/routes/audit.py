@@ -8,15 +8,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
-from cloison.models.api import (
+from cloison.models.api.audit import AuditList, AuditVerification, NoteErasure, NoteErasureIn
+from cloison.models.api.common import (
     AUDIT_ACTION_PATTERN,
     AUDIT_ENTRY_PATTERN,
     TEAM_PATTERN,
-    AuditList,
-    AuditVerification,
     Instant,
-    NoteErasure,
-    NoteErasureIn,
 )
 from cloison.services.audit_chain import MAX_VERIFY_LIMIT, VERIFY_LIMIT
 

@@ -15,9 +15,8 @@ from cloison.http import wiring
 from cloison.http.answers import answers, lifecycle_responses
 from cloison.http.problems import inline_schema
 from cloison.http.resolver import CSV, JSON, UnsupportedMediaType, body_bytes, caller
-from cloison.models.api import (
+from cloison.models.api.campaigns import (
     MAX_JSON_RECIPIENTS,
-    TEAM_PATTERN,
     AudienceIn,
     AudienceResult,
     Campaign,
@@ -26,6 +25,7 @@ from cloison.models.api import (
     LaunchIn,
     Preview,
 )
+from cloison.models.api.common import TEAM_PATTERN
 from cloison.models.kinds import CampaignStatus
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
 from cloison.services.campaigns import LISTED_CAMPAIGNS

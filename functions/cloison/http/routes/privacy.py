@@ -9,10 +9,7 @@ from cloison.errors import (
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
-from cloison.models.api import (
-    PrivacyReceipt,
-    PrivacyRequestIn,
-)
+from cloison.models.api.privacy import PrivacyReceipt, PrivacyRequestIn
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 

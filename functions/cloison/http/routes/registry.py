@@ -9,9 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
-from cloison.models.api import (
-    IDENTIFIER_PATTERN,
-    TEAM_PATTERN,
+from cloison.models.api.common import IDENTIFIER_PATTERN, TEAM_PATTERN
+from cloison.models.api.registry import (
     Consent,
     ConsentIn,
     ConsentWithdrawal,

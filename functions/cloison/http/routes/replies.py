@@ -8,12 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
-from cloison.models.api import (
-    ReplyDetail,
-    ReplyList,
-    ReplyReviewIn,
-    ReplySummary,
-)
+from cloison.models.api.replies import ReplyDetail, ReplyList, ReplyReviewIn, ReplySummary
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 

@@ -16,7 +16,7 @@ from pydantic import (
     field_validator,
 )
 
-from cloison.compliance.phone import scrub_numbers
+from cloison.compliance.masking import scrub_numbers
 
 TEAM_PATTERN = r"^[a-z][a-z0-9-]{1,30}$"
 AUDIT_ACTION_PATTERN = r"^[a-z]+\.[a-z_]+$"

@@ -1,0 +1,37 @@
+"""Numbers hidden for logs, errors and free text: plain string work, no numbering plan loaded."""
+
+from __future__ import annotations
+
+import re
+
+
+def mask_phone(raw: str) -> str:
+    """A phone number with every digit hidden but the last two, safe for logs and errors."""
+    digits = [char for char in raw if char.isdigit()]
+    return "***" + "".join(digits[-2:]) if len(digits) >= 4 else "***"
+
+
+# Six digits or more, whatever separates them: spaces of any width, dots, commas, dashes of any
+# kind, underscores, middle dots, slashes, brackets (up to three in a row).
+_DIGIT_RUN = re.compile(r"\+?\d(?:(?:[^\w\n]|_){0,3}\d){5,}")
+# A count written with thousands separators (100,000), which no phone number is written as.
+_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
+# A calendar date as people write it (2024-03-01, 01/03/2024, 1.3.2024): kept, as proof of
+# when a consent or a request was made; no French number is written so.
+_DATE = re.compile(
+    r"(?:(?:19|20)\d\d[-/.](?:0?[1-9]|1[0-2])[-/.](?:0?[1-9]|[12]\d|3[01])"
+    r"|(?:0?[1-9]|[12]\d|3[01])[-/.](?:0?[1-9]|1[0-2])[-/.](?:19|20)\d\d)"
+)
+
+
+def scrub_numbers(text: str) -> str:
+    """Free text with every run of digits long enough to be a phone number masked, as it is
+    written: a reason, a consent's source or proof never holds a number in clear."""
+    return _DIGIT_RUN.sub(
+        lambda match: (
+            match.group()
+            if _THOUSANDS.fullmatch(match.group()) or _DATE.fullmatch(match.group())
+            else mask_phone(match.group())
+        ),
+        text,
+    )
