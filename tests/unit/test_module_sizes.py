@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMITS = {"functions": 400, "infra": 600}
 # Modules still over the limit, with the size they may not grow past.
 OVER_LIMIT = {
-    "infra/cloison_local/carrier.py": 1626,
     "infra/cloison_local/provision.py": 956,
     "infra/cloison_local/gateway.py": 741,
     "infra/cloison_local/moto_speedups.py": 659,
