@@ -14,7 +14,6 @@ LIMITS = {"functions": 400, "infra": 600}
 OVER_LIMIT = {
     "infra/cloison_local/provision.py": 956,
     "infra/cloison_local/gateway.py": 741,
-    "infra/cloison_local/moto_speedups.py": 659,
 }
 
 
