@@ -13,7 +13,6 @@ LIMITS = {"functions": 400, "infra": 600}
 # Modules still over the limit, with the size they may not grow past.
 OVER_LIMIT = {
     "infra/cloison_local/provision.py": 956,
-    "infra/cloison_local/gateway.py": 741,
 }
 
 

@@ -1,233 +1,41 @@
-"""The local API Gateway: serves the template's REST routes over HTTP, checking Cognito tokens and
-calling each route's function with a real REST (v1) Lambda proxy event."""
+"""The local API Gateway's HTTP server: ApiGateway serves the template's routes, finds the
+resource and method of each request as API Gateway does, checks its authorizer, and calls the
+route's function with the request's Lambda proxy event; static files are served where no route
+matches."""
 
 from __future__ import annotations
 
 import base64
-import binascii
-import json
 import logging
 import mimetypes
 import secrets
 import threading
 import time
-import urllib.request
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-import jwt
-
+from cloison_local.gateway.authorizer import CognitoAuthorizer, Unauthorized
+from cloison_local.gateway.events import _clf_time, _header, _is_text, _Request, render_claims
+from cloison_local.gateway.responses import (
+    _MISSING_TOKEN,
+    _gateway_error,
+    _MalformedResult,
+    _proxy_reply,
+    _Reply,
+)
 from cloison_local.model import Invoker, JsonDict, Route
 
-logger = logging.getLogger(__name__)
+# Every part of the gateway logs as the gateway.
+logger = logging.getLogger("cloison_local.gateway")
 
 MAX_REQUEST_BODY_BYTES = 10 * 1024 * 1024
 ACCOUNT_ID = "123456789012"
 API_ID = "cloisonlcl"
-JWKS_FETCH_TIMEOUT_SECONDS = 5.0
-
-_PROXY_RESULT_KEYS = frozenset(
-    {"statusCode", "headers", "multiValueHeaders", "body", "isBase64Encoded"}
-)
-# Framing headers are the gateway's to set, whatever the function returned.
-_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding", "connection"})
-_TEXT_MEDIA_TYPES = frozenset(
-    {
-        "application/json",
-        "application/xml",
-        "application/javascript",
-        "application/x-www-form-urlencoded",
-        "application/graphql",
-    }
-)
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-# API Gateway renders these two claims as java.util.Date strings; auth_time stays a number.
-_DATE_CLAIMS = frozenset({"exp", "iat"})
-
-
-class Unauthorized(Exception):
-    """A token was refused; the message says why, for the log only, never for the client."""
-
-
-class CognitoAuthorizer:
-    """What API Gateway's COGNITO_USER_POOLS authorizer checks, against one user pool."""
-
-    def __init__(
-        self,
-        cognito_endpoint_url: str,
-        region: str,
-        user_pool_id: str,
-        app_client_ids: Iterable[str],
-        client_lookup: Callable[[str], bool] | None = None,
-    ) -> None:
-        """`client_lookup` says whether an app client unknown so far is one of the pool's (one
-        created after start, as onboarding a team does): access tokens of it are then taken."""
-        endpoint = cognito_endpoint_url.rstrip("/")
-        if urlsplit(endpoint).scheme not in ("http", "https"):
-            raise ValueError(f"Cognito endpoint must be http(s): {cognito_endpoint_url!r}")
-        self.app_client_ids = frozenset(app_client_ids)
-        if not self.app_client_ids:
-            raise ValueError("a Cognito authorizer needs at least one app client id")
-        self.user_pool_id = user_pool_id
-        self.issuer = f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
-        self.jwks_url = f"{endpoint}/{user_pool_id}/.well-known/jwks.json"
-        self._keys: dict[str, jwt.PyJWK] = {}
-        self._keys_lock = threading.Lock()
-        self._client_lookup = client_lookup
-
-    def authorize(self, authorization: str | None, scopes: Sequence[str] = ()) -> JsonDict:
-        """Return the verified claims of the token in `authorization`, or raise Unauthorized.
-
-        With `scopes`, an access token granting one of them is required; without, an ID token.
-        """
-        try:
-            return self._verify(_bearer_token(authorization), scopes)
-        except Unauthorized as refusal:
-            logger.info("token refused for pool %s: %s", self.user_pool_id, refusal)
-            raise
-
-    def _verify(self, token: str, scopes: Sequence[str]) -> JsonDict:
-        try:
-            header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"unreadable token header ({type(exc).__name__})") from exc
-        if header.get("alg") != "RS256":
-            raise Unauthorized("token not signed with RS256")
-        kid = header.get("kid")
-        if not isinstance(kid, str):
-            raise Unauthorized("token header has no key id")
-        wants_access_token = bool(scopes)
-        expected_use = "access" if wants_access_token else "id"
-        try:
-            claims: JsonDict = jwt.decode(
-                token,
-                key=self._signing_key(kid),
-                algorithms=["RS256"],
-                issuer=self.issuer,
-                # Access tokens carry no aud; pyjwt then refuses any token that has one.
-                audience=None if wants_access_token else sorted(self.app_client_ids),
-                options={"require": ["exp", "iat", "iss", "sub", "token_use"]},
-            )
-        except jwt.PyJWTError as exc:
-            raise Unauthorized(f"{type(exc).__name__}: {exc}") from exc
-
-        # A route with scopes takes only access tokens; one without, only ID tokens.
-        if claims["token_use"] != expected_use:
-            raise Unauthorized(f"route needs an {expected_use} token")
-        if wants_access_token:
-            if not self._knows_client(claims.get("client_id")):
-                raise Unauthorized("access token issued to an unknown app client")
-            granted = claims.get("scope")
-            if not isinstance(granted, str) or not set(granted.split()) & set(scopes):
-                raise Unauthorized("access token grants none of the route's scopes")
-        return claims
-
-    def _knows_client(self, client_id: Any) -> bool:
-        if client_id in self.app_client_ids:
-            return True
-        if self._client_lookup is None or not isinstance(client_id, str):
-            return False
-        if not self._client_lookup(client_id):
-            return False
-        self.app_client_ids = self.app_client_ids | {client_id}
-        return True
-
-    def _signing_key(self, kid: str) -> jwt.PyJWK:
-        with self._keys_lock:
-            if kid not in self._keys:
-                # Fetched once; a kid we do not know may mean the pool rotated its keys.
-                self._keys = self._fetch_keys()
-            key = self._keys.get(kid)
-        if key is None:
-            raise Unauthorized("token signed with a key the pool does not publish")
-        return key
-
-    def _fetch_keys(self) -> dict[str, jwt.PyJWK]:
-        try:
-            # The scheme was checked in the constructor: only http(s) reaches here.
-            with urllib.request.urlopen(  # noqa: S310
-                self.jwks_url, timeout=JWKS_FETCH_TIMEOUT_SECONDS
-            ) as response:
-                key_set = jwt.PyJWKSet.from_json(response.read().decode("utf-8"))
-        except (OSError, ValueError, jwt.PyJWTError) as exc:
-            raise Unauthorized(f"pool keys unavailable ({type(exc).__name__})") from exc
-        logger.debug("fetched %d signing keys for pool %s", len(key_set.keys), self.user_pool_id)
-        return {key.key_id: key for key in key_set.keys if key.key_id}
-
-
-def _bearer_token(authorization: str | None) -> str:
-    if not authorization or not authorization.strip():
-        raise Unauthorized("no Authorization header")
-    token = authorization.strip()
-    scheme, _, rest = token.partition(" ")
-    if rest and scheme.lower() == "bearer":
-        token = rest.strip()
-    if not token or " " in token:
-        raise Unauthorized("Authorization header is not a token")
-    return token
-
-
-def render_claims(claims: Mapping[str, Any]) -> dict[str, str]:
-    """Render verified claims as API Gateway REST passes them in `requestContext.authorizer.claims`.
-
-    Every value becomes a string: lists are joined with commas (`cognito:groups` of two groups
-    arrives as "member,team-sales"), booleans are "true"/"false", `exp` and `iat` are
-    java.util.Date strings such as "Tue Apr 04 18:39:39 UTC 2023", other numbers are decimal.
-    """
-    rendered: dict[str, str] = {}
-    for name, value in claims.items():
-        if value is None:
-            continue
-        if name in _DATE_CLAIMS and isinstance(value, int | float) and not isinstance(value, bool):
-            rendered[name] = _java_date(value)
-        else:
-            rendered[name] = _claim_text(value)
-    return rendered
-
-
-def _claim_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list | tuple):
-        return ",".join(_claim_text(item) for item in value)
-    if isinstance(value, dict):
-        return json.dumps(value, separators=(",", ":"))
-    return str(value)
-
-
-def _java_date(epoch_seconds: float) -> str:
-    # Fixed English names: strftime's %a and %b follow the process locale.
-    t = time.gmtime(epoch_seconds)
-    return (
-        f"{_DAYS[t.tm_wday]} {_MONTHS[t.tm_mon - 1]} {t.tm_mday:02d} "
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} UTC {t.tm_year}"
-    )
-
-
-def _clf_time(epoch_seconds: float) -> str:
-    t = time.gmtime(epoch_seconds)
-    return (
-        f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:"
-        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
-    )
-
-
-def _is_text(content_type: str | None) -> bool:
-    media = (content_type or "").split(";", 1)[0].strip().lower()
-    return (
-        not media
-        or media.startswith("text/")
-        or media in _TEXT_MEDIA_TYPES
-        or media.endswith(("+json", "+xml"))
-    )
 
 
 @dataclass(frozen=True)
@@ -270,27 +78,6 @@ def _split_path(path: str) -> tuple[str, ...]:
     # API Gateway serves /campaigns/ as /campaigns; the root resource has no segments.
     stripped = path.strip("/")
     return tuple(stripped.split("/")) if stripped else ()
-
-
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    headers: list[tuple[str, str]]
-    body: bytes
-
-
-def _gateway_error(status: int, message: str, error_type: str | None = None) -> _Reply:
-    headers = [("Content-Type", "application/json")]
-    if error_type:
-        headers.append(("x-amzn-ErrorType", error_type))
-    return _Reply(status, headers, json.dumps({"message": message}).encode())
-
-
-_MISSING_TOKEN = ("Missing Authentication Token", "MissingAuthenticationTokenException")
-
-
-class _MalformedResult(Exception):
-    """The function returned something API Gateway cannot turn into an HTTP response."""
 
 
 class ApiGateway:
@@ -533,89 +320,9 @@ class ApiGateway:
         return _Reply(200, [("Content-Type", content_type), *self._static_headers], body)
 
 
-def _proxy_reply(result: Any) -> _Reply:
-    if not isinstance(result, dict):
-        raise _MalformedResult(f"result is a {type(result).__name__}, not an object")
-    extra = set(result) - _PROXY_RESULT_KEYS
-    if extra:
-        raise _MalformedResult(f"unexpected keys {sorted(extra)}")
-    status = result.get("statusCode")
-    if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 599:
-        raise _MalformedResult("statusCode is not an HTTP status")
-
-    single = result.get("headers") or {}
-    multi = result.get("multiValueHeaders") or {}
-    if not isinstance(single, dict) or not isinstance(multi, dict):
-        raise _MalformedResult("headers must be objects")
-    # As API Gateway merges them: a name in multiValueHeaders replaces the same name in headers.
-    multi_names = {str(name).lower() for name in multi}
-    pairs: list[tuple[str, str]] = []
-    for name, value in single.items():
-        if str(name).lower() not in multi_names:
-            pairs.append((_header_name(name), _header_value(value)))
-    for name, values in multi.items():
-        if not isinstance(values, list):
-            raise _MalformedResult("multiValueHeaders values must be lists")
-        pairs.extend((_header_name(name), _header_value(value)) for value in values)
-    headers = [(name, value) for name, value in pairs if name.lower() not in _FRAMING_HEADERS]
-    if not any(name.lower() == "content-type" for name, _ in headers):
-        headers.append(("Content-Type", "application/json"))
-
-    raw_body = result.get("body")
-    if raw_body is None:
-        body = b""
-    elif not isinstance(raw_body, str):
-        raise _MalformedResult("body is not a string")
-    elif result.get("isBase64Encoded") is True:
-        try:
-            body = base64.b64decode(raw_body, validate=True)
-        except (binascii.Error, ValueError) as exc:
-            raise _MalformedResult("body is not valid base64") from exc
-    else:
-        body = raw_body.encode("utf-8")
-    return _Reply(status, headers, body)
-
-
-def _header_name(name: Any) -> str:
-    if not isinstance(name, str) or not name or any(c in name for c in " :\r\n"):
-        raise _MalformedResult("header name is not a token")
-    return name
-
-
-def _header_value(value: Any) -> str:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise _MalformedResult("header values must be strings or numbers")
-    text = str(value)
-    if "\r" in text or "\n" in text:
-        raise _MalformedResult("header contains a line break")
-    return text
-
-
-def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value
-    return None
-
-
 def _resource_id(path: str) -> str:
     # Stable across restarts, like the id a deployed resource keeps.
     return uuid.uuid5(uuid.NAMESPACE_URL, path).hex[:6]
-
-
-@dataclass(frozen=True)
-class _Request:
-    method: str
-    path: str
-    query: str
-    protocol: str
-    headers: list[tuple[str, str]]
-    authorization: str | None
-    body: bytes
-    source_ip: str
-    request_id: str
-    extended_request_id: str
-    received_at: float
 
 
 class _GatewayServer(ThreadingHTTPServer):
