@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Self
 
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
+from cloison.config import InboundSettings
 from cloison.errors import DependencyError
 
 WINDOW = timedelta(hours=1)
@@ -40,6 +42,11 @@ class ReplyAllowance:
     again without taking a second place. A refusal adds one more write, to count it. The item
     holds the number's HMAC, at most `per_hour` reply ids and a count: under 1 KB for 20.
     """
+
+    @classmethod
+    def from_settings(cls, config: InboundSettings) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.replies_table, config.replies_per_number_per_hour)
 
     def __init__(self, table_name: str, per_hour: int) -> None:
         if per_hour < 1:

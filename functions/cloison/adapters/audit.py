@@ -10,13 +10,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from cloison.adapters import aws
+from cloison.config import Audit
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import AuditEntry
 
@@ -195,6 +196,11 @@ class AuditStore:
     a head item naming the last one. An append writes both in one transaction, conditional on
     the sequence being free and the head being the one read: two writers never share a number.
     """
+
+    @classmethod
+    def from_settings(cls, config: Audit) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.audit_table)
 
     def __init__(self, table_name: str) -> None:
         self.table_name = table_name

@@ -7,18 +7,16 @@ import binascii
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from cloison.adapters import aws
+from cloison.adapters.audit import COPY_PREFIX, Anchor
+from cloison.config import Audit
 from cloison.errors import DependencyError
 from cloison.models.records import AuditEntry
-
-if TYPE_CHECKING:
-    pass
-from cloison.adapters.audit import COPY_PREFIX, Anchor
 
 ANCHOR_PREFIX = "anchor/"
 _BLOCK = 1000  # copies listed together: the entries whose sequence numbers share 9 digits
@@ -55,6 +53,11 @@ class AuditArchive:
     keeps each one from being deleted or overwritten. A second copy for one sequence number
     (another hash) is itself the trace of a rewrite.
     """
+
+    @classmethod
+    def from_settings(cls, config: Audit) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.audit_bucket)
 
     def __init__(self, bucket: str) -> None:
         self.bucket = bucket
@@ -191,6 +194,11 @@ class AuditArchive:
 class KmsMac:
     """HMAC-SHA-256 under a KMS HMAC key: the key never leaves KMS, and only roles granted
     kms:GenerateMac on it can make a MAC that verifies."""
+
+    @classmethod
+    def from_settings(cls, config: Audit) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.audit_key_arn)
 
     def __init__(self, key_arn: str) -> None:
         self.key_arn = key_arn

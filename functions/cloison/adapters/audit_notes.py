@@ -21,7 +21,7 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -29,6 +29,7 @@ from botocore.exceptions import ClientError
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables._dynamo import _expires_at, _failed, _query_all, batch_get
+from cloison.config import ApiSettings
 from cloison.errors import ContextMismatch
 
 if TYPE_CHECKING:
@@ -71,6 +72,11 @@ class NoteStore(Protocol):
 
 
 class AuditNotes:
+    @classmethod
+    def from_settings(cls, config: ApiSettings, sealer: Sealer) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.contacts_table, sealer, config.audit_retention_days)
+
     def __init__(self, table_name: str, sealer: Sealer, retention_days: int) -> None:
         self.table_name = table_name
         self._table: Table = aws.dynamodb().Table(table_name)

@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Self
 
 from botocore.exceptions import (
     BotoCoreError,
@@ -14,6 +15,7 @@ from botocore.exceptions import (
 )
 
 from cloison.adapters import aws
+from cloison.config import Messaging, OptOutList
 from cloison.errors import DependencyError, NotSent, OutcomeUnknown, RuleViolation, Throttled
 
 _REFUSED = {"ValidationException", "ConflictException"}
@@ -21,6 +23,11 @@ _REFUSED = {"ValidationException", "ConflictException"}
 
 class SmsCarrier:
     """Sends through one configuration set, so that every send's events reach the delivery topic."""
+
+    @classmethod
+    def from_settings(cls, config: Messaging) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.configuration_set, config.opt_out_list)
 
     def __init__(self, configuration_set: str, opt_out_list: str) -> None:
         self.configuration_set = configuration_set
@@ -100,6 +107,11 @@ class ProviderOptOutList:
 
     These calls are idempotent, so unlike sends they are retried on throttling and timeouts.
     """
+
+    @classmethod
+    def from_settings(cls, config: OptOutList) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.opt_out_list)
 
     def __init__(self, name: str) -> None:
         self.name = name

@@ -8,10 +8,11 @@ that touch no sealed data never load it.
 import os
 import threading
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Self
 
 import botocore.session
 
+from cloison.config import DataKey
 from cloison.errors import ContextMismatch, DataKeyRefused
 
 if TYPE_CHECKING:
@@ -39,6 +40,11 @@ def data_key_cache() -> "aws_encryption_sdk.LocalCryptoMaterialsCache":
 
 class EnvelopeSealer:
     """Seals data under a data key bound to an encryption context, and opens it only in that context."""
+
+    @classmethod
+    def from_settings(cls, config: DataKey) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.data_key_arn)
 
     def __init__(
         self,

@@ -2,9 +2,11 @@
 
 import hashlib
 import hmac
-from typing import Protocol
+from typing import Protocol, Self
 
 from aws_lambda_powertools.utilities import parameters
+
+from cloison.config import Pepper
 
 PEPPER_MAX_AGE_SECONDS = 300
 
@@ -15,6 +17,11 @@ class NumberHasher(Protocol):
 
 class PepperedHasher:
     """Turns an E.164 number into the keyed hash that every table uses in its place."""
+
+    @classmethod
+    def from_settings(cls, config: Pepper) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.pepper_secret_arn)
 
     def __init__(self, secret_arn: str) -> None:
         self._secret_arn = secret_arn

@@ -1,12 +1,13 @@
 """The reply vault: bodies sealed under `{team, campaign}` and stored under the team's S3 prefix."""
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
+from cloison.config import Replies
 from cloison.errors import DataKeyRefused, DependencyError, NotFound, ReadDenied
 
 if TYPE_CHECKING:
@@ -42,6 +43,16 @@ class ReplyVault:
     reading team's: IAM lets it get objects under `replies/team=<team>/` only and KMS opens
     only data keys of its team's encryption context, whatever the code asks for.
     """
+
+    @classmethod
+    def from_settings(
+        cls,
+        config: Replies,
+        sealer: Sealer,
+        readers: "ReaderRoles | None" = None,
+    ) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.reply_bucket, sealer, readers)
 
     def __init__(self, bucket: str, sealer: Sealer, readers: "ReaderRoles | None" = None) -> None:
         self.bucket = bucket

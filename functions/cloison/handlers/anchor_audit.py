@@ -18,9 +18,9 @@ from cloison.services.audit import Auditor
 def auditor() -> Auditor:
     config = AnchorSettings.from_environ()
     return Auditor(
-        log=AuditStore(config.audit_table),
-        copies=AuditArchive(config.audit_bucket),
-        signer=KmsMac(config.audit_key_arn),
+        log=AuditStore.from_settings(config),
+        copies=AuditArchive.from_settings(config),
+        signer=KmsMac.from_settings(config),
     )
 
 

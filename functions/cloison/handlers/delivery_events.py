@@ -25,9 +25,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def recorder() -> DeliveryRecorder:
     config = DeliverySettings.from_environ()
-    return DeliveryRecorder(
-        messages=MessageStore(config.messages_table, config.message_retention_days)
-    )
+    return DeliveryRecorder(messages=MessageStore.from_settings(config))
 
 
 @logger.inject_lambda_context

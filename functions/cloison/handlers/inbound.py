@@ -36,18 +36,17 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def receiver() -> ReplyReceiver:
     config = InboundSettings.from_environ()
+    sealer = EnvelopeSealer.from_settings(config)
     return ReplyReceiver(
-        hasher=PepperedHasher(config.pepper_secret_arn),
-        suppressions=SuppressionStore(
-            config.suppressions_table, EnvelopeSealer(config.data_key_arn)
-        ),
-        messages=MessageStore(config.messages_table, config.message_retention_days),
-        index=ReplyIndex(config.replies_table, config.reply_retention_days),
-        vault=ReplyVault(config.reply_bucket, EnvelopeSealer(config.data_key_arn)),
-        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
-        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
-        campaigns=CampaignStore(config.campaigns_table),
-        allowance=ReplyAllowance(config.replies_table, config.replies_per_number_per_hour),
+        hasher=PepperedHasher.from_settings(config),
+        suppressions=SuppressionStore.from_settings(config, sealer),
+        messages=MessageStore.from_settings(config),
+        index=ReplyIndex.from_settings(config),
+        vault=ReplyVault.from_settings(config, sealer),
+        carrier=SmsCarrier.from_settings(config),
+        consents=ConsentStore.from_settings(config),
+        campaigns=CampaignStore.from_settings(config),
+        allowance=ReplyAllowance.from_settings(config),
         answer_from=config.origination_identity,
     )
 

@@ -27,9 +27,9 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def launcher() -> Launcher:
     config = LaunchSettings.from_environ()
     return Launcher(
-        store=CampaignStore(config.campaigns_table),
+        store=CampaignStore.from_settings(config),
         send_queue=WorkQueue(config.send_queue_url),
-        messages=MessageStore(config.messages_table, config.message_retention_days),
+        messages=MessageStore.from_settings(config),
     )
 
 

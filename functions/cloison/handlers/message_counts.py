@@ -17,7 +17,7 @@ from cloison.services.message_counts import MessageCounter, RecordChange
 
 @lru_cache(maxsize=1)
 def counter() -> MessageCounter:
-    return MessageCounter(campaigns=CampaignStore(CountingSettings.from_environ().campaigns_table))
+    return MessageCounter(campaigns=CampaignStore.from_settings(CountingSettings.from_environ()))
 
 
 def status_in(image: dict[str, Any]) -> MessageStatus | None:

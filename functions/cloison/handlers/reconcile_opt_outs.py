@@ -21,11 +21,9 @@ MILLISECONDS = 1000
 def reconciler() -> OptOutReconciler:
     config = ReconcileSettings.from_environ()
     return OptOutReconciler(
-        hasher=PepperedHasher(config.pepper_secret_arn),
-        suppressions=SuppressionStore(
-            config.suppressions_table, EnvelopeSealer(config.data_key_arn)
-        ),
-        opt_out_list=ProviderOptOutList(config.opt_out_list),
+        hasher=PepperedHasher.from_settings(config),
+        suppressions=SuppressionStore.from_settings(config, EnvelopeSealer.from_settings(config)),
+        opt_out_list=ProviderOptOutList.from_settings(config),
     )
 
 

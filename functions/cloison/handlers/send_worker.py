@@ -29,12 +29,13 @@ processor = BatchProcessor(event_type=EventType.SQS)
 @lru_cache(maxsize=1)
 def chunk_sender(worker_id: str) -> ChunkSender:
     config = SendSettings.from_environ()
+    sealer = EnvelopeSealer.from_settings(config)
     return ChunkSender(
-        campaigns=CampaignStore(config.campaigns_table),
-        suppressions=SuppressionStore(config.suppressions_table),
-        consents=ConsentStore(config.contacts_table, config.prospect_retention_days),
-        sealer=EnvelopeSealer(config.data_key_arn),
-        carrier=SmsCarrier(config.configuration_set, config.opt_out_list),
+        campaigns=CampaignStore.from_settings(config),
+        suppressions=SuppressionStore.from_settings(config, sealer),
+        consents=ConsentStore.from_settings(config),
+        sealer=sealer,
+        carrier=SmsCarrier.from_settings(config),
         send_queue=WorkQueue(config.send_queue_url),
         releases=LaunchSchedules.from_settings(config),
         origination=config.origination_identity,

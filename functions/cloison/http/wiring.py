@@ -38,39 +38,39 @@ def settings() -> ApiSettings:
 
 @lru_cache(maxsize=1)
 def sealer() -> EnvelopeSealer:
-    return EnvelopeSealer(settings().data_key_arn)
+    return EnvelopeSealer.from_settings(settings())
 
 
 # ---------------------------------------------------------------- adapters, each built once
 @lru_cache(maxsize=1)
 def hasher() -> PepperedHasher:
     """One hasher: the pepper is read from Secrets Manager once per execution environment."""
-    return PepperedHasher(settings().pepper_secret_arn)
+    return PepperedHasher.from_settings(settings())
 
 
 @lru_cache(maxsize=1)
 def campaign_store() -> CampaignStore:
-    return CampaignStore(settings().campaigns_table)
+    return CampaignStore.from_settings(settings())
 
 
 @lru_cache(maxsize=1)
 def consent_store() -> ConsentStore:
-    return ConsentStore(settings().contacts_table, settings().prospect_retention_days)
+    return ConsentStore.from_settings(settings())
 
 
 @lru_cache(maxsize=1)
 def suppression_store() -> SuppressionStore:
-    return SuppressionStore(settings().suppressions_table, sealer())
+    return SuppressionStore.from_settings(settings(), sealer())
 
 
 @lru_cache(maxsize=1)
 def reply_index() -> ReplyIndex:
-    return ReplyIndex(settings().replies_table, settings().reply_retention_days)
+    return ReplyIndex.from_settings(settings())
 
 
 @lru_cache(maxsize=1)
 def carrier() -> SmsCarrier:
-    return SmsCarrier(settings().configuration_set, settings().opt_out_list)
+    return SmsCarrier.from_settings(settings())
 
 
 @lru_cache(maxsize=1)
@@ -82,10 +82,8 @@ def audiences() -> AudienceWriter:
 def vault() -> ReplyVault:
     """Reads go through the reading team's role (`ReaderRoles`), never this function's own."""
     config = settings()
-    return ReplyVault(
-        config.reply_bucket,
-        sealer(),
-        ReaderRoles(config.reader_role_arn_prefix, config.data_key_arn),
+    return ReplyVault.from_settings(
+        config, sealer(), ReaderRoles(config.reader_role_arn_prefix, config.data_key_arn)
     )
 
 
@@ -94,10 +92,10 @@ def vault() -> ReplyVault:
 def auditor() -> Auditor:
     config = settings()
     return Auditor(
-        log=AuditStore(config.audit_table),
-        copies=AuditArchive(config.audit_bucket),
-        signer=KmsMac(config.audit_key_arn),
-        notes=AuditNotes(config.contacts_table, sealer(), config.audit_retention_days),
+        log=AuditStore.from_settings(config),
+        copies=AuditArchive.from_settings(config),
+        signer=KmsMac.from_settings(config),
+        notes=AuditNotes.from_settings(config, sealer()),
     )
 
 
@@ -147,13 +145,13 @@ def subjects() -> SubjectRights:
         hasher=hasher(),
         consents=consent_store(),
         suppressions=suppression_store(),
-        messages=MessageStore(config.messages_table, config.message_retention_days),
+        messages=MessageStore.from_settings(config),
         replies=reply_index(),
         vault=vault(),
         campaigns=campaign_store(),
         sealer=sealer(),
         opt_out_list=carrier(),
-        receipts=PrivacyReceipts(config.contacts_table, config.privacy_receipt_retention_days),
+        receipts=PrivacyReceipts.from_settings(config),
         auditor=auditor(),
         dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
     )

@@ -307,20 +307,9 @@ def _launch_details(request: LaunchIn, at: datetime | None) -> dict[str, str]:
 
 
 def to_campaign(record: CampaignRecord, occurrences: list[Occurrence] | None = None) -> Campaign:
-    return Campaign(
-        id=record.campaign_id,
-        team=record.team,
-        name=record.name,
-        sender=record.sender,
-        kind=record.kind,
-        body=record.body,
-        status=record.status,
-        recipients=record.recipient_count,
-        created_at=record.created_at,
-        created_by=record.created_by,
-        launch_at=record.launch_at,
-        schedule=record.schedule,
-        schedule_timezone=record.schedule_timezone,
-        occurrence_of=record.occurrence_of,
-        occurrences=occurrences,
+    campaign = Campaign.model_validate(record)
+    return (
+        campaign
+        if occurrences is None
+        else campaign.model_copy(update={"occurrences": occurrences})
     )

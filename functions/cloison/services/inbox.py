@@ -184,17 +184,4 @@ def compartments(caller: Caller) -> list[str]:
 
 
 def _summary(record: ReplyRecord) -> ReplySummary:
-    return ReplySummary(
-        id=record.reply_id,
-        team=record.team,
-        campaign_id=record.campaign_id,
-        received_at=record.received_at,
-        reply_class=record.reply_class,
-        sensitive=record.sensitive,
-        review=record.review,
-        reviewed_by=record.reviewed_by,
-        reviewed_at=record.reviewed_at,
-        resubscription=record.resubscription,
-        answered=record.answered,
-        quarantined=record.quarantined,
-    )
+    return ReplySummary.model_validate(record)

@@ -5,19 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from cloison.errors import Conflict
-from cloison.models.records import (
-    CampaignRecord,
-    SenderRecord,
-)
-
-if TYPE_CHECKING:
-    pass
 from cloison.adapters.tables._dynamo import (
     Item,
     TableStore,
@@ -29,6 +21,12 @@ from cloison.adapters.tables._dynamo import (
 )
 from cloison.adapters.tables.audiences import AudienceChunks
 from cloison.adapters.tables.passes import PassProgress
+from cloison.config import CampaignsTable
+from cloison.errors import Conflict
+from cloison.models.records import (
+    CampaignRecord,
+    SenderRecord,
+)
 
 
 class CampaignPosition(NamedTuple):
@@ -243,3 +241,8 @@ class CampaignRecords(TableStore):
 
 class CampaignStore(CampaignRecords, AudienceChunks, PassProgress):
     """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters."""
+
+    @classmethod
+    def from_settings(cls, config: CampaignsTable) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.campaigns_table)

@@ -5,18 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, cast
+from typing import Self, cast
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from cloison.models.records import (
-    ConsentRecord,
-    PrivacyReceiptRecord,
-)
-
-if TYPE_CHECKING:
-    pass
 from cloison.adapters.tables._dynamo import (
     SECONDS_PER_DAY,
     ExpiringStore,
@@ -27,10 +20,20 @@ from cloison.adapters.tables._dynamo import (
     _query_all,
     batch_get,
 )
+from cloison.config import ApiSettings, ContactsTable
+from cloison.models.records import (
+    ConsentRecord,
+    PrivacyReceiptRecord,
+)
 
 
 class ConsentStore(ExpiringStore):
     """Opt-in consents with their proof, by number hash and team."""
+
+    @classmethod
+    def from_settings(cls, config: ContactsTable) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.contacts_table, config.prospect_retention_days)
 
     def put(self, record: ConsentRecord) -> None:
         item = _item(record.model_dump()) | {
@@ -110,6 +113,11 @@ class ConsentStore(ExpiringStore):
 
 class PrivacyReceipts(ExpiringStore):
     """Receipts of data-subject requests, in the contacts table, keyed by request id only."""
+
+    @classmethod
+    def from_settings(cls, config: ApiSettings) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.contacts_table, config.privacy_receipt_retention_days)
 
     def put(self, record: PrivacyReceiptRecord) -> None:
         item = _item(record.model_dump()) | {

@@ -6,18 +6,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, Self, cast
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
-from cloison.models.records import (
-    MessageRecord,
-    MessageStatus,
-)
-
-if TYPE_CHECKING:
-    pass
 from cloison.adapters.tables._dynamo import (
     ExpiringStore,
     Item,
@@ -25,6 +18,11 @@ from cloison.adapters.tables._dynamo import (
     _failed,
     _is_condition_failure,
     _query_all,
+)
+from cloison.config import MessagesTable
+from cloison.models.records import (
+    MessageRecord,
+    MessageStatus,
 )
 
 # delivered, failed and expired share this rank: nothing moves a message past it
@@ -65,6 +63,11 @@ class MessageRef:
 
 class MessageStore(ExpiringStore):
     """Per-recipient message records, keyed by number hash and campaign."""
+
+    @classmethod
+    def from_settings(cls, config: MessagesTable) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.messages_table, config.message_retention_days)
 
     def advance(
         self,

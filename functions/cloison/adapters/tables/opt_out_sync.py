@@ -43,7 +43,7 @@ class OptOutListSync:
 
     table_name: str
     _table: Table
-    _sealer: Sealer | None
+    _sealer: Sealer
 
     # the reconciliation with End User Messaging's opt-out list
     def global_standing(self, number_keys: Sequence[str]) -> dict[str, GlobalStanding]:
@@ -92,8 +92,6 @@ class OptOutListSync:
     def mark_provider_pending(self, number_key: str, e164: str, at: datetime) -> None:
         """Remembers, sealed, a number whose opt-out the carrier's list did not take; the
         reconciliation pushes it there and forgets it."""
-        if self._sealer is None:
-            raise ValueError("this SuppressionStore was built without a sealer")
         sealed = self._sealer.seal(e164.encode(), _provider_context(number_key))
         try:
             self._table.update_item(
@@ -113,8 +111,6 @@ class OptOutListSync:
 
     def provider_pending(self) -> list[ProviderPending]:
         """The numbers `mark_provider_pending` remembered: a query of the sparse index."""
-        if self._sealer is None:
-            raise ValueError("this SuppressionStore was built without a sealer")
         items = _query_all(
             self._table,
             IndexName=PROVIDER_SYNC_INDEX,

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Self
 
 from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.allowance import allowance_partition
-from cloison.errors import Conflict, DependencyError
-from cloison.models.records import (
-    ReplyRecord,
-)
-
-if TYPE_CHECKING:
-    pass
 from cloison.adapters.tables._dynamo import (
     ExpiringStore,
     _expires_at,
@@ -25,12 +18,22 @@ from cloison.adapters.tables._dynamo import (
     _item,
     _query_all,
 )
+from cloison.config import Replies
+from cloison.errors import Conflict, DependencyError
+from cloison.models.records import (
+    ReplyRecord,
+)
 
 REVIEW_QUEUE = "pending"
 
 
 class ReplyIndex(ExpiringStore):
     """Reply metadata by team; the body lives only in the vault."""
+
+    @classmethod
+    def from_settings(cls, config: Replies) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.replies_table, config.reply_retention_days)
 
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         """Writes the index entry unless the reply was seen before; returns the entry that stands."""

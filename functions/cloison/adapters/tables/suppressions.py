@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 from botocore.exceptions import ClientError
 
+from cloison.config import SuppressionsTable
 from cloison.models.records import (
     SuppressionRecord,
 )
@@ -36,10 +37,15 @@ class SuppressionStore(OptOutListSync):
 
     One item per number makes the send path's check one key per recipient. The opt-out list
     reconciliation keeps its place in the list in one more item, `reconciliation#opt-out-list`.
-    `sealer` is needed only to remember numbers for the carrier's opt-out list.
+    `sealer` seals the numbers it remembers for the carrier's opt-out list.
     """
 
-    def __init__(self, table_name: str, sealer: Sealer | None = None) -> None:
+    @classmethod
+    def from_settings(cls, config: SuppressionsTable, sealer: Sealer) -> Self:
+        """Built from the settings of the function that uses it."""
+        return cls(config.suppressions_table, sealer)
+
+    def __init__(self, table_name: str, sealer: Sealer) -> None:
         self.table_name = table_name
         self._table = _table(table_name)
         self._sealer = sealer

@@ -7,6 +7,7 @@ from typing import Annotated, Self
 from zoneinfo import available_timezones
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -47,15 +48,16 @@ class Occurrence(BaseModel):
 
 
 class Campaign(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-    id: str
+    # Read from a stored campaign's attributes (`models.records.CampaignRecord`).
+    model_config = ConfigDict(defer_build=True, from_attributes=True)
+    id: str = Field(validation_alias=AliasChoices("id", "campaign_id"))
     team: str
     name: str
     sender: str
     kind: CampaignKind
     body: str
     status: CampaignStatus
-    recipients: int
+    recipients: int = Field(validation_alias=AliasChoices("recipients", "recipient_count"))
     created_at: datetime
     created_by: str
     launch_at: datetime | None = None

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     ConfigDict,
     Field,
@@ -13,8 +14,9 @@ from cloison.models.api.common import Input, PhoneText
 
 
 class ReplySummary(BaseModel):
-    model_config = ConfigDict(defer_build=True)
-    id: str
+    # Read from a stored reply's attributes (`models.records.ReplyRecord`).
+    model_config = ConfigDict(defer_build=True, from_attributes=True)
+    id: str = Field(validation_alias=AliasChoices("id", "reply_id"))
     team: str
     campaign_id: str | None
     received_at: datetime
