@@ -1,5 +1,5 @@
 """Each adapter is built in one place, its own `from_settings`, and once per function: the
-handlers and the API's wiring call it, never the constructor, and never twice for one adapter."""
+handlers, the API's wiring and its routes call it, never the constructor, and never twice for one adapter."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 CLOISON = Path(__file__).resolve().parents[2] / "functions" / "cloison"
-WIRING = sorted([*(CLOISON / "handlers").glob("*.py"), CLOISON / "http" / "wiring.py"])
+WIRING = sorted(
+    [
+        *(CLOISON / "handlers").glob("*.py"),
+        CLOISON / "http" / "wiring.py",
+        *(CLOISON / "http" / "routes").glob("*.py"),
+    ]
+)
 
 
 def _adapters_built_from_settings() -> set[str]:

@@ -20,6 +20,7 @@ HANDLERS = sorted(
     if path.stem != "__init__"
 )
 KEY_ARN = "arn:aws:kms:eu-west-3:123456789012:key/k"
+ROUTE_MODULES = ("audit", "campaigns", "privacy", "registry", "replies")
 
 
 def loaded_after(code: str, *packages: str) -> dict[str, bool]:
@@ -77,7 +78,9 @@ def test_the_encryption_sdk_comes_with_the_first_seal_not_with_the_sealers() -> 
 
 def test_holidays_come_with_the_first_calendar_not_with_a_number() -> None:
     # Given a number normalized, as the inbound path and the reconciliation do
-    normalized = "from cloison.compliance.phone import normalize_phone\nnormalize_phone('+33612345678')\n"
+    normalized = (
+        "from cloison.compliance.phone import normalize_phone\nnormalize_phone('+33612345678')\n"
+    )
 
     # Then holidays are not loaded; the first holiday calendar loads them
     assert loaded_after(normalized, "holidays") == {"holidays": False}
@@ -132,4 +135,25 @@ def test_the_anchoring_function_loads_only_the_audit_models_of_the_api() -> None
         "cloison.models.api.campaigns": False,
         "cloison.models.api.privacy": False,
         "aws_lambda_powertools.event_handler": False,
+    }
+
+
+def test_the_api_loads_a_resource_s_routes_at_its_first_call_only() -> None:
+    # Given the API's handler imported, as at a cold start
+    routes = tuple(f"cloison.http.routes.{name}" for name in ROUTE_MODULES)
+    assert loaded_after("import cloison.handlers.api", *routes) == dict.fromkeys(routes, False)
+
+    # When a request for the replies comes (its routes registered, as the handler does first)
+    found = loaded_after(
+        "from cloison.http.app import include_routes_for\n"
+        "include_routes_for({'resource': '/replies/{reply_id}', 'path': '/replies/r-1'})\n",
+        *routes,
+        "cloison.services.campaigns",
+    )
+
+    # Then the replies' routes are loaded, and no other resource's, nor the campaigns' service
+    assert found == {
+        **dict.fromkeys(routes, False),
+        "cloison.http.routes.replies": True,
+        "cloison.services.campaigns": False,
     }

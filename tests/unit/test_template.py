@@ -194,12 +194,33 @@ def _template_routes() -> set[tuple[str, str]]:
 
 
 def _resolver_routes() -> set[tuple[str, str]]:
-    from cloison.http.app import app
+    from cloison.http.app import app, include_all_routes
 
+    include_all_routes()
     return {
         (route.method.upper(), re.sub(r"<(\w+)>", r"{\1}", route.path))
         for route in (*app._static_routes, *app._dynamic_routes)
     }
+
+
+def test_every_template_route_loads_the_routes_that_serve_it() -> None:
+    # Given the API's routes as the template declares them, and the map by which a request
+    # loads its resource's routes
+    import importlib
+
+    from cloison.http.app import ROUTERS
+
+    # When each route's first path segment is looked up there
+    for method, path in _template_routes() - {("GET", "/health"), ("GET", "/openapi.json")}:
+        module = ROUTERS.get(path.strip("/").split("/", 1)[0])
+        assert module is not None, f"{method} {path} loads no routes"
+        router = importlib.import_module(f"cloison.http.routes.{module}").router
+        served = {
+            (verb, re.sub(r"<(\w+)>", r"{\1}", key[0])) for key in router._routes for verb in key[1]
+        }
+
+        # Then the routes it loads serve it
+        assert (method, path) in served, f"{method} {path} is not in routes/{module}.py"
 
 
 def test_every_template_route_is_served_by_the_resolver() -> None:

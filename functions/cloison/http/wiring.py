@@ -1,5 +1,6 @@
-"""Builds the API's adapters once each, and its services from them, once per execution
-environment, from the function's settings."""
+"""Builds the API's adapters, and the auditor every service writes to, once each per execution
+environment, from the function's settings; each resource's routes (`routes/`) build their
+service from them at the first call of that resource."""
 
 from functools import lru_cache
 
@@ -9,26 +10,16 @@ from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.identity import PepperedHasher
-from cloison.adapters.queues import DeadLetters, WorkQueue
 from cloison.adapters.reader_roles import ReaderRoles
-from cloison.adapters.schedules import LaunchSchedules
 from cloison.adapters.tables import (
     CampaignStore,
     ConsentStore,
-    MessageStore,
-    PrivacyReceipts,
     ReplyIndex,
     SuppressionStore,
 )
 from cloison.adapters.vault import ReplyVault
 from cloison.config import ApiSettings
-from cloison.services.audience import AudienceWriter
 from cloison.services.audit import Auditor
-from cloison.services.campaigns import CampaignService
-from cloison.services.inbox import ReplyReader
-from cloison.services.preview import CampaignPreviewer
-from cloison.services.registry import Registry
-from cloison.services.subjects import SubjectRights
 
 
 @lru_cache(maxsize=1)
@@ -74,11 +65,6 @@ def carrier() -> SmsCarrier:
 
 
 @lru_cache(maxsize=1)
-def audiences() -> AudienceWriter:
-    return AudienceWriter(campaign_store(), sealer(), settings().message_retention_days)
-
-
-@lru_cache(maxsize=1)
 def vault() -> ReplyVault:
     """Reads go through the reading team's role (`ReaderRoles`), never this function's own."""
     config = settings()
@@ -96,62 +82,4 @@ def auditor() -> Auditor:
         copies=AuditArchive.from_settings(config),
         signer=KmsMac.from_settings(config),
         notes=AuditNotes.from_settings(config, sealer()),
-    )
-
-
-@lru_cache(maxsize=1)
-def campaigns() -> CampaignService:
-    config = settings()
-    return CampaignService(
-        store=campaign_store(),
-        audiences=audiences(),
-        previewer=CampaignPreviewer(
-            audiences=audiences(), suppressions=suppression_store(), consents=consent_store()
-        ),
-        hasher=hasher(),
-        launch_queue=WorkQueue(config.launch_queue_url),
-        schedules=LaunchSchedules.from_settings(config),
-        auditor=auditor(),
-    )
-
-
-@lru_cache(maxsize=1)
-def registry() -> Registry:
-    return Registry(
-        hasher=hasher(),
-        consents=consent_store(),
-        suppressions=suppression_store(),
-        campaigns=campaign_store(),
-        auditor=auditor(),
-    )
-
-
-@lru_cache(maxsize=1)
-def replies() -> ReplyReader:
-    return ReplyReader(
-        index=reply_index(),
-        vault=vault(),
-        suppressions=suppression_store(),
-        carrier=carrier(),
-        hasher=hasher(),
-        auditor=auditor(),
-    )
-
-
-@lru_cache(maxsize=1)
-def subjects() -> SubjectRights:
-    config = settings()
-    return SubjectRights(
-        hasher=hasher(),
-        consents=consent_store(),
-        suppressions=suppression_store(),
-        messages=MessageStore.from_settings(config),
-        replies=reply_index(),
-        vault=vault(),
-        campaigns=campaign_store(),
-        sealer=sealer(),
-        opt_out_list=carrier(),
-        receipts=PrivacyReceipts.from_settings(config),
-        auditor=auditor(),
-        dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
     )

@@ -1,6 +1,7 @@
 """Campaigns: drafts, their audiences, previews, launches, lifecycle and counts."""
 
 import json
+from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,6 +12,8 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from cloison.adapters.queues import WorkQueue
+from cloison.adapters.schedules import LaunchSchedules
 from cloison.http import wiring
 from cloison.http.answers import answers, lifecycle_responses
 from cloison.http.problems import inline_schema
@@ -27,10 +30,34 @@ from cloison.models.api.campaigns import (
 )
 from cloison.models.api.common import TEAM_PATTERN
 from cloison.models.kinds import CampaignStatus
+from cloison.services.audience import AudienceWriter
 from cloison.services.audience_csv import MAX_BYTES, MAX_ROWS
-from cloison.services.campaigns import LISTED_CAMPAIGNS
+from cloison.services.campaigns import LISTED_CAMPAIGNS, CampaignService
+from cloison.services.preview import CampaignPreviewer
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
+
+
+@lru_cache(maxsize=1)
+def service() -> CampaignService:
+    """The campaigns' service, built at the first call of these routes."""
+    config = wiring.settings()
+    audiences = AudienceWriter(
+        wiring.campaign_store(), wiring.sealer(), config.message_retention_days
+    )
+    return CampaignService(
+        store=wiring.campaign_store(),
+        audiences=audiences,
+        previewer=CampaignPreviewer(
+            audiences=audiences,
+            suppressions=wiring.suppression_store(),
+            consents=wiring.consent_store(),
+        ),
+        hasher=wiring.hasher(),
+        launch_queue=WorkQueue(config.launch_queue_url),
+        schedules=LaunchSchedules.from_settings(config),
+        auditor=wiring.auditor(),
+    )
 
 
 @router.post(
@@ -42,7 +69,7 @@ def create_campaign(campaign: CampaignIn) -> Response[Campaign]:
     return Response(
         status_code=201,
         content_type="application/json",
-        body=wiring.campaigns().create(caller(), campaign),
+        body=service().create(caller(), campaign),
     )
 
 
@@ -76,7 +103,7 @@ def list_campaigns(
     limit: Annotated[int, Query(ge=1, le=200)] = LISTED_CAMPAIGNS,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> CampaignList:
-    items, next_cursor = wiring.campaigns().find(
+    items, next_cursor = service().find(
         caller(), team=team, status=status, limit=limit, cursor=cursor
     )
     return CampaignList(items=items, next_cursor=next_cursor)
@@ -95,7 +122,7 @@ def list_campaigns(
     ),
 )
 def get_campaign(campaign_id: str) -> Campaign:
-    return wiring.campaigns().describe(caller(), campaign_id)
+    return service().describe(caller(), campaign_id)
 
 
 @router.post(
@@ -140,10 +167,10 @@ def add_audience(campaign_id: str) -> AudienceResult:
     event = router.current_event
     media = (event.headers.get("content-type") or JSON).split(";", 1)[0].strip().lower()
     if media == CSV:
-        return wiring.campaigns().add_csv_audience(caller(), campaign_id, body_bytes())
+        return service().add_csv_audience(caller(), campaign_id, body_bytes())
     if media != JSON:
         raise UnsupportedMediaType((JSON, CSV))
-    return wiring.campaigns().add_audience(caller(), campaign_id, _json_audience())
+    return service().add_audience(caller(), campaign_id, _json_audience())
 
 
 def _json_audience() -> AudienceIn:
@@ -173,7 +200,7 @@ def _json_audience() -> AudienceIn:
     ),
 )
 def preview_campaign(campaign_id: str) -> Preview:
-    return wiring.campaigns().preview(caller(), campaign_id)
+    return service().preview(caller(), campaign_id)
 
 
 @router.post(
@@ -195,7 +222,7 @@ def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Respons
     return Response(
         status_code=202,
         content_type="application/json",
-        body=wiring.campaigns().launch(caller(), campaign_id, launch or LaunchIn()),
+        body=service().launch(caller(), campaign_id, launch or LaunchIn()),
     )
 
 
@@ -209,7 +236,7 @@ def launch_campaign(campaign_id: str, launch: LaunchIn | None = None) -> Respons
     responses=lifecycle_responses("The campaign is paused."),
 )
 def pause_campaign(campaign_id: str) -> Campaign:
-    return wiring.campaigns().pause(caller(), campaign_id)
+    return service().pause(caller(), campaign_id)
 
 
 @router.post(
@@ -222,7 +249,7 @@ def pause_campaign(campaign_id: str) -> Campaign:
     responses=lifecycle_responses("The campaign is sending again."),
 )
 def resume_campaign(campaign_id: str) -> Campaign:
-    return wiring.campaigns().resume(caller(), campaign_id)
+    return service().resume(caller(), campaign_id)
 
 
 @router.post(
@@ -235,7 +262,7 @@ def resume_campaign(campaign_id: str) -> Campaign:
     responses=lifecycle_responses("The campaign is cancelled."),
 )
 def cancel_campaign(campaign_id: str) -> Campaign:
-    return wiring.campaigns().cancel(caller(), campaign_id)
+    return service().cancel(caller(), campaign_id)
 
 
 @router.get(
@@ -249,4 +276,4 @@ def cancel_campaign(campaign_id: str) -> Campaign:
     ),
 )
 def campaign_stats(campaign_id: str) -> CampaignStats:
-    return wiring.campaigns().stats(caller(), campaign_id)
+    return service().stats(caller(), campaign_id)

@@ -1,8 +1,12 @@
 """Data-subject requests and their receipts."""
 
+from functools import lru_cache
+
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
+from cloison.adapters.queues import DeadLetters
+from cloison.adapters.tables import MessageStore, PrivacyReceipts
 from cloison.errors import (
     RuleViolation,
 )
@@ -10,8 +14,29 @@ from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
 from cloison.models.api.privacy import PrivacyReceipt, PrivacyRequestIn
+from cloison.services.subjects import SubjectRights
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
+
+
+@lru_cache(maxsize=1)
+def service() -> SubjectRights:
+    """The data subjects' rights, built at the first call of these routes."""
+    config = wiring.settings()
+    return SubjectRights(
+        hasher=wiring.hasher(),
+        consents=wiring.consent_store(),
+        suppressions=wiring.suppression_store(),
+        messages=MessageStore.from_settings(config),
+        replies=wiring.reply_index(),
+        vault=wiring.vault(),
+        campaigns=wiring.campaign_store(),
+        sealer=wiring.sealer(),
+        opt_out_list=wiring.carrier(),
+        receipts=PrivacyReceipts.from_settings(config),
+        auditor=wiring.auditor(),
+        dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
+    )
 
 
 @router.post(
@@ -43,7 +68,7 @@ def submit_privacy_request(request: PrivacyRequestIn) -> Response[PrivacyReceipt
     return Response(
         status_code=201,
         content_type="application/json",
-        body=wiring.subjects().submit(caller(), request),
+        body=service().submit(caller(), request),
     )
 
 
@@ -58,4 +83,4 @@ def submit_privacy_request(request: PrivacyRequestIn) -> Response[PrivacyReceipt
     ),
 )
 def get_privacy_request(request_id: str) -> PrivacyReceipt:
-    return wiring.subjects().receipt(caller(), request_id)
+    return service().receipt(caller(), request_id)

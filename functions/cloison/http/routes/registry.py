@@ -1,5 +1,6 @@
 """Consents, suppressions and sender profiles."""
 
+from functools import lru_cache
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -21,8 +22,22 @@ from cloison.models.api.registry import (
     Suppression,
     SuppressionIn,
 )
+from cloison.services.registry import Registry
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
+
+
+@lru_cache(maxsize=1)
+def service() -> Registry:
+    """The consents', suppressions' and sender profiles' service, built at the first call of
+    these routes."""
+    return Registry(
+        hasher=wiring.hasher(),
+        consents=wiring.consent_store(),
+        suppressions=wiring.suppression_store(),
+        campaigns=wiring.campaign_store(),
+        auditor=wiring.auditor(),
+    )
 
 
 @router.post(
@@ -34,7 +49,7 @@ def record_consent(consent: ConsentIn) -> Response[Consent]:
     return Response(
         status_code=201,
         content_type="application/json",
-        body=wiring.registry().record_consent(caller(), consent),
+        body=service().record_consent(caller(), consent),
     )
 
 
@@ -51,7 +66,7 @@ def record_consent(consent: ConsentIn) -> Response[Consent]:
     ),
 )
 def withdraw_consent(withdrawal: ConsentWithdrawalIn) -> ConsentWithdrawal:
-    return wiring.registry().withdraw_consent(caller(), withdrawal)
+    return service().withdraw_consent(caller(), withdrawal)
 
 
 @router.post(
@@ -63,7 +78,7 @@ def add_suppression(suppression: SuppressionIn) -> Response[Suppression]:
     return Response(
         status_code=201,
         content_type="application/json",
-        body=wiring.registry().suppress(caller(), suppression),
+        body=service().suppress(caller(), suppression),
     )
 
 
@@ -79,7 +94,7 @@ def put_sender(
     sender: Annotated[str, Path(pattern=IDENTIFIER_PATTERN)],
     profile: SenderProfileIn,
 ) -> SenderProfile:
-    return wiring.registry().put_sender(caller(), team, sender, profile)
+    return service().put_sender(caller(), team, sender, profile)
 
 
 @router.get(
@@ -97,4 +112,4 @@ def put_sender(
     ),
 )
 def list_senders(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SenderProfileList:
-    return SenderProfileList(items=wiring.registry().senders(caller(), team))
+    return SenderProfileList(items=service().senders(caller(), team))

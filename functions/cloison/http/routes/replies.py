@@ -1,5 +1,6 @@
 """Replies: listed as metadata, opened (audited), reviewed."""
 
+from functools import lru_cache
 from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -9,8 +10,22 @@ from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
 from cloison.models.api.replies import ReplyDetail, ReplyList, ReplyReviewIn, ReplySummary
+from cloison.services.inbox import ReplyReader
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
+
+
+@lru_cache(maxsize=1)
+def service() -> ReplyReader:
+    """The replies' reader, built at the first call of these routes."""
+    return ReplyReader(
+        index=wiring.reply_index(),
+        vault=wiring.vault(),
+        suppressions=wiring.suppression_store(),
+        carrier=wiring.carrier(),
+        hasher=wiring.hasher(),
+        auditor=wiring.auditor(),
+    )
 
 
 @router.get(
@@ -27,9 +42,7 @@ def list_replies(
     ] = None,
 ) -> ReplyList:
     return ReplyList(
-        items=wiring.replies().list(
-            caller(), campaign_id=campaign, reply_class=reply_class, review=review
-        )
+        items=service().list(caller(), campaign_id=campaign, reply_class=reply_class, review=review)
     )
 
 
@@ -41,7 +54,7 @@ def list_replies(
     ),
 )
 def open_reply(reply_id: str) -> ReplyDetail:
-    return wiring.replies().open(caller(), reply_id)
+    return service().open(caller(), reply_id)
 
 
 @router.post(
@@ -63,4 +76,4 @@ def open_reply(reply_id: str) -> ReplyDetail:
     ),
 )
 def review_reply(reply_id: str, decision: ReplyReviewIn) -> ReplySummary:
-    return wiring.replies().review(caller(), reply_id, decision)
+    return service().review(caller(), reply_id, decision)
