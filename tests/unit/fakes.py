@@ -1,15 +1,131 @@
-"""Fakes the unit tests share, each standing for one collaborator of the services."""
+"""Fakes the unit tests share, each standing for one collaborator of the services, and the
+records they build most often (a campaign, a sender, a consent), told only what sets them apart."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
+
 from cloison.adapters.audit_notes import NoteStore
-from cloison.errors import DependencyError
+from cloison.errors import ContextMismatch, DependencyError
+from cloison.models.events import LaunchRequest
+from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.records import CampaignRecord, ConsentRecord, SenderRecord, UploadRecord
 from cloison.services.access import Caller
+
+# When alice created the campaigns of the tests, and when the consents were given.
+CREATED = datetime(2026, 12, 1, tzinfo=UTC)
+CONSENTED = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def campaign_record(
+    campaign_id: str = "c-1",
+    *,
+    team: str = "sales",
+    name: str = "Soldes",
+    sender: str = "promo",
+    kind: CampaignKind = CampaignKind.MARKETING,
+    body: str = "Soldes",
+    status: CampaignStatus = CampaignStatus.DRAFT,
+    created_at: datetime = CREATED,
+    uploads: Sequence[UploadRecord] = (),
+    **fields: Any,
+) -> CampaignRecord:
+    """A campaign that alice created, its recipients and chunks those of its `uploads`;
+    `fields` set the fields a campaign has once scheduled (`schedule`, `launch_at`...)."""
+    unknown = fields.keys() - CampaignRecord.model_fields.keys()
+    assert not unknown, f"a campaign has no field {sorted(unknown)}"
+    return CampaignRecord(
+        campaign_id=campaign_id,
+        team=team,
+        name=name,
+        sender=sender,
+        created_by="alice",
+        uploads=list(uploads),
+        recipient_count=sum(upload.recipients for upload in uploads),
+        chunk_count=sum(upload.chunks for upload in uploads),
+        kind=kind,
+        body=body,
+        status=status,
+        created_at=created_at,
+        **fields,
+    )
+
+
+def sender_record(
+    name: str = "promo",
+    *,
+    team: str = "sales",
+    sender_id: str = "BOUTIQUE",
+    window: str = "default",
+    mps: int = 10,
+    price_per_segment: float = 0.0458,
+    company: str = "Boutique Exemple",
+    contact: str | None = None,
+) -> SenderRecord:
+    """The sender `name` of `team`, whose messages tell people to send STOP to 36111."""
+    return SenderRecord(**locals(), stop_mention="STOP au 36111")
+
+
+def consent_record(
+    number_key: str,
+    team: str = "sales",
+    *,
+    purpose: str = "marketing",
+    proof: str = "Oui aux offres",
+    given_at: datetime = CONSENTED,
+) -> ConsentRecord:
+    """The consent to `team`'s `purpose` that alice recorded from a web form."""
+    return ConsentRecord(**locals(), source="web form", recorded_by="alice")
+
+
+class FakeSealer:
+    """Reversible without KMS, bound to its context like the real one; never the plain text."""
+
+    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
+        return json.dumps(dict(context), sort_keys=True).encode() + b"|" + plaintext[::-1]
+
+    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
+        stored, _, body = ciphertext.partition(b"|")
+        if json.loads(stored) != dict(context):
+            raise ContextMismatch("the ciphertext belongs to another context")
+        return body[::-1]
+
+
+@dataclass
+class FakeQueue:
+    """A queue that keeps what is sent to it; `fail` makes every send fail, as SQS down does."""
+
+    fail: bool = False
+    sent: list[BaseModel] = field(default_factory=list)
+
+    def send(self, messages: Sequence[BaseModel], *, delay_seconds: int = 0) -> None:
+        if self.fail:
+            raise DependencyError("SQS down")
+        self.sent.extend(messages)
+
+
+@dataclass
+class FakeSchedules:
+    """EventBridge Scheduler as the campaign service calls it, each call kept as (what, which)."""
+
+    calls: list[tuple[str, str]] = field(default_factory=list)
+
+    def at(self, request: LaunchRequest, when: datetime) -> str:
+        self.calls.append(("at", request.campaign_id))
+        return "launch"
+
+    def recurring(self, campaign_id: str, team: str, expression: str, timezone: str) -> str:
+        self.calls.append(("recurring", f"{expression} {timezone}"))
+        return "recurring"
+
+    def cancel(self, campaign_id: str) -> None:
+        self.calls.append(("cancel", campaign_id))
 
 
 @dataclass

@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
-
 import pytest
-from in_process_aws import create_tables, in_process_aws
+from fakes import FakeSealer, campaign_record
 
 from cloison.adapters.tables import CampaignStore, audience_print
 from cloison.errors import Conflict
-from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import AudienceMember, CampaignRecord
 from cloison.services.audience import AudienceWriter
 
 
-class PlainSealer:
-    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        return json.dumps({"context": dict(context), "data": plaintext.decode()}).encode()
-
-    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        return str(json.loads(ciphertext)["data"]).encode()
-
-
-@pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CampaignStore]:
-    with in_process_aws(monkeypatch):
-        create_tables({"campaigns": "CampaignsTable"})
-        yield CampaignStore("campaigns")
-
-
-def draft(store: CampaignStore) -> CampaignRecord:
-    store.put_campaign(
-        CampaignRecord(
-            campaign_id="c-1",
-            team="sales",
-            name="Soldes",
-            sender="promo",
-            kind=CampaignKind.MARKETING,
-            body="Soldes",
-            status=CampaignStatus.DRAFT,
-            created_at=datetime(2026, 12, 1, tzinfo=UTC),
-            created_by="alice",
-        )
-    )
-    campaign = store.get_campaign("c-1")
+def draft(campaign_store: CampaignStore) -> CampaignRecord:
+    campaign_store.put_campaign(campaign_record("c-1"))
+    campaign = campaign_store.get_campaign("c-1")
     assert campaign is not None
     return campaign
 
@@ -55,16 +23,16 @@ def members(*keys: str) -> list[AudienceMember]:
 
 
 def test_an_upload_is_checked_against_the_numbers_of_the_committed_ones(
-    store: CampaignStore,
+    campaign_store: CampaignStore,
 ) -> None:
     # Given a campaign with one upload of two numbers, and a second upload staged, never
     # committed (its request failed)
-    writer = AudienceWriter(store, PlainSealer(), retention_days=395)
-    campaign = draft(store)
+    writer = AudienceWriter(campaign_store, FakeSealer(), retention_days=395)
+    campaign = draft(campaign_store)
     writer.append(campaign, members("a", "b"))
-    campaign = store.get_campaign("c-1")
+    campaign = campaign_store.get_campaign("c-1")
     assert campaign is not None
-    store.stage_chunks("c-1", "u-lost", [(b"x", 1)], 0, team="sales", members=[["c" * 64]])
+    campaign_store.stage_chunks("c-1", "u-lost", [(b"x", 1)], 0, team="sales", members=[["c" * 64]])
 
     # When the numbers it holds already are read
     held = writer.already_held(campaign)
@@ -73,17 +41,19 @@ def test_an_upload_is_checked_against_the_numbers_of_the_committed_ones(
     assert held == {audience_print("a" * 64), audience_print("b" * 64)}
 
 
-def test_an_upload_committed_meanwhile_makes_the_next_one_a_conflict(store: CampaignStore) -> None:
+def test_an_upload_committed_meanwhile_makes_the_next_one_a_conflict(
+    campaign_store: CampaignStore,
+) -> None:
     # Given two uploads checked against the same state of the campaign (none yet)
-    writer = AudienceWriter(store, PlainSealer(), retention_days=395)
-    campaign = draft(store)
+    writer = AudienceWriter(campaign_store, FakeSealer(), retention_days=395)
+    campaign = draft(campaign_store)
     writer.append(campaign, members("a"))
 
     # When the second, checked against no upload, is committed after the first
     # Then it is refused: it may hold the first's numbers; sent again, it is checked anew
     with pytest.raises(Conflict):
         writer.append(campaign, members("a"))
-    again = store.get_campaign("c-1")
+    again = campaign_store.get_campaign("c-1")
     assert again is not None
     assert again.recipient_count == 1
     assert writer.already_held(again) == {audience_print("a" * 64)}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from fakes import RecordingAuditor
+from fakes import RecordingAuditor, consent_record
 
 from cloison.errors import DependencyError, NotFound
 from cloison.models.api.registry import (
@@ -132,15 +132,7 @@ def registry(
     )
 
 
-CONSENT = ConsentRecord(
-    number_key="h01",
-    team="sales",
-    purpose="marketing",
-    source="web form",
-    proof="Oui",
-    given_at=datetime(2026, 11, 1, tzinfo=UTC),
-    recorded_by="alice",
-)
+CONSENT = consent_record("h01", proof="Oui")
 ACTIONS = {
     "consent.record": lambda r: r.record_consent(
         ALICE, ConsentIn(team="sales", phone=PERSON, source="web form", proof="Oui")

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from in_process_aws import create_tables, in_process_aws
+from fakes import campaign_record
 
 from cloison.adapters.tables import CampaignStore
 from cloison.errors import RuleViolation
-from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord
 from cloison.services.campaign_pages import NOT_OURS, OTHER_LISTING, campaign_page
 
@@ -21,60 +20,52 @@ MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 TEAMS = ["sales", "support"]
 
 
-@pytest.fixture
-def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[CampaignStore]:
-    with in_process_aws(monkeypatch):
-        create_tables({"campaigns": "CampaignsTable"})
-        yield CampaignStore("campaigns")
-
-
 def put(
-    store: CampaignStore,
+    campaign_store: CampaignStore,
     team: str,
     minute: int,
     number: int,
     status: CampaignStatus = CampaignStatus.DRAFT,
 ) -> CampaignRecord:
-    record = CampaignRecord(
-        campaign_id=f"c-{team}{number:04d}",
+    record = campaign_record(
+        f"c-{team}{number:04d}",
         team=team,
         name=f"Campagne {number}",
-        sender="promo",
-        kind=CampaignKind.MARKETING,
         body="Bonjour",
         status=status,
         created_at=MORNING + timedelta(minutes=minute),
-        created_by="alice",
     )
-    store.put_campaign(record)
+    campaign_store.put_campaign(record)
     return record
 
 
 def every_page(
-    store: CampaignStore, limit: int, status: str | None = None
+    campaign_store: CampaignStore, limit: int, status: str | None = None
 ) -> list[list[CampaignRecord]]:
     pages: list[list[CampaignRecord]] = []
     cursor: str | None = None
     while True:
-        page, cursor = campaign_page(store, TEAMS, status=status, limit=limit, cursor=cursor)
+        page, cursor = campaign_page(
+            campaign_store, TEAMS, status=status, limit=limit, cursor=cursor
+        )
         pages.append(page)
         if cursor is None:
             return pages
 
 
 def test_pages_across_teams_list_every_campaign_once_newest_first_ties_included(
-    store: CampaignStore,
+    campaign_store: CampaignStore,
 ) -> None:
     # Given two teams' campaigns, several created at the same instant, within and across teams
     minutes = {"sales": [0, 1, 1, 1, 2, 5, 5], "support": [1, 1, 3, 5, 6]}
     written = [
-        put(store, team, minute, number)
+        put(campaign_store, team, minute, number)
         for team, created in minutes.items()
         for number, minute in enumerate(created)
     ]
 
     # When they are listed three at a time
-    pages = every_page(store, limit=3)
+    pages = every_page(campaign_store, limit=3)
 
     # Then each page is full but the last, and together they hold each campaign once
     listed = [record.campaign_id for page in pages for record in page]
@@ -85,31 +76,31 @@ def test_pages_across_teams_list_every_campaign_once_newest_first_ties_included(
     assert times == sorted(times, reverse=True)
 
 
-def test_a_last_page_that_ends_a_listing_gives_no_cursor(store: CampaignStore) -> None:
+def test_a_last_page_that_ends_a_listing_gives_no_cursor(campaign_store: CampaignStore) -> None:
     # Given exactly as many campaigns as a page holds
     for number in range(3):
-        put(store, "sales", number, number)
+        put(campaign_store, "sales", number, number)
 
     # When the first page is read
-    page, cursor = campaign_page(store, TEAMS, status=None, limit=3, cursor=None)
+    page, cursor = campaign_page(campaign_store, TEAMS, status=None, limit=3, cursor=None)
 
     # Then it holds them all and says there is nothing more
     assert len(page) == 3
     assert cursor is None
 
 
-def test_a_status_filter_pages_through_that_status_only(store: CampaignStore) -> None:
+def test_a_status_filter_pages_through_that_status_only(campaign_store: CampaignStore) -> None:
     # Given drafts among completed campaigns
     drafts = {
-        put(store, "sales", number, number, CampaignStatus.DRAFT).campaign_id
+        put(campaign_store, "sales", number, number, CampaignStatus.DRAFT).campaign_id
         for number in range(0, 12, 3)
     }
     for number in range(12):
         if f"c-sales{number:04d}" not in drafts:
-            put(store, "sales", number, number, CampaignStatus.COMPLETED)
+            put(campaign_store, "sales", number, number, CampaignStatus.COMPLETED)
 
     # When drafts are listed a page of one at a time
-    pages = every_page(store, limit=1, status="draft")
+    pages = every_page(campaign_store, limit=1, status="draft")
 
     # Then every draft is listed, and nothing else
     assert {record.campaign_id for page in pages for record in page} == drafts
@@ -135,24 +126,26 @@ def cursor_of(document: object) -> str:
     ],
 )
 def test_a_cursor_not_given_for_this_listing_is_refused_naming_the_field(
-    store: CampaignStore, cursor: str, reason: str
+    campaign_store: CampaignStore, cursor: str, reason: str
 ) -> None:
     # When a listing of sales and support campaigns is asked for with a cursor it did not give
     with pytest.raises(RuleViolation) as refused:
-        campaign_page(store, TEAMS, status=None, limit=3, cursor=cursor)
+        campaign_page(campaign_store, TEAMS, status=None, limit=3, cursor=cursor)
 
     # Then the cursor is refused, and said to be the field at fault
     assert (refused.value.field, refused.value.reason) == ("cursor", reason)
 
 
-def test_a_cursor_of_all_teams_does_not_fit_one_team_s_listing(store: CampaignStore) -> None:
+def test_a_cursor_of_all_teams_does_not_fit_one_team_s_listing(
+    campaign_store: CampaignStore,
+) -> None:
     # Given a cursor from a listing of both teams
     for number in range(4):
-        put(store, TEAMS[number % 2], number, number)
-    _, cursor = campaign_page(store, TEAMS, status=None, limit=1, cursor=None)
+        put(campaign_store, TEAMS[number % 2], number, number)
+    _, cursor = campaign_page(campaign_store, TEAMS, status=None, limit=1, cursor=None)
     assert cursor is not None
 
     # When it is used to list sales only
     # Then it is refused: the team it names is not in that listing
     with pytest.raises(RuleViolation, match="other filters"):
-        campaign_page(store, ["sales"], status=None, limit=1, cursor=cursor)
+        campaign_page(campaign_store, ["sales"], status=None, limit=1, cursor=cursor)

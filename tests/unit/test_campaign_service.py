@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
-from fakes import RecordingAuditor
-from pydantic import BaseModel
+from fakes import FakeQueue, FakeSchedules, RecordingAuditor, campaign_record
 
 from cloison.errors import Conflict, DependencyError
 from cloison.models.api.campaigns import LaunchIn
 from cloison.models.events import LaunchRequest
-from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignStatus
 from cloison.models.records import CampaignRecord, UploadRecord
 from cloison.services.access import Caller
 from cloison.services.campaigns import CampaignService
@@ -51,33 +50,6 @@ class FakeStore:
         return []
 
 
-@dataclass
-class FakeQueue:
-    fail: bool = False
-    sent: list[BaseModel] = field(default_factory=list)
-
-    def send(self, messages: Sequence[BaseModel]) -> None:
-        if self.fail:
-            raise DependencyError("SQS down")
-        self.sent.extend(messages)
-
-
-@dataclass
-class FakeSchedules:
-    calls: list[tuple[str, str]] = field(default_factory=list)
-
-    def at(self, request: LaunchRequest, when: datetime) -> str:
-        self.calls.append(("at", request.campaign_id))
-        return "launch"
-
-    def recurring(self, campaign_id: str, team: str, expression: str, timezone: str) -> str:
-        self.calls.append(("recurring", f"{expression} {timezone}"))
-        return "recurring"
-
-    def cancel(self, campaign_id: str) -> None:
-        self.calls.append(("cancel", campaign_id))
-
-
 def service(
     status: CampaignStatus,
     *,
@@ -85,18 +57,9 @@ def service(
     queue_fails: bool = False,
     auditor: RecordingAuditor | None = None,
 ) -> tuple[CampaignService, FakeStore, FakeQueue, FakeSchedules]:
-    record = CampaignRecord(
-        campaign_id="c-1",
-        team="sales",
-        name="Soldes",
-        sender="promo",
-        kind=CampaignKind.MARKETING,
+    record = campaign_record(
         body="Bonjour",
         status=status,
-        created_at=datetime(2026, 12, 1, tzinfo=UTC),
-        created_by="alice",
-        recipient_count=3,
-        chunk_count=1,
         uploads=[UploadRecord(upload_id="u-1", chunks=1, recipients=3)],
         schedule=schedule,
     )

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes import campaign_record, consent_record, sender_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
@@ -24,10 +25,7 @@ from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     AudienceMember,
-    CampaignRecord,
-    ConsentRecord,
     MessageStatus,
-    SenderRecord,
     SuppressionRecord,
 )
 from cloison.services.decision import Planned, decide_members
@@ -70,17 +68,7 @@ def new_key() -> str:
 
 
 def consent(stores: Stores, key: str, team: str, purpose: str = "marketing") -> None:
-    stores.consents.put(
-        ConsentRecord(
-            number_key=key,
-            team=team,
-            purpose=purpose,
-            source="web form",
-            proof="Oui aux offres SMS",
-            given_at=datetime(2026, 11, 1, tzinfo=UTC),
-            recorded_by="alice",
-        )
-    )
+    stores.consents.put(consent_record(key, team, purpose=purpose, proof="Oui aux offres SMS"))
 
 
 def suppress(stores: Stores, key: str, scope: str) -> None:
@@ -107,27 +95,15 @@ def decided(
     now: datetime = TUESDAY_10H,
 ) -> Planned:
     """The decision for one recipient of a campaign of `team`, as the send path makes it."""
-    campaign = CampaignRecord(
-        campaign_id=f"c-{uuid.uuid4().hex[:16]}",
+    campaign = campaign_record(
+        f"c-{uuid.uuid4().hex[:16]}",
         team=team,
-        name="Soldes",
-        sender="promo",
         kind=kind,
         body="Bonjour {first_name}, -20 % ce week-end.",
         status=CampaignStatus.SENDING,
         created_at=datetime(2026, 11, 30, tzinfo=UTC),
-        created_by="alice",
     )
-    sender = SenderRecord(
-        team=team,
-        name="promo",
-        sender_id="36111",
-        stop_mention="STOP au 36111",
-        window="default",
-        mps=10,
-        price_per_segment=0.0458,
-        company="Boutique Exemple",
-    )
+    sender = sender_record(team=team, sender_id="36111")
     member = AudienceMember(
         e164=number, number_key=key, variables={"first_name": "Léa"}, departement=departement
     )

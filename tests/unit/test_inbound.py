@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from fakes import campaign_record, consent_record, sender_record
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -15,7 +16,7 @@ from cloison.compliance.encoding import analyze_text
 from cloison.compliance.replies import ReplyClass
 from cloison.errors import DependencyError, OutcomeUnknown, RuleViolation, Throttled
 from cloison.models.events import InboundSms
-from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignStatus
 from cloison.models.records import (
     CampaignRecord,
     ConsentRecord,
@@ -37,17 +38,7 @@ OUR_NUMBER = "36111"
 # The stack's sending pool, which holds OUR_NUMBER: every answer goes out through it.
 POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-0123456789abcdef"
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
-SENDER = SenderRecord(
-    team="sales",
-    name="promo",
-    sender_id="BOUTIQUE",
-    stop_mention="STOP au 36111",
-    window="default",
-    mps=10,
-    price_per_segment=0.0458,
-    company="Boutique Exemple",
-    contact="exemple.fr/aide",
-)
+SENDER = sender_record(contact="exemple.fr/aide")
 
 
 class Hasher:
@@ -190,34 +181,13 @@ class Consents:
         return len(self.teams)
 
     def for_number(self, number_key: str) -> list[ConsentRecord]:
-        return [
-            ConsentRecord(
-                number_key=number_key,
-                team=team,
-                purpose="marketing",
-                source="web form",
-                proof="Oui aux offres",
-                given_at=NOW,
-                recorded_by="alice",
-            )
-            for team in self.teams
-        ]
+        return [consent_record(number_key, team, given_at=NOW) for team in self.teams]
 
 
 @dataclass
 class Campaigns:
     def get_campaign(self, campaign_id: str) -> CampaignRecord:
-        return CampaignRecord(
-            campaign_id=campaign_id,
-            team="sales",
-            name="Soldes",
-            sender="promo",
-            kind=CampaignKind.MARKETING,
-            body="Soldes",
-            status=CampaignStatus.COMPLETED,
-            created_at=NOW,
-            created_by="alice",
-        )
+        return campaign_record(campaign_id, status=CampaignStatus.COMPLETED, created_at=NOW)
 
     def get_sender(self, team: str, name: str) -> SenderRecord:
         return SENDER

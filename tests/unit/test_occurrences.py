@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -11,9 +11,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import RecordingAuditor
-from in_process_aws import create_tables, in_process_aws
-from pydantic import BaseModel
+from fakes import FakeQueue, FakeSchedules, FakeSealer, RecordingAuditor, campaign_record
 
 from cloison.adapters.schedules import occurrence_input
 from cloison.adapters.tables import CampaignStore
@@ -37,18 +35,11 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 def recurring_campaign(
     status: CampaignStatus = CampaignStatus.SCHEDULED, campaign_id: str = "c-0123456789abcdef"
 ) -> CampaignRecord:
-    return CampaignRecord(
-        campaign_id=campaign_id,
-        team="sales",
+    return campaign_record(
+        campaign_id,
         name="Hebdo",
-        sender="promo",
-        kind=CampaignKind.MARKETING,
         body="Bonjour {first_name}",
         status=status,
-        created_at=datetime(2026, 12, 1, tzinfo=UTC),
-        created_by="alice",
-        chunk_count=3,
-        recipient_count=1200,
         uploads=[
             UploadRecord(upload_id="u-1", chunks=2, recipients=1000, rejected=4),
             UploadRecord(upload_id="u-2", chunks=1, recipients=200),
@@ -110,7 +101,7 @@ def test_an_occurrence_copies_the_campaign_and_reads_its_audience_by_reference()
 def test_an_occurrence_opens_its_chunks_in_the_context_they_were_sealed_in() -> None:
     # Given a chunk of the recurring campaign, sealed under its own id
     recurring = recurring_campaign()
-    sealer = ContextSealer()
+    sealer = FakeSealer()
     member = AudienceMember(e164="+33612345678", number_key="k1", variables={"first_name": "Léa"})
     sealed = sealer.seal(
         json.dumps([member.model_dump()]).encode(),
@@ -157,14 +148,6 @@ class FakeCampaigns:
     def occurrences(self, campaign_id: str, limit: int = 20) -> list[CampaignRecord]:
         found = [c for c in self.campaigns.values() if c.occurrence_of == campaign_id]
         return sorted(found, key=lambda c: c.launch_at or c.created_at, reverse=True)[:limit]
-
-
-@dataclass
-class FakeQueue:
-    sent: list[BaseModel] = field(default_factory=list)
-
-    def send(self, messages: Sequence[BaseModel], *, delay_seconds: int = 0) -> None:
-        self.sent.extend(messages)
 
 
 def launcher(*campaigns: CampaignRecord) -> tuple[Launcher, FakeCampaigns, FakeQueue]:
@@ -395,15 +378,6 @@ def test_the_local_scheduler_fires_with_the_scheduled_time_not_the_time_it_notic
 # ---------------------------------------------------------------- pause, resume and reading
 
 
-@dataclass
-@dataclass
-class FakeSchedules:
-    calls: list[str] = field(default_factory=list)
-
-    def cancel(self, campaign_id: str) -> None:
-        self.calls.append(f"cancel {campaign_id}")
-
-
 def service(store: FakeCampaigns, queue: FakeQueue) -> CampaignService:
     return CampaignService(
         store=cast(Any, store),
@@ -466,14 +440,6 @@ def test_a_recurring_campaign_lists_its_latest_occurrences() -> None:
 # ---------------------------------------------------------------- the conditional writes
 
 
-@pytest.fixture
-def campaigns_table(monkeypatch: pytest.MonkeyPatch) -> Iterator[CampaignStore]:
-    """The campaigns table as the template defines it, in moto's in-process DynamoDB."""
-    with in_process_aws(monkeypatch):
-        create_tables({"campaigns": "CampaignsTable"})
-        yield CampaignStore("campaigns")
-
-
 def put_recurring(store: CampaignStore, status: CampaignStatus) -> CampaignRecord:
     recurring = recurring_campaign(status)
     store.put_campaign(recurring)
@@ -481,44 +447,44 @@ def put_recurring(store: CampaignStore, status: CampaignStatus) -> CampaignRecor
 
 
 def test_the_occurrence_is_written_once_however_often_its_firing_comes(
-    campaigns_table: CampaignStore,
+    campaign_store: CampaignStore,
 ) -> None:
     # Given a recurring campaign
-    recurring = put_recurring(campaigns_table, CampaignStatus.SCHEDULED)
+    recurring = put_recurring(campaign_store, CampaignStatus.SCHEDULED)
     occurrence = occurrence_of(recurring, MONDAY_TEN, MONDAY_TEN)
 
     # When its occurrence is added twice
-    first = campaigns_table.add_occurrence(occurrence)
-    second = campaigns_table.add_occurrence(occurrence)
+    first = campaign_store.add_occurrence(occurrence)
+    second = campaign_store.add_occurrence(occurrence)
 
     # Then the second write does nothing, and the occurrence reads back with its references
     assert (first, second) == (True, False)
-    listed = campaigns_table.occurrences(recurring.campaign_id)
+    listed = campaign_store.occurrences(recurring.campaign_id)
     assert [o.campaign_id for o in listed] == [occurrence.campaign_id]
-    stored = campaigns_table.get_campaign(occurrence.campaign_id)
+    stored = campaign_store.get_campaign(occurrence.campaign_id)
     assert stored is not None
     assert stored.audience_owner("u-1") == recurring.campaign_id
     assert stored.launch_at == MONDAY_TEN
 
 
 def test_no_occurrence_is_written_once_the_campaign_is_paused(
-    campaigns_table: CampaignStore,
+    campaign_store: CampaignStore,
 ) -> None:
-    recurring = put_recurring(campaigns_table, CampaignStatus.PAUSED)
-    assert not campaigns_table.add_occurrence(occurrence_of(recurring, MONDAY_TEN, MONDAY_TEN))
-    assert campaigns_table.occurrences(recurring.campaign_id) == []
-    assert campaigns_table.get_campaign(occurrence_id(recurring.campaign_id, MONDAY_TEN)) is None
+    recurring = put_recurring(campaign_store, CampaignStatus.PAUSED)
+    assert not campaign_store.add_occurrence(occurrence_of(recurring, MONDAY_TEN, MONDAY_TEN))
+    assert campaign_store.occurrences(recurring.campaign_id) == []
+    assert campaign_store.get_campaign(occurrence_id(recurring.campaign_id, MONDAY_TEN)) is None
 
 
 def test_occurrences_are_listed_newest_first_up_to_the_limit(
-    campaigns_table: CampaignStore,
+    campaign_store: CampaignStore,
 ) -> None:
-    recurring = put_recurring(campaigns_table, CampaignStatus.SCHEDULED)
+    recurring = put_recurring(campaign_store, CampaignStatus.SCHEDULED)
     for week in range(3):
-        campaigns_table.add_occurrence(
+        campaign_store.add_occurrence(
             occurrence_of(recurring, MONDAY_TEN + timedelta(days=7 * week), MONDAY_TEN)
         )
-    listed = campaigns_table.occurrences(recurring.campaign_id, limit=2)
+    listed = campaign_store.occurrences(recurring.campaign_id, limit=2)
     assert [o.launch_at for o in listed] == [
         MONDAY_TEN + timedelta(days=14),
         MONDAY_TEN + timedelta(days=7),
@@ -526,19 +492,6 @@ def test_occurrences_are_listed_newest_first_up_to_the_limit(
 
 
 # ---------------------------------------------------------------- helpers
-
-
-class ContextSealer:
-    """Seals as JSON beside its context; opens only in the same context."""
-
-    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        return json.dumps({"context": dict(context), "data": plaintext.decode()}).encode()
-
-    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        sealed = json.loads(ciphertext)
-        if sealed["context"] != dict(context):
-            raise ValueError("another context")
-        return str(sealed["data"]).encode()
 
 
 @dataclass

@@ -9,11 +9,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
+from fakes import campaign_record, sender_record
 
 from cloison.compliance.phone import normalize_phone
 from cloison.compliance.window import SendWindowPolicy, window_close
-from cloison.models.kinds import CampaignKind, CampaignStatus
-from cloison.models.records import AudienceMember, CampaignRecord, SenderRecord, UploadRecord
+from cloison.models.kinds import CampaignKind
+from cloison.models.records import AudienceMember, CampaignRecord, UploadRecord
 from cloison.services.preview import (
     CampaignPreviewer,
     ZoneGroup,
@@ -149,32 +150,12 @@ def member(number: str, name: str = "Léa", departement: str | None = None) -> A
 def campaign(
     uploads: list[UploadRecord], kind: CampaignKind = CampaignKind.MARKETING
 ) -> CampaignRecord:
-    return CampaignRecord(
-        campaign_id="c-1",
-        team="sales",
-        name="Soldes",
-        sender="promo",
-        kind=kind,
-        body="Bonjour {first_name}",
-        status=CampaignStatus.DRAFT,
-        created_at=TUESDAY_10H,
-        created_by="alice",
-        recipient_count=sum(upload.recipients for upload in uploads),
-        chunk_count=sum(upload.chunks for upload in uploads),
-        uploads=uploads,
+    return campaign_record(
+        kind=kind, body="Bonjour {first_name}", created_at=TUESDAY_10H, uploads=uploads
     )
 
 
-SENDER = SenderRecord(
-    team="sales",
-    name="promo",
-    sender_id="36111",
-    stop_mention="STOP au 36111",
-    window="default",
-    mps=10,
-    price_per_segment=0.05,
-    company="Boutique",
-)
+SENDER = sender_record(sender_id="36111", price_per_segment=0.05, company="Boutique")
 
 
 def previewer(

@@ -3,8 +3,7 @@ by DynamoDB TTL or an S3 lifecycle rule, never by hand; opt-outs and the audit t
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
@@ -12,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fakes import FakeSealer, campaign_record, consent_record
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters import aws
@@ -24,11 +24,9 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.vault import reply_object_key
 from cloison.config import ApiSettings
-from cloison.models.kinds import CampaignKind, CampaignStatus
+from cloison.models.kinds import CampaignKind
 from cloison.models.records import (
     AudienceMember,
-    CampaignRecord,
-    ConsentRecord,
     MessageStatus,
     PrivacyReceiptRecord,
     ReplyRecord,
@@ -176,28 +174,10 @@ def after(moment: datetime, days: int) -> int:
     return int((moment + timedelta(days=days)).timestamp())
 
 
-class PlainSealer:
-    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        return json.dumps(dict(context)).encode() + plaintext
-
-    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        return ciphertext[len(json.dumps(dict(context)).encode()) :]
-
-
 def test_consents_are_kept_three_years_from_the_last_contact(tables: None) -> None:
     # Given a consent given on 1 December
     consents = ConsentStore("ContactsTable", 1095)
-    consents.put(
-        ConsentRecord(
-            number_key="k1",
-            team="sales",
-            purpose="marketing",
-            source="web form",
-            proof="Oui",
-            given_at=NOW,
-            recorded_by="alice",
-        )
-    )
+    consents.put(consent_record("k1", proof="Oui", given_at=NOW))
     assert set(expiries("ContactsTable").values()) == {after(NOW, 1095)}
 
     # When the person replies an hour later, then 40 days later
@@ -229,20 +209,10 @@ def test_message_records_reply_entries_audiences_and_receipts_expire_by_their_pa
         )
     )
     campaigns = CampaignStore("CampaignsTable")
-    campaign = CampaignRecord(
-        campaign_id="c-1",
-        team="sales",
-        name="Soldes",
-        sender="promo",
-        kind=CampaignKind.TRANSACTIONAL,
-        body="Soldes",
-        status=CampaignStatus.DRAFT,
-        created_at=NOW,
-        created_by="alice",
-    )
+    campaign = campaign_record(kind=CampaignKind.TRANSACTIONAL, created_at=NOW)
     campaigns.put_campaign(campaign)
     uploaded_at = datetime.now(UTC)
-    AudienceWriter(campaigns, PlainSealer(), 395).append(
+    AudienceWriter(campaigns, FakeSealer(), 395).append(
         campaign, [AudienceMember(e164="+33612345678", number_key="k1")]
     )
     PrivacyReceipts("ContactsTable", 1825).put(

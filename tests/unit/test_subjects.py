@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,7 +15,7 @@ from typing import Any
 
 import boto3
 import pytest
-from fakes import RecordingAuditor
+from fakes import FakeSealer, RecordingAuditor, campaign_record, consent_record, sender_record
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.audit_notes import AuditNotes
@@ -32,16 +32,14 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.vault import ReplyVault
 from cloison.compliance.window import SendWindowPolicy
-from cloison.errors import ContextMismatch, DependencyError, Forbidden, NotFound, RuleViolation
+from cloison.errors import DependencyError, Forbidden, NotFound, RuleViolation
 from cloison.models.api.privacy import PrivacyRequestIn
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import (
     AudienceMember,
     CampaignRecord,
-    ConsentRecord,
     MessageStatus,
     ReplyRecord,
-    SenderRecord,
     SuppressionRecord,
 )
 from cloison.services.access import Caller
@@ -77,19 +75,6 @@ def key_of(e164: str) -> str:
 class Hasher:
     def key(self, e164: str) -> str:
         return key_of(e164)
-
-
-class FakeSealer:
-    """Reversible without KMS, bound to its context like the real one; never the plain text."""
-
-    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        return json.dumps(dict(context), sort_keys=True).encode() + b"|" + plaintext[::-1]
-
-    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        stored, _, body = ciphertext.partition(b"|")
-        if json.loads(stored) != dict(context):
-            raise ContextMismatch("the ciphertext belongs to another context")
-        return body[::-1]
 
 
 @dataclass
@@ -183,31 +168,18 @@ class World:
 
     # ------------------------------------------------------------------ what is held
     def campaign(self, campaign_id: str, members: list[AudienceMember]) -> CampaignRecord:
-        record = CampaignRecord(
-            campaign_id=campaign_id,
-            team="sales",
-            name="Soldes",
-            sender="promo",
-            kind=CampaignKind.MARKETING,
-            body="Bonjour {first_name}",
-            status=CampaignStatus.DRAFT,
-            created_at=self.now,
-            created_by="alice",
-        )
+        record = campaign_record(campaign_id, body="Bonjour {first_name}", created_at=self.now)
         self.campaigns.put_campaign(record)
         self.audiences.append(record, members)
         return record
 
     def consent(self, e164: str, team: str = "sales") -> None:
         self.consents.put(
-            ConsentRecord(
-                number_key=key_of(e164),
-                team=team,
-                purpose="marketing",
-                source="web form",
+            consent_record(
+                key_of(e164),
+                team,
                 proof="J'accepte les offres par SMS",
                 given_at=self.now - timedelta(days=30),
-                recorded_by="alice",
             )
         )
 
@@ -616,27 +588,14 @@ def test_a_delivery_event_after_an_erasure_writes_nothing_back(tables: dict[str,
 
 
 def test_an_erased_member_is_never_sent() -> None:
-    campaign = CampaignRecord(
-        campaign_id="c-1",
-        team="sales",
+    campaign = campaign_record(
         name="Avis",
         sender="alerts",
         kind=CampaignKind.TRANSACTIONAL,
         body="Votre colis arrive",
         status=CampaignStatus.SENDING,
-        created_at=datetime(2026, 12, 1, tzinfo=UTC),
-        created_by="alice",
     )
-    sender = SenderRecord(
-        team="sales",
-        name="alerts",
-        sender_id="BOUTIQUE",
-        stop_mention="STOP au 36111",
-        window="daily",
-        mps=10,
-        price_per_segment=0.0458,
-        company="Boutique Exemple",
-    )
+    sender = sender_record("alerts", window="daily")
     planned = decide(
         campaign,
         sender,

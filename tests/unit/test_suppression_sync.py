@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import boto3
 import pytest
+from fakes import FakeSealer
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.tables import GLOBAL_SCOPE, GlobalStanding, SuppressionStore
@@ -18,19 +19,6 @@ from cloison.models.records import SuppressionRecord
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 OPTED_OUT_AT = datetime(2026, 11, 30, 18, 30, tzinfo=UTC)
 PERSON = "+33751009001"
-
-
-class FakeSealer:
-    """Reversible without KMS, bound to its context like the real one; never the plain text."""
-
-    def seal(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
-        return json.dumps(dict(context), sort_keys=True).encode() + b"|" + plaintext[::-1]
-
-    def open(self, ciphertext: bytes, context: Mapping[str, str]) -> bytes:
-        stored, _, body = ciphertext.partition(b"|")
-        if json.loads(stored) != dict(context):
-            raise ContextMismatch("the ciphertext belongs to another context")
-        return body[::-1]
 
 
 @pytest.fixture
