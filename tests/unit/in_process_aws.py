@@ -4,23 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from sam_template import template
 
 from cloison.adapters import aws
-from cloison_local.template import load_template
-
-TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 
 
-@cache
 def resources() -> dict[str, Any]:
-    return dict(load_template(TEMPLATE)["Resources"])
+    return dict(template()["Resources"])
 
 
 @contextmanager
@@ -34,13 +29,15 @@ def in_process_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     with mock_aws():
-        aws.dynamodb.cache_clear()
-        aws.s3.cache_clear()
-        aws.kms.cache_clear()
+        renew_clients()
         yield
-    aws.dynamodb.cache_clear()
-    aws.s3.cache_clear()
-    aws.kms.cache_clear()
+    renew_clients()
+
+
+def renew_clients() -> None:
+    """The adapters' cached clients forgotten: the next call makes one for the AWS of the time."""
+    for client in (aws.dynamodb, aws.s3, aws.kms, aws.sts):
+        client.cache_clear()
 
 
 def create_tables(tables: Mapping[str, str]) -> None:

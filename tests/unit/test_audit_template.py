@@ -2,38 +2,25 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sam_template import properties_of, template
 
 from cloison_local.expand import function_properties, role_statements
-from cloison_local.template import load_template
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-def _properties(logical_id: str) -> dict[str, Any]:
-    return dict(_template()["Resources"][logical_id].get("Properties", {}))
 
 
 def _functions() -> list[str]:
     return sorted(
         logical_id
-        for logical_id, resource in _template()["Resources"].items()
+        for logical_id, resource in template()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     )
 
 
 def _statements(function: str) -> list[dict[str, Any]]:
     """Every statement of the function's execution role (`<Function>Role`, in the template)."""
-    return role_statements(_template(), f"{function}Role")
+    return role_statements(template(), f"{function}Role")
 
 
 def _mentions(value: Any, logical_id: str) -> bool:
@@ -47,7 +34,7 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 def test_the_audit_bucket_locks_each_copy_for_the_retention_parameter() -> None:
     # Given the audit bucket
-    properties = _properties("AuditBucket")
+    properties = properties_of("AuditBucket")
 
     # When its Object Lock settings are read
     retention = properties["ObjectLockConfiguration"]["Rule"]["DefaultRetention"]
@@ -59,16 +46,16 @@ def test_the_audit_bucket_locks_each_copy_for_the_retention_parameter() -> None:
     assert retention["Mode"] == {
         "Fn::FindInMap": ["StageSettings", {"Ref": "Stage"}, "AuditLockMode"]
     }
-    stages = _template()["Mappings"]["StageSettings"]
+    stages = template()["Mappings"]["StageSettings"]
     assert stages["prod"]["AuditLockMode"] == "COMPLIANCE"
     assert stages["dev"]["AuditLockMode"] == "GOVERNANCE"
 
 
 def test_the_audit_bucket_is_private_versioned_encrypted_kept_and_tls_only() -> None:
     # Given the audit bucket and its policy
-    resource = _template()["Resources"]["AuditBucket"]
+    resource = template()["Resources"]["AuditBucket"]
     properties = resource["Properties"]
-    policy = _properties("AuditBucketPolicy")
+    policy = properties_of("AuditBucketPolicy")
 
     # Then public access is blocked, versions kept, objects under the stack's key, and the
     # bucket outlives the stack; requests without TLS are denied
@@ -92,7 +79,7 @@ def test_the_audit_bucket_is_private_versioned_encrypted_kept_and_tls_only() -> 
 
 def test_only_the_audit_writers_may_sign_with_the_audit_key() -> None:
     # Given the audit key
-    resource = _template()["Resources"]["AuditKey"]
+    resource = template()["Resources"]["AuditKey"]
     properties = resource["Properties"]
     # Then it is an HMAC key, kept with the entries it signs
     assert (properties["KeySpec"], properties["KeyUsage"]) == ("HMAC_256", "GENERATE_VERIFY_MAC")
@@ -126,7 +113,7 @@ def test_only_the_audit_writers_may_sign_with_the_audit_key() -> None:
 
 
 def test_the_audit_table_keeps_its_entries() -> None:
-    properties = _properties("AuditTable")
+    properties = properties_of("AuditTable")
     assert "TimeToLiveSpecification" not in properties
     assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert {index["IndexName"] for index in properties["GlobalSecondaryIndexes"]} == {
@@ -139,7 +126,7 @@ def test_the_audit_table_keeps_its_entries() -> None:
 @pytest.mark.parametrize("function", _functions())
 def test_no_function_may_delete_or_update_audit_entries(function: str) -> None:
     # Given a function's role, which attaches no managed policy
-    assert not _properties(f"{function}Role").get("ManagedPolicyArns")
+    assert not properties_of(f"{function}Role").get("ManagedPolicyArns")
 
     # Then no statement on the audit table or bucket allows deleting, updating or bypassing
     # the lock

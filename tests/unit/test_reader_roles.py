@@ -14,7 +14,7 @@ import boto3
 import pytest
 from botocore.client import BaseClient
 from botocore.stub import Stubber
-from moto import mock_aws
+from in_process_aws import in_process_aws
 
 from cloison.adapters import aws, reader_roles
 from cloison.adapters.envelope import EnvelopeSealer
@@ -35,22 +35,11 @@ RECEIVED = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
 @pytest.fixture
 def moto_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """moto in process, with a KMS key (its ARN is yielded) and the reply bucket."""
-    for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-    }.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
-        aws.s3.cache_clear()
-        aws.sts.cache_clear()
+    with in_process_aws(monkeypatch):
         boto3.client("s3").create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
         yield boto3.client("kms").create_key()["KeyMetadata"]["Arn"]
-    aws.s3.cache_clear()
-    aws.sts.cache_clear()
 
 
 class Calls(Counter[str]):

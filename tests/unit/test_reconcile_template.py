@@ -2,39 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
+
+from sam_template import properties_of, target_of, template
 
 from cloison.adapters.tables import PROVIDER_SYNC_INDEX
 from cloison.config import ReconcileSettings
 from cloison_local.expand import function_properties, role_statements
-from cloison_local.template import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
 FUNCTION = "ReconcileOptOutsFunction"
 FOURTEEN_DAYS = 14 * 24 * 3600
 
 
-@lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-def _properties(logical_id: str) -> dict[str, Any]:
-    return dict(_template()["Resources"][logical_id].get("Properties", {}))
-
-
-def _target(value: Any) -> str | None:
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return str(value["Fn::GetAtt"][0])
-    return None
-
-
 def _schedule() -> dict[str, Any]:
-    events = _properties(FUNCTION)["Events"]
+    events = properties_of(FUNCTION)["Events"]
     schedules = [event for event in events.values() if event["Type"] == "ScheduleV2"]
     assert len(schedules) == 1
     return dict(schedules[0]["Properties"])
@@ -42,7 +23,7 @@ def _schedule() -> dict[str, Any]:
 
 def _statements() -> list[dict[str, Any]]:
     """Every statement of the function's execution role (`<Function>Role`, in the template)."""
-    return role_statements(_template(), f"{FUNCTION}Role")
+    return role_statements(template(), f"{FUNCTION}Role")
 
 
 def _actions(statement: dict[str, Any]) -> set[str]:
@@ -55,22 +36,24 @@ def test_the_reconciliation_runs_on_a_schedule_set_by_a_parameter() -> None:
     schedule = _schedule()
 
     # When its expression is read
-    parameter = _target(schedule["ScheduleExpression"])
+    parameter = target_of(schedule["ScheduleExpression"])
 
     # Then it is a parameter whose default runs it every 15 minutes
     assert parameter is not None
-    assert _template()["Parameters"][parameter]["Default"] == "rate(15 minutes)"
-    assert _properties(FUNCTION)["Handler"] == "cloison.handlers.reconcile_opt_outs.lambda_handler"
+    assert template()["Parameters"][parameter]["Default"] == "rate(15 minutes)"
+    assert (
+        properties_of(FUNCTION)["Handler"] == "cloison.handlers.reconcile_opt_outs.lambda_handler"
+    )
 
 
 def test_a_failed_run_is_retried_briefly_then_kept_in_a_dead_letter_queue() -> None:
     # Given the schedule's target settings and the function's asynchronous invoke settings
     schedule = _schedule()
-    invoke = _properties(FUNCTION)["EventInvokeConfig"]
+    invoke = properties_of(FUNCTION)["EventInvokeConfig"]
 
     # When their retry policies and failure destinations are read
-    schedule_queue = _target(schedule["DeadLetterConfig"]["Arn"])
-    function_queue = _target(invoke["DestinationConfig"]["OnFailure"]["Destination"])
+    schedule_queue = target_of(schedule["DeadLetterConfig"]["Arn"])
+    function_queue = target_of(invoke["DestinationConfig"]["OnFailure"]["Destination"])
 
     # Then both retry a little, never past the next run, and keep failures 14 days in one queue
     assert 1 <= schedule["RetryPolicy"]["MaximumRetryAttempts"] <= 3
@@ -79,7 +62,7 @@ def test_a_failed_run_is_retried_briefly_then_kept_in_a_dead_letter_queue() -> N
     assert invoke["DestinationConfig"]["OnFailure"]["Type"] == "SQS"
     assert schedule_queue == function_queue
     assert schedule_queue is not None
-    queue = _template()["Resources"][schedule_queue]
+    queue = template()["Resources"][schedule_queue]
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"]["MessageRetentionPeriod"] == FOURTEEN_DAYS
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
@@ -91,7 +74,7 @@ def test_the_function_reads_and_changes_only_the_opt_out_list_of_the_stack() -> 
 
     # When their actions and resources are read
     actions = set().union(*(_actions(statement) for statement in statements))
-    resources = {_target(statement["Resource"]) for statement in statements}
+    resources = {target_of(statement["Resource"]) for statement in statements}
 
     # Then they describe, add and delete numbers of the stack's opt-out list, and nothing else
     assert actions == {
@@ -105,7 +88,7 @@ def test_the_function_reads_and_changes_only_the_opt_out_list_of_the_stack() -> 
 def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs() -> None:
     # Given the function's DynamoDB statements and managed policies
     statements = [s for s in _statements() if any(a.startswith("dynamodb:") for a in _actions(s))]
-    managed = _properties(f"{FUNCTION}Role").get("ManagedPolicyArns", [])
+    managed = properties_of(f"{FUNCTION}Role").get("ManagedPolicyArns", [])
 
     # When their actions and resources are read
     actions = set().union(*(_actions(statement) for statement in statements))
@@ -120,7 +103,7 @@ def test_the_function_touches_only_the_suppressions_and_only_as_much_as_it_needs
         "dynamodb:UpdateItem",
         "dynamodb:Query",
     }
-    assert {_target(resource) for resource in resources if _target(resource)} == {
+    assert {target_of(resource) for resource in resources if target_of(resource)} == {
         "SuppressionsTable"
     }
     assert {"Fn::Sub": f"${{SuppressionsTable.Arn}}/index/{PROVIDER_SYNC_INDEX}"} in resources
@@ -134,13 +117,13 @@ def test_the_function_reads_the_pepper_and_opens_sealed_numbers_only() -> None:
     secrets = [s for s in _statements() if "secretsmanager:GetSecretValue" in _actions(s)]
 
     # Then it reads the pepper secret, and decrypts (never encrypts) with the data key
-    assert [_target(statement["Resource"]) for statement in secrets] == ["PepperSecret"]
-    assert [(_actions(s), _target(s["Resource"])) for s in kms] == [({"kms:Decrypt"}, "DataKey")]
+    assert [target_of(statement["Resource"]) for statement in secrets] == ["PepperSecret"]
+    assert [(_actions(s), target_of(s["Resource"])) for s in kms] == [({"kms:Decrypt"}, "DataKey")]
 
 
 def test_the_pending_opt_outs_index_is_sparse_and_projects_what_the_store_reads() -> None:
     # Given the suppressions table
-    table = _properties("SuppressionsTable")
+    table = properties_of("SuppressionsTable")
 
     # When the index of pending opt-outs is looked up
     index = next(

@@ -6,13 +6,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
-from typing import Any
 
 import pytest
 from fakes import FakeSealer, campaign_record, consent_record
 from in_process_aws import create_tables, in_process_aws
+from sam_template import resources_of, template
 
 from cloison.adapters import aws
 from cloison.adapters.tables import (
@@ -33,9 +31,7 @@ from cloison.models.records import (
 )
 from cloison.services.audience import AudienceWriter
 from cloison_local.expand import function_properties
-from cloison_local.template import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
 DAY = 86_400
 # DESIGN.md: prospects 3 years from last contact, message records 13 months, replies 1 year;
 # receipts of data-subject requests 5 years (the French limitation period).
@@ -62,23 +58,10 @@ KEPT_BY = {
 NOW = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
 
-@lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-def _resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: resource
-        for logical_id, resource in _template()["Resources"].items()
-        if resource["Type"] == kind
-    }
-
-
 def _expiring_tables() -> list[str]:
     return sorted(
         logical_id
-        for logical_id, table in _resources("AWS::DynamoDB::Table").items()
+        for logical_id, table in resources_of("AWS::DynamoDB::Table").items()
         if table["Properties"].get("TimeToLiveSpecification", {}).get("Enabled") is True
     )
 
@@ -88,7 +71,7 @@ def _expiring_tables() -> list[str]:
 
 @pytest.mark.parametrize(("parameter", "days"), sorted(DEFAULT_DAYS.items()))
 def test_retention_parameters_default_to_the_designs_periods(parameter: str, days: int) -> None:
-    declared = _template()["Parameters"][parameter]
+    declared = template()["Parameters"][parameter]
     assert declared["Type"] == "Number"
     assert declared["Default"] == days
     assert declared["MinValue"] == 1
@@ -97,7 +80,7 @@ def test_retention_parameters_default_to_the_designs_periods(parameter: str, day
 @pytest.mark.parametrize("table", _expiring_tables())
 def test_every_expiring_table_is_kept_by_known_parameters(table: str) -> None:
     # Given a table whose items expire
-    ttl = _template()["Resources"][table]["Properties"]["TimeToLiveSpecification"]
+    ttl = template()["Resources"][table]["Properties"]["TimeToLiveSpecification"]
 
     # Then its records' periods are known, and the stores write the attribute its TTL reads
     assert table in KEPT_BY
@@ -129,7 +112,7 @@ def test_every_reply_object_expires_after_reply_retention_with_its_old_versions(
     bucket = function_properties("InboundFunction")["Environment"]["Variables"]["REPLY_BUCKET"][
         "Ref"
     ]
-    rules = _template()["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+    rules = template()["Resources"][bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
 
     # When the rules that apply to it are found
     applying = [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import importlib
 import re
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pydantic import BaseModel
+from sam_template import properties_of, resources_of, target_of, template
 
 # Imported while collecting, before sockets are blocked: the X-Ray SDK behind the shared tracer
 # creates its UDP emitter socket when it is first imported.
@@ -28,7 +28,6 @@ from cloison.config import (
 from cloison.services.delivery_events import STATUS_RANK, status_of
 from cloison_local.carrier import TEXT_EVENT_DESCRIPTIONS
 from cloison_local.expand import function_properties
-from cloison_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[2]
 FOURTEEN_DAYS = 14 * 24 * 3600
@@ -47,34 +46,8 @@ SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
 }
 
 
-@lru_cache(maxsize=1)
-def _template() -> dict[str, Any]:
-    return load_template(ROOT / "template.yaml")
-
-
-def _resources(kind: str) -> dict[str, dict[str, Any]]:
-    return {
-        logical_id: resource
-        for logical_id, resource in _template()["Resources"].items()
-        if resource["Type"] == kind
-    }
-
-
-def _properties(logical_id: str) -> dict[str, Any]:
-    return dict(_template()["Resources"][logical_id].get("Properties", {}))
-
-
-def _target(value: Any) -> str | None:
-    """The logical id a `Ref` or `Fn::GetAtt` points at."""
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return str(value["Fn::GetAtt"][0])
-    return None
-
-
 def _functions() -> list[str]:
-    return sorted(_resources("AWS::Serverless::Function"))
+    return sorted(resources_of("AWS::Serverless::Function"))
 
 
 def _events(kind: str) -> list[tuple[str, str, dict[str, Any]]]:
@@ -82,7 +55,7 @@ def _events(kind: str) -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (function, name, event.get("Properties", {}))
         for function in _functions()
-        for name, event in _properties(function).get("Events", {}).items()
+        for name, event in properties_of(function).get("Events", {}).items()
         if event["Type"] == kind
     ]
 
@@ -93,11 +66,11 @@ def _dead_letter_queues() -> set[str]:
     redrives = [
         properties["RedrivePolicy"]["deadLetterTargetArn"]
         for kind in ("AWS::SQS::Queue", "AWS::SNS::Subscription")
-        for properties in (r.get("Properties", {}) for r in _resources(kind).values())
+        for properties in (r.get("Properties", {}) for r in resources_of(kind).values())
         if "RedrivePolicy" in properties
     ]
     failure_configs = [
-        *(_properties(function).get("EventInvokeConfig", {}) for function in _functions()),
+        *(properties_of(function).get("EventInvokeConfig", {}) for function in _functions()),
         *(
             properties
             for kind in ("DynamoDB", "Kinesis", "SQS")
@@ -114,18 +87,18 @@ def _dead_letter_queues() -> set[str]:
         for _, _, properties in _events("ScheduleV2")
         if "DeadLetterConfig" in properties
     ]
-    targets = {_target(value) for value in [*redrives, *on_failure, *schedules]}
-    return {target for target in targets if target in _resources("AWS::SQS::Queue")}
+    targets = {target_of(value) for value in [*redrives, *on_failure, *schedules]}
+    return {target for target in targets if target in resources_of("AWS::SQS::Queue")}
 
 
 def _consumed_queues() -> set[str]:
-    return {_target(properties["Queue"]) for _, _, properties in _events("SQS")} - {None}
+    return {target_of(properties["Queue"]) for _, _, properties in _events("SQS")} - {None}
 
 
 def _global_variable_target(name: str) -> str:
     """The resource a variable names, the same in every function given it."""
     targets = {
-        _target(variables[name])
+        target_of(variables[name])
         for function in _functions()
         if name in (variables := function_properties(function)["Environment"]["Variables"])
     }
@@ -175,12 +148,12 @@ def test_every_handler_imports_to_a_callable(function: str) -> None:
 @pytest.mark.parametrize("function", _functions())
 def test_every_function_is_built_from_the_one_package_directory(function: str) -> None:
     # Given the function's own properties and the template's Globals
-    code_uri = _template()["Globals"]["Function"].get("CodeUri")
+    code_uri = template()["Globals"]["Function"].get("CodeUri")
 
     # When its code is looked for
     # Then it is the shared package directory, set once in Globals
     assert code_uri == "functions/"
-    assert "CodeUri" not in _properties(function)
+    assert "CodeUri" not in properties_of(function)
 
 
 # ---------------------------------------------------------------- API
@@ -265,13 +238,13 @@ def test_only_health_and_openapi_are_public() -> None:
 
 def test_every_other_route_uses_the_cognito_authorizer_with_both_scopes() -> None:
     # Given the API the events belong to and its authorizers
-    user_pools = _resources("AWS::Cognito::UserPool")
+    user_pools = resources_of("AWS::Cognito::UserPool")
     for function, name, properties in _events("Api"):
         if (str(properties["Method"]).upper(), properties["Path"]) in PUBLIC_ROUTES:
             continue
-        api_id = _target(properties["RestApiId"])
-        assert api_id in _resources("AWS::Serverless::Api"), f"{function}.{name}"
-        auth = _properties(api_id)["Auth"]
+        api_id = target_of(properties["RestApiId"])
+        assert api_id in resources_of("AWS::Serverless::Api"), f"{function}.{name}"
+        auth = properties_of(api_id)["Auth"]
 
         # When the authorizer that applies to the route is resolved
         authorizer_name = properties.get("Auth", {}).get("Authorizer", auth["DefaultAuthorizer"])
@@ -281,7 +254,7 @@ def test_every_other_route_uses_the_cognito_authorizer_with_both_scopes() -> Non
         )
 
         # Then it is a Cognito user pool authorizer asking for both scopes
-        assert _target(authorizer["UserPoolArn"]) in user_pools, f"{function}.{name}"
+        assert target_of(authorizer["UserPoolArn"]) in user_pools, f"{function}.{name}"
         assert set(scopes) >= REQUIRED_SCOPES, f"{function}.{name}"
 
 
@@ -289,17 +262,17 @@ def test_every_other_route_uses_the_cognito_authorizer_with_both_scopes() -> Non
 
 
 @pytest.mark.parametrize(
-    "queue", sorted(set(_resources("AWS::SQS::Queue")) - _dead_letter_queues())
+    "queue", sorted(set(resources_of("AWS::SQS::Queue")) - _dead_letter_queues())
 )
 def test_every_queue_but_a_dead_letter_queue_is_consumed_and_redrives_to_one(queue: str) -> None:
     # Given a queue of the template that no failure is sent to
     # When its consumers and its redrive policy are read
-    redrive = _properties(queue).get("RedrivePolicy")
+    redrive = properties_of(queue).get("RedrivePolicy")
 
     # Then a function polls it, and poison messages go to a dead-letter queue after a few receives
     assert queue in _consumed_queues(), f"{queue}: no function polls it"
     assert redrive is not None, f"{queue} has no RedrivePolicy"
-    assert _target(redrive["deadLetterTargetArn"]) in _dead_letter_queues()
+    assert target_of(redrive["deadLetterTargetArn"]) in _dead_letter_queues()
     assert 1 <= int(redrive["maxReceiveCount"]) <= 10
 
 
@@ -311,7 +284,7 @@ def test_every_dead_letter_queue_is_the_end_of_the_line_and_alarms_its_first_mes
     # When the alarms watching it are collected
     alarms = [
         properties
-        for properties in (_properties(alarm) for alarm in _resources("AWS::CloudWatch::Alarm"))
+        for properties in (properties_of(alarm) for alarm in resources_of("AWS::CloudWatch::Alarm"))
         if properties.get("Namespace") == "AWS/SQS"
         and {"Name": "QueueName", "Value": {"Fn::GetAtt": [queue, "QueueName"]}}
         in properties.get("Dimensions", [])
@@ -319,7 +292,7 @@ def test_every_dead_letter_queue_is_the_end_of_the_line_and_alarms_its_first_mes
 
     # Then nobody polls it and it passes nothing on: a person reads what it holds
     assert queue not in _consumed_queues()
-    assert "RedrivePolicy" not in _properties(queue)
+    assert "RedrivePolicy" not in properties_of(queue)
     # And one alarm goes off as soon as it holds a message, notifying the operators' topic
     assert len(alarms) == 1, f"{queue}: {len(alarms)} alarms"
     (alarm,) = alarms
@@ -338,7 +311,7 @@ def test_every_dead_letter_queue_is_the_end_of_the_line_and_alarms_its_first_mes
 @pytest.mark.parametrize(("function", "event"), [(f, e) for f, e, _ in _events("SQS")])
 def test_every_sqs_event_reports_partial_batch_failures(function: str, event: str) -> None:
     # Given an SQS event source of a function
-    properties = _properties(function)["Events"][event]["Properties"]
+    properties = properties_of(function)["Events"][event]["Properties"]
 
     # When its response types are read
     response_types = properties.get("FunctionResponseTypes")
@@ -354,17 +327,17 @@ def test_every_dead_letter_queue_keeps_messages_fourteen_days() -> None:
 
     # When their retention is read
     retention = {
-        queue: _properties(queue).get("MessageRetentionPeriod") for queue in dead_letter_queues
+        queue: properties_of(queue).get("MessageRetentionPeriod") for queue in dead_letter_queues
     }
 
     # Then each keeps its messages as long as SQS allows
     assert retention == dict.fromkeys(dead_letter_queues, FOURTEEN_DAYS)
 
 
-@pytest.mark.parametrize("queue", sorted(_resources("AWS::SQS::Queue")))
+@pytest.mark.parametrize("queue", sorted(resources_of("AWS::SQS::Queue")))
 def test_every_queue_is_encrypted(queue: str) -> None:
     # Given a queue of the template
-    properties = _properties(queue)
+    properties = properties_of(queue)
 
     # When its encryption settings are read
     managed = properties.get("SqsManagedSseEnabled") is True
@@ -374,16 +347,16 @@ def test_every_queue_is_encrypted(queue: str) -> None:
     assert managed or with_key
 
 
-@pytest.mark.parametrize("topic", sorted(_resources("AWS::SNS::Topic")))
+@pytest.mark.parametrize("topic", sorted(resources_of("AWS::SNS::Topic")))
 def test_every_topic_lands_in_an_sqs_queue(topic: str) -> None:
     # Given a topic of the template
-    queues = _resources("AWS::SQS::Queue")
+    queues = resources_of("AWS::SQS::Queue")
 
     # When its subscriptions are collected
     subscriptions = [
         subscription.get("Properties", {})
-        for subscription in _resources("AWS::SNS::Subscription").values()
-        if _target(subscription.get("Properties", {}).get("TopicArn")) == topic
+        for subscription in resources_of("AWS::SNS::Subscription").values()
+        if target_of(subscription.get("Properties", {}).get("TopicArn")) == topic
     ]
 
     # Then an SQS subscription with its own dead-letter queue takes every message: raw, but
@@ -391,10 +364,10 @@ def test_every_topic_lands_in_an_sqs_queue(topic: str) -> None:
     assert subscriptions, f"{topic} has no subscription"
     for subscription in subscriptions:
         assert subscription["Protocol"] == "sqs"
-        assert _target(subscription["Endpoint"]) in queues
+        assert target_of(subscription["Endpoint"]) in queues
         raw = subscription["RawMessageDelivery"] in (True, "true")
         assert raw is (topic != "InboundTopic")
-        assert _target(subscription["RedrivePolicy"]["deadLetterTargetArn"]) in queues
+        assert target_of(subscription["RedrivePolicy"]["deadLetterTargetArn"]) in queues
 
 
 def test_no_function_is_triggered_by_sns() -> None:
@@ -412,7 +385,7 @@ def test_no_function_is_triggered_by_sns() -> None:
 @pytest.mark.parametrize("function", _functions())
 def test_every_function_has_its_log_group_with_retention(function: str) -> None:
     # Given the log groups of the template
-    log_groups = _resources("AWS::Logs::LogGroup").values()
+    log_groups = resources_of("AWS::Logs::LogGroup").values()
 
     # When the one named after the function is looked up
     own = [
@@ -429,7 +402,7 @@ def test_every_function_has_its_log_group_with_retention(function: str) -> None:
 
 def test_globals_trace_and_configure_powertools() -> None:
     # Given the template's function Globals
-    function_globals = _template()["Globals"]["Function"]
+    function_globals = template()["Globals"]["Function"]
 
     # When tracing and the environment are read
     variables = function_globals["Environment"]["Variables"]
@@ -442,11 +415,11 @@ def test_globals_trace_and_configure_powertools() -> None:
 
 def test_stage_is_dev_or_prod_with_settings_for_both() -> None:
     # Given the template's parameters and mappings
-    template = _template()
+    sections = template()
 
     # When the stage parameter and the stage settings are read
-    allowed = template["Parameters"]["Stage"]["AllowedValues"]
-    settings = template["Mappings"]["StageSettings"]
+    allowed = sections["Parameters"]["Stage"]["AllowedValues"]
+    settings = sections["Mappings"]["StageSettings"]
 
     # Then exactly dev and prod are allowed, each with the same settings
     assert sorted(allowed) == ["dev", "prod"]
@@ -457,13 +430,13 @@ def test_stage_is_dev_or_prod_with_settings_for_both() -> None:
 # ---------------------------------------------------------------- tables
 
 
-@pytest.mark.parametrize("table", sorted(_resources("AWS::DynamoDB::Table")))
+@pytest.mark.parametrize("table", sorted(resources_of("AWS::DynamoDB::Table")))
 def test_tables_expire_items_except_opt_outs_and_audit(table: str) -> None:
     # Given a table and the tables whose records are kept
     kept = {_global_variable_target(name) for name in KEPT_TABLE_VARIABLES}
 
     # When its time-to-live setting is read
-    ttl = _properties(table).get("TimeToLiveSpecification", {})
+    ttl = properties_of(table).get("TimeToLiveSpecification", {})
 
     # Then it expires items unless it holds opt-outs or the audit trail
     if table in kept:
@@ -473,10 +446,10 @@ def test_tables_expire_items_except_opt_outs_and_audit(table: str) -> None:
         assert ttl.get("AttributeName")
 
 
-@pytest.mark.parametrize("table", sorted(_resources("AWS::DynamoDB::Table")))
+@pytest.mark.parametrize("table", sorted(resources_of("AWS::DynamoDB::Table")))
 def test_tables_have_point_in_time_recovery_and_encryption(table: str) -> None:
     # Given a table of the template
-    properties = _properties(table)
+    properties = properties_of(table)
 
     # When its recovery and encryption settings are read
     pitr = properties.get("PointInTimeRecoverySpecification", {})
@@ -500,7 +473,7 @@ def _data_key() -> str:
 
 def test_reply_bucket_blocks_public_access_and_keeps_versions() -> None:
     # Given the reply bucket
-    properties = _properties(_reply_bucket())
+    properties = properties_of(_reply_bucket())
 
     # When its public access block and versioning are read
     block = properties["PublicAccessBlockConfiguration"]
@@ -518,7 +491,7 @@ def test_reply_bucket_blocks_public_access_and_keeps_versions() -> None:
 
 def test_reply_bucket_is_encrypted_with_the_data_key() -> None:
     # Given the reply bucket
-    encryption = _properties(_reply_bucket())["BucketEncryption"]
+    encryption = properties_of(_reply_bucket())["BucketEncryption"]
 
     # When its default encryption rules are read
     defaults = [
@@ -528,7 +501,7 @@ def test_reply_bucket_is_encrypted_with_the_data_key() -> None:
 
     # Then objects are encrypted with the stack's KMS key
     assert any(
-        default["SSEAlgorithm"] == "aws:kms" and _target(default["KMSMasterKeyID"]) == _data_key()
+        default["SSEAlgorithm"] == "aws:kms" and target_of(default["KMSMasterKeyID"]) == _data_key()
         for default in defaults
     )
 
@@ -536,7 +509,7 @@ def test_reply_bucket_is_encrypted_with_the_data_key() -> None:
 @pytest.mark.parametrize("prefix", ["replies/", "quarantine/"])
 def test_reply_bucket_expires_replies_after_the_retention_parameter(prefix: str) -> None:
     # Given the reply bucket's lifecycle rules
-    rules = _properties(_reply_bucket())["LifecycleConfiguration"]["Rules"]
+    rules = properties_of(_reply_bucket())["LifecycleConfiguration"]["Rules"]
 
     # When the rule for the prefix is looked up
     matching = [
@@ -547,15 +520,15 @@ def test_reply_bucket_expires_replies_after_the_retention_parameter(prefix: str)
     assert len(matching) == 1
     assert matching[0]["Status"] == "Enabled"
     assert matching[0]["ExpirationInDays"] == {"Ref": "ReplyRetentionDays"}
-    assert "ReplyRetentionDays" in _template()["Parameters"]
+    assert "ReplyRetentionDays" in template()["Parameters"]
 
 
 def test_reply_bucket_policy_denies_insecure_transport() -> None:
     # Given the policies of the reply bucket
     policies = [
         properties["PolicyDocument"]
-        for properties in (r["Properties"] for r in _resources("AWS::S3::BucketPolicy").values())
-        if _target(properties["Bucket"]) == _reply_bucket()
+        for properties in (r["Properties"] for r in resources_of("AWS::S3::BucketPolicy").values())
+        if target_of(properties["Bucket"]) == _reply_bucket()
     ]
 
     # When their deny statements are read
@@ -574,10 +547,10 @@ def test_reply_bucket_policy_denies_insecure_transport() -> None:
     )
 
 
-@pytest.mark.parametrize("key", sorted(_resources("AWS::KMS::Key")))
+@pytest.mark.parametrize("key", sorted(resources_of("AWS::KMS::Key")))
 def test_kms_keys_rotate(key: str) -> None:
     # Given a KMS key of the template
-    properties = _properties(key)
+    properties = properties_of(key)
     # When its rotation setting is read
     rotation = properties.get("EnableKeyRotation")
 
@@ -592,15 +565,15 @@ def test_kms_keys_rotate(key: str) -> None:
 def test_pepper_secret_is_generated_and_encrypted_with_the_data_key() -> None:
     # Given the secret the functions read the pepper from
     secret = _global_variable_target("PEPPER_SECRET_ARN")
-    assert _template()["Resources"][secret]["Type"] == "AWS::SecretsManager::Secret"
+    assert template()["Resources"][secret]["Type"] == "AWS::SecretsManager::Secret"
 
     # When its properties are read
-    properties = _properties(secret)
+    properties = properties_of(secret)
 
     # Then no one typed it: it is generated, and sealed with the stack's key
     assert "GenerateSecretString" in properties
     assert "SecretString" not in properties
-    assert _target(properties["KmsKeyId"]) == _data_key()
+    assert target_of(properties["KmsKeyId"]) == _data_key()
 
 
 # ---------------------------------------------------------------- people's sign-in
@@ -608,14 +581,14 @@ def test_pepper_secret_is_generated_and_encrypted_with_the_data_key() -> None:
 
 def test_people_sign_in_with_a_password_in_every_stage_and_never_with_srp() -> None:
     # Given the app client people sign in with (the console, the command line)
-    client = _properties("UserPoolClient")
+    client = properties_of("UserPoolClient")
 
     # Then it is public (a browser keeps no secret) and takes the same flows in every stage:
     # a password, which the pool's compromised-credentials check sees, and the refresh token
     assert client["GenerateSecret"] is False
     assert client["ExplicitAuthFlows"] == ["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"]
     # And no other client of the pool lets a person sign in without a secret
-    for logical_id, other in _resources("AWS::Cognito::UserPoolClient").items():
+    for logical_id, other in resources_of("AWS::Cognito::UserPoolClient").items():
         if logical_id != "UserPoolClient":
             assert other["Properties"].get("GenerateSecret") is True, logical_id
     # And a refresh token lasts a working day at most, and is revoked on signing out
@@ -628,7 +601,7 @@ def test_people_sign_in_with_a_password_in_every_stage_and_never_with_srp() -> N
 
 
 def _outputs() -> dict[str, Any]:
-    return dict(_template()["Outputs"])
+    return dict(template()["Outputs"])
 
 
 @pytest.mark.parametrize(
@@ -654,10 +627,10 @@ def test_outputs_name_what_clients_need(name: str) -> None:
 
 
 def _output_refs() -> set[str | None]:
-    return {_target(output["Value"]) for output in _outputs().values()}
+    return {target_of(output["Value"]) for output in _outputs().values()}
 
 
-@pytest.mark.parametrize("queue", sorted(_resources("AWS::SQS::Queue")))
+@pytest.mark.parametrize("queue", sorted(resources_of("AWS::SQS::Queue")))
 def test_every_queue_url_is_an_output(queue: str) -> None:
     # Given a queue of the template
     # When the outputs that refer to it are looked up
@@ -669,7 +642,7 @@ def test_every_queue_url_is_an_output(queue: str) -> None:
 
 @pytest.mark.parametrize(
     "table",
-    [table for table in sorted(_resources("AWS::DynamoDB::Table"))],
+    [table for table in sorted(resources_of("AWS::DynamoDB::Table"))],
 )
 def test_every_table_name_is_an_output(table: str) -> None:
     # Given a table of the template
@@ -685,12 +658,12 @@ def test_every_table_name_is_an_output(table: str) -> None:
 
 def _delivery_destination() -> dict[str, Any]:
     configuration_set = _global_variable_target("CONFIGURATION_SET")
-    assert _template()["Resources"][configuration_set]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
-    delivery_topic = _target(_outputs()["DeliveryTopicArn"]["Value"])
+    assert template()["Resources"][configuration_set]["Type"] == "AWS::SMSVOICE::ConfigurationSet"
+    delivery_topic = target_of(_outputs()["DeliveryTopicArn"]["Value"])
     (destination,) = [
         destination
-        for destination in _properties(configuration_set)["EventDestinations"]
-        if _target(destination["SnsDestination"]["TopicArn"]) == delivery_topic
+        for destination in properties_of(configuration_set)["EventDestinations"]
+        if target_of(destination["SnsDestination"]["TopicArn"]) == delivery_topic
     ]
     assert destination.get("Enabled") is True
     return destination
@@ -706,11 +679,11 @@ def test_configuration_set_publishes_what_the_delivery_path_acts_on() -> None:
     }
     # When the destination to the delivery topic is read, under each DeliveryEvents value
     condition, every_step, final_only = _delivery_destination()["MatchingEventTypes"]["Fn::If"]
-    parameter = _template()["Parameters"]["DeliveryEvents"]
+    parameter = template()["Parameters"]["DeliveryEvents"]
     # Then by default it publishes the final events only: one event a message, nothing the
     # path ignores; "every-step" adds exactly the carrier's acceptance
     assert parameter["Default"] == "final"
-    assert _template()["Conditions"][condition] == {
+    assert template()["Conditions"][condition] == {
         "Fn::Equals": [{"Ref": "DeliveryEvents"}, "every-step"]
     }
     assert set(final_only) == final
@@ -720,7 +693,7 @@ def test_configuration_set_publishes_what_the_delivery_path_acts_on() -> None:
 
 def test_an_opt_out_list_exists_and_is_given_to_the_functions() -> None:
     # Given the template's resources
-    opt_out_lists = _resources("AWS::SMSVOICE::OptOutList")
+    opt_out_lists = resources_of("AWS::SMSVOICE::OptOutList")
 
     # When the functions' OPT_OUT_LIST variable is resolved
     named = _global_variable_target("OPT_OUT_LIST")

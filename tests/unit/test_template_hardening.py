@@ -2,34 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
+from sam_template import target_of, template
 
 from cloison_local.expand import role_statements
-from cloison_local.template import load_template
 
-ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ("template.yaml", "infra/team.yaml")
 
 
-@cache
-def _template(name: str = "template.yaml") -> dict[str, Any]:
-    return load_template(ROOT / name)
-
-
 def _resources() -> dict[str, dict[str, Any]]:
-    return dict(_template()["Resources"])
-
-
-def _target(value: Any) -> str | None:
-    if isinstance(value, dict) and "Ref" in value:
-        return str(value["Ref"])
-    if isinstance(value, dict) and "Fn::GetAtt" in value:
-        return str(value["Fn::GetAtt"][0])
-    return None
+    return dict(template()["Resources"])
 
 
 def _topic_queues() -> set[str]:
@@ -40,7 +24,7 @@ def _topic_queues() -> set[str]:
         if resource["Type"] == "AWS::SNS::Subscription"
     ]
     return {
-        str(_target(queue))
+        str(target_of(queue))
         for subscription in subscriptions
         for queue in (
             subscription["Endpoint"],
@@ -53,7 +37,7 @@ def _skips() -> list[tuple[str, str, dict[str, Any]]]:
     return [
         (name, logical_id, skip)
         for name in TEMPLATES
-        for logical_id, resource in _template(name)["Resources"].items()
+        for logical_id, resource in template(name)["Resources"].items()
         for skip in resource.get("Metadata", {}).get("checkov", {}).get("skip", [])
     ]
 
@@ -64,11 +48,11 @@ def test_queues_fed_by_a_topic_are_encrypted_with_the_topics_key(queue: str) -> 
     properties = _resources()[queue]["Properties"]
 
     # When its encryption is read
-    key = _target(properties.get("KmsMasterKeyId"))
+    key = target_of(properties.get("KmsMasterKeyId"))
 
     # Then it is the stack's data key, the topics' own
     topic_keys = {
-        _target(resource["Properties"]["KmsMasterKeyId"])
+        target_of(resource["Properties"]["KmsMasterKeyId"])
         for resource in _resources().values()
         if resource["Type"] == "AWS::SNS::Topic"
     }
@@ -88,14 +72,14 @@ def test_functions_that_read_an_encrypted_queue_may_decrypt_with_its_key() -> No
         for logical_id, resource in _resources().items()
         if resource["Type"] == "AWS::Serverless::Function"
         for event in resource["Properties"].get("Events", {}).values()
-        if event["Type"] == "SQS" and _target(event["Properties"]["Queue"]) in encrypted
+        if event["Type"] == "SQS" and target_of(event["Properties"]["Queue"]) in encrypted
     }
 
     # When their policies' KMS grants on the data key are collected
     def decrypts(function: str) -> bool:
         return any(
             "kms:Decrypt" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-            and _target(s["Resource"]) == "DataKey"
+            and target_of(s["Resource"]) == "DataKey"
             for s in role_statements({"Resources": _resources()}, f"{function}Role")
         )
 
