@@ -202,6 +202,13 @@ appends = st.lists(
 )
 
 
+def where_broken(log: MemoryLog, copies: MemoryCopies) -> tuple[int, str, str]:
+    """Where verifying the chain finds it broken: the entry's sequence and id, and why."""
+    broken = verify_chain(log, copies, SIGNER).broken
+    assert broken is not None, "the chain verifies"
+    return broken.sequence, broken.id, broken.reason
+
+
 def write(audit: Auditor, operations: list[Append]) -> list[AuditEntry]:
     return [
         audit.record(
@@ -549,13 +556,10 @@ def test_altering_any_field_of_any_entry_is_detected_and_named(
     log.items[victim.sequence] = altered
 
     # When the chain is verified
-    broken = verify_chain(log, copies, SIGNER).broken
+    broken = where_broken(log, copies)
 
     # Then it fails at that entry, named by its sequence and id
-    assert broken is not None
-    assert broken.sequence == victim.sequence
-    assert broken.id == victim.entry_id
-    assert broken.reason == "altered"
+    assert broken == (victim.sequence, victim.entry_id, "altered")
 
 
 @QUICK
@@ -570,15 +574,10 @@ def test_deleting_any_entry_is_detected_and_named(
     del log.items[victim.sequence]
 
     # When the chain is verified
-    broken = verify_chain(log, copies, SIGNER).broken
+    broken = where_broken(log, copies)
 
     # Then it fails at that entry, named by its sequence and id
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (
-        victim.sequence,
-        victim.entry_id,
-        "missing",
-    )
+    assert broken == (victim.sequence, victim.entry_id, "missing")
 
 
 @QUICK
@@ -597,15 +596,10 @@ def test_an_entry_replaced_whole_with_its_hash_recomputed_is_named_by_its_copy(
         log.last = forged
 
     # When the chain is verified
-    broken = verify_chain(log, copies, SIGNER).broken
+    broken = where_broken(log, copies)
 
     # Then the locked copy names the rewritten entry
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (
-        victim.sequence,
-        victim.entry_id,
-        "altered",
-    )
+    assert broken == (victim.sequence, victim.entry_id, "altered")
 
 
 @QUICK
@@ -622,24 +616,18 @@ def test_a_chain_cut_short_with_its_head_moved_back_is_named_by_the_copies(
     log.last = written[victim.sequence - 2] if victim.sequence > 1 else None
 
     # When the chain is verified
-    broken = verify_chain(log, copies, SIGNER).broken
+    broken = where_broken(log, copies)
 
     # Then the first entry cut off is named
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (
-        victim.sequence,
-        victim.entry_id,
-        "missing",
-    )
+    assert broken == (victim.sequence, victim.entry_id, "missing")
 
 
 def test_an_entry_that_no_longer_parses_is_named() -> None:
     audit, log, copies = auditor()
     write(audit, [("reply.open", "sales", "reply/r-1", None, None, {})] * 3)
     log.items[2] = None
-    broken = verify_chain(log, copies, SIGNER).broken
-    assert broken is not None
-    assert (broken.sequence, broken.reason) == (2, "altered")
+    sequence, _, reason = where_broken(log, copies)
+    assert (sequence, reason) == (2, "altered")
 
 
 def test_an_entry_inserted_after_the_head_is_named() -> None:
@@ -650,18 +638,15 @@ def test_an_entry_inserted_after_the_head_is_named() -> None:
     log.items[3] = forged.model_copy(update={"hash": entry_hash(forged)})
 
     # When verified, then it is named
-    broken = verify_chain(log, copies, SIGNER).broken
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (3, "au-forged", "unlinked")
+    assert where_broken(log, copies) == (3, "au-forged", "unlinked")
 
 
 def test_a_missing_head_is_reported_at_the_last_entry() -> None:
     audit, log, copies = auditor()
     write(audit, [("reply.open", "sales", "reply/r-1", None, None, {})] * 3)
     log.last = None
-    broken = verify_chain(log, copies, SIGNER).broken
-    assert broken is not None
-    assert (broken.sequence, broken.reason) == (3, "head")
+    sequence, _, reason = where_broken(log, copies)
+    assert (sequence, reason) == (3, "head")
 
 
 def test_an_empty_log_verifies_whatever_the_range() -> None:

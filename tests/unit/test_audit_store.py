@@ -20,7 +20,7 @@ from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import AuditEntry
 from cloison.services.access import Caller
 from cloison.services.audit import Auditor
-from cloison.services.audit_chain import entry_hash, mac_message
+from cloison.services.audit_chain import AuditBreak, entry_hash, mac_message
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 TABLE = "audit"
@@ -85,6 +85,27 @@ def record_some(chain: Chain, count: int) -> list[AuditEntry]:
         )
         for number in range(1, count + 1)
     ]
+
+
+def named(broken: AuditBreak | None) -> tuple[int, str, str]:
+    """The entry a verification found the chain broken at, by sequence and id, and why."""
+    assert broken is not None, "the chain verifies"
+    return broken.sequence, broken.id, broken.reason
+
+
+def linked_after(previous: AuditEntry, entry_id: str, **changes: str) -> AuditEntry:
+    """An entry that follows `previous` in the chain, and but for `changes` copies it; its hash
+    is computed anew."""
+    entry = previous.model_copy(
+        update={
+            "sequence": previous.sequence + 1,
+            "entry_id": entry_id,
+            "prev_id": previous.entry_id,
+            "prev_hash": previous.hash,
+            **changes,
+        }
+    )
+    return entry.model_copy(update={"hash": entry_hash(entry)})
 
 
 def test_entries_read_back_exactly_as_written_and_verify(chain: Chain) -> None:
@@ -190,13 +211,8 @@ def test_an_item_altered_in_the_table_is_named(
     result = chain.auditor.verify(AURELE)
 
     # Then it fails at entry 3, named
-    assert result.broken is not None
     assert (result.ok, result.checked) == (False, 2)
-    assert (result.broken.sequence, result.broken.id, result.broken.reason) == (
-        3,
-        written[2].entry_id,
-        "altered",
-    )
+    assert named(result.broken) == (3, written[2].entry_id, "altered")
 
 
 def test_an_item_deleted_from_the_table_is_named(chain: Chain) -> None:
@@ -208,8 +224,7 @@ def test_an_item_deleted_from_the_table_is_named(chain: Chain) -> None:
     broken = chain.auditor.verify(AURELE).broken
 
     # Then entry 2 is named missing
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (2, written[1].entry_id, "missing")
+    assert named(broken) == (2, written[1].entry_id, "missing")
 
 
 def test_the_last_items_deleted_with_the_head_moved_back_are_named_by_the_copies(
@@ -232,8 +247,7 @@ def test_the_last_items_deleted_with_the_head_moved_back_are_named_by_the_copies
     broken = chain.auditor.verify(AURELE).broken
 
     # Then the first entry cut off is named
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (3, written[2].entry_id, "missing")
+    assert named(broken) == (3, written[2].entry_id, "missing")
 
 
 def test_the_listing_filters_by_team_action_and_time_and_pages_with_a_cursor(
@@ -320,27 +334,13 @@ def test_a_rewritten_entry_with_the_chain_recomputed_and_one_entry_added_is_name
     # their own without its locked copy
     written = record_some(chain, 5)
     forged = rewrite_from(chain, 2, sign=False)
-    extra = forged[-1].model_copy(
-        update={
-            "sequence": 6,
-            "entry_id": "au-extra",
-            "prev_id": forged[-1].entry_id,
-            "prev_hash": forged[-1].hash,
-        }
-    )
-    extra = extra.model_copy(update={"hash": entry_hash(extra)})
-    force_head(chain, extra)
+    force_head(chain, linked_after(forged[-1], "au-extra"))
 
     # When the chain is verified
     result = chain.auditor.verify(AURELE)
 
     # Then entry 2 is named: it differs from its locked copy
-    assert result.broken is not None
-    assert (result.broken.sequence, result.broken.id, result.broken.reason) == (
-        2,
-        written[1].entry_id,
-        "altered",
-    )
+    assert named(result.broken) == (2, written[1].entry_id, "altered")
 
 
 def test_a_rewrite_by_a_holder_of_the_audit_key_still_differs_from_the_locked_copy(
@@ -354,60 +354,37 @@ def test_a_rewrite_by_a_holder_of_the_audit_key_still_differs_from_the_locked_co
 
     # When verified, then entry 3 is named: two copies, and its first is not this entry
     broken = chain.auditor.verify(AURELE).broken
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (3, written[2].entry_id, "altered")
+    assert named(broken) == (3, written[2].entry_id, "altered")
 
 
 def test_an_entry_appended_without_the_audit_key_is_named_forged(chain: Chain) -> None:
     # Given three entries, and a fourth appended by someone who writes the table and the bucket
     # but may not use the audit key: its hashes link, its copy exists, its MAC is made up
     written = record_some(chain, 3)
-    extra = written[-1].model_copy(
-        update={
-            "sequence": 4,
-            "entry_id": "au-extra",
-            "prev_id": written[-1].entry_id,
-            "prev_hash": written[-1].hash,
-            "mac": "bm90IGEgbWFj",
-        }
-    )
-    extra = extra.model_copy(update={"hash": entry_hash(extra)})
+    extra = linked_after(written[-1], "au-extra", mac="bm90IGEgbWFj")
     assert chain.store.append(extra, written[-1])
     chain.archive.put(extra)
 
     # When verified, then it is named
     broken = chain.auditor.verify(AURELE).broken
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (4, "au-extra", "forged")
+    assert named(broken) == (4, "au-extra", "forged")
 
 
 def test_an_entry_without_its_copy_older_than_the_head_is_a_break(chain: Chain) -> None:
     # Given four entries, entry 4 written to the table around the archive (no copy), then a
     # fifth through the auditor (which copies the head first: here it finds 4 and copies it)
     written = record_some(chain, 3)
-    lone = written[-1].model_copy(
-        update={
-            "sequence": 4,
-            "entry_id": "au-lone",
-            "prev_id": written[-1].entry_id,
-            "prev_hash": written[-1].hash,
-        }
-    )
-    lone = lone.model_copy(update={"hash": entry_hash(lone)})
+    lone = linked_after(written[-1], "au-lone")
     lone = lone.model_copy(update={"mac": chain.signer.sign(mac_message(lone))})
     assert chain.store.append(lone, written[-1])
     # The head may lack its copy (it is written just after the entry)
     assert chain.auditor.verify(AURELE).ok
     # but not once entries follow it: here they follow it in the table only
-    follower = lone.model_copy(
-        update={"sequence": 5, "entry_id": "au-next", "prev_id": "au-lone", "prev_hash": lone.hash}
-    )
-    follower = follower.model_copy(update={"hash": entry_hash(follower)})
+    follower = linked_after(lone, "au-next")
     follower = follower.model_copy(update={"mac": chain.signer.sign(mac_message(follower))})
     assert chain.store.append(follower, lone)
     broken = chain.auditor.verify(AURELE).broken
-    assert broken is not None
-    assert (broken.sequence, broken.id, broken.reason) == (4, "au-lone", "uncopied")
+    assert named(broken) == (4, "au-lone", "uncopied")
 
 
 def test_the_chain_may_not_fall_short_of_its_anchor(chain: Chain) -> None:
@@ -427,8 +404,8 @@ def test_the_chain_may_not_fall_short_of_its_anchor(chain: Chain) -> None:
 
     # When verified, then the entry after the new head is named missing, the chain truncated
     broken = chain.auditor.verify(AURELE).broken
-    assert broken is not None
-    assert (broken.sequence, broken.reason) == (5, "missing")
+    sequence, _, reason = named(broken)
+    assert (sequence, reason) == (5, "missing")
 
 
 def test_a_delete_marker_over_the_latest_anchor_does_not_hide_it(chain: Chain) -> None:
@@ -455,8 +432,7 @@ def test_an_anchor_not_written_with_the_audit_key_is_named(chain: Chain) -> None
     assert chain.archive.put_anchor(forged)
     # Then the verification names it
     broken = chain.auditor.verify(AURELE).broken
-    assert broken is not None
-    assert broken.reason == "anchor"
+    assert named(broken)[2] == "anchor"
 
 
 def test_the_anchor_names_the_head_and_is_written_once_per_head(chain: Chain) -> None:

@@ -702,18 +702,21 @@ def test_watch_gives_up_after_its_timeout() -> None:
     assert "Still sending after 3 s" in err.getvalue()
 
 
+# A reply as the API lists it: its body only comes when it is opened (and audited).
+REPLY = {
+    "id": "r-1",
+    "team": "sales",
+    "campaign_id": CAMPAIGN,
+    "received_at": "2026-12-01T09:05:00Z",
+    "reply_class": "REPLY",
+    "sensitive": False,
+    "review": None,
+    "answered": False,
+}
+
+
 def test_replies_list_filters_and_never_shows_a_body() -> None:
-    item = {
-        "id": "r-1",
-        "team": "sales",
-        "campaign_id": CAMPAIGN,
-        "received_at": "2026-12-01T09:05:00Z",
-        "reply_class": "REPLY",
-        "sensitive": False,
-        "review": None,
-        "answered": False,
-    }
-    fake = FakeApi({("GET", "/replies"): ok({"items": [item]})})
+    fake = FakeApi({("GET", "/replies"): ok({"items": [REPLY]})})
     code, out, _ = run(
         fake, "replies", "list", "--campaign", CAMPAIGN, "--class", "REPLY", "--review", "pending"
     )
@@ -725,17 +728,7 @@ def test_replies_list_filters_and_never_shows_a_body() -> None:
 
 
 def test_replies_show_says_it_is_audited_and_neutralises_what_the_sender_wrote() -> None:
-    reply = {
-        "id": "r-1",
-        "team": "sales",
-        "campaign_id": CAMPAIGN,
-        "received_at": "2026-12-01T09:05:00Z",
-        "reply_class": "REPLY",
-        "sensitive": False,
-        "review": None,
-        "answered": False,
-        "body": "Merci\x1b[2J\u202eeciffo\nà samedi",
-    }
+    reply = {**REPLY, "body": "Merci\x1b[2J\u202eeciffo\nà samedi"}
     fake = FakeApi({("GET", "/replies/r-1"): ok(reply)})
     code, out, err = run(fake, "replies", "show", "r-1")
     assert code == 0
@@ -786,6 +779,14 @@ def local_state(tmp_path: Path) -> Path:
     return state
 
 
+def show_campaign(fake: FakeApi, *sign_in: str) -> tuple[int, str]:
+    """`campaign show` with the sign-in options `sign_in` and no API address nor token: its exit
+    code and what it wrote on stderr."""
+    shell, _, err = console()
+    code = main([*sign_in, "campaign", "show", CAMPAIGN], shell, fake)
+    return code, err.getvalue()
+
+
 def test_a_team_application_signs_in_with_client_credentials(tmp_path: Path) -> None:
     # Given the local stack's state, whose sales application has a secret
     state = local_state(tmp_path)
@@ -797,23 +798,11 @@ def test_a_team_application_signs_in_with_client_credentials(tmp_path: Path) -> 
             ("GET", f"/campaigns/{CAMPAIGN}"): ok(campaign()),
         }
     )
-    shell, _, _ = console()
+    scope = "cloison/api cloison-team-sales/member"
 
     # When a command runs as that application, its secret not given
-    code = main(
-        [
-            "--local-state",
-            str(state),
-            "--client-id",
-            "sales-app",
-            "--scope",
-            "cloison/api cloison-team-sales/member",
-            "campaign",
-            "show",
-            CAMPAIGN,
-        ],
-        shell,
-        fake,
+    code, _ = show_campaign(
+        fake, "--local-state", str(state), "--client-id", "sales-app", "--scope", scope
     )
 
     # Then the token endpoint got the client's credentials and the API its token
@@ -825,7 +814,7 @@ def test_a_team_application_signs_in_with_client_credentials(tmp_path: Path) -> 
     )
     assert parse_qs(token_request.body.decode()) == {
         "grant_type": ["client_credentials"],
-        "scope": ["cloison/api cloison-team-sales/member"],
+        "scope": [scope],
     }
     assert api_request.headers["Authorization"] == "Bearer app-token"
 
@@ -834,24 +823,12 @@ def test_a_refused_client_is_a_sign_in_error(tmp_path: Path) -> None:
     fake = FakeApi(
         {("POST", "/oauth2/token"): Answer(400, "application/json", b'{"error": "invalid_client"}')}
     )
-    shell, _, err = console()
-    code = main(
-        [
-            "--local-state",
-            str(local_state(tmp_path)),
-            "--client-id",
-            "other",
-            "--client-secret",
-            "x",
-            "campaign",
-            "show",
-            CAMPAIGN,
-        ],
-        shell,
-        fake,
+    state = str(local_state(tmp_path))
+    code, err = show_campaign(
+        fake, "--local-state", state, "--client-id", "other", "--client-secret", "x"
     )
     assert code == 1
-    assert "invalid_client" in err.getvalue()
+    assert "invalid_client" in err
 
 
 class FakeCognito:
@@ -876,22 +853,9 @@ def test_a_person_signs_in_on_the_local_stack_with_the_demo_password(
 
     monkeypatch.setattr("boto3.client", client)
     fake = FakeApi({("GET", f"/campaigns/{CAMPAIGN}"): ok(campaign())})
-    shell, _, _ = console()
 
     # When alice runs a command
-    code = main(
-        [
-            "--local-state",
-            str(local_state(tmp_path)),
-            "--user",
-            "alice",
-            "campaign",
-            "show",
-            CAMPAIGN,
-        ],
-        shell,
-        fake,
-    )
+    code, _ = show_campaign(fake, "--local-state", str(local_state(tmp_path)), "--user", "alice")
 
     # Then she signed in through the console client on moto, and the API got her token
     assert code == 0
@@ -933,26 +897,10 @@ def test_a_deployed_stack_is_found_by_its_outputs(monkeypatch: pytest.MonkeyPatc
             ("GET", f"/dev/campaigns/{CAMPAIGN}"): ok(campaign()),
         }
     )
-    shell, _, _ = console()
+    stack = ("--stack", "cloison-dev", "--region", "eu-west-3")
 
     # When an application names the stack
-    code = main(
-        [
-            "--stack",
-            "cloison-dev",
-            "--region",
-            "eu-west-3",
-            "--client-id",
-            "app-id",
-            "--client-secret",
-            "s",
-            "campaign",
-            "show",
-            CAMPAIGN,
-        ],
-        shell,
-        fake,
-    )
+    code, _ = show_campaign(fake, *stack, "--client-id", "app-id", "--client-secret", "s")
 
     # Then the token came from the user pool domain and the call went to the stack's API
     assert code == 0
