@@ -1,4 +1,5 @@
-"""What the integration tests share: calling the local API, waiting, reaching the carrier."""
+"""What the integration tests share: calling the local API (campaigns, audiences, consents, the
+problem documents it answers with), waiting, reaching the carrier and its opt-out list."""
 
 from __future__ import annotations
 
@@ -6,19 +7,47 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import boto3
 import requests
 
 from cloison_local.carrier import CarrierSimulator
 from cloison_local.stack import LocalStack
 
+PROBLEM = "application/problem+json"
+
 
 def api(
-    stack: LocalStack, token: str | None, method: str, path: str, **kwargs: Any
+    stack: LocalStack,
+    token: str | None,
+    method: str,
+    path: str,
+    *,
+    timeout: float = 60,
+    **kwargs: Any,
 ) -> requests.Response:
     """One call to the local API, with the token as API Gateway expects it (none: anonymous)."""
     headers = {"Authorization": token} if token else {}
     headers.update(kwargs.pop("headers", {}))
-    return requests.request(method, stack.api_url + path, headers=headers, timeout=60, **kwargs)
+    return requests.request(
+        method, stack.api_url + path, headers=headers, timeout=timeout, **kwargs
+    )
+
+
+def problem_of(response: requests.Response, status: int) -> dict[str, Any]:
+    """The problem document (RFC 9457) of an answer that must be one, of `status`; the
+    assertions carry no body, which may hold a number."""
+    assert response.status_code == status, f"answered {response.status_code}, not {status}"
+    assert response.headers["Content-Type"].startswith(PROBLEM), "not a problem document"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://cloison.dev/problems/")
+    return body
+
+
+def ok(response: requests.Response) -> Any:
+    """The document of a successful answer."""
+    assert response.status_code in (200, 201, 202), response.text
+    return response.json()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30.0, every: float = 0.1) -> bool:
@@ -36,6 +65,66 @@ def carrier(stack: LocalStack) -> CarrierSimulator:
     return stack.carrier
 
 
+def sms_client(stack: LocalStack) -> Any:
+    """End User Messaging's SMS API as the carrier simulator answers it."""
+    return boto3.client(
+        "pinpoint-sms-voice-v2",
+        endpoint_url=carrier(stack).endpoint_url,
+        region_name=stack.client("sqs").meta.region_name,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def on_provider_list(stack: LocalStack, number: str) -> bool:
+    """Whether the number is on the stack's opt-out list at the carrier."""
+    answer = sms_client(stack).describe_opted_out_numbers(
+        OptOutListName=stack.outputs["OptOutListName"], OptedOutNumbers=[number]
+    )
+    return bool(answer["OptedOutNumbers"])
+
+
+def campaign_json(**changes: str) -> dict[str, str]:
+    """What creating a campaign sends: a marketing campaign of team sales, from its sender
+    promo, but for `changes`."""
+    return {
+        "team": "sales",
+        "name": "Essai",
+        "sender": "promo",
+        "kind": "marketing",
+        "body": "Bonjour {first_name}",
+    } | changes
+
+
+def new_campaign(stack: LocalStack, token: str, **changes: str) -> str:
+    """A draft without audience, created as `campaign_json(**changes)` says."""
+    created = api(stack, token, "POST", "/campaigns", json=campaign_json(**changes))
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def add_recipients(
+    stack: LocalStack, token: str, campaign: str, recipients: list[dict[str, Any]]
+) -> requests.Response:
+    """The answer to adding `recipients` (each with its `phone`) to the campaign's audience."""
+    path = f"/campaigns/{campaign}/audience"
+    return api(stack, token, "POST", path, json={"recipients": recipients})
+
+
+def upload(
+    stack: LocalStack,
+    token: str,
+    campaign: str,
+    data: bytes,
+    content_type: str = "text/csv",
+    **kwargs: Any,
+) -> requests.Response:
+    """The answer to uploading `data` as the campaign's audience (a CSV file unless told)."""
+    path = f"/campaigns/{campaign}/audience"
+    headers = {"Content-Type": content_type}
+    return api(stack, token, "POST", path, data=data, headers=headers, **kwargs)
+
+
 def campaign_for(
     stack: LocalStack,
     token: str,
@@ -46,36 +135,18 @@ def campaign_for(
     sender: str = "promo",
 ) -> str:
     """A campaign of `team` to `numbers`, created and given its audience, not launched."""
-    created = api(
-        stack,
-        token,
-        "POST",
-        "/campaigns",
-        json={"team": team, "name": "Relance", "sender": sender, "kind": kind, "body": "Soldes"},
+    campaign = new_campaign(
+        stack, token, team=team, name="Relance", sender=sender, kind=kind, body="Soldes"
     )
-    assert created.status_code == 201, created.text
-    campaign = str(created.json()["id"])
-    audience = api(
-        stack,
-        token,
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        json={"recipients": [{"phone": number} for number in numbers]},
-    )
+    audience = add_recipients(stack, token, campaign, [{"phone": number} for number in numbers])
     assert audience.status_code == 200, audience.text
     return campaign
 
 
-def send_to(
-    stack: LocalStack,
-    token: str,
-    numbers: list[str],
-    *,
-    team: str = "sales",
-    kind: str = "marketing",
-) -> str:
-    """Sends a campaign of `team` to `numbers` and waits until the carrier has every message."""
-    campaign = campaign_for(stack, token, numbers, team=team, kind=kind)
+def send_to(stack: LocalStack, token: str, numbers: list[str], **options: str) -> str:
+    """Sends a campaign to `numbers` (of team sales, marketing, unless `options` say otherwise
+    as `campaign_for` takes them) and waits until the carrier has every message."""
+    campaign = campaign_for(stack, token, numbers, **options)
     assert api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={}).status_code == 202
     assert wait_until(lambda: set(numbers) <= set(sent(stack, campaign)))
     # People reply once the message has reached them: its delivery events are recorded.
@@ -92,15 +163,16 @@ def sent(stack: LocalStack, campaign: str) -> list[str]:
     ]
 
 
+def consent_answer(stack: LocalStack, token: str, number: str, **changes: str) -> requests.Response:
+    """The answer to recording the number's consent to team sales's marketing, from a web
+    form, but for `changes` (`team`, `proof`, `given_at`...)."""
+    document = {"team": "sales", "phone": number, "source": "web form", "proof": "Oui aux offres"}
+    return api(stack, token, "POST", "/consents", json=document | changes)
+
+
 def consent(stack: LocalStack, token: str, number: str, *, team: str = "sales") -> None:
     """Records the number's consent to `team`'s marketing."""
-    answer = api(
-        stack,
-        token,
-        "POST",
-        "/consents",
-        json={"team": team, "phone": number, "source": "web form", "proof": "Oui aux offres"},
-    )
+    answer = consent_answer(stack, token, number, team=team)
     assert answer.status_code == 201, answer.text
 
 

@@ -1,40 +1,19 @@
 """Bad input on the thin paths gets a 4xx problem document, never a 500 nor a half-written record."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 import requests
+from local_api import (
+    add_recipients,
+    api,
+    campaign_json,
+    consent_answer,
+    new_campaign,
+    problem_of,
+)
 
 from cloison_local.stack import LocalStack
-
-PROBLEM = "application/problem+json"
-
-
-def request(
-    stack: LocalStack, token: str | None, method: str, path: str, **kwargs: Any
-) -> requests.Response:
-    headers = {"Authorization": token} if token else {}
-    headers.update(kwargs.pop("headers", {}))
-    return requests.request(method, stack.api_url + path, headers=headers, timeout=30, **kwargs)
-
-
-def new_campaign(stack: LocalStack, token: str, team: str = "sales") -> str:
-    response = request(
-        stack,
-        token,
-        "POST",
-        "/campaigns",
-        json={
-            "team": team,
-            "name": "Essai",
-            "sender": "promo",
-            "kind": "marketing",
-            "body": "Bonjour {first_name}",
-        },
-    )
-    assert response.status_code == 201
-    return str(response.json()["id"])
 
 
 def fields(response: requests.Response) -> list[str]:
@@ -45,46 +24,22 @@ def test_a_missing_field_is_a_422_naming_the_field(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     # When a campaign is created without its body
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": "Sans corps",
-            "sender": "promo",
-            "kind": "marketing",
-        },
-    )
+    without_body = campaign_json(name="Sans corps")
+    del without_body["body"]
+    response = api(stack, tokens["alice"], "POST", "/campaigns", json=without_body)
     # Then 422, a problem document that names `body`
-    assert response.status_code == 422
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert response.json()["type"].endswith("/invalid-request")
+    assert problem_of(response, 422)["type"].endswith("/invalid-request")
     assert "body" in fields(response)
 
 
 def test_an_unknown_field_is_refused(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": "X",
-            "sender": "promo",
-            "kind": "marketing",
-            "body": "Bonjour",
-            "colour": "red",
-        },
-    )
+    response = api(stack, tokens["alice"], "POST", "/campaigns", json=campaign_json(colour="red"))
     assert response.status_code == 422
     assert "colour" in fields(response)
 
 
 def test_broken_json_is_a_400_problem(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(
+    response = api(
         stack,
         tokens["alice"],
         "POST",
@@ -92,27 +47,14 @@ def test_broken_json_is_a_400_problem(stack: LocalStack, tokens: dict[str, str])
         data=b'{"team": "sales",',
         headers={"Content-Type": "application/json"},
     )
-    assert response.status_code == 400
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert response.json()["type"].endswith("/malformed-json")
+    assert problem_of(response, 400)["type"].endswith("/malformed-json")
 
 
 def test_a_malformed_phone_number_is_a_422_naming_phone(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     # When a consent is recorded for a number that cannot exist
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/consents",
-        json={
-            "team": "sales",
-            "phone": "06 12",
-            "source": "form",
-            "proof": "oui",
-        },
-    )
+    response = consent_answer(stack, tokens["alice"], "06 12")
     # Then 422 naming `phone`, and the number is not echoed back
     assert response.status_code == 422
     assert fields(response) == ["phone"]
@@ -131,25 +73,12 @@ def test_a_consent_given_in_the_future_or_without_a_time_zone_is_a_422_naming_gi
     }[when]
 
     # When it is recorded
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/consents",
-        json={
-            "team": "sales",
-            "phone": number,
-            "source": "form",
-            "proof": "oui",
-            "given_at": given_at,
-        },
-    )
+    response = consent_answer(stack, tokens["alice"], number, given_at=given_at)
 
     # Then 422 naming `given_at`, and no consent was recorded: there is none to withdraw
-    assert response.status_code == 422, response.text
-    assert response.headers["Content-Type"].startswith(PROBLEM)
+    problem_of(response, 422)
     assert fields(response) == ["given_at"]
-    withdrawal = request(
+    withdrawal = api(
         stack,
         tokens["alice"],
         "DELETE",
@@ -163,19 +92,12 @@ def test_malformed_numbers_in_an_audience_are_reported_by_row(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     campaign = new_campaign(stack, tokens["alice"])
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        json={
-            "recipients": [
-                {"phone": "+33612345678", "variables": {"first_name": "Léa"}},
-                {"phone": "not a number", "variables": {"first_name": "X"}},
-                {"phone": "+33612345679", "variables": {}},
-            ]
-        },
-    )
+    rows = [
+        {"phone": "+33612345678", "variables": {"first_name": "Léa"}},
+        {"phone": "not a number", "variables": {"first_name": "X"}},
+        {"phone": "+33612345679", "variables": {}},
+    ]
+    response = add_recipients(stack, tokens["alice"], campaign, rows)
     assert response.status_code == 200
     body = response.json()
     assert body["accepted"] == 1
@@ -186,10 +108,8 @@ def test_malformed_numbers_in_an_audience_are_reported_by_row(
 
 
 def test_an_unknown_campaign_is_a_404_problem(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(stack, tokens["alice"], "GET", "/campaigns/c-0000000000000000")
-    assert response.status_code == 404
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert response.json()["status"] == 404
+    response = api(stack, tokens["alice"], "GET", "/campaigns/c-0000000000000000")
+    problem_of(response, 404)
 
 
 def test_another_teams_campaign_is_a_404_not_a_403(
@@ -199,30 +119,16 @@ def test_another_teams_campaign_is_a_404_not_a_403(
     campaign = new_campaign(stack, tokens["alice"])
     # When a member of team support asks for it, its stats or its audience
     answers = [
-        request(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}").status_code,
-        request(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}/stats").status_code,
-        request(
-            stack, tokens["bruno"], "POST", f"/campaigns/{campaign}/launch", json={}
-        ).status_code,
+        api(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}").status_code,
+        api(stack, tokens["bruno"], "GET", f"/campaigns/{campaign}/stats").status_code,
+        api(stack, tokens["bruno"], "POST", f"/campaigns/{campaign}/launch", json={}).status_code,
     ]
     # Then it does not exist for them
     assert answers == [404, 404, 404]
 
 
 def test_creating_in_another_team_is_forbidden(stack: LocalStack, tokens: dict[str, str]) -> None:
-    response = request(
-        stack,
-        tokens["bruno"],
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": "X",
-            "sender": "promo",
-            "kind": "marketing",
-            "body": "Bonjour",
-        },
-    )
+    response = api(stack, tokens["bruno"], "POST", "/campaigns", json=campaign_json())
     assert response.status_code == 403
 
 
@@ -230,29 +136,18 @@ def test_launching_without_an_audience_is_refused(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     campaign = new_campaign(stack, tokens["alice"])
-    response = request(stack, tokens["alice"], "POST", f"/campaigns/{campaign}/launch", json={})
+    response = api(stack, tokens["alice"], "POST", f"/campaigns/{campaign}/launch", json={})
     assert response.status_code == 422
     assert fields(response) == ["audience"]
-    status = request(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()["status"]
+    status = api(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()["status"]
     assert status == "draft"
 
 
 def test_an_unknown_sender_profile_is_a_422_naming_sender(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
-    response = request(
-        stack,
-        tokens["alice"],
-        "POST",
-        "/campaigns",
-        json={
-            "team": "sales",
-            "name": "X",
-            "sender": "nobody",
-            "kind": "marketing",
-            "body": "Bonjour",
-        },
-    )
+    created = campaign_json(sender="nobody")
+    response = api(stack, tokens["alice"], "POST", "/campaigns", json=created)
     assert response.status_code == 422
     assert fields(response) == ["sender"]
 
@@ -267,11 +162,11 @@ def test_an_unknown_sender_profile_is_a_422_naming_sender(
     ],
 )
 def test_no_token_is_a_401(stack: LocalStack, method: str, path: str) -> None:
-    response = request(stack, None, method, path, json={})
+    response = api(stack, None, method, path, json={})
     assert response.status_code == 401
 
 
 def test_health_and_openapi_are_public(stack: LocalStack) -> None:
-    assert request(stack, None, "GET", "/health").json() == {"status": "ok"}
-    document = request(stack, None, "GET", "/openapi.json").json()
+    assert api(stack, None, "GET", "/health").json() == {"status": "ok"}
+    document = api(stack, None, "GET", "/openapi.json").json()
     assert "/campaigns" in document["paths"]

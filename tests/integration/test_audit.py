@@ -4,13 +4,22 @@ and an entry altered or deleted in DynamoDB is named by `/audit/verify`."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-import requests
-from local_api import api, audit_entries, wait_until
+from local_api import (
+    add_recipients,
+    api,
+    audit_entries,
+    consent_answer,
+    new_campaign,
+    ok,
+    wait_until,
+)
 
 from cloison_local.stack import LocalStack
 
@@ -21,51 +30,18 @@ UNKNOWN = "+33751003009"
 AUDIENCE = "+33751003003"
 
 
-def ok(response: requests.Response) -> Any:
-    assert response.status_code in (200, 201, 202), response.text
-    return response.json()
-
-
 @pytest.fixture(scope="module")
 def actions(stack: LocalStack, tokens: dict[str, str]) -> dict[str, str]:
     """One of each audited action, by alice, ada and priya; what each acted on."""
     alice, ada, priya = tokens["alice"], tokens["ada"], tokens["priya"]
-    campaign = ok(
-        api(
-            stack,
-            alice,
-            "POST",
-            "/campaigns",
-            json={
-                "team": "sales",
-                "name": "Audit",
-                "sender": "promo",
-                "kind": "transactional",
-                "body": "Votre commande est prête.",
-            },
-        )
-    )["id"]
-    ok(
-        api(
-            stack,
-            alice,
-            "POST",
-            f"/campaigns/{campaign}/audience",
-            json={"recipients": [{"phone": AUDIENCE}]},
-        )
+    campaign = new_campaign(
+        stack, alice, name="Audit", kind="transactional", body="Votre commande est prête."
     )
+    ok(add_recipients(stack, alice, campaign, [{"phone": AUDIENCE}]))
     later = (stack.now() + timedelta(days=30)).isoformat()
     ok(api(stack, alice, "POST", f"/campaigns/{campaign}/launch", json={"at": later}))
     ok(api(stack, alice, "POST", f"/campaigns/{campaign}/cancel"))
-    ok(
-        api(
-            stack,
-            alice,
-            "POST",
-            "/consents",
-            json={"team": "sales", "phone": CONSENTED, "source": "web form", "proof": "Oui"},
-        )
-    )
+    ok(consent_answer(stack, alice, CONSENTED, proof="Oui"))
     ok(
         api(
             stack,
@@ -204,7 +180,8 @@ def test_every_entry_has_its_locked_copy_and_the_chain_verifies(
 
 
 @pytest.fixture
-def table(stack: LocalStack) -> tuple[Any, str]:
+def table(stack: LocalStack, actions: dict[str, str]) -> tuple[Any, str]:
+    """The audit table (its client and its name), once the actions have left their entries."""
     return stack.client("dynamodb"), stack.outputs["AuditTableName"]
 
 
@@ -216,27 +193,34 @@ def _victim(stack: LocalStack, tokens: dict[str, str], action: str) -> dict[str,
     return audit_entries(stack, tokens["aurele"], action=action)[0]
 
 
+@contextmanager
+def put_back(
+    stack: LocalStack, tokens: dict[str, str], table: tuple[Any, str], action: str
+) -> Iterator[dict[str, Any]]:
+    """The latest entry of `action`, whose item is put back as it was once the block is done."""
+    dynamodb, name = table
+    victim = _victim(stack, tokens, action)
+    original = dynamodb.get_item(TableName=name, Key=_key(victim["sequence"]))["Item"]
+    try:
+        yield victim
+    finally:
+        dynamodb.put_item(TableName=name, Item=original)
+
+
 def test_an_entry_altered_in_dynamodb_makes_verify_fail_and_name_it(
-    stack: LocalStack,
-    tokens: dict[str, str],
-    actions: dict[str, str],
-    table: tuple[Any, str],
+    stack: LocalStack, tokens: dict[str, str], table: tuple[Any, str]
 ) -> None:
     # Given the chain, and the entry of the reply opening rewritten to blame someone else
     dynamodb, name = table
-    victim = _victim(stack, tokens, "reply.open")
-    original = dynamodb.get_item(TableName=name, Key=_key(victim["sequence"]))["Item"]
-    dynamodb.update_item(
-        TableName=name,
-        Key=_key(victim["sequence"]),
-        UpdateExpression="SET actor_name = :someone",
-        ExpressionAttributeValues={":someone": {"S": "alice"}},
-    )
-    try:
+    with put_back(stack, tokens, table, "reply.open") as victim:
+        dynamodb.update_item(
+            TableName=name,
+            Key=_key(victim["sequence"]),
+            UpdateExpression="SET actor_name = :someone",
+            ExpressionAttributeValues={":someone": {"S": "alice"}},
+        )
         # When the auditor verifies the chain
         verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
-    finally:
-        dynamodb.put_item(TableName=name, Item=original)
 
     # Then it fails and names that entry
     assert verified["ok"] is False
@@ -248,21 +232,14 @@ def test_an_entry_altered_in_dynamodb_makes_verify_fail_and_name_it(
 
 
 def test_an_entry_deleted_from_dynamodb_makes_verify_fail_and_name_it(
-    stack: LocalStack,
-    tokens: dict[str, str],
-    actions: dict[str, str],
-    table: tuple[Any, str],
+    stack: LocalStack, tokens: dict[str, str], table: tuple[Any, str]
 ) -> None:
     # Given the chain, and the entry of the consent withdrawal deleted
     dynamodb, name = table
-    victim = _victim(stack, tokens, "consent.withdraw")
-    original = dynamodb.get_item(TableName=name, Key=_key(victim["sequence"]))["Item"]
-    dynamodb.delete_item(TableName=name, Key=_key(victim["sequence"]))
-    try:
+    with put_back(stack, tokens, table, "consent.withdraw") as victim:
+        dynamodb.delete_item(TableName=name, Key=_key(victim["sequence"]))
         # When the auditor verifies the chain
         verified = ok(api(stack, tokens["aurele"], "GET", "/audit/verify"))
-    finally:
-        dynamodb.put_item(TableName=name, Item=original)
 
     # Then it fails and names that entry
     assert verified["ok"] is False
@@ -331,10 +308,7 @@ def _entry_hash(item: dict[str, Any]) -> str:
 
 
 def test_a_rewrite_with_the_chain_recomputed_and_an_entry_added_is_named(
-    stack: LocalStack,
-    tokens: dict[str, str],
-    actions: dict[str, str],
-    table: tuple[Any, str],
+    stack: LocalStack, tokens: dict[str, str], table: tuple[Any, str]
 ) -> None:
     # Given someone who writes the audit table (not the audit key): they rewrite the actor of
     # the reply opening, recompute every hash after it so the chain links, move the head, and

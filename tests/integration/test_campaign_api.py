@@ -5,34 +5,24 @@ from __future__ import annotations
 import codecs
 from collections import Counter
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from local_api import api, wait_until
+from local_api import (
+    PROBLEM,
+    add_recipients,
+    api,
+    consent,
+    new_campaign,
+    problem_of,
+    upload,
+    wait_until,
+)
 
 from cloison_local.stack import LocalStack
 
-PROBLEM = "application/problem+json"
 CSV = "text/csv; charset=utf-8"
-
-
-def new_campaign(
-    stack: LocalStack,
-    token: str,
-    *,
-    body: str = "Bonjour {first_name}",
-    kind: str = "marketing",
-    sender: str = "promo",
-) -> str:
-    response = api(
-        stack,
-        token,
-        "POST",
-        "/campaigns",
-        json={"team": "sales", "name": "Essai", "sender": sender, "kind": kind, "body": body},
-    )
-    assert response.status_code == 201, response.text
-    return str(response.json()["id"])
 
 
 def status_of(stack: LocalStack, token: str, campaign: str) -> str:
@@ -46,17 +36,6 @@ def sent_to(stack: LocalStack, campaign: str) -> Counter[str]:
         for message in stack.carrier.sent_messages()
         if message.context.get("campaign") == campaign
     )
-
-
-def consent(stack: LocalStack, token: str, number: str) -> None:
-    response = api(
-        stack,
-        token,
-        "POST",
-        "/consents",
-        json={"team": "sales", "phone": number, "source": "web form", "proof": "Oui aux offres"},
-    )
-    assert response.status_code == 201
 
 
 # ---------------------------------------------------------------- CSV audiences
@@ -92,14 +71,7 @@ def test_a_csv_audience_keeps_the_good_rows_and_reports_each_bad_line(
     data = codecs.BOM_UTF8 + b"\r\n".join(lines) + b"\r\n"
 
     # When it is uploaded as text/csv
-    response = api(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        data=data,
-        headers={"Content-Type": CSV},
-    )
+    response = upload(stack, tokens["alice"], campaign, data, CSV)
 
     # Then the good rows are one upload, and each bad line comes back with its number and field
     assert response.status_code == 200, response.text[:500]
@@ -121,19 +93,10 @@ def test_a_csv_of_more_than_100000_rows_is_a_413_and_nothing_is_kept(
     data = b"phone\n" + b"+33751000001\n" * 100_001
 
     # When it is uploaded
-    response = api(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        data=data,
-        headers={"Content-Type": CSV},
-    )
+    response = upload(stack, tokens["alice"], campaign, data, CSV)
 
     # Then it is refused whole, as a problem document, and the campaign has no recipient
-    assert response.status_code == 413
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert response.json()["type"].endswith("/too-large")
+    assert problem_of(response, 413)["type"].endswith("/too-large")
     assert api(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()["recipients"] == 0
 
 
@@ -142,14 +105,7 @@ def test_a_body_over_10_mb_is_refused_by_the_gateway(
 ) -> None:
     campaign = new_campaign(stack, tokens["alice"], body="Bonjour")
     data = b"phone\n" + b"0" * (10 * 1024 * 1024)
-    response = api(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        data=data,
-        headers={"Content-Type": CSV},
-    )
+    response = upload(stack, tokens["alice"], campaign, data, CSV)
     assert response.status_code == 413
     assert api(stack, tokens["alice"], "GET", f"/campaigns/{campaign}").json()["recipients"] == 0
 
@@ -158,14 +114,7 @@ def test_a_csv_without_a_phone_column_is_a_422_naming_the_header(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     campaign = new_campaign(stack, tokens["alice"])
-    response = api(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        data="+33751000001,Léa\n".encode(),
-        headers={"Content-Type": CSV},
-    )
+    response = upload(stack, tokens["alice"], campaign, "+33751000001,Léa\n".encode(), CSV)
     assert response.status_code == 422
     assert [error["field"] for error in response.json()["errors"]] == ["header"]
     assert "751000001" not in response.text
@@ -188,9 +137,7 @@ def test_another_content_type_is_a_415_problem(
         data=b"phone\n+33751000001\n",
         headers={"Content-Type": content_type},
     )
-    assert response.status_code == 415
-    assert response.headers["Content-Type"].startswith(PROBLEM)
-    assert response.json()["type"].endswith("/unsupported-media-type")
+    assert problem_of(response, 415)["type"].endswith("/unsupported-media-type")
 
 
 def test_the_json_audience_still_works_and_refuses_more_than_5000(
@@ -239,11 +186,9 @@ def test_a_draft_can_only_be_edited_launched_or_cancelled(
 
     # A draft is neither paused nor resumed
     assert api(stack, alice, "POST", f"{path}/pause").status_code == 409
-    resumed = api(stack, alice, "POST", f"{path}/resume")
-    assert resumed.status_code == 409
-    assert resumed.headers["Content-Type"].startswith(PROBLEM)
-    assert resumed.json()["campaign_status"] == "draft"
-    assert resumed.json()["allowed_from"] == ["paused"]
+    resumed = problem_of(api(stack, alice, "POST", f"{path}/resume"), 409)
+    assert resumed["campaign_status"] == "draft"
+    assert resumed["allowed_from"] == ["paused"]
 
     # It is cancelled; then it cannot be launched, edited, cancelled again or resumed
     cancelled = api(stack, alice, "POST", f"{path}/cancel")
@@ -251,12 +196,8 @@ def test_a_draft_can_only_be_edited_launched_or_cancelled(
     assert cancelled.json()["status"] == "cancelled"
     answers = [
         api(stack, alice, "POST", f"{path}/launch", json={}).status_code,
-        api(
-            stack,
-            alice,
-            "POST",
-            f"{path}/audience",
-            json={"recipients": [{"phone": "+33751000003", "variables": {"first_name": "A"}}]},
+        add_recipients(
+            stack, alice, campaign, [{"phone": "+33751000003", "variables": {"first_name": "A"}}]
         ).status_code,
         api(stack, alice, "POST", f"{path}/cancel").status_code,
         api(stack, alice, "POST", f"{path}/resume").status_code,
@@ -266,43 +207,37 @@ def test_a_draft_can_only_be_edited_launched_or_cancelled(
     assert api(stack, tokens["bruno"], "POST", f"{path}/cancel").status_code == 404
 
 
-def _with_one_recipient(stack: LocalStack, token: str) -> str:
+def launch_schedule(stack: LocalStack, name: str) -> dict[str, Any]:
+    """The schedule `name` in the stack's group of launch schedules."""
+    group = stack.outputs["LaunchScheduleGroupName"]
+    return dict(stack.client("scheduler").get_schedule(Name=name, GroupName=group))
+
+
+def _with_one_recipient(stack: LocalStack, token: str) -> tuple[str, str]:
+    """A draft with one recipient: its id, and its path in the API."""
     campaign = new_campaign(stack, token)
-    response = api(
-        stack,
-        token,
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        json={"recipients": [{"phone": "+33751000004", "variables": {"first_name": "Léa"}}]},
-    )
-    assert response.json()["accepted"] == 1
-    return campaign
+    recipient = {"phone": "+33751000004", "variables": {"first_name": "Léa"}}
+    assert add_recipients(stack, token, campaign, [recipient]).json()["accepted"] == 1
+    return campaign, f"/campaigns/{campaign}"
 
 
 def test_a_scheduled_campaign_is_frozen_and_its_schedule_goes_with_a_cancel(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     alice = tokens["alice"]
-    scheduler = stack.client("scheduler")
-    group = stack.outputs["LaunchScheduleGroupName"]
-    campaign = _with_one_recipient(stack, alice)
-    path = f"/campaigns/{campaign}"
     at = (stack.now() + timedelta(days=2)).isoformat()
+    campaign, path = _with_one_recipient(stack, alice)
 
     # Given a campaign scheduled in two days
     scheduled = api(stack, alice, "POST", f"{path}/launch", json={"at": at})
     assert scheduled.status_code == 202
     assert scheduled.json()["status"] == "scheduled"
-    assert scheduler.get_schedule(Name=f"launch-{campaign}", GroupName=group)
+    assert launch_schedule(stack, f"launch-{campaign}")
 
     # Then it cannot be edited, launched again, paused or resumed
     answers = [
-        api(
-            stack,
-            alice,
-            "POST",
-            f"{path}/audience",
-            json={"recipients": [{"phone": "+33751000005", "variables": {"first_name": "A"}}]},
+        add_recipients(
+            stack, alice, campaign, [{"phone": "+33751000005", "variables": {"first_name": "A"}}]
         ).status_code,
         api(stack, alice, "POST", f"{path}/launch", json={}).status_code,
         api(stack, alice, "POST", f"{path}/pause").status_code,
@@ -313,17 +248,14 @@ def test_a_scheduled_campaign_is_frozen_and_its_schedule_goes_with_a_cancel(
     # When it is cancelled, its one-time schedule is deleted
     assert api(stack, alice, "POST", f"{path}/cancel").json()["status"] == "cancelled"
     with pytest.raises(ClientError, match="ResourceNotFound"):
-        scheduler.get_schedule(Name=f"launch-{campaign}", GroupName=group)
+        launch_schedule(stack, f"launch-{campaign}")
 
 
 def test_a_recurring_launch_creates_a_schedule_in_its_time_zone(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     alice = tokens["alice"]
-    scheduler = stack.client("scheduler")
-    group = stack.outputs["LaunchScheduleGroupName"]
-    campaign = _with_one_recipient(stack, alice)
-    path = f"/campaigns/{campaign}"
+    campaign, path = _with_one_recipient(stack, alice)
 
     # Malformed expressions and zones are refused, naming the field
     bad = [
@@ -350,7 +282,7 @@ def test_a_recurring_launch_creates_a_schedule_in_its_time_zone(
     assert launched.status_code == 202
     assert launched.json()["status"] == "scheduled"
     assert launched.json()["schedule"] == "cron(0 10 ? * MON *)"
-    schedule = scheduler.get_schedule(Name=f"recurring-{campaign}", GroupName=group)
+    schedule = launch_schedule(stack, f"recurring-{campaign}")
     assert schedule["ScheduleExpression"] == "cron(0 10 ? * MON *)"
     assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
     assert campaign in schedule["Target"]["Input"]
@@ -358,7 +290,7 @@ def test_a_recurring_launch_creates_a_schedule_in_its_time_zone(
     # Cancelling deletes it
     assert api(stack, alice, "POST", f"{path}/cancel").status_code == 200
     with pytest.raises(ClientError, match="ResourceNotFound"):
-        scheduler.get_schedule(Name=f"recurring-{campaign}", GroupName=group)
+        launch_schedule(stack, f"recurring-{campaign}")
 
 
 def test_a_campaign_paused_while_sending_resumes_and_completes_once_per_recipient(
@@ -530,8 +462,7 @@ def test_a_withdrawn_consent_makes_the_next_marketing_send_skip_the_number(
     assert datetime.fromisoformat(receipt.json()["withdrawn_at"]).tzinfo is not None
     assert "751000031" not in receipt.text
     again = api(stack, alice, "DELETE", "/consents", json=withdrawal)
-    assert again.status_code == 404
-    assert again.headers["Content-Type"].startswith(PROBLEM)
+    problem_of(again, 404)
     assert api(stack, tokens["bruno"], "DELETE", "/consents", json=withdrawal).status_code == 403
 
     # When a marketing campaign goes to both numbers

@@ -12,11 +12,11 @@ from typing import Any
 import phonenumbers
 import pytest
 import requests
+from local_api import api, problem_of, upload
 
 from cloison.services.audience_csv import MAX_ROWS
 from cloison_local.stack import LocalStack
 
-PROBLEM = "application/problem+json"
 JSON = "application/json"
 
 _EXAMPLE = phonenumbers.example_number_for_type("FR", phonenumbers.PhoneNumberType.MOBILE)
@@ -25,9 +25,12 @@ NATIONAL = phonenumbers.format_number(_EXAMPLE, phonenumbers.PhoneNumberFormat.N
 NATIONAL_DIGITS = NATIONAL.replace(" ", "")
 
 
+# The largest bodies take a while to be refused.
+PATIENCE = 120
+
+
 def call(stack: LocalStack, token: str, method: str, path: str, **kwargs: Any) -> requests.Response:
-    headers = {"Authorization": token, **kwargs.pop("headers", {})}
-    return requests.request(method, stack.api_url + path, headers=headers, timeout=120, **kwargs)
+    return api(stack, token, method, path, timeout=PATIENCE, **kwargs)
 
 
 def send_json(
@@ -40,13 +43,12 @@ def send_json(
     )
 
 
-def problem_of(response: requests.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, f"answered {response.status_code}, not {status}"
-    assert response.headers["Content-Type"].startswith(PROBLEM), "not a problem document"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://cloison.dev/problems/")
-    return body
+def send_recipients(
+    stack: LocalStack, token: str, campaign_id: str, recipients: list[dict[str, Any]]
+) -> requests.Response:
+    """`recipients` sent as the campaign's audience, as `send_json` sends it."""
+    path = f"/campaigns/{campaign_id}/audience"
+    return send_json(stack, token, "POST", path, {"recipients": recipients})
 
 
 def fields(problem: dict[str, Any]) -> list[str]:
@@ -94,9 +96,7 @@ def test_too_many_json_recipients_are_refused_whole(
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"])
     rows = [{"phone": E164, "variables": {"first_name": "Léa"}}] * 5001
-    response = send_json(
-        stack, tokens["alice"], "POST", f"/campaigns/{campaign_id}/audience", {"recipients": rows}
-    )
+    response = send_recipients(stack, tokens["alice"], campaign_id, rows)
     assert fields(problem_of(response, 422)) == ["recipients"]
     assert recipients(stack, tokens["alice"], campaign_id) == 0
 
@@ -106,14 +106,7 @@ def test_a_csv_over_the_row_limit_is_a_413_and_nothing_is_kept(
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"], body="Bonjour")
     data = b"phone\n" + (NATIONAL_DIGITS.encode() + b"\n") * (MAX_ROWS + 1)
-    response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        data=data,
-        headers={"Content-Type": "text/csv"},
-    )
+    response = upload(stack, tokens["alice"], campaign_id, data, timeout=PATIENCE)
     assert problem_of(response, 413)["type"].endswith("/too-large")
     assert recipients(stack, tokens["alice"], campaign_id) == 0
 
@@ -121,14 +114,7 @@ def test_a_csv_over_the_row_limit_is_a_413_and_nothing_is_kept(
 def test_a_csv_line_of_a_megabyte_is_a_row_error(stack: LocalStack, tokens: dict[str, str]) -> None:
     campaign_id = new_campaign(stack, tokens["alice"])
     data = f"phone,first_name\n{NATIONAL},{'x' * 2**20}\n{NATIONAL},Léa\n".encode()
-    response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        data=data,
-        headers={"Content-Type": "text/csv"},
-    )
+    response = upload(stack, tokens["alice"], campaign_id, data, timeout=PATIENCE)
     assert response.status_code == 200
     result = response.json()
     assert (result["accepted"], [error["row"] for error in result["rejected"]]) == (1, [2])
@@ -165,12 +151,9 @@ def test_a_json_route_refuses_other_types_with_a_415(
 def test_an_empty_form_cannot_launch_a_campaign(stack: LocalStack, tokens: dict[str, str]) -> None:
     # The resolver alone would read an empty form body as a valid, empty launch request.
     campaign_id = new_campaign(stack, tokens["alice"])
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
     response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/launch",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        stack, tokens["alice"], "POST", f"/campaigns/{campaign_id}/launch", headers=form
     )
     problem_of(response, 415)
 
@@ -179,13 +162,8 @@ def test_the_audience_route_refuses_other_types_naming_both(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"])
-    response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        data=b"<recipients/>",
-        headers={"Content-Type": "application/xml"},
+    response = upload(
+        stack, tokens["alice"], campaign_id, b"<recipients/>", "application/xml", timeout=PATIENCE
     )
     assert problem_of(response, 415)["accepted"] == [JSON, "text/csv"]
 
@@ -259,14 +237,7 @@ def test_csv_lines_that_are_not_utf8_are_row_errors(
         + f"{NATIONAL},L\u00e9a\n".encode("latin-1")
         + f"{NATIONAL},L\u00e9a\n".encode()
     )
-    response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        data=data,
-        headers={"Content-Type": "text/csv"},
-    )
+    response = upload(stack, tokens["alice"], campaign_id, data, timeout=PATIENCE)
     assert response.status_code == 200
     result = response.json()
     assert result["accepted"] == 1
@@ -310,12 +281,8 @@ def test_a_template_is_data_not_code(
     assert created["body"] == f"Bonjour {template}"
     # And an audience and a preview treat it as text: no attribute, format spec or code runs
     campaign_id = created["id"]
-    added = send_json(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        {"recipients": [{"phone": E164, "variables": {"first_name": "Léa"}}]},
+    added = send_recipients(
+        stack, tokens["alice"], campaign_id, [{"phone": E164, "variables": {"first_name": "Léa"}}]
     )
     assert added.status_code == 200
     preview = call(stack, tokens["alice"], "GET", f"/campaigns/{campaign_id}/preview")
@@ -331,12 +298,8 @@ def test_a_variable_value_is_data_not_code(
     stack: LocalStack, tokens: dict[str, str], value: str
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"])
-    added = send_json(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        {"recipients": [{"phone": E164, "variables": {"first_name": value}}]},
+    added = send_recipients(
+        stack, tokens["alice"], campaign_id, [{"phone": E164, "variables": {"first_name": value}}]
     )
     assert added.status_code == 200
     assert added.json()["accepted"] == 1
@@ -350,12 +313,8 @@ def test_a_variable_name_outside_the_pattern_is_a_422(
     stack: LocalStack, tokens: dict[str, str], name: str
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"], body="Bonjour")
-    response = send_json(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        {"recipients": [{"phone": E164, "variables": {name: "x"}}]},
+    response = send_recipients(
+        stack, tokens["alice"], campaign_id, [{"phone": E164, "variables": {name: "x"}}]
     )
     if name == "__class__":  # a valid name: kept as data
         assert response.status_code == 200
@@ -420,12 +379,8 @@ def test_unicode_digits_in_a_departement_are_refused(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
     campaign_id = new_campaign(stack, tokens["alice"], body="Bonjour")
-    response = send_json(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign_id}/audience",
-        {"recipients": [{"phone": E164, "departement": "\u0667\u0665"}]},
+    response = send_recipients(
+        stack, tokens["alice"], campaign_id, [{"phone": E164, "departement": "\u0667\u0665"}]
     )
     assert fields(problem_of(response, 422)) == ["recipients.0.departement"]
 

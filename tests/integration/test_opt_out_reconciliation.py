@@ -6,8 +6,15 @@ import json
 from datetime import timedelta
 from typing import Any
 
-import boto3
-from local_api import api, carrier, wait_until
+from local_api import (
+    api,
+    campaign_for,
+    carrier,
+    consent_answer,
+    on_provider_list,
+    sms_client,
+    wait_until,
+)
 
 from cloison_local.pollers import Scheduler
 from cloison_local.stack import LocalStack
@@ -18,23 +25,6 @@ ONLY_AT_PROVIDER = "+33751004001"
 STILL_SENDABLE = "+33751004002"
 STOPPED_WHILE_DOWN = "+33751004003"
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-
-
-def sms(stack: LocalStack) -> Any:
-    return boto3.client(
-        "pinpoint-sms-voice-v2",
-        endpoint_url=carrier(stack).endpoint_url,
-        region_name=stack.client("sqs").meta.region_name,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-
-
-def on_provider_list(stack: LocalStack, number: str) -> bool:
-    answer = sms(stack).describe_opted_out_numbers(
-        OptOutListName=stack.outputs["OptOutListName"], OptedOutNumbers=[number]
-    )
-    return bool(answer["OptedOutNumbers"])
 
 
 def pending_items(stack: LocalStack) -> list[dict[str, Any]]:
@@ -120,15 +110,9 @@ def test_a_number_opted_out_only_at_the_provider_is_suppressed_once_and_skipped(
     runtime = stack.runtimes[FUNCTION]
     # Given two consenting people, one of whom End User Messaging alone opted out
     for number in (ONLY_AT_PROVIDER, STILL_SENDABLE):
-        consent = api(
-            stack,
-            alice,
-            "POST",
-            "/consents",
-            json={"team": "sales", "phone": number, "source": "web form", "proof": "Oui"},
-        )
+        consent = consent_answer(stack, alice, number, proof="Oui")
         assert consent.status_code == 201, consent.text
-    sms(stack).put_opted_out_number(
+    sms_client(stack).put_opted_out_number(
         OptOutListName=stack.outputs["OptOutListName"], OptedOutNumber=ONLY_AT_PROVIDER
     )
 
@@ -138,24 +122,7 @@ def test_a_number_opted_out_only_at_the_provider_is_suppressed_once_and_skipped(
     assert (runtime.invocations, runtime.errors) == (invocations + 1, errors)
 
     # Then a campaign sent afterwards skips that number, and the carrier never sees it
-    created = api(
-        stack,
-        alice,
-        "POST",
-        "/campaigns",
-        json={"team": "sales", "name": "Relance", "sender": "promo", "kind": "marketing"}
-        | {"body": "Soldes ce week-end"},
-    )
-    assert created.status_code == 201, created.text
-    campaign = created.json()["id"]
-    audience = api(
-        stack,
-        alice,
-        "POST",
-        f"/campaigns/{campaign}/audience",
-        json={"recipients": [{"phone": ONLY_AT_PROVIDER}, {"phone": STILL_SENDABLE}]},
-    )
-    assert audience.status_code == 200, audience.text
+    campaign = campaign_for(stack, alice, [ONLY_AT_PROVIDER, STILL_SENDABLE])
     launched = api(stack, alice, "POST", f"/campaigns/{campaign}/launch", json={})
     assert launched.status_code == 202, launched.text
 

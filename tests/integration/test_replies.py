@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import boto3
 import jwt
 from local_api import (
     api,
@@ -13,6 +12,7 @@ from local_api import (
     campaign_for,
     carrier,
     consent,
+    on_provider_list,
     reply,
     send_to,
     sent,
@@ -42,18 +42,6 @@ def suppressed_count(stack: LocalStack, token: str, numbers: list[str]) -> int:
 def subject(token: str) -> str:
     """The Cognito subject a token names: who the audit trail says acted."""
     return str(jwt.decode(token, options={"verify_signature": False})["sub"])
-
-
-def opted_out_at_provider(stack: LocalStack, number: str) -> bool:
-    sms = boto3.client(
-        "pinpoint-sms-voice-v2",
-        endpoint_url=carrier(stack).endpoint_url,
-        region_name=stack.client("sqs").meta.region_name,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    numbers = sms.describe_opted_out_numbers(OptOutListName=stack.outputs["OptOutListName"])
-    return number in {entry["OptedOutNumber"] for entry in numbers["OptedOutNumbers"]}
 
 
 def test_help_and_contact_are_answered_once_with_the_senders_identity(
@@ -101,7 +89,7 @@ def test_start_lifts_a_stop_only_when_a_recorded_consent_allows_it(
     reply(stack, alice, RESUBSCRIBED, "STOP")
     reply(stack, alice, NEVER_CONSENTED, "Stop")
     assert suppressed_count(stack, alice, [RESUBSCRIBED, NEVER_CONSENTED]) == 2
-    assert opted_out_at_provider(stack, RESUBSCRIBED)
+    assert on_provider_list(stack, RESUBSCRIBED)
     # When both answer START
     lifted = reply(stack, alice, RESUBSCRIBED, "START")
     kept = reply(stack, alice, NEVER_CONSENTED, "start")
@@ -110,8 +98,8 @@ def test_start_lifts_a_stop_only_when_a_recorded_consent_allows_it(
     assert kept["resubscription"] == "no_consent"
     assert suppressed_count(stack, alice, [RESUBSCRIBED]) == 0
     assert suppressed_count(stack, alice, [NEVER_CONSENTED]) == 1
-    assert not opted_out_at_provider(stack, RESUBSCRIBED)
-    assert opted_out_at_provider(stack, NEVER_CONSENTED)
+    assert not on_provider_list(stack, RESUBSCRIBED)
+    assert on_provider_list(stack, NEVER_CONSENTED)
     # And a START with nothing to lift says so
     again = reply(stack, alice, RESUBSCRIBED, "START")
     assert again["resubscription"] == "not_suppressed"
@@ -160,7 +148,7 @@ def test_ambiguous_opt_outs_wait_in_the_review_queue_for_a_person(
     assert done.json()["review"] == "lifted"
     assert suppressed_count(stack, alice, [LIFTED]) == 0
     assert suppressed_count(stack, alice, [CONFIRMED]) == 1
-    assert not opted_out_at_provider(stack, LIFTED)
+    assert not on_provider_list(stack, LIFTED)
     queue = api(stack, priya, "GET", "/replies", params={"review": "pending"}).json()
     assert not {confirmed["id"], lifted["id"]} & {item["id"] for item in queue["items"]}
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import pytest
 import requests
-from local_api import api
+from local_api import api, problem_of
 
 from cloison_local.stack import LocalStack
 
-PROBLEM = "application/problem+json"
 PROFILE = {
     "sender_id": "36111",
     "stop_mention": "STOP au 36111",
@@ -48,8 +47,7 @@ def test_a_profile_the_send_path_could_not_send_from_is_a_422_and_is_not_kept(
     )
 
     # Then it is a 422 problem naming the field, and the team has no such profile
-    assert answer.status_code == 422, answer.text
-    assert answer.headers["Content-Type"].startswith(PROBLEM)
+    problem_of(answer, 422)
     assert refused_fields(answer) == [field]
     assert name not in names(stack, tokens["alice"], "sales")
 

@@ -11,10 +11,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
-from local_api import api, carrier, wait_until
+from local_api import (
+    add_recipients,
+    api,
+    carrier,
+    consent_answer,
+    new_campaign,
+    ok,
+    on_provider_list,
+    wait_until,
+)
 
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.services.audience import open_chunk
@@ -27,11 +35,6 @@ NEIGHBOUR = "+33751005102"
 FORMS = ("751005101", "07 51 00 51 01", "7 51 00 51 01", "07.51.00.51.01")
 
 
-def ok(response: requests.Response) -> Any:
-    assert response.status_code in (200, 201, 202), response.text
-    return response.json()
-
-
 def number_key(stack: LocalStack, e164: str) -> str:
     """The number's key in the tables: HMAC-SHA256 under the stack's pepper."""
     pepper = stack.client("secretsmanager").get_secret_value(
@@ -41,31 +44,10 @@ def number_key(stack: LocalStack, e164: str) -> str:
 
 
 def campaign(stack: LocalStack, token: str, recipients: list[dict[str, Any]], *, kind: str) -> str:
-    created = ok(
-        api(
-            stack,
-            token,
-            "POST",
-            "/campaigns",
-            json={
-                "team": "sales",
-                "name": "Droits",
-                "sender": "promo",
-                "kind": kind,
-                "body": "Bonjour {first_name}, votre commande est prête.",
-            },
-        )
-    )
-    ok(
-        api(
-            stack,
-            token,
-            "POST",
-            f"/campaigns/{created['id']}/audience",
-            json={"recipients": recipients},
-        )
-    )
-    return str(created["id"])
+    body = "Bonjour {first_name}, votre commande est prête."
+    created = new_campaign(stack, token, name="Droits", kind=kind, body=body)
+    ok(add_recipients(stack, token, created, recipients))
+    return created
 
 
 def reply(stack: LocalStack, number: str, body: str) -> str:
@@ -118,15 +100,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     key = number_key(stack, PERSON)
 
     # Given a person who consented, received a campaign and answered it
-    ok(
-        api(
-            stack,
-            alice,
-            "POST",
-            "/consents",
-            json={"team": "sales", "phone": PERSON, "source": "web form", "proof": "Oui aux SMS"},
-        )
-    )
+    ok(consent_answer(stack, alice, PERSON, proof="Oui aux SMS"))
     sent = campaign(
         stack, alice, [{"phone": PERSON, "variables": {"first_name": "Lea"}}], kind="marketing"
     )
@@ -325,17 +299,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         members = open_chunk(sealer, chunk["sealed"]["B"], "sales", campaign_id)
         assert [member.e164 for member in members] == expected
     # And the opt-out the STOP set reached the provider's list as the erasure went
-    sms = boto3.client(
-        "pinpoint-sms-voice-v2",
-        endpoint_url=carrier(stack).endpoint_url,
-        region_name=stack.client("sqs").meta.region_name,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
-    listed = sms.describe_opted_out_numbers(
-        OptOutListName=stack.outputs["OptOutListName"], OptedOutNumbers=[PERSON]
-    )
-    assert listed["OptedOutNumbers"]
+    assert on_provider_list(stack, PERSON)
 
     # When a new campaign includes the number again
     before = len(carrier(stack).sent_messages())

@@ -7,6 +7,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from local_api import campaign_for, wait_until
 
 from cloison_local.pollers import SqsPoller
 from cloison_local.runtime import FunctionError
@@ -105,41 +106,18 @@ def test_a_launch_at_a_time_is_fired_by_the_scheduler(
 ) -> None:
     # Given a draft campaign with one consented recipient
     api, alice = stack.api_url, tokens["alice"]
-    campaign = call(
-        api,
-        alice,
-        "POST",
-        "/campaigns",
-        {
-            "team": "sales",
-            "name": "Programmée",
-            "sender": "promo",
-            "kind": "marketing",
-            "body": "Bonjour",
-        },
-    )
-    call(
-        api,
-        alice,
-        "POST",
-        f"/campaigns/{campaign['id']}/audience",
-        {"recipients": [{"phone": "+33612345678"}]},
-    )
+    campaign = campaign_for(stack, alice, ["+33612345678"])
     # When it is launched for three seconds from now (on the functions' clock)
     at = stack.now() + timedelta(seconds=3)
-    scheduled = call(
-        api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {"at": at.isoformat()}
-    )
+    scheduled = call(api, alice, "POST", f"/campaigns/{campaign}/launch", {"at": at.isoformat()})
     assert scheduled["status"] == "scheduled"
     # Then the EventBridge schedule fires into the launch queue and the campaign completes
-    deadline = time.monotonic() + 30
-    status = "scheduled"
-    while time.monotonic() < deadline and status != "completed":
-        time.sleep(0.5)
-        status = call(api, alice, "GET", f"/campaigns/{campaign['id']}")["status"]
-    assert status == "completed"
+    assert wait_until(
+        lambda: call(api, alice, "GET", f"/campaigns/{campaign}")["status"] == "completed",
+        every=0.5,
+    )
     schedules = stack.client("scheduler").list_schedules()["Schedules"]
-    assert not [item for item in schedules if item["Name"] == f"launch-{campaign['id']}"]
+    assert not [item for item in schedules if item["Name"] == f"launch-{campaign}"]
 
 
 def test_a_handler_renamed_in_the_template_breaks_the_stack(tmp_path: Path) -> None:
@@ -181,32 +159,13 @@ def test_a_recipient_outside_the_window_is_deferred_never_sent_early(
     stack.set_clock(datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Paris")))
     try:
         api, alice = stack.api_url, tokens["alice"]
-        campaign = call(
-            api,
-            alice,
-            "POST",
-            "/campaigns",
-            {
-                "team": "sales",
-                "name": "Matinale",
-                "sender": "promo",
-                "kind": "marketing",
-                "body": "Bonjour",
-            },
-        )
-        call(
-            api,
-            alice,
-            "POST",
-            f"/campaigns/{campaign['id']}/audience",
-            {"recipients": [{"phone": "0690 00 12 34"}, {"phone": "+33612345678"}]},
-        )
+        campaign = campaign_for(stack, alice, ["0690 00 12 34", "+33612345678"])
         before = len(stack.carrier.sent_messages())  # type: ignore[union-attr]
         # When it is launched
-        call(api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {})
+        call(api, alice, "POST", f"/campaigns/{campaign}/launch", {})
         stack.wait_idle(timeout=30)
         # Then Paris is sent, Guadeloupe is deferred, and the campaign is not over
-        stats = call(api, alice, "GET", f"/campaigns/{campaign['id']}/stats")
+        stats = call(api, alice, "GET", f"/campaigns/{campaign}/stats")
         sent = stack.carrier.sent_messages()[before:]  # type: ignore[union-attr]
         assert (stats["counts"]["queued"], stats["counts"]["deferred"]) == (1, 1)
         assert [message.destination for message in sent] == ["+33612345678"]
@@ -226,45 +185,16 @@ def test_messages_without_a_final_event_expire_after_their_time_to_live(
     stack.carrier.set_outcome(("TEXT_SUCCESSFUL",), destination=stuck)
     stack.carrier.set_outcome(("TEXT_PENDING",), destination=silent)
     api, alice = stack.api_url, tokens["alice"]
-    campaign = call(
-        api,
-        alice,
-        "POST",
-        "/campaigns",
-        {
-            "team": "sales",
-            "name": "Alerte",
-            "sender": "alerts",
-            "kind": "transactional",
-            "body": "Votre commande est prête.",
-        },
-    )
-    call(
-        api,
-        alice,
-        "POST",
-        f"/campaigns/{campaign['id']}/audience",
-        {"recipients": [{"phone": stuck}, {"phone": silent}]},
-    )
+    campaign = campaign_for(stack, alice, [stuck, silent], kind="transactional", sender="alerts")
     previous = stack.clock_offset
     try:
-        call(api, alice, "POST", f"/campaigns/{campaign['id']}/launch", {})
-        stats_path = f"/campaigns/{campaign['id']}/stats"
-        deadline = time.monotonic() + 30
-        while (
-            time.monotonic() < deadline
-            and call(api, alice, "GET", stats_path)["status"] != "completed"
-        ):
-            time.sleep(0.5)
+        call(api, alice, "POST", f"/campaigns/{campaign}/launch", {})
+        stats_path = f"/campaigns/{campaign}/stats"
+        wait_until(lambda: call(api, alice, "GET", stats_path)["status"] == "completed", every=0.5)
         stack.wait_idle(timeout=30)
         # When their 72-hour time to live is over
         stack.set_clock(stack.now() + timedelta(hours=74))
-        deadline = time.monotonic() + 30
-        while (
-            time.monotonic() < deadline
-            and call(api, alice, "GET", stats_path)["counts"]["expired"] < 2
-        ):
-            time.sleep(0.5)
+        wait_until(lambda: call(api, alice, "GET", stats_path)["counts"]["expired"] >= 2, every=0.5)
         # Then both end as expired, and nothing else moved
         counts = call(api, alice, "GET", stats_path)["counts"]
         assert (counts["queued"], counts["sent"], counts["expired"], counts["delivered"]) == (
