@@ -101,6 +101,18 @@ def _role(*statements: dict[str, Any]) -> RolePolicies:
     )
 
 
+def _decrypt_role(condition: dict[str, str]) -> RolePolicies:
+    """A role that may decrypt with KEY where every key of `condition` equals its value."""
+    return _role(
+        {
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": KEY,
+            "Condition": {"StringEquals": condition},
+        }
+    )
+
+
 def test_an_allowed_call_names_the_grant_it_used() -> None:
     # Given a role that may read the table and its indexes
     role = _role(
@@ -145,14 +157,7 @@ def test_an_explicit_deny_wins() -> None:
 
 def test_a_condition_is_checked_when_the_call_gives_its_key() -> None:
     # Given a role that may decrypt only in its team's encryption context
-    role = _role(
-        {
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": KEY,
-            "Condition": {"StringEquals": {"kms:EncryptionContext:team": "sales"}},
-        }
-    )
+    role = _decrypt_role({"kms:EncryptionContext:team": "sales"})
 
     # When its team's and another team's decryptions are decided
     own = role.decide(Authorization("kms:Decrypt", KEY, (("kms:EncryptionContext:team", "sales"),)))
@@ -167,14 +172,7 @@ def test_a_condition_is_checked_when_the_call_gives_its_key() -> None:
 
 def test_a_condition_the_call_cannot_be_checked_against_is_listed() -> None:
     # Given a role whose grant depends on the service the call comes through
-    role = _role(
-        {
-            "Effect": "Allow",
-            "Action": "kms:Decrypt",
-            "Resource": KEY,
-            "Condition": {"StringEquals": {"kms:ViaService": "s3.eu-west-3.amazonaws.com"}},
-        }
-    )
+    role = _decrypt_role({"kms:ViaService": "s3.eu-west-3.amazonaws.com"})
 
     # When a decryption is decided
     decision = role.decide(Authorization("kms:Decrypt", KEY))

@@ -57,7 +57,10 @@ class OneNumber:
         return self.number_key
 
 
-def receiver(suppressions: SuppressionStore, journal: Journal) -> tuple[ReplyReceiver, str]:
+def receiver(suppressions: SuppressionStore) -> tuple[ReplyReceiver, str, Journal]:
+    """A reply receiver on the suppression store, for a number of its own: the number's key, and
+    the journal of what the receiver did besides."""
+    journal = Journal()
     hasher = OneNumber()
     built = ReplyReceiver(
         hasher=hasher,
@@ -72,7 +75,7 @@ def receiver(suppressions: SuppressionStore, journal: Journal) -> tuple[ReplyRec
         allowance=cast(Any, Allowance()),
         answer_from=POOL,
     )
-    return built, hasher.number_key
+    return built, hasher.number_key, journal
 
 
 def notification(body: str, reply_id: str, said_at: datetime) -> str:
@@ -101,6 +104,14 @@ def said(body: str, reply_id: str, at: datetime) -> InboundSms:
     return inbound_from_queue(notification(body, reply_id, at))
 
 
+def said_a_minute_apart(first: str, then: str) -> tuple[InboundSms, InboundSms]:
+    """`first`, then `then` a minute later, each named after its keyword (`in-stop`...)."""
+    return (
+        said(first, f"in-{first.lower()}", FIRST),
+        said(then, f"in-{then.lower()}", FIRST + timedelta(minutes=1)),
+    )
+
+
 def suppressed(suppressions: SuppressionStore, number_key: str) -> bool:
     return GLOBAL_SCOPE in suppressions.get(number_key)
 
@@ -119,12 +130,8 @@ def test_a_start_said_after_a_stop_but_processed_first_still_wins(
     suppressions: SuppressionStore,
 ) -> None:
     # Given a person who sent STOP, then START a minute later
-    journal = Journal()
-    replies, key = receiver(suppressions, journal)
-    stop, start = (
-        said("STOP", "in-stop", FIRST),
-        said("START", "in-start", FIRST + timedelta(minutes=1)),
-    )
+    replies, key, journal = receiver(suppressions)
+    stop, start = said_a_minute_apart("STOP", "START")
 
     # When the START is processed first, then the STOP
     first = replies.receive(start, MATCH_ATTEMPTS)
@@ -141,12 +148,8 @@ def test_a_start_said_before_a_stop_but_processed_after_it_lifts_nothing(
     suppressions: SuppressionStore,
 ) -> None:
     # Given a person who sent START, then STOP a minute later
-    journal = Journal()
-    replies, key = receiver(suppressions, journal)
-    start, stop = (
-        said("START", "in-start", FIRST),
-        said("STOP", "in-stop", FIRST + timedelta(minutes=1)),
-    )
+    replies, key, journal = receiver(suppressions)
+    start, stop = said_a_minute_apart("START", "STOP")
 
     # When the STOP is processed first (it suppresses at once), then the START
     replies.receive(stop, MATCH_ATTEMPTS)
@@ -162,8 +165,7 @@ def test_a_start_said_before_a_stop_but_processed_after_it_lifts_nothing(
 
 def test_an_older_stop_never_replaces_a_newer_one(suppressions: SuppressionStore) -> None:
     # Given STOP (18:30), START (18:31), STOP (18:32), processed newest first
-    journal = Journal()
-    replies, key = receiver(suppressions, journal)
+    replies, key, _ = receiver(suppressions)
     words = [("STOP", 0), ("START", 1), ("STOP", 2)]
     for body, minute in reversed(words):
         replies.receive(
@@ -186,8 +188,7 @@ def test_whatever_the_processing_order_the_last_word_said_decides(
     suppressions: SuppressionStore, words: list[str], data: st.DataObject
 ) -> None:
     # Given a person's STOPs and STARTs, a minute apart, processed in any order
-    journal = Journal()
-    replies, key = receiver(suppressions, journal)
+    replies, key, _ = receiver(suppressions)
     sent = [said(body, f"in-{i}", FIRST + timedelta(minutes=i)) for i, body in enumerate(words)]
     order = data.draw(st.permutations(sent))
 
@@ -208,8 +209,7 @@ def test_whatever_the_processing_order_the_last_word_said_decides(
 def test_a_review_s_opt_out_never_hides_a_clear_stop(suppressions: SuppressionStore) -> None:
     # Given a plain STOP, then an ambiguous refusal said after it, processed in either order
     for order in ((0, 1), (1, 0)):
-        journal = Journal()
-        replies, key = receiver(suppressions, journal)
+        replies, key, _ = receiver(suppressions)
         said_ = [
             said("STOP", "in-clear", FIRST),
             said("Arrêtez de m'écrire", "in-review", FIRST + timedelta(minutes=1)),
@@ -230,8 +230,7 @@ def test_a_start_whose_lift_lost_a_race_leaves_the_provider_s_list_alone(
     suppressions: SuppressionStore,
 ) -> None:
     # Given a STOP standing, and a START read it, but a newer opt-out replaced it before the lift
-    journal = Journal()
-    replies, key = receiver(suppressions, journal)
+    replies, key, journal = receiver(suppressions)
     replies.receive(said("STOP", "in-1", FIRST), MATCH_ATTEMPTS)
     real_lift = suppressions.lift
 

@@ -74,13 +74,14 @@ OVERSEAS_MOBILES = [
     ("0692 12 34 56", "+262692123456", "RE", "Indian/Reunion"),
     ("0639 01 23 45", "+262639012345", "YT", "Indian/Mayotte"),
 ]
-
-
-@pytest.mark.parametrize(
+each_overseas_mobile = pytest.mark.parametrize(
     ("national", "e164", "region", "zone"),
     OVERSEAS_MOBILES,
     ids=[row[2] for row in OVERSEAS_MOBILES],
 )
+
+
+@each_overseas_mobile
 def test_overseas_mobile_in_national_form_resolves_to_its_territory(
     national: str, e164: str, region: str, zone: str
 ) -> None:
@@ -96,11 +97,7 @@ def test_overseas_mobile_in_national_form_resolves_to_its_territory(
     )
 
 
-@pytest.mark.parametrize(
-    ("national", "e164", "region", "zone"),
-    OVERSEAS_MOBILES,
-    ids=[row[2] for row in OVERSEAS_MOBILES],
-)
+@each_overseas_mobile
 def test_overseas_mobile_in_international_form(
     national: str, e164: str, region: str, zone: str
 ) -> None:
