@@ -38,9 +38,14 @@ def send_json(
 ) -> requests.Response:
     """`document` as JSON text, escapes kept as written: `\\ud800` arrives as a lone surrogate."""
     raw = document if isinstance(document, str) else json.dumps(document)
-    return call(
-        stack, token, method, path, data=raw.encode("utf-8"), headers={"Content-Type": JSON}
-    )
+    return send_bytes(stack, token, method, path, raw.encode("utf-8"))
+
+
+def send_bytes(
+    stack: LocalStack, token: str, method: str, path: str, raw: bytes
+) -> requests.Response:
+    """`raw` sent byte for byte, labelled as JSON."""
+    return call(stack, token, method, path, data=raw, headers={"Content-Type": JSON})
 
 
 def send_recipients(
@@ -184,9 +189,7 @@ def test_the_audience_route_refuses_other_types_naming_both(
 def test_broken_json_is_a_400_or_a_422_never_a_500(
     stack: LocalStack, tokens: dict[str, str], raw: bytes
 ) -> None:
-    response = call(
-        stack, tokens["alice"], "POST", "/campaigns", data=raw, headers={"Content-Type": JSON}
-    )
+    response = send_bytes(stack, tokens["alice"], "POST", "/campaigns", raw)
     assert response.status_code in (400, 422), f"answered {response.status_code}"
     problem_of(response, response.status_code)
 
@@ -199,13 +202,8 @@ def test_json_that_is_not_utf8_is_a_400(
 ) -> None:
     user = "priya" if path.startswith("/privacy") else "alice"
     path = path.format(campaign=new_campaign(stack, tokens["alice"]))
-    response = call(
-        stack,
-        tokens[user],
-        "POST",
-        path,
-        data=b'{"team": "sales", "name": "\xff\xfe\xc3"}',
-        headers={"Content-Type": JSON},
+    response = send_bytes(
+        stack, tokens[user], "POST", path, b'{"team": "sales", "name": "\xff\xfe\xc3"}'
     )
     assert problem_of(response, 400)["type"].endswith("/malformed-json")
 
@@ -216,14 +214,8 @@ def test_bytes_with_nuls_that_are_not_utf8_are_a_400(
     # Found by the stateful run: with NULs among them, the standard library's JSON parser takes
     # bytes for UTF-16 and reports no decoding error of its own
     campaign = new_campaign(stack, tokens["alice"])
-    response = call(
-        stack,
-        tokens["alice"],
-        "POST",
-        f"/campaigns/{campaign}/launch",
-        data=b"\xa5\x00}{=\x08\xe1B<\x07{\xfe",
-        headers={"Content-Type": JSON},
-    )
+    launch = f"/campaigns/{campaign}/launch"
+    response = send_bytes(stack, tokens["alice"], "POST", launch, b"\xa5\x00}{=\x08\xe1B<\x07{\xfe")
     assert problem_of(response, 400)["type"].endswith("/malformed-json")
 
 
