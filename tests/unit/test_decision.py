@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import campaign_record, consent_record, sender_record
+from fakes import FakeSealer, campaign_record, consent_record, sender_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
@@ -58,7 +58,8 @@ def stores() -> Iterator[Stores]:
     with pytest.MonkeyPatch.context() as monkeypatch, in_process_aws(monkeypatch):
         create_tables({"contacts": "ContactsTable", "suppressions": "SuppressionsTable"})
         yield Stores(
-            ConsentStore("contacts", retention_days=1095), SuppressionStore("suppressions")
+            ConsentStore("contacts", retention_days=1095),
+            SuppressionStore("suppressions", FakeSealer()),
         )
 
 

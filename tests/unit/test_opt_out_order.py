@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
+from fakes import FakeSealer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
@@ -44,7 +45,7 @@ FIRST = datetime(2026, 12, 1, 18, 30, tzinfo=UTC)
 def suppressions() -> Iterator[SuppressionStore]:
     with pytest.MonkeyPatch.context() as monkeypatch, in_process_aws(monkeypatch):
         create_tables({"suppressions": "SuppressionsTable"})
-        yield SuppressionStore("suppressions")
+        yield SuppressionStore("suppressions", FakeSealer())
 
 
 class OneNumber:
