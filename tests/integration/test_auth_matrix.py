@@ -67,6 +67,17 @@ SENDER_PROFILE = {
     "company": "Boutique Exemple",
     "contact": "sales.exemple.fr/aide",
 }
+NOTICE_PURPOSE = "Vous parler des ventes privées de la matrice"
+NOTICE = {
+    "fr": {
+        "organisation": "Boutique Exemple SAS",
+        "purpose": NOTICE_PURPOSE,
+        "frequency": "Au plus 4 SMS par mois.",
+        "retention": "3 ans.",
+        "rights": "dpo@exemple.fr",
+        "stop": "STOP au 36111",
+    }
+}
 TUESDAY_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))
 
 CELLS = (
@@ -246,6 +257,7 @@ class World:
         self.objects["consent"] = self.new_consent(CONSENTED)
         self.fresh_withdrawn = [self.new_consent(number) for number in WITHDRAWN]
         self.objects["team"] = "sales"
+        self.ok("ada", Request("PUT", "/teams/sales/notice", json=NOTICE))
         receipt = self.ok(
             "priya",
             Request(
@@ -379,6 +391,7 @@ class World:
         """Team sales' data, by a label that is safe to print."""
         found = {"campaign name": CAMPAIGN_NAME, "campaign body": CAMPAIGN_BODY}
         found["reply body"] = REPLY_BODY
+        found["notice"] = NOTICE_PURPOSE
         found.update(
             {f"campaign id {index}": value for index, value in enumerate(self.campaign_ids)}
         )
@@ -572,6 +585,26 @@ MATRIX: dict[tuple[str, str], Route] = {
         lambda team: Request("GET", f"/teams/{team}/senders"),
         target="team",
         echoes=True,
+    ),
+    # Administrators put any team's notice, as its sender profiles.
+    ("PUT", "/teams/{team}/notice"): Route(
+        ROLE,
+        lambda team: Request("PUT", f"/teams/{team}/notice", json=NOTICE),
+        own="ada",
+        wrong="alice",
+        target="team",
+    ),
+    # A team's notice and its versions: outsiders naming team sales are told it does not exist.
+    ("GET", "/teams/{team}/notice"): Route(
+        TEAM_OBJECT,
+        lambda team: Request("GET", f"/teams/{team}/notice"),
+        target="team",
+        echoes=True,
+    ),
+    ("GET", "/teams/{team}/notice/versions"): Route(
+        TEAM_OBJECT,
+        lambda team: Request("GET", f"/teams/{team}/notice/versions"),
+        target="team",
     ),
     ("GET", "/audit"): Route(
         ROLE,

@@ -1,5 +1,6 @@
 """Fakes the unit tests share, each standing for one collaborator of the services, and the
-records they build most often (a campaign, a sender, a consent), told only what sets them apart."""
+records they build most often (a campaign, a sender, a consent, a notice), told only what sets
+them apart."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pydantic import BaseModel
 
 from cloison.adapters.audit_notes import NoteStore
 from cloison.errors import ContextMismatch, DependencyError
+from cloison.models.api.notices import NoticeIn
 from cloison.models.events import LaunchRequest
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import CampaignRecord, ConsentRecord, SenderRecord, UploadRecord
@@ -79,9 +81,37 @@ def consent_record(
     purpose: str = "marketing",
     proof: str = "Oui aux offres",
     given_at: datetime = CONSENTED,
+    notice: str | None = None,
 ) -> ConsentRecord:
-    """The consent to `team`'s `purpose` that alice recorded from a web form."""
+    """The consent to `team`'s `purpose` that alice recorded from a web form (after the person
+    read the version of the team's notice whose hash is `notice`, if given)."""
     return ConsentRecord(**locals(), source="web form", recorded_by="alice")
+
+
+# What team sales tells people before they consent, in French.
+NOTICE_FR = {
+    "organisation": "Boutique Exemple SAS, 1 rue de l'Exemple, Lyon",
+    "purpose": "Vous informer de nos soldes et nouveautés par SMS.",
+    "frequency": "Au plus 4 SMS par mois.",
+    "retention": "3 ans après notre dernier échange.",
+    "rights": "Accès, rectification, effacement : dpo@exemple.fr.",
+    "stop": "Répondez STOP au 36111.",
+}
+NOTICE_EN = {
+    "organisation": "Boutique Exemple SAS, 1 rue de l'Exemple, Lyon",
+    "purpose": "Telling you about our sales and new products by SMS.",
+    "frequency": "At most 4 texts a month.",
+    "retention": "3 years after our last exchange.",
+    "rights": "Access, rectification, erasure: dpo@exemple.fr.",
+    "stop": "Reply STOP to 36111.",
+}
+
+
+def notice_in(*, english: bool = False, **changes: str) -> NoticeIn:
+    """Team sales' notice in French (and in English), its French texts but for `changes`."""
+    return NoticeIn.model_validate(
+        {"fr": NOTICE_FR | changes} | ({"en": NOTICE_EN} if english else {})
+    )
 
 
 class FakeSealer:

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from cloison.models.api.notices import NoticeText
 from cloison.models.api.privacy import PrivacyRequestIn
 from cloison.models.api.registry import ConsentIn, ConsentWithdrawalIn, SuppressionIn
 
@@ -46,6 +47,14 @@ def _fields(written: str) -> dict[str, str]:
         "privacy reason": PrivacyRequestIn(
             kind="access", phone="0612345678", reason=f"courrier, tel {written}"
         ).reason,
+    } | {
+        f"notice {name}": getattr(
+            NoticeText(
+                **({text: "Boutique" for text in NoticeText.model_fields} | {name: written})
+            ),
+            name,
+        )
+        for name in NoticeText.model_fields
     }
 
 

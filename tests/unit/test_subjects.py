@@ -15,7 +15,14 @@ from typing import Any
 
 import boto3
 import pytest
-from fakes import FakeSealer, RecordingAuditor, campaign_record, consent_record, sender_record
+from fakes import (
+    FakeSealer,
+    RecordingAuditor,
+    campaign_record,
+    consent_record,
+    notice_in,
+    sender_record,
+)
 from in_process_aws import create_tables, in_process_aws
 
 from cloison.adapters.audit_notes import AuditNotes
@@ -46,6 +53,7 @@ from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, open_chunk
 from cloison.services.decision import decide
 from cloison.services.delivery_events import STATUS_RANK
+from cloison.services.notices import Notices
 from cloison.services.subjects import SubjectRights
 from cloison_local.template import load_template
 
@@ -326,6 +334,33 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
     assert len(stored) == 1
     assert not holds(stored[0], PERSON[1:])
     assert not holds(stored[0], key_of(PERSON))
+
+
+def test_access_shows_each_consent_with_the_notice_the_person_saw(
+    tables: dict[str, str],
+) -> None:
+    # Given a consent to team sales given on the first version of its notice, which changed
+    # since, and a consent to team support that names no notice
+    world = World()
+    admin = Caller(subject="sub-ada", username="ada", teams=frozenset(), roles=frozenset({"admin"}))
+    book = Notices(store=world.campaigns, auditor=RecordingAuditor())  # type: ignore[arg-type]
+    seen = book.put(admin, "sales", notice_in(english=True))
+    book.put(admin, "sales", notice_in(frequency="Au plus 8 SMS par mois."))
+    world.consents.put(consent_record(key_of(PERSON), "sales", notice=seen.hash))
+    world.consent(PERSON, "support")
+
+    # When the privacy officer asks for everything held about the number
+    export = world.submit(kind="access", reason="lettre du 3 décembre").export
+
+    # Then the consent to team sales shows version 1, in the words the person read
+    notices = {consent.team: consent.notice for consent in export.consents}
+    shown = notices["sales"]
+    assert shown is not None
+    assert (shown.version, shown.hash) == (1, seen.hash)
+    assert shown.fr == seen.fr
+    assert shown.en == seen.en
+    # And the consent to team support shows none
+    assert notices["support"] is None
 
 
 def test_only_privacy_officers_make_or_read_requests(tables: dict[str, str]) -> None:

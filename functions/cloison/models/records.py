@@ -69,6 +69,33 @@ class SenderRecord(Record):
     contact: str | None = None
 
 
+class NoticeWording(Record):
+    """A notice in one language: what a person is told before they consent."""
+
+    organisation: str
+    purpose: str
+    frequency: str
+    retention: str
+    rights: str
+    stop: str
+
+
+class NoticeRecord(Record):
+    """One version of a team's notice, never changed once written.
+
+    `hash` is SHA-256 over the canonical JSON of `texts` (services.notices.notice_hash): a
+    consent names the version the person saw by it.
+    """
+
+    team: str
+    version: int
+    hash: str
+    # By language: `fr` always, `en` when the team wrote it.
+    texts: dict[str, NoticeWording]
+    created_at: datetime
+    created_by: str
+
+
 class AudienceMember(Record):
     """One recipient inside a sealed audience chunk.
 
@@ -171,6 +198,8 @@ class ConsentRecord(Record):
     proof: str
     given_at: datetime
     recorded_by: str
+    # The hash of the version of the team's notice the person saw, when one was named.
+    notice: str | None = None
 
 
 class AuditEntry(Record):

@@ -57,6 +57,7 @@ ACTIONS = frozenset(
         "suppression.add",
         "suppression.lift",
         "sender.put",
+        "notice.put",
         "subject.export",
         "subject.rectify",
         "subject.erase",

@@ -1,4 +1,5 @@
-"""Consents, manual suppressions and sender profiles recorded over the API."""
+"""Consents, manual suppressions and sender profiles recorded over the API (teams' notices,
+which consents name: `notices`)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -52,12 +53,18 @@ class Registry:
             raise RuleViolation("given_at", "must carry a time zone")
         if given_at > now:
             raise RuleViolation("given_at", "is in the future")
+        details = {"purpose": scrub(request.purpose)}
+        if request.notice is not None:
+            # Versions are never deleted: a hash the team's notice never had is a mistake.
+            if not self.campaigns.notices_of(request.team, notice_hash=request.notice):
+                raise RuleViolation("notice", f"is not a version of team {request.team}'s notice")
+            details["notice"] = request.notice
         self.auditor.record(
             caller,
             "consent.record",
             team=request.team,
             target=f"consent/{mask_phone(e164)}",
-            details={"purpose": scrub(request.purpose)},
+            details=details,
         )
         self.consents.put(
             ConsentRecord(
@@ -68,6 +75,7 @@ class Registry:
                 proof=request.proof,
                 given_at=given_at,
                 recorded_by=caller.username,
+                notice=request.notice,
             )
         )
         return Consent(
@@ -76,6 +84,7 @@ class Registry:
             purpose=request.purpose,
             given_at=given_at,
             recorded_by=caller.username,
+            notice=request.notice,
         )
 
     def withdraw_consent(self, caller: Caller, request: ConsentWithdrawalIn) -> ConsentWithdrawal:

@@ -1,7 +1,8 @@
 """Data-subject rights over one phone number: access, rectification and erasure, each audited.
 
 Everything held about a number is found by its keyed hash, through keys and indexes only: its
-consents (the contacts table's `contact#<hash>` partition), its suppression item, its message
+consents (the contacts table's `contact#<hash>` partition; the notice each names, from its
+team's partition of the campaigns table), its suppression item, its message
 records and replies (the `by-recipient` indexes), the reply bodies in S3 (each entry names its
 object), and the audience chunks that hold it (the audience index written at upload).
 """
@@ -29,13 +30,8 @@ from cloison.compliance.territories import normalize_departement
 from cloison.errors import DependencyError, NotFound, ReadDenied
 from cloison.models.api.privacy import (
     ContactChanges,
-    ExportedAudience,
-    ExportedConsent,
-    ExportedLift,
-    ExportedMessage,
     ExportedNote,
     ExportedReply,
-    ExportedSuppression,
     PrivacyReceipt,
     PrivacyRequestIn,
     PrivacyRequestKind,
@@ -53,6 +49,14 @@ from cloison.services.audience import open_chunk, seal_chunk
 from cloison.services.audit import Auditor, scrub
 from cloison.services.inbound import ERASURE_SOURCE
 from cloison.services.registry import phone_e164
+from cloison.services.subject_export import (
+    exported_audiences,
+    exported_consents,
+    exported_lifts,
+    exported_messages,
+    exported_suppressions,
+    standing,
+)
 from cloison.services.subject_requests import (
     DeadLetterQueues,
     OptOutList,
@@ -162,42 +166,10 @@ class SubjectRights:
         export = SubjectExport(
             phone=e164,
             generated_at=now,
-            consents=[
-                ExportedConsent(
-                    team=consent.team,
-                    purpose=consent.purpose,
-                    source=consent.source,
-                    proof=consent.proof,
-                    given_at=consent.given_at,
-                    recorded_by=consent.recorded_by,
-                )
-                for consent in consents
-            ],
-            suppressions=[
-                ExportedSuppression(
-                    scope=scope,
-                    reason=record.reason,
-                    source=record.source,
-                    evidence=record.evidence,
-                    created_at=record.created_at,
-                    review=record.review,
-                )
-                for scope, record in sorted(_standing(holding).items())
-            ],
-            lifted_suppressions=[
-                ExportedLift(scope=scope, lifted_at=lift.at, evidence=lift.evidence)
-                for scope, lift in sorted((holding.lifted if holding else {}).items())
-            ],
-            messages=[
-                ExportedMessage(
-                    campaign_id=message.campaign_id,
-                    team=message.team,
-                    status=message.status.value,
-                    sent_at=message.sent_at,
-                    updated_at=message.updated_at,
-                )
-                for message in messages
-            ],
+            consents=exported_consents(consents, self.campaigns),
+            suppressions=exported_suppressions(holding),
+            lifted_suppressions=exported_lifts(holding),
+            messages=exported_messages(messages),
             replies=[
                 ExportedReply(
                     id=reply.reply_id,
@@ -209,16 +181,7 @@ class SubjectRights:
                 )
                 for reply in replies
             ],
-            audiences=[
-                ExportedAudience(
-                    campaign_id=place.campaign_id,
-                    team=place.team,
-                    upload_id=place.upload_id,
-                    variables=member.variables,
-                    departement=member.departement,
-                )
-                for place, member in audiences
-            ],
+            audiences=exported_audiences(audiences),
             notes=[
                 ExportedNote(entry=entry_id, text=text)
                 for entry_id, text in self.auditor.notes_about(number_key)
@@ -335,8 +298,8 @@ class SubjectRights:
         there now (as the reconciliation would) and its sealed copy dropped. Returns whether
         the opt-out was kept or added, and how many reasons quoting a number were masked.
         """
-        standing = _standing(holding)
-        kept = standing.get(GLOBAL_SCOPE)
+        held = standing(holding)
+        kept = held.get(GLOBAL_SCOPE)
         if kept is None:
             self.suppressions.put(
                 SuppressionRecord(
@@ -349,7 +312,7 @@ class SubjectRights:
                 )
             )
         scrubbed = 0
-        for record in standing.values():
+        for record in held.values():
             # An operator's reason is free text: it may quote the number.
             if scrub(record.reason) != record.reason:
                 self.suppressions.put(record.model_copy(update={"reason": scrub(record.reason)}))
@@ -391,7 +354,3 @@ class SubjectRights:
             ):
                 rewritten_chunks += 1
         return places, rewritten_chunks
-
-
-def _standing(holding: SuppressionHolding | None) -> dict[str, SuppressionRecord]:
-    return dict(holding.standing) if holding is not None else {}

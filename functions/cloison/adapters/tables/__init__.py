@@ -1,7 +1,8 @@
 """DynamoDB access: one small store per kind of record, items mapped explicitly to records.
 
-One module per table (campaigns, with its audiences and passes; messages; suppressions; the
-contacts table's consents and receipts; replies), and `_dynamo` for what they share.
+One module per table (campaigns, with its audiences, passes and teams' notices; messages;
+suppressions; the contacts table's consents and receipts; replies), and `_dynamo` for what they
+share.
 """
 
 from cloison.adapters.tables._dynamo import BATCH_GET_LIMIT, Item, batch_get

@@ -1,5 +1,5 @@
 """Campaigns, their occurrences and sender profiles; `CampaignStore` joins them with the
-audiences and the passes, all in the campaigns table."""
+audiences, the passes and the teams' notices, all in the campaigns table."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from cloison.adapters.tables._dynamo import (
     batch_get,
 )
 from cloison.adapters.tables.audiences import AudienceChunks
+from cloison.adapters.tables.notices import TeamNotices
 from cloison.adapters.tables.passes import PassProgress
 from cloison.config import CampaignsTable
 from cloison.errors import Conflict
@@ -239,8 +240,9 @@ class CampaignRecords(TableStore):
         return [SenderRecord.model_validate(item) for item in items]
 
 
-class CampaignStore(CampaignRecords, AudienceChunks, PassProgress):
-    """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters."""
+class CampaignStore(CampaignRecords, AudienceChunks, PassProgress, TeamNotices):
+    """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters, and
+    the teams' notices."""
 
     @classmethod
     def from_settings(cls, config: CampaignsTable) -> Self:

@@ -1,4 +1,4 @@
-"""Consents, suppressions and sender profiles."""
+"""Consents, suppressions, sender profiles and teams' notices."""
 
 from functools import lru_cache
 from typing import Annotated
@@ -11,6 +11,7 @@ from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
 from cloison.models.api.common import IDENTIFIER_PATTERN, TEAM_PATTERN
+from cloison.models.api.notices import Notice, NoticeIn, NoticeVersionList
 from cloison.models.api.registry import (
     Consent,
     ConsentIn,
@@ -22,6 +23,7 @@ from cloison.models.api.registry import (
     Suppression,
     SuppressionIn,
 )
+from cloison.services.notices import Notices
 from cloison.services.registry import Registry
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
@@ -40,9 +42,19 @@ def service() -> Registry:
     )
 
 
+@lru_cache(maxsize=1)
+def notices() -> Notices:
+    """The teams' notices, built at the first call of these routes."""
+    return Notices(store=wiring.campaign_store(), auditor=wiring.auditor())
+
+
 @router.post(
     "/consents",
     summary="Record a consent",
+    description=(
+        "`notice` names the version of the team's notice the person saw, by its hash; a hash "
+        "the team's notice never had is a 422 naming `notice`."
+    ),
     responses=answers(201, Consent, "The consent, the number masked.", {403: None}, body=True),
 )
 def record_consent(consent: ConsentIn) -> Response[Consent]:
@@ -113,3 +125,57 @@ def put_sender(
 )
 def list_senders(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SenderProfileList:
     return SenderProfileList(items=service().senders(caller(), team))
+
+
+@router.put(
+    "/teams/<team>/notice",
+    summary="Put a team's notice (administrators)",
+    description=(
+        "What a person is told before they consent: the organisation, the purpose, the "
+        "expected frequency, the retention, their rights and how to exercise them, how to stop; "
+        "in French, and in English if given. Texts that differ from the latest version's become "
+        "the next version (every version is kept); the same texts answer the latest version."
+    ),
+    responses=answers(
+        200,
+        Notice,
+        "The notice's version holding these texts.",
+        {
+            403: "Requires the admin role.",
+            409: "Another version was written at the same time; read the notice and put again.",
+        },
+        body=True,
+    ),
+)
+def put_notice(team: Annotated[str, Path(pattern=TEAM_PATTERN)], notice: NoticeIn) -> Notice:
+    return notices().put(caller(), team, notice)
+
+
+@router.get(
+    "/teams/<team>/notice",
+    summary="Read a team's notice, its latest version",
+    description="For the team's members, and for administrators. Another team is a 404.",
+    responses=answers(
+        200,
+        Notice,
+        "The latest version of the notice.",
+        {404: "No such team among your teams, or the team has no notice yet."},
+    ),
+)
+def get_notice(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> Notice:
+    return notices().latest(caller(), team)
+
+
+@router.get(
+    "/teams/<team>/notice/versions",
+    summary="List the versions of a team's notice",
+    description="For the team's members, and for administrators. Another team is a 404.",
+    responses=answers(
+        200,
+        NoticeVersionList,
+        "Every version, newest first: its number, hash and date.",
+        {404: "No such team among your teams.", 422: "The team is not a team slug."},
+    ),
+)
+def list_notice_versions(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> NoticeVersionList:
+    return NoticeVersionList(items=notices().versions(caller(), team))

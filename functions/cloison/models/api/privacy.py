@@ -20,6 +20,7 @@ from cloison.models.api.common import (
     ReasonCode,
     VariableName,
 )
+from cloison.models.api.notices import NoticeText
 
 
 # ---------------------------------------------------------------- data-subject requests
@@ -75,6 +76,18 @@ class PrivacyRequestIn(Input):
         return self
 
 
+class ExportedNotice(BaseModel):
+    """The version of the team's notice a consent names, as the person saw it."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    hash: str
+    version: int | None = Field(description="Null if no version of the team's has this hash.")
+    created_at: datetime | None
+    fr: NoticeText | None
+    en: NoticeText | None
+
+
 class ExportedConsent(BaseModel):
     model_config = ConfigDict(defer_build=True)
     team: str
@@ -83,6 +96,9 @@ class ExportedConsent(BaseModel):
     proof: str
     given_at: datetime
     recorded_by: str
+    notice: ExportedNotice | None = Field(
+        default=None, description="The notice the person saw, when the consent names one."
+    )
 
 
 class ExportedSuppression(BaseModel):

@@ -18,6 +18,7 @@ from cloison.models.api.common import (
     ReasonCode,
     TeamName,
 )
+from cloison.models.api.notices import NoticeHash
 
 
 class ConsentIn(Input):
@@ -31,6 +32,11 @@ class ConsentIn(Input):
     ]
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     given_at: Instant | None = None
+    notice: NoticeHash | None = Field(
+        default=None,
+        description="The version of the team's notice the person saw, by its hash "
+        "(`GET /teams/{team}/notice`).",
+    )
 
 
 class Consent(BaseModel):
@@ -40,6 +46,9 @@ class Consent(BaseModel):
     purpose: str
     given_at: datetime
     recorded_by: str
+    notice: str | None = Field(
+        default=None, description="The hash of the notice version the person saw."
+    )
 
 
 class ConsentWithdrawalIn(Input):
