@@ -8,6 +8,8 @@ from typing import Self
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
+from cloison.adapters.tables.keys import allowance_partition as allowance_partition
+from cloison.adapters.tables.keys import allowance_window_key
 from cloison.config import InboundSettings
 from cloison.errors import DependencyError
 
@@ -22,16 +24,8 @@ def window_start(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
-def allowance_partition(number_key: str) -> str:
-    """The partition holding a number's windows (the erasure deletes it whole)."""
-    return f"allowance#{number_key}"
-
-
 def window_key(number_key: str, now: datetime) -> dict[str, str]:
-    return {
-        "pk": allowance_partition(number_key),
-        "sk": f"window#{window_start(now).strftime('%Y-%m-%dT%H')}",
-    }
+    return allowance_window_key(number_key, window_start(now))
 
 
 class ReplyAllowance:

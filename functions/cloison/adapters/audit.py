@@ -17,6 +17,9 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from cloison.adapters import aws
+from cloison.adapters.tables.keys import CHAIN as CHAIN
+from cloison.adapters.tables.keys import HEAD as HEAD
+from cloison.adapters.tables.keys import audit_entry_key, audit_head_key
 from cloison.config import Audit
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.records import AuditEntry
@@ -24,8 +27,6 @@ from cloison.models.records import AuditEntry
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
-CHAIN = "chain"  # the partition of every entry, in sequence order
-HEAD = "head"  # the partition of the one item that names the last entry
 BY_TIME = "by-time"
 BY_TEAM = "by-team"
 BY_ACTION = "by-action"
@@ -208,9 +209,7 @@ class AuditStore:
 
     def head(self) -> AuditEntry | None:
         try:
-            item = self._table.get_item(Key={"pk": HEAD, "sequence": 0}, ConsistentRead=True).get(
-                "Item"
-            )
+            item = self._table.get_item(Key=audit_head_key(), ConsistentRead=True).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         if item is None:
@@ -227,8 +226,7 @@ class AuditStore:
         head_put: Item = {
             "TableName": self.table_name,
             "Item": {
-                "pk": HEAD,
-                "sequence": 0,
+                **audit_head_key(),
                 "last": entry.sequence,
                 "entry": _entry_item(entry),
             },
@@ -268,9 +266,9 @@ class AuditStore:
 
     def entry(self, sequence: int) -> StoredEntry | None:
         try:
-            item = self._table.get_item(
-                Key={"pk": CHAIN, "sequence": sequence}, ConsistentRead=True
-            ).get("Item")
+            item = self._table.get_item(Key=audit_entry_key(sequence), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return _stored(item) if item else None

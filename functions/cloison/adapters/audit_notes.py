@@ -29,6 +29,8 @@ from botocore.exceptions import ClientError
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables._dynamo import _expires_at, _failed, _query_all, batch_get
+from cloison.adapters.tables.keys import NOTE_PREFIX as NOTE_PREFIX
+from cloison.adapters.tables.keys import contact_pk, note_entry_id, note_key, note_pointer_key
 from cloison.config import ApiSettings
 from cloison.errors import ContextMismatch
 
@@ -36,7 +38,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 DIGEST_PREFIX = "sha256:"
-NOTE_PREFIX = "auditnote#"
 _SALT_BYTES = 32
 
 
@@ -96,16 +97,11 @@ class AuditNotes:
         try:
             if number_key is not None:
                 self._table.put_item(
-                    Item={
-                        "pk": f"contact#{number_key}",
-                        "sk": f"{NOTE_PREFIX}{entry_id}",
-                        "expires_at": expires_at,
-                    }
+                    Item={**note_pointer_key(number_key, entry_id), "expires_at": expires_at}
                 )
             self._table.put_item(
                 Item={
-                    "pk": f"{NOTE_PREFIX}{entry_id}",
-                    "sk": "note",
+                    **note_key(entry_id),
                     "sealed": sealed,
                     "expires_at": expires_at,
                 }
@@ -117,11 +113,9 @@ class AuditNotes:
     def open_many(self, entry_ids: Iterable[str]) -> dict[str, Note | None]:
         """The notes still kept, by entry id; None for one that no longer opens as its own
         (sealed for another entry, or not a note at all). Absent: erased or expired."""
-        keys = [{"pk": f"{NOTE_PREFIX}{entry_id}", "sk": "note"} for entry_id in entry_ids]
+        keys = [note_key(entry_id) for entry_id in entry_ids]
         return {
-            str(item["pk"]).removeprefix(NOTE_PREFIX): self._open(
-                str(item["pk"]).removeprefix(NOTE_PREFIX), item.get("sealed")
-            )
+            note_entry_id(item["pk"]): self._open(note_entry_id(item["pk"]), item.get("sealed"))
             for item in batch_get(
                 self.table_name, list({key["pk"]: key for key in keys}.values()), consistent=True
             )
@@ -143,26 +137,24 @@ class AuditNotes:
         """The notes that concern the number, by entry id, for an access request."""
         pointers = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
+            KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
             & Key("sk").begins_with(NOTE_PREFIX),
             ProjectionExpression="sk",
             ConsistentRead=True,
         )
-        return self.open_many(str(item["sk"]).removeprefix(NOTE_PREFIX) for item in pointers)
+        return self.open_many(note_entry_id(item["sk"]) for item in pointers)
 
     def erase(self, entry_id: str) -> bool:
         """Destroys one note; False when there was none."""
         try:
-            answer = self._table.delete_item(
-                Key={"pk": f"{NOTE_PREFIX}{entry_id}", "sk": "note"}, ReturnValues="ALL_OLD"
-            )
+            answer = self._table.delete_item(Key=note_key(entry_id), ReturnValues="ALL_OLD")
         except ClientError as exc:
             raise _failed(exc) from exc
         return bool(answer.get("Attributes"))
 
     def erase_for_number(self, number_key: str) -> int:
         """Destroys every note that concerns the number (then the pointers to them)."""
-        pk = f"contact#{number_key}"
+        pk = contact_pk(number_key)
         erased = 0
         arguments: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(NOTE_PREFIX),
@@ -173,7 +165,7 @@ class AuditNotes:
             while True:
                 page = self._table.query(**arguments)
                 for item in page["Items"]:
-                    entry_id = str(item["sk"]).removeprefix(NOTE_PREFIX)
+                    entry_id = note_entry_id(item["sk"])
                     erased += self.erase(entry_id)
                     self._table.delete_item(Key={"pk": pk, "sk": item["sk"]})
                 if "LastEvaluatedKey" not in page:

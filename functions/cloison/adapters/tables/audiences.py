@@ -25,12 +25,20 @@ from cloison.adapters.tables._dynamo import (
     _is_condition_failure,
     _query_all,
 )
-
-# The audience index groups number keys by their first characters: an upload writes one item
-# per bucket it touches (4,096 at most) rather than one per recipient, and a number's query
-# reads one item per upload of its bucket.
-INDEX_BUCKET_CHARS = 3
-
+from cloison.adapters.tables.keys import (
+    AUDIENCE_UPLOAD_PREFIX,
+    PRINTS_PREFIX,
+    audience_index_key,
+    audience_index_pk,
+    audience_upload_sk,
+    campaign_key,
+    campaign_pk,
+    chunk_key,
+    chunk_sk,
+    prints_prefix,
+    prints_sk,
+    upload_of_prints,
+)
 
 # An upload's numbers are kept by print (the first 16 hex digits of their keyed hash, 64 bits:
 # two numbers share one with odds of 1 in 10^8 in an audience of 10^6), space-separated, this
@@ -41,10 +49,6 @@ PRINTS_PER_ITEM = 6000
 
 def audience_print(number_key: str) -> str:
     return number_key[:PRINT_CHARS]
-
-
-def _index_bucket(number_key: str) -> str:
-    return f"recipients#{number_key[:INDEX_BUCKET_CHARS]}"
 
 
 @dataclass(frozen=True)
@@ -78,7 +82,7 @@ class AudienceChunks(TableStore):
         index: dict[str, dict[str, int]] = {}
         for number, keys in enumerate(members):
             for key in keys:
-                index.setdefault(_index_bucket(key), {})[key] = number
+                index.setdefault(audience_index_pk(key), {})[key] = number
         prints = sorted({audience_print(key) for keys in members for key in keys})
         try:
             with self._table.batch_writer() as batch:
@@ -87,8 +91,8 @@ class AudienceChunks(TableStore):
                 for start in range(0, len(prints), PRINTS_PER_ITEM):
                     batch.put_item(
                         Item={
-                            "pk": f"campaign#{campaign_id}",
-                            "sk": f"prints#{upload_id}#{start // PRINTS_PER_ITEM:05d}",
+                            "pk": campaign_pk(campaign_id),
+                            "sk": prints_sk(upload_id, start // PRINTS_PER_ITEM),
                             "prints": " ".join(prints[start : start + PRINTS_PER_ITEM]),
                             "expires_at": expires_at,
                         }
@@ -96,8 +100,8 @@ class AudienceChunks(TableStore):
                 for number, (sealed, size) in enumerate(sealed_chunks):
                     batch.put_item(
                         Item={
-                            "pk": f"campaign#{campaign_id}",
-                            "sk": f"chunk#{upload_id}#{number:05d}",
+                            "pk": campaign_pk(campaign_id),
+                            "sk": chunk_sk(upload_id, number),
                             "sealed": sealed,
                             "size": size,
                             "expires_at": expires_at,
@@ -107,7 +111,7 @@ class AudienceChunks(TableStore):
                     batch.put_item(
                         Item={
                             "pk": bucket,
-                            "sk": f"upload#{campaign_id}#{upload_id}",
+                            "sk": audience_upload_sk(campaign_id, upload_id),
                             "campaign_id": campaign_id,
                             "upload_id": upload_id,
                             "team": team,
@@ -126,14 +130,14 @@ class AudienceChunks(TableStore):
             return set()
         items = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
-            & Key("sk").begins_with("prints#"),
+            KeyConditionExpression=Key("pk").eq(campaign_pk(campaign_id))
+            & Key("sk").begins_with(PRINTS_PREFIX),
             ConsistentRead=True,  # the upload committed a moment ago counts
         )
         return {
             value
             for item in items
-            if str(item["sk"]).split("#")[1] in committed
+            if upload_of_prints(item["sk"]) in committed
             for value in str(item["prints"]).split()
         }
 
@@ -157,7 +161,7 @@ class AudienceChunks(TableStore):
                 values[":known"] = after
         try:
             self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
+                Key=campaign_key(campaign_id),
                 UpdateExpression=(
                     "SET uploads = list_append(if_not_exists(uploads, :none), :upload) "
                     "ADD chunk_count :chunks, recipient_count :recipients, upload_ids :ids"
@@ -186,9 +190,7 @@ class AudienceChunks(TableStore):
     # audience chunks
     def get_chunk(self, campaign_id: str, upload_id: str, chunk: int) -> bytes | None:
         try:
-            item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{upload_id}#{chunk:05d}"}
-            ).get("Item")
+            item = self._table.get_item(Key=chunk_key(campaign_id, upload_id, chunk)).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         if not item:
@@ -202,7 +204,7 @@ class AudienceChunks(TableStore):
         """Writes a chunk sealed anew over the old one; False if it expired meanwhile."""
         try:
             self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"chunk#{upload_id}#{chunk:05d}"},
+                Key=chunk_key(campaign_id, upload_id, chunk),
                 UpdateExpression="SET sealed = :sealed",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":sealed": sealed},
@@ -218,8 +220,8 @@ class AudienceChunks(TableStore):
         """Every chunk of every upload that holds `number_key`: one query of its bucket."""
         items = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(_index_bucket(number_key))
-            & Key("sk").begins_with("upload#"),
+            KeyConditionExpression=Key("pk").eq(audience_index_pk(number_key))
+            & Key("sk").begins_with(AUDIENCE_UPLOAD_PREFIX),
             FilterExpression="attribute_exists(#members.#key)",
             ProjectionExpression="campaign_id, upload_id, team, #members.#key",
             ExpressionAttributeNames={"#members": "members", "#key": number_key},
@@ -241,10 +243,7 @@ class AudienceChunks(TableStore):
         self._forget_print(holding, audience_print(number_key))
         try:
             self._table.update_item(
-                Key={
-                    "pk": _index_bucket(number_key),
-                    "sk": f"upload#{holding.campaign_id}#{holding.upload_id}",
-                },
+                Key=audience_index_key(number_key, holding.campaign_id, holding.upload_id),
                 UpdateExpression="REMOVE #members.#key",
                 # An update of an item that expired meanwhile would write it again, empty.
                 ConditionExpression="attribute_exists(pk)",
@@ -260,8 +259,8 @@ class AudienceChunks(TableStore):
         for _attempt in range(5):
             items = _query_all(
                 self._table,
-                KeyConditionExpression=Key("pk").eq(f"campaign#{holding.campaign_id}")
-                & Key("sk").begins_with(f"prints#{holding.upload_id}#"),
+                KeyConditionExpression=Key("pk").eq(campaign_pk(holding.campaign_id))
+                & Key("sk").begins_with(prints_prefix(holding.upload_id)),
                 ConsistentRead=True,
             )
             try:

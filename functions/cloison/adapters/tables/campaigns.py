@@ -20,6 +20,15 @@ from cloison.adapters.tables._dynamo import (
     batch_get,
 )
 from cloison.adapters.tables.audiences import AudienceChunks
+from cloison.adapters.tables.keys import (
+    OCCURRENCE_PREFIX,
+    SENDER_PREFIX,
+    campaign_key,
+    campaign_pk,
+    occurrence_sk,
+    sender_key,
+    team_pk,
+)
 from cloison.adapters.tables.notices import TeamNotices
 from cloison.adapters.tables.passes import PassProgress
 from cloison.config import CampaignsTable
@@ -43,11 +52,7 @@ class CampaignRecords(TableStore):
     # campaigns
     def put_campaign(self, record: CampaignRecord) -> None:
         item = _item(record.model_dump())
-        item |= {
-            "pk": f"campaign#{record.campaign_id}",
-            "sk": "campaign",
-            "team_pk": f"team#{record.team}",
-        }
+        item |= {**campaign_key(record.campaign_id), "team_pk": team_pk(record.team)}
         try:
             self._table.put_item(Item=item, ConditionExpression=Attr("pk").not_exists())
         except ClientError as exc:
@@ -57,9 +62,9 @@ class CampaignRecords(TableStore):
 
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
         try:
-            item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"}, ConsistentRead=True
-            ).get("Item")
+            item = self._table.get_item(Key=campaign_key(campaign_id), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return CampaignRecord.model_validate(item) if item else None
@@ -95,7 +100,7 @@ class CampaignRecords(TableStore):
         )
         try:
             self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": "campaign"},
+                Key=campaign_key(campaign_id),
                 UpdateExpression=update,
                 ConditionExpression=condition,
                 ExpressionAttributeNames=names,
@@ -118,16 +123,15 @@ class CampaignRecords(TableStore):
         if recurring is None or scheduled_at is None:
             raise ValueError("an occurrence names its recurring campaign and its time")
         item = _item(occurrence.model_dump()) | {
-            "pk": f"campaign#{occurrence.campaign_id}",
-            "sk": "campaign",
-            "team_pk": f"team#{occurrence.team}",
+            **campaign_key(occurrence.campaign_id),
+            "team_pk": team_pk(occurrence.team),
         }
         at = scheduled_at.astimezone(UTC).isoformat()
         actions: list[Any] = [
             {
                 "ConditionCheck": {
                     "TableName": self.table_name,
-                    "Key": {"pk": f"campaign#{recurring}", "sk": "campaign"},
+                    "Key": campaign_key(recurring),
                     "ConditionExpression": "#status = :scheduled AND attribute_exists(schedule)",
                     "ExpressionAttributeNames": {"#status": "status"},
                     "ExpressionAttributeValues": {":scheduled": "scheduled"},
@@ -144,8 +148,8 @@ class CampaignRecords(TableStore):
                 "Put": {
                     "TableName": self.table_name,
                     "Item": {
-                        "pk": f"campaign#{recurring}",
-                        "sk": f"occurrence#{at}",
+                        "pk": campaign_pk(recurring),
+                        "sk": occurrence_sk(at),
                         "campaign_id": occurrence.campaign_id,
                         "scheduled_at": at,
                     },
@@ -163,8 +167,8 @@ class CampaignRecords(TableStore):
         """The latest occurrences of a recurring campaign, newest first: one query, one batch."""
         try:
             items = self._table.query(
-                KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
-                & Key("sk").begins_with("occurrence#"),
+                KeyConditionExpression=Key("pk").eq(campaign_pk(campaign_id))
+                & Key("sk").begins_with(OCCURRENCE_PREFIX),
                 ScanIndexForward=False,
                 Limit=limit,
                 ConsistentRead=True,
@@ -174,9 +178,7 @@ class CampaignRecords(TableStore):
         ids = [str(item["campaign_id"]) for item in items]
         found = {
             str(item["campaign_id"]): CampaignRecord.model_validate(item)
-            for item in batch_get(
-                self.table_name, [{"pk": f"campaign#{each}", "sk": "campaign"} for each in ids]
-            )
+            for item in batch_get(self.table_name, [campaign_key(each) for each in ids])
         }
         return [found[each] for each in ids if each in found]
 
@@ -192,7 +194,7 @@ class CampaignRecords(TableStore):
         query, no scan), those after `after` if given; and whether more follow."""
         arguments: dict[str, Any] = {
             "IndexName": "by-team",
-            "KeyConditionExpression": Key("team_pk").eq(f"team#{team}"),
+            "KeyConditionExpression": Key("team_pk").eq(team_pk(team)),
             "ScanIndexForward": False,
         }
         if status is not None:
@@ -203,20 +205,16 @@ class CampaignRecords(TableStore):
         if after is not None:
             # The index's key and the table's, as put_campaign wrote them.
             arguments["ExclusiveStartKey"] = {
-                "team_pk": f"team#{team}",
+                "team_pk": team_pk(team),
                 "created_at": after.created_at.isoformat(),
-                "pk": f"campaign#{after.campaign_id}",
-                "sk": "campaign",
+                **campaign_key(after.campaign_id),
             }
         items = _query_all(self._table, limit + 1, **arguments)
         return [CampaignRecord.model_validate(item) for item in items[:limit]], len(items) > limit
 
     # sender profiles
     def put_sender(self, record: SenderRecord) -> None:
-        item = _item(record.model_dump()) | {
-            "pk": f"team#{record.team}",
-            "sk": f"sender#{record.name}",
-        }
+        item = _item(record.model_dump()) | sender_key(record.team, record.name)
         try:
             self._table.put_item(Item=item)
         except ClientError as exc:
@@ -224,9 +222,7 @@ class CampaignRecords(TableStore):
 
     def get_sender(self, team: str, name: str) -> SenderRecord | None:
         try:
-            item = self._table.get_item(Key={"pk": f"team#{team}", "sk": f"sender#{name}"}).get(
-                "Item"
-            )
+            item = self._table.get_item(Key=sender_key(team, name)).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         return SenderRecord.model_validate(item) if item else None
@@ -235,7 +231,8 @@ class CampaignRecords(TableStore):
         """The team's sender profiles, by name."""
         items = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"team#{team}") & Key("sk").begins_with("sender#"),
+            KeyConditionExpression=Key("pk").eq(team_pk(team))
+            & Key("sk").begins_with(SENDER_PREFIX),
         )
         return [SenderRecord.model_validate(item) for item in items]
 

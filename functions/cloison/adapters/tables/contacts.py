@@ -20,6 +20,7 @@ from cloison.adapters.tables._dynamo import (
     _query_all,
     batch_get,
 )
+from cloison.adapters.tables.keys import CONSENT_PREFIX, consent_key, contact_pk, receipt_key
 from cloison.config import ApiSettings, ContactsTable
 from cloison.models.records import (
     ConsentRecord,
@@ -37,8 +38,7 @@ class ConsentStore(ExpiringStore):
 
     def put(self, record: ConsentRecord) -> None:
         item = _item(record.model_dump()) | {
-            "pk": f"contact#{record.number_key}",
-            "sk": f"consent#{record.team}#{record.purpose}",
+            **consent_key(record.number_key, record.team, record.purpose),
             "expires_at": _expires_at(record.given_at, self.retention_days),
         }
         try:
@@ -50,7 +50,7 @@ class ConsentStore(ExpiringStore):
         """Withdraws a consent; returns what was recorded, or None if there was nothing."""
         try:
             answer = self._table.delete_item(
-                Key={"pk": f"contact#{number_key}", "sk": f"consent#{team}#{purpose}"},
+                Key=consent_key(number_key, team, purpose),
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
@@ -62,8 +62,8 @@ class ConsentStore(ExpiringStore):
         """Every consent the number gave, to any team and for any purpose."""
         try:
             items = self._table.query(
-                KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
-                & Key("sk").begins_with("consent#"),
+                KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
+                & Key("sk").begins_with(CONSENT_PREFIX),
                 ConsistentRead=True,
             )["Items"]
         except ClientError as exc:
@@ -79,8 +79,8 @@ class ConsentStore(ExpiringStore):
         expires_at = _expires_at(at, self.retention_days)
         items = _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"contact#{number_key}")
-            & Key("sk").begins_with("consent#"),
+            KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
+            & Key("sk").begins_with(CONSENT_PREFIX),
             ProjectionExpression="pk, sk, expires_at",
         )
         moved = 0
@@ -104,10 +104,7 @@ class ConsentStore(ExpiringStore):
     def consented(
         self, number_keys: Sequence[str], team: str, purpose: str = "marketing"
     ) -> set[str]:
-        keys = [
-            {"pk": f"contact#{key}", "sk": f"consent#{team}#{purpose}"}
-            for key in dict.fromkeys(number_keys)
-        ]
+        keys = [consent_key(key, team, purpose) for key in dict.fromkeys(number_keys)]
         return {str(item["number_key"]) for item in batch_get(self.table_name, keys)}
 
 
@@ -121,8 +118,7 @@ class PrivacyReceipts(ExpiringStore):
 
     def put(self, record: PrivacyReceiptRecord) -> None:
         item = _item(record.model_dump()) | {
-            "pk": f"request#{record.request_id}",
-            "sk": "receipt",
+            **receipt_key(record.request_id),
             "expires_at": _expires_at(record.completed_at, self.retention_days),
         }
         try:
@@ -132,9 +128,9 @@ class PrivacyReceipts(ExpiringStore):
 
     def get(self, request_id: str) -> PrivacyReceiptRecord | None:
         try:
-            item = self._table.get_item(
-                Key={"pk": f"request#{request_id}", "sk": "receipt"}, ConsistentRead=True
-            ).get("Item")
+            item = self._table.get_item(Key=receipt_key(request_id), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return PrivacyReceiptRecord.model_validate(item) if item else None

@@ -19,6 +19,7 @@ from cloison.adapters.tables._dynamo import (
     _is_condition_failure,
     _query_all,
 )
+from cloison.adapters.tables.keys import message_key, recipient_pk
 from cloison.config import MessagesTable
 from cloison.models.records import (
     MessageRecord,
@@ -36,10 +37,6 @@ ERASED_RANK = 99
 # writes spread over as many partition keys as it has recipients. A record still waiting for
 # its final event carries `open_campaign`, which puts it (and only it) in this sparse index.
 OPEN_INDEX = "open-by-campaign"
-
-
-def _message_key(campaign_id: str, number_key: str) -> Item:
-    return {"pk": f"recipient#{number_key}", "sk": f"campaign#{campaign_id}"}
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,7 @@ class MessageStore(ExpiringStore):
             update += " REMOVE open_campaign"
         try:
             answer = self._table.update_item(
-                Key=_message_key(campaign_id, number_key),
+                Key=message_key(campaign_id, number_key),
                 UpdateExpression=update,
                 ConditionExpression="attribute_not_exists(pk) OR status_rank < :rank",
                 ExpressionAttributeNames={"#status": "status"},
@@ -134,7 +131,7 @@ class MessageStore(ExpiringStore):
         items = _query_all(
             self._table,
             limit=1,
-            KeyConditionExpression=Key("pk").eq(f"recipient#{number_key}"),
+            KeyConditionExpression=Key("pk").eq(recipient_pk(number_key)),
             FilterExpression=Attr("carrier_message_id").eq(carrier_message_id),
         )
         return MessageRef.of(items[0]) if items else None
@@ -147,7 +144,7 @@ class MessageStore(ExpiringStore):
     def get(self, campaign_id: str, number_key: str) -> MessageRecord | None:
         try:
             item = self._table.get_item(
-                Key=_message_key(campaign_id, number_key), ConsistentRead=True
+                Key=message_key(campaign_id, number_key), ConsistentRead=True
             ).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
@@ -156,7 +153,7 @@ class MessageStore(ExpiringStore):
     def to_number(self, number_key: str) -> list[MessageRecord]:
         """Every message record to a number, newest first."""
         items = _query_all(
-            self._table, KeyConditionExpression=Key("pk").eq(f"recipient#{number_key}")
+            self._table, KeyConditionExpression=Key("pk").eq(recipient_pk(number_key))
         )
         records = [MessageRecord.model_validate(item) for item in items if "status" in item]
         return sorted(records, key=lambda record: record.sent_at or record.updated_at, reverse=True)
@@ -172,7 +169,7 @@ class MessageStore(ExpiringStore):
                 for campaign_id in campaigns:
                     batch.put_item(
                         Item={
-                            **_message_key(campaign_id, number_key),
+                            **message_key(campaign_id, number_key),
                             "status_rank": ERASED_RANK,
                             "expires_at": int(until.timestamp()),
                         }

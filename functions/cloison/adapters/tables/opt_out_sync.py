@@ -26,9 +26,13 @@ from cloison.adapters.tables._dynamo import (
     _query_all,
     batch_get,
 )
-from cloison.adapters.tables.opt_outs import (
-    _RECONCILIATION_CURSOR,
+from cloison.adapters.tables.keys import (
     GLOBAL_SCOPE,
+    number_key_of,
+    reconciliation_cursor_key,
+    suppression_key,
+)
+from cloison.adapters.tables.opt_outs import (
     PROVIDER_SYNC_INDEX,
     PROVIDER_SYNC_PENDING,
     TRANSACT_LIMIT,
@@ -48,11 +52,11 @@ class OptOutListSync:
     # the reconciliation with End User Messaging's opt-out list
     def global_standing(self, number_keys: Sequence[str]) -> dict[str, GlobalStanding]:
         """How each of `number_keys` that has an item stands for every team (batches of 100)."""
-        keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
+        keys = [suppression_key(key) for key in dict.fromkeys(number_keys)]
         standing: dict[str, GlobalStanding] = {}
         for item in batch_get(self.table_name, keys):
             lifted = item.get(f"lifted:{GLOBAL_SCOPE}")
-            standing[str(item["pk"]).removeprefix("number#")] = GlobalStanding(
+            standing[number_key_of(item["pk"])] = GlobalStanding(
                 suppressed=GLOBAL_SCOPE in cast(set[str], item.get("scopes", set())),
                 lifted_at=(
                     datetime.fromisoformat(str(lifted["at"]))
@@ -67,7 +71,7 @@ class OptOutListSync:
         over a suppression of that scope that stands. In transactions; returns how many took."""
         updates = [
             {
-                "Key": {"pk": f"number#{record.number_key}", "sk": "suppression"},
+                "Key": suppression_key(record.number_key),
                 "UpdateExpression": (
                     "SET #entry = if_not_exists(#entry, :entry), number_key = :key "
                     "ADD scopes :scope"
@@ -95,7 +99,7 @@ class OptOutListSync:
         sealed = self._sealer.seal(e164.encode(), _provider_context(number_key))
         try:
             self._table.update_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                Key=suppression_key(number_key),
                 UpdateExpression=(
                     "SET provider_sync = :pending, provider_number = :sealed, "
                     "provider_pending_since = :at"
@@ -118,7 +122,7 @@ class OptOutListSync:
         )
         pending = []
         for item in items:
-            number_key = str(item["pk"]).removeprefix("number#")
+            number_key = number_key_of(item["pk"])
             ciphertext = bytes(item["provider_number"])  # a boto3 Binary converts itself
             pending.append(
                 ProviderPending(
@@ -134,7 +138,7 @@ class OptOutListSync:
         return self._update_each(
             [
                 {
-                    "Key": {"pk": f"number#{key}", "sk": "suppression"},
+                    "Key": suppression_key(key),
                     "UpdateExpression": (
                         "REMOVE provider_sync, provider_number, provider_pending_since"
                     ),
@@ -147,14 +151,16 @@ class OptOutListSync:
     def reconciliation_cursor(self) -> str | None:
         """Where the last reconciliation stopped in the opt-out list; None: at its end."""
         try:
-            item = self._table.get_item(Key=_RECONCILIATION_CURSOR, ConsistentRead=True).get("Item")
+            item = self._table.get_item(Key=reconciliation_cursor_key(), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         token = (item or {}).get("next_token")
         return str(token) if token else None
 
     def save_reconciliation_cursor(self, token: str | None, at: datetime) -> None:
-        item: Item = {**_RECONCILIATION_CURSOR, "updated_at": at.isoformat()}
+        item: Item = {**reconciliation_cursor_key(), "updated_at": at.isoformat()}
         if token:
             item["next_token"] = token
         try:

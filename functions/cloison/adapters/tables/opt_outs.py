@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from cloison.adapters.tables.keys import GLOBAL_SCOPE as GLOBAL_SCOPE
 from cloison.models.records import (
     SuppressionRecord,
 )
@@ -15,14 +16,12 @@ if TYPE_CHECKING:
     pass
 
 
-GLOBAL_SCOPE = "all"
 # A suppression whose number End User Messaging's opt-out list may still lack carries this in
 # `provider_sync`, which puts it (and only it) in the sparse index PROVIDER_SYNC_INDEX.
 PROVIDER_SYNC_PENDING = "pending"
 PROVIDER_SYNC_INDEX = "by-provider-sync"
 # TransactWriteItems takes 100 actions in AWS; 25 (BatchWriteItem's size) keeps moto in step.
 TRANSACT_LIMIT = 25
-_RECONCILIATION_CURSOR = {"pk": "reconciliation#opt-out-list", "sk": "cursor"}
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ campaign's counters, one write per batch, never one per recipient."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +25,16 @@ from cloison.adapters.tables._dynamo import (
     _is_condition_failure,
     _query_all,
 )
+from cloison.adapters.tables.keys import (
+    PARKED_PREFIX,
+    campaign_pk,
+    counted_sk,
+    parked_due_bound,
+    parked_release,
+    parked_sk,
+    progress_key,
+    stats_key,
+)
 
 
 class PassProgress(TableStore):
@@ -37,7 +47,7 @@ class PassProgress(TableStore):
         """Takes the pass for `worker`; None if the pass is done; Conflict if another holds it."""
         try:
             answer = self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+                Key=progress_key(campaign_id, key),
                 UpdateExpression="SET worker = :worker, lease_until = :until",
                 ConditionExpression=(
                     "attribute_not_exists(pk) OR "
@@ -55,7 +65,7 @@ class PassProgress(TableStore):
             if not _is_condition_failure(exc):
                 raise _failed(exc) from exc
             current = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"}, ConsistentRead=True
+                Key=progress_key(campaign_id, key), ConsistentRead=True
             ).get("Item", {})
             if current.get("done"):
                 return None
@@ -92,7 +102,7 @@ class PassProgress(TableStore):
             values[":ended"] = ""
         progress = {
             "TableName": self.table_name,
-            "Key": {"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+            "Key": progress_key(campaign_id, key),
             "UpdateExpression": update,
             "ConditionExpression": "worker = :worker",
             "ExpressionAttributeValues": values,
@@ -119,9 +129,14 @@ class PassProgress(TableStore):
         already.
         """
         item = {
-            "pk": f"campaign#{campaign_id}",
-            "sk": f"parked#{release_at.astimezone(UTC).isoformat()}#{ref_fields['upload']}"
-            f"#{ref_fields['chunk']:05d}#{ref_fields['pass_no']:03d}#{ref_fields['tag']}",
+            "pk": campaign_pk(campaign_id),
+            "sk": parked_sk(
+                release_at,
+                ref_fields["upload"],
+                ref_fields["chunk"],
+                ref_fields["pass_no"],
+                ref_fields["tag"],
+            ),
             **ref_fields,
         }
         put = {
@@ -136,7 +151,7 @@ class PassProgress(TableStore):
                 {
                     "Update": {
                         "TableName": self.table_name,
-                        "Key": {"pk": f"campaign#{campaign_id}", "sk": f"progress#{key}"},
+                        "Key": progress_key(campaign_id, key),
                         "UpdateExpression": "ADD parked :indexes",
                         "ConditionExpression": "worker = :worker",
                         "ExpressionAttributeValues": {
@@ -165,8 +180,8 @@ class PassProgress(TableStore):
             "Put": {
                 "TableName": self.table_name,
                 "Item": {
-                    "pk": f"campaign#{campaign_id}",
-                    "sk": f"counted#{batch}",
+                    "pk": campaign_pk(campaign_id),
+                    "sk": counted_sk(batch),
                     "expires_at": expires_at,
                 },
                 "ConditionExpression": "attribute_not_exists(pk)",
@@ -186,7 +201,7 @@ class PassProgress(TableStore):
             {
                 "Update": {
                     "TableName": self.table_name,
-                    "Key": {"pk": f"campaign#{campaign_id}", "sk": "stats"},
+                    "Key": stats_key(campaign_id),
                     "UpdateExpression": "ADD "
                     + ", ".join(f"#c{index} :c{index}" for index in range(len(increments))),
                     "ExpressionAttributeNames": {
@@ -202,11 +217,10 @@ class PassProgress(TableStore):
 
     def parked_until(self, campaign_id: str, until: datetime | None) -> list[Item]:
         """Parked chunk passes due at `until` (every one when None), oldest first."""
-        high = f"parked#{until.astimezone(UTC).isoformat()}~" if until else "parked#~"
         return _query_all(
             self._table,
-            KeyConditionExpression=Key("pk").eq(f"campaign#{campaign_id}")
-            & Key("sk").between("parked#", high),
+            KeyConditionExpression=Key("pk").eq(campaign_pk(campaign_id))
+            & Key("sk").between(PARKED_PREFIX, parked_due_bound(until)),
             ConsistentRead=True,
         )
 
@@ -215,7 +229,7 @@ class PassProgress(TableStore):
     ) -> set[datetime]:
         """When the passes numbered `pass_no` of one chunk are parked until, if any are."""
         return {
-            datetime.fromisoformat(str(item["sk"]).split("#")[1])
+            parked_release(item["sk"])
             for item in self.parked_until(campaign_id, None)
             if (item["upload"], int(item["chunk"]), int(item["pass_no"]))
             == (upload, chunk, pass_no)
@@ -225,7 +239,7 @@ class PassProgress(TableStore):
         try:
             with self._table.batch_writer() as batch:
                 for sort_key in sort_keys:
-                    batch.delete_item(Key={"pk": f"campaign#{campaign_id}", "sk": sort_key})
+                    batch.delete_item(Key={"pk": campaign_pk(campaign_id), "sk": sort_key})
         except ClientError as exc:
             raise _failed(exc) from exc
 
@@ -247,7 +261,7 @@ class PassProgress(TableStore):
             clauses.append("#cost :cost")
         try:
             answer = self._table.update_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": "stats"},
+                Key=stats_key(campaign_id),
                 UpdateExpression="ADD " + ", ".join(clauses),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -263,9 +277,9 @@ class PassProgress(TableStore):
 
     def get_counts(self, campaign_id: str) -> dict[str, float]:
         try:
-            item = self._table.get_item(
-                Key={"pk": f"campaign#{campaign_id}", "sk": "stats"}, ConsistentRead=True
-            ).get("Item", {})
+            item = self._table.get_item(Key=stats_key(campaign_id), ConsistentRead=True).get(
+                "Item", {}
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return {

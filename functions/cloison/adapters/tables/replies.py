@@ -9,7 +9,6 @@ from boto3.dynamodb.conditions import Attr, ConditionBase, Key
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
-from cloison.adapters.allowance import allowance_partition
 from cloison.adapters.tables._dynamo import (
     ExpiringStore,
     _expires_at,
@@ -18,13 +17,19 @@ from cloison.adapters.tables._dynamo import (
     _item,
     _query_all,
 )
+from cloison.adapters.tables.keys import REVIEW_QUEUE as REVIEW_QUEUE
+from cloison.adapters.tables.keys import (
+    allowance_partition,
+    claim_key,
+    reply_key,
+    reply_sk,
+    team_pk,
+)
 from cloison.config import Replies
 from cloison.errors import Conflict, DependencyError
 from cloison.models.records import (
     ReplyRecord,
 )
-
-REVIEW_QUEUE = "pending"
 
 
 class ReplyIndex(ExpiringStore):
@@ -38,8 +43,7 @@ class ReplyIndex(ExpiringStore):
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         """Writes the index entry unless the reply was seen before; returns the entry that stands."""
         item = _item(record.model_dump()) | {
-            "pk": f"team#{record.team}",
-            "sk": f"reply#{record.reply_id}",
+            **reply_key(record.team, record.reply_id),
             "recipient_hmac": record.number_key,
             "expires_at": _expires_at(record.received_at, self.retention_days),
         }
@@ -48,8 +52,7 @@ class ReplyIndex(ExpiringStore):
         # A guard keyed by the reply id alone, written with the entry: a later delivery that
         # matched another compartment (the campaign's record arrived meanwhile) finds the first.
         guard = {
-            "pk": f"reply#{record.reply_id}",
-            "sk": "claim",
+            **claim_key(record.reply_id),
             "team": record.team,
             "expires_at": item["expires_at"],
         }
@@ -89,9 +92,7 @@ class ReplyIndex(ExpiringStore):
     def claimed(self, reply_id: str) -> ReplyRecord | None:
         """The entry an earlier delivery claimed, in whichever compartment it went to."""
         try:
-            guard = self._table.get_item(
-                Key={"pk": f"reply#{reply_id}", "sk": "claim"}, ConsistentRead=True
-            ).get("Item")
+            guard = self._table.get_item(Key=claim_key(reply_id), ConsistentRead=True).get("Item")
         except ClientError as exc:
             raise _failed(exc) from exc
         return self.get(str(guard["team"]), reply_id) if guard else None
@@ -99,7 +100,7 @@ class ReplyIndex(ExpiringStore):
     def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
         try:
             self._table.update_item(
-                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                Key=reply_key(team, reply_id),
                 UpdateExpression="SET #stored = :true, answered = :answered",
                 ExpressionAttributeNames={"#stored": "stored"},
                 ExpressionAttributeValues={":true": True, ":answered": answered},
@@ -111,7 +112,7 @@ class ReplyIndex(ExpiringStore):
         """Records a person's decision on a reply awaiting review; a second decision is a 409."""
         try:
             self._table.update_item(
-                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"},
+                Key=reply_key(team, reply_id),
                 UpdateExpression="SET review = :decision, reviewed_by = :by, reviewed_at = :at"
                 " REMOVE review_queue",
                 ConditionExpression="review = :pending",
@@ -137,15 +138,15 @@ class ReplyIndex(ExpiringStore):
             "ScanIndexForward": False,
         }
         if reply_id is not None:
-            arguments["FilterExpression"] = Attr("sk").eq(f"reply#{reply_id}")
+            arguments["FilterExpression"] = Attr("sk").eq(reply_sk(reply_id))
         items = _query_all(self._table, limit, **arguments)
         return [ReplyRecord.model_validate(item) for item in items]
 
     def get(self, team: str, reply_id: str) -> ReplyRecord | None:
         try:
-            item = self._table.get_item(
-                Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"}, ConsistentRead=True
-            ).get("Item")
+            item = self._table.get_item(Key=reply_key(team, reply_id), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         return ReplyRecord.model_validate(item) if item else None
@@ -166,8 +167,8 @@ class ReplyIndex(ExpiringStore):
         """Deletes a reply's index entry and the guard that claimed it; absent already is fine."""
         try:
             with self._table.batch_writer() as batch:
-                batch.delete_item(Key={"pk": f"team#{team}", "sk": f"reply#{reply_id}"})
-                batch.delete_item(Key={"pk": f"reply#{reply_id}", "sk": "claim"})
+                batch.delete_item(Key=reply_key(team, reply_id))
+                batch.delete_item(Key=claim_key(reply_id))
         except ClientError as exc:
             raise _failed(exc) from exc
 
@@ -197,7 +198,7 @@ class ReplyIndex(ExpiringStore):
     ) -> list[ReplyRecord]:
         arguments: Any = {
             "IndexName": "by-time",
-            "KeyConditionExpression": Key("pk").eq(f"team#{team}"),
+            "KeyConditionExpression": Key("pk").eq(team_pk(team)),
             "ScanIndexForward": False,
             "Limit": limit,
         }

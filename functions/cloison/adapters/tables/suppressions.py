@@ -23,9 +23,9 @@ from cloison.adapters.tables._dynamo import (
     _table,
     batch_get,
 )
+from cloison.adapters.tables.keys import GLOBAL_SCOPE, suppression_key, team_scope
 from cloison.adapters.tables.opt_out_sync import OptOutListSync
 from cloison.adapters.tables.opt_outs import (
-    GLOBAL_SCOPE,
     LiftedSuppression,
     SuppressionHolding,
     said,
@@ -85,7 +85,7 @@ class SuppressionStore(OptOutListSync):
         try:
             if conditions:
                 replaced = self._table.update_item(
-                    Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
+                    Key=suppression_key(record.number_key),
                     UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
                     ConditionExpression=" AND ".join(conditions),
                     ExpressionAttributeNames=names,
@@ -100,7 +100,7 @@ class SuppressionStore(OptOutListSync):
                     self._carry_later_instant(record.number_key, record.scope, later)
             else:
                 self._table.update_item(
-                    Key={"pk": f"number#{record.number_key}", "sk": "suppression"},
+                    Key=suppression_key(record.number_key),
                     UpdateExpression="SET #entry = :entry, number_key = :key ADD scopes :scope",
                     ExpressionAttributeNames=names,
                     ExpressionAttributeValues=values,
@@ -119,7 +119,7 @@ class SuppressionStore(OptOutListSync):
     def _carry_later_instant(self, number_key: str, scope: str, instant: str) -> None:
         try:
             self._table.update_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                Key=suppression_key(number_key),
                 UpdateExpression="SET #entry.#said = :said",
                 ConditionExpression=(
                     "#entry.review = :false AND "
@@ -140,7 +140,7 @@ class SuppressionStore(OptOutListSync):
         is already remembered."""
         try:
             self._table.update_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                Key=suppression_key(number_key),
                 UpdateExpression="SET #lifted = :lifted, number_key = :key",
                 ConditionExpression=(
                     "attribute_not_exists(#entry) AND "
@@ -170,7 +170,7 @@ class SuppressionStore(OptOutListSync):
     def delete(self, number_key: str, scope: str) -> None:
         try:
             self._table.update_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                Key=suppression_key(number_key),
                 UpdateExpression="REMOVE #entry DELETE scopes :scope",
                 ExpressionAttributeNames={"#entry": f"scope:{scope}"},
                 ExpressionAttributeValues={":scope": {scope}},
@@ -187,9 +187,9 @@ class SuppressionStore(OptOutListSync):
         """All the number's suppression item holds: what stands, what was lifted, whether the
         number waits (sealed) for the carrier's opt-out list. None when it has no item."""
         try:
-            item = self._table.get_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"}, ConsistentRead=True
-            ).get("Item")
+            item = self._table.get_item(Key=suppression_key(number_key), ConsistentRead=True).get(
+                "Item"
+            )
         except ClientError as exc:
             raise _failed(exc) from exc
         if not item:
@@ -234,7 +234,7 @@ class SuppressionStore(OptOutListSync):
             lifted["said_at"] = said(said_at)
         try:
             self._table.update_item(
-                Key={"pk": f"number#{number_key}", "sk": "suppression"},
+                Key=suppression_key(number_key),
                 UpdateExpression="SET #lifted = :lifted REMOVE #entry DELETE scopes :scope",
                 ConditionExpression="#entry.evidence = :evidence",
                 ExpressionAttributeNames={"#entry": f"scope:{scope}", "#lifted": f"lifted:{scope}"},
@@ -254,8 +254,8 @@ class SuppressionStore(OptOutListSync):
         self, number_keys: Sequence[str], team: str, *, consistent: bool = False
     ) -> set[str]:
         """Which of `number_keys` must not receive messages of `team`."""
-        keys = [{"pk": f"number#{key}", "sk": "suppression"} for key in dict.fromkeys(number_keys)]
-        blocking = {GLOBAL_SCOPE, f"team#{team}"}
+        keys = [suppression_key(key) for key in dict.fromkeys(number_keys)]
+        blocking = {GLOBAL_SCOPE, team_scope(team)}
         return {
             str(item["number_key"])
             for item in batch_get(self.table_name, keys, consistent=consistent)
