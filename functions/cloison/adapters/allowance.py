@@ -8,10 +8,10 @@ from typing import Self
 from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
+from cloison.adapters.tables._dynamo import dynamodb_call
 from cloison.adapters.tables.keys import allowance_partition as allowance_partition
 from cloison.adapters.tables.keys import allowance_window_key
 from cloison.config import InboundSettings
-from cloison.errors import DependencyError
 
 WINDOW = timedelta(hours=1)
 # A window's item outlives it by an hour, so that a late redelivery still finds its admission;
@@ -49,6 +49,7 @@ class ReplyAllowance:
         self.per_hour = per_hour
         self._table = aws.dynamodb().Table(table_name)
 
+    @dynamodb_call
     def admit(self, number_key: str, reply_id: str, now: datetime) -> bool:
         """True if the reply is within the number's allowance for the hour of `now`."""
         try:
@@ -68,20 +69,18 @@ class ReplyAllowance:
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise DependencyError(f"DynamoDB {exc.response['Error']['Code']}") from exc
+                raise
             return False
         return True
 
+    @dynamodb_call
     def count_refusal(self, number_key: str, now: datetime) -> None:
         """Counts one reply refused in the window (each delivery of it: SNS may deliver twice)."""
-        try:
-            self._table.update_item(
-                Key=window_key(number_key, now),
-                UpdateExpression="ADD refused :one SET expires_at = :expires",
-                ExpressionAttributeValues={":one": 1, ":expires": _expires_at(now)},
-            )
-        except ClientError as exc:
-            raise DependencyError(f"DynamoDB {exc.response['Error']['Code']}") from exc
+        self._table.update_item(
+            Key=window_key(number_key, now),
+            UpdateExpression="ADD refused :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": 1, ":expires": _expires_at(now)},
+        )
 
 
 def _expires_at(now: datetime) -> int:

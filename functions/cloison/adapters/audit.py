@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from cloison.adapters import aws
+from cloison.adapters.tables._dynamo import dynamodb_call, dynamodb_errors
 from cloison.adapters.tables.keys import CHAIN as CHAIN
 from cloison.adapters.tables.keys import HEAD as HEAD
 from cloison.adapters.tables.keys import audit_entry_key, audit_head_key
@@ -188,10 +189,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _failed(exc: ClientError) -> DependencyError:
-    return DependencyError(f"DynamoDB {exc.response['Error']['Code']}")
-
-
 class AuditStore:
     """The chain in `AuditTable`: entries under one partition, keyed by sequence number, and
     a head item naming the last one. An append writes both in one transaction, conditional on
@@ -207,11 +204,9 @@ class AuditStore:
         self.table_name = table_name
         self._table: Table = aws.dynamodb().Table(table_name)
 
+    @dynamodb_call
     def head(self) -> AuditEntry | None:
-        try:
-            item = self._table.get_item(Key=audit_head_key(), ConsistentRead=True).get("Item")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=audit_head_key(), ConsistentRead=True).get("Item")
         if item is None:
             return None
         stored = item.get("entry")
@@ -220,6 +215,7 @@ class AuditStore:
             raise DependencyError("the audit log's head is unreadable")
         return entry
 
+    @dynamodb_call
     def append(self, entry: AuditEntry, after: AuditEntry | None) -> bool:
         """Writes `entry` after `after` (None: the first entry); False if another writer won."""
         head_condition = "attribute_not_exists(pk)" if after is None else "#last = :last"
@@ -261,16 +257,12 @@ class AuditStore:
                 return False
             if error == "TransactionConflictException":
                 return False
-            raise _failed(exc) from exc
+            raise
         return True
 
+    @dynamodb_call
     def entry(self, sequence: int) -> StoredEntry | None:
-        try:
-            item = self._table.get_item(Key=audit_entry_key(sequence), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=audit_entry_key(sequence), ConsistentRead=True).get("Item")
         return _stored(item) if item else None
 
     def entries(self, first: int, last: int) -> Iterator[StoredEntry]:
@@ -281,27 +273,24 @@ class AuditStore:
             "Limit": _WALK_PAGE,
         }
         while True:
-            try:
+            with dynamodb_errors():
                 page = self._table.query(**arguments)
-            except ClientError as exc:
-                raise _failed(exc) from exc
             for item in page["Items"]:
                 yield _stored(item)
             if "LastEvaluatedKey" not in page:
                 return
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    @dynamodb_call
     def first_after(self, sequence: int) -> StoredEntry | None:
-        try:
-            items = self._table.query(
-                KeyConditionExpression=Key("pk").eq(CHAIN) & Key("sequence").gt(sequence),
-                ConsistentRead=True,
-                Limit=1,
-            )["Items"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        items = self._table.query(
+            KeyConditionExpression=Key("pk").eq(CHAIN) & Key("sequence").gt(sequence),
+            ConsistentRead=True,
+            Limit=1,
+        )["Items"]
         return _stored(items[0]) if items else None
 
+    @dynamodb_call
     def page(
         self, query: AuditQuery, limit: int, cursor: str | None
     ) -> tuple[list[AuditEntry], str | None]:
@@ -332,7 +321,7 @@ class AuditStore:
             except ClientError as exc:
                 if exc.response["Error"]["Code"] == "ValidationException" and cursor:
                     raise RuleViolation("cursor", "is not a cursor of this listing") from exc
-                raise _failed(exc) from exc
+                raise
             found += [entry for entry in map(_parse, page["Items"]) if entry is not None]
             last_key = page.get("LastEvaluatedKey")
             if last_key is None or len(found) >= limit:

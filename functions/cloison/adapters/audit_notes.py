@@ -24,11 +24,16 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
 from boto3.dynamodb.conditions import Key
-from botocore.exceptions import ClientError
 
 from cloison.adapters import aws
 from cloison.adapters.envelope import Sealer
-from cloison.adapters.tables._dynamo import _expires_at, _failed, _query_all, batch_get
+from cloison.adapters.tables._dynamo import (
+    _expires_at,
+    _query_all,
+    batch_get,
+    dynamodb_call,
+    dynamodb_errors,
+)
 from cloison.adapters.tables.keys import NOTE_PREFIX as NOTE_PREFIX
 from cloison.adapters.tables.keys import contact_pk, note_entry_id, note_key, note_pointer_key
 from cloison.config import ApiSettings
@@ -94,7 +99,7 @@ class AuditNotes:
             _context(entry_id),
         )
         expires_at = _expires_at(at, self.retention_days)
-        try:
+        with dynamodb_errors():
             if number_key is not None:
                 self._table.put_item(
                     Item={**note_pointer_key(number_key, entry_id), "expires_at": expires_at}
@@ -106,8 +111,6 @@ class AuditNotes:
                     "expires_at": expires_at,
                 }
             )
-        except ClientError as exc:
-            raise _failed(exc) from exc
         return commitment(salt, text)
 
     def open_many(self, entry_ids: Iterable[str]) -> dict[str, Note | None]:
@@ -144,12 +147,10 @@ class AuditNotes:
         )
         return self.open_many(note_entry_id(item["sk"]) for item in pointers)
 
+    @dynamodb_call
     def erase(self, entry_id: str) -> bool:
         """Destroys one note; False when there was none."""
-        try:
-            answer = self._table.delete_item(Key=note_key(entry_id), ReturnValues="ALL_OLD")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        answer = self._table.delete_item(Key=note_key(entry_id), ReturnValues="ALL_OLD")
         return bool(answer.get("Attributes"))
 
     def erase_for_number(self, number_key: str) -> int:
@@ -161,7 +162,7 @@ class AuditNotes:
             "ProjectionExpression": "pk, sk",
             "ConsistentRead": True,
         }
-        try:
+        with dynamodb_errors():
             while True:
                 page = self._table.query(**arguments)
                 for item in page["Items"]:
@@ -171,5 +172,3 @@ class AuditNotes:
                 if "LastEvaluatedKey" not in page:
                     return erased
                 arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-        except ClientError as exc:
-            raise _failed(exc) from exc

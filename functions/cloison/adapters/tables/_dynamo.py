@@ -3,10 +3,12 @@ and the one translation of DynamoDB's errors into the application's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import wraps
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from botocore.exceptions import ClientError
 
@@ -18,6 +20,8 @@ if TYPE_CHECKING:
 
 Item = dict[str, Any]
 BATCH_GET_LIMIT = 100
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 def _table(name: str) -> Table:
@@ -50,6 +54,43 @@ def _failed(exc: ClientError) -> DependencyError:
     return DependencyError(f"DynamoDB {exc.response['Error']['Code']}")
 
 
+class _DynamoDBErrors:
+    """The `with` block of `dynamodb_errors`: lets every other exception through unchanged."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if isinstance(exc, ClientError):
+            raise _failed(exc) from exc
+
+
+_TRANSLATED = _DynamoDBErrors()
+
+
+def dynamodb_errors() -> _DynamoDBErrors:
+    """A block whose ClientError becomes the application's `DependencyError("DynamoDB <code>")`,
+    raised from it. A block that answers some codes itself (a failed condition: Conflict, False)
+    catches them inside this one and re-raises the others (`raise`) for it to translate."""
+    return _TRANSLATED
+
+
+def dynamodb_call(method: Callable[P, R]) -> Callable[P, R]:
+    """A method whose AWS calls are all DynamoDB's, run in `dynamodb_errors`."""
+
+    @wraps(method)
+    def translated(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _TRANSLATED:
+            return method(*args, **kwargs)
+
+    return translated
+
+
 def _is_condition_failure(exc: ClientError) -> bool:
     return exc.response["Error"]["Code"] == "ConditionalCheckFailedException"
 
@@ -58,15 +99,13 @@ def _query_all(table: Table, limit: int | None = None, **arguments: Any) -> list
     """Every item a query finds, page after page; with `limit`, stops once that many passed
     the query's filter (a query's own `Limit` applies before its filter)."""
     items: list[Item] = []
-    try:
+    with dynamodb_errors():
         while limit is None or len(items) < limit:
             page = table.query(**arguments)
             items += page["Items"]
             if "LastEvaluatedKey" not in page:
                 break
             arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-    except ClientError as exc:
-        raise _failed(exc) from exc
     return items if limit is None else items[:limit]
 
 
@@ -83,10 +122,8 @@ def batch_get(table_name: str, keys: Sequence[Item], *, consistent: bool = False
             }
         }
         for _attempt in range(8):
-            try:
+            with dynamodb_errors():
                 answer = client.batch_get_item(RequestItems=request)
-            except ClientError as exc:
-                raise _failed(exc) from exc
             found.extend(answer["Responses"].get(table_name, []))
             request = answer.get("UnprocessedKeys") or {}
             if not request:
@@ -103,6 +140,7 @@ class TableStore:
         self.table_name = table_name
         self._table = _table(table_name)
 
+    @dynamodb_call
     def _transact(self, actions: list[Any], *, conflict: str) -> None:
         try:
             if len(actions) == 1:
@@ -118,7 +156,7 @@ class TableStore:
             code = exc.response["Error"]["Code"]
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise Conflict(conflict) from exc
-            raise _failed(exc) from exc
+            raise
 
 
 class ExpiringStore(TableStore):

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
     pass
 from cloison.adapters.tables._dynamo import (
     TableStore,
-    _failed,
     _is_condition_failure,
     _query_all,
+    dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import (
     AUDIENCE_UPLOAD_PREFIX,
@@ -84,43 +85,40 @@ class AudienceChunks(TableStore):
             for key in keys:
                 index.setdefault(audience_index_pk(key), {})[key] = number
         prints = sorted({audience_print(key) for keys in members for key in keys})
-        try:
-            with self._table.batch_writer() as batch:
-                # The upload's numbers, by print, for the next upload of the campaign to be
-                # checked against (CampaignStore.audience_prints).
-                for start in range(0, len(prints), PRINTS_PER_ITEM):
-                    batch.put_item(
-                        Item={
-                            "pk": campaign_pk(campaign_id),
-                            "sk": prints_sk(upload_id, start // PRINTS_PER_ITEM),
-                            "prints": " ".join(prints[start : start + PRINTS_PER_ITEM]),
-                            "expires_at": expires_at,
-                        }
-                    )
-                for number, (sealed, size) in enumerate(sealed_chunks):
-                    batch.put_item(
-                        Item={
-                            "pk": campaign_pk(campaign_id),
-                            "sk": chunk_sk(upload_id, number),
-                            "sealed": sealed,
-                            "size": size,
-                            "expires_at": expires_at,
-                        }
-                    )
-                for bucket, chunk_of in index.items():
-                    batch.put_item(
-                        Item={
-                            "pk": bucket,
-                            "sk": audience_upload_sk(campaign_id, upload_id),
-                            "campaign_id": campaign_id,
-                            "upload_id": upload_id,
-                            "team": team,
-                            "members": chunk_of,
-                            "expires_at": expires_at,
-                        }
-                    )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        with dynamodb_errors(), self._table.batch_writer() as batch:
+            # The upload's numbers, by print, for the next upload of the campaign to be
+            # checked against (CampaignStore.audience_prints).
+            for start in range(0, len(prints), PRINTS_PER_ITEM):
+                batch.put_item(
+                    Item={
+                        "pk": campaign_pk(campaign_id),
+                        "sk": prints_sk(upload_id, start // PRINTS_PER_ITEM),
+                        "prints": " ".join(prints[start : start + PRINTS_PER_ITEM]),
+                        "expires_at": expires_at,
+                    }
+                )
+            for number, (sealed, size) in enumerate(sealed_chunks):
+                batch.put_item(
+                    Item={
+                        "pk": campaign_pk(campaign_id),
+                        "sk": chunk_sk(upload_id, number),
+                        "sealed": sealed,
+                        "size": size,
+                        "expires_at": expires_at,
+                    }
+                )
+            for bucket, chunk_of in index.items():
+                batch.put_item(
+                    Item={
+                        "pk": bucket,
+                        "sk": audience_upload_sk(campaign_id, upload_id),
+                        "campaign_id": campaign_id,
+                        "upload_id": upload_id,
+                        "team": team,
+                        "members": chunk_of,
+                        "expires_at": expires_at,
+                    }
+                )
 
     def audience_prints(self, campaign_id: str, upload_ids: Iterable[str]) -> set[str]:
         """The prints of the numbers of the campaign's committed uploads `upload_ids` (staged
@@ -141,6 +139,7 @@ class AudienceChunks(TableStore):
             for value in str(item["prints"]).split()
         }
 
+    @dynamodb_call
     def commit_upload(
         self, campaign_id: str, upload: UploadRecord, *, after: int | None = None
     ) -> None:
@@ -185,14 +184,12 @@ class AudienceChunks(TableStore):
                     "the audience can only change while the campaign is a draft, one upload "
                     "at a time (another was added meanwhile: send this one again)"
                 ) from exc
-            raise _failed(exc) from exc
+            raise
 
     # audience chunks
+    @dynamodb_call
     def get_chunk(self, campaign_id: str, upload_id: str, chunk: int) -> bytes | None:
-        try:
-            item = self._table.get_item(Key=chunk_key(campaign_id, upload_id, chunk)).get("Item")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=chunk_key(campaign_id, upload_id, chunk)).get("Item")
         if not item:
             return None
         sealed = item["sealed"]
@@ -200,6 +197,7 @@ class AudienceChunks(TableStore):
             return bytes(sealed.value)
         return bytes(cast(bytes, sealed))
 
+    @dynamodb_call
     def replace_chunk(self, campaign_id: str, upload_id: str, chunk: int, sealed: bytes) -> bool:
         """Writes a chunk sealed anew over the old one; False if it expired meanwhile."""
         try:
@@ -212,7 +210,7 @@ class AudienceChunks(TableStore):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
-            raise _failed(exc) from exc
+            raise
         return True
 
     # the audience index: which upload chunks hold a number, without reading every chunk
@@ -237,6 +235,7 @@ class AudienceChunks(TableStore):
             for item in items
         ]
 
+    @dynamodb_call
     def forget_audience_member(self, holding: AudienceHolding, number_key: str) -> None:
         """Takes `number_key` out of the audience index of one upload (its chunk is erased),
         then its print out of the upload's prints."""
@@ -251,8 +250,9 @@ class AudienceChunks(TableStore):
             )
         except ClientError as exc:
             if not _is_condition_failure(exc):
-                raise _failed(exc) from exc
+                raise
 
+    @dynamodb_call
     def _forget_print(self, holding: AudienceHolding, value: str) -> None:
         """Rewrites the upload's prints items that hold `value` without it, each only if no one
         rewrote it meanwhile (two erasures at once: the loser reads it again)."""
@@ -280,5 +280,5 @@ class AudienceChunks(TableStore):
                 return
             except ClientError as exc:
                 if not _is_condition_failure(exc):
-                    raise _failed(exc) from exc
+                    raise
         raise DependencyError("the upload's prints kept changing; the erasure can be sent again")

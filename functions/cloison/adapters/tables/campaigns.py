@@ -13,11 +13,11 @@ from botocore.exceptions import ClientError
 from cloison.adapters.tables._dynamo import (
     Item,
     TableStore,
-    _failed,
     _is_condition_failure,
     _item,
     _query_all,
     batch_get,
+    dynamodb_call,
 )
 from cloison.adapters.tables.audiences import AudienceChunks
 from cloison.adapters.tables.keys import (
@@ -50,6 +50,7 @@ class CampaignRecords(TableStore):
     """Campaign records, the occurrences of a recurring campaign, sender profiles."""
 
     # campaigns
+    @dynamodb_call
     def put_campaign(self, record: CampaignRecord) -> None:
         item = _item(record.model_dump())
         item |= {**campaign_key(record.campaign_id), "team_pk": team_pk(record.team)}
@@ -58,17 +59,14 @@ class CampaignRecords(TableStore):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise Conflict(f"campaign {record.campaign_id} exists") from exc
-            raise _failed(exc) from exc
+            raise
 
+    @dynamodb_call
     def get_campaign(self, campaign_id: str) -> CampaignRecord | None:
-        try:
-            item = self._table.get_item(Key=campaign_key(campaign_id), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=campaign_key(campaign_id), ConsistentRead=True).get("Item")
         return CampaignRecord.model_validate(item) if item else None
 
+    @dynamodb_call
     def set_status(
         self,
         campaign_id: str,
@@ -109,7 +107,7 @@ class CampaignRecords(TableStore):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise Conflict(f"campaign cannot become {status} from its current status") from exc
-            raise _failed(exc) from exc
+            raise
 
     # occurrences of a recurring campaign: each firing is a campaign of its own
     def add_occurrence(self, occurrence: CampaignRecord) -> bool:
@@ -163,18 +161,16 @@ class CampaignRecords(TableStore):
             return False
         return True
 
+    @dynamodb_call
     def occurrences(self, campaign_id: str, limit: int = 20) -> list[CampaignRecord]:
         """The latest occurrences of a recurring campaign, newest first: one query, one batch."""
-        try:
-            items = self._table.query(
-                KeyConditionExpression=Key("pk").eq(campaign_pk(campaign_id))
-                & Key("sk").begins_with(OCCURRENCE_PREFIX),
-                ScanIndexForward=False,
-                Limit=limit,
-                ConsistentRead=True,
-            )["Items"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        items = self._table.query(
+            KeyConditionExpression=Key("pk").eq(campaign_pk(campaign_id))
+            & Key("sk").begins_with(OCCURRENCE_PREFIX),
+            ScanIndexForward=False,
+            Limit=limit,
+            ConsistentRead=True,
+        )["Items"]
         ids = [str(item["campaign_id"]) for item in items]
         found = {
             str(item["campaign_id"]): CampaignRecord.model_validate(item)
@@ -213,18 +209,14 @@ class CampaignRecords(TableStore):
         return [CampaignRecord.model_validate(item) for item in items[:limit]], len(items) > limit
 
     # sender profiles
+    @dynamodb_call
     def put_sender(self, record: SenderRecord) -> None:
         item = _item(record.model_dump()) | sender_key(record.team, record.name)
-        try:
-            self._table.put_item(Item=item)
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.put_item(Item=item)
 
+    @dynamodb_call
     def get_sender(self, team: str, name: str) -> SenderRecord | None:
-        try:
-            item = self._table.get_item(Key=sender_key(team, name)).get("Item")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=sender_key(team, name)).get("Item")
         return SenderRecord.model_validate(item) if item else None
 
     def senders_of(self, team: str) -> list[SenderRecord]:

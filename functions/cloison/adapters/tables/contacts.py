@@ -14,11 +14,11 @@ from cloison.adapters.tables._dynamo import (
     SECONDS_PER_DAY,
     ExpiringStore,
     _expires_at,
-    _failed,
     _is_condition_failure,
     _item,
     _query_all,
     batch_get,
+    dynamodb_call,
 )
 from cloison.adapters.tables.keys import CONSENT_PREFIX, consent_key, contact_pk, receipt_key
 from cloison.config import ApiSettings, ContactsTable
@@ -36,40 +36,35 @@ class ConsentStore(ExpiringStore):
         """Built from the settings of the function that uses it."""
         return cls(config.contacts_table, config.prospect_retention_days)
 
+    @dynamodb_call
     def put(self, record: ConsentRecord) -> None:
         item = _item(record.model_dump()) | {
             **consent_key(record.number_key, record.team, record.purpose),
             "expires_at": _expires_at(record.given_at, self.retention_days),
         }
-        try:
-            self._table.put_item(Item=item)
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.put_item(Item=item)
 
+    @dynamodb_call
     def delete(self, number_key: str, team: str, purpose: str) -> ConsentRecord | None:
         """Withdraws a consent; returns what was recorded, or None if there was nothing."""
-        try:
-            answer = self._table.delete_item(
-                Key=consent_key(number_key, team, purpose),
-                ReturnValues="ALL_OLD",
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        answer = self._table.delete_item(
+            Key=consent_key(number_key, team, purpose),
+            ReturnValues="ALL_OLD",
+        )
         item = answer.get("Attributes")
         return ConsentRecord.model_validate(item) if item else None
 
+    @dynamodb_call
     def for_number(self, number_key: str) -> list[ConsentRecord]:
         """Every consent the number gave, to any team and for any purpose."""
-        try:
-            items = self._table.query(
-                KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
-                & Key("sk").begins_with(CONSENT_PREFIX),
-                ConsistentRead=True,
-            )["Items"]
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        items = self._table.query(
+            KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
+            & Key("sk").begins_with(CONSENT_PREFIX),
+            ConsistentRead=True,
+        )["Items"]
         return [ConsentRecord.model_validate(item) for item in items]
 
+    @dynamodb_call
     def touch(self, number_key: str, at: datetime) -> int:
         """The person contacted us at `at`: their consents are kept `retention_days` from then.
 
@@ -97,7 +92,7 @@ class ConsentStore(ExpiringStore):
             except ClientError as exc:
                 if _is_condition_failure(exc):
                     continue  # withdrawn or moved meanwhile
-                raise _failed(exc) from exc
+                raise
             moved += 1
         return moved
 
@@ -116,21 +111,15 @@ class PrivacyReceipts(ExpiringStore):
         """Built from the settings of the function that uses it."""
         return cls(config.contacts_table, config.privacy_receipt_retention_days)
 
+    @dynamodb_call
     def put(self, record: PrivacyReceiptRecord) -> None:
         item = _item(record.model_dump()) | {
             **receipt_key(record.request_id),
             "expires_at": _expires_at(record.completed_at, self.retention_days),
         }
-        try:
-            self._table.put_item(Item=item)
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.put_item(Item=item)
 
+    @dynamodb_call
     def get(self, request_id: str) -> PrivacyReceiptRecord | None:
-        try:
-            item = self._table.get_item(Key=receipt_key(request_id), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=receipt_key(request_id), ConsistentRead=True).get("Item")
         return PrivacyReceiptRecord.model_validate(item) if item else None

@@ -15,9 +15,10 @@ from cloison.adapters.tables._dynamo import (
     ExpiringStore,
     Item,
     _expires_at,
-    _failed,
     _is_condition_failure,
     _query_all,
+    dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import message_key, recipient_pk
 from cloison.config import MessagesTable
@@ -66,6 +67,7 @@ class MessageStore(ExpiringStore):
         """Built from the settings of the function that uses it."""
         return cls(config.messages_table, config.message_retention_days)
 
+    @dynamodb_call
     def advance(
         self,
         campaign_id: str,
@@ -114,7 +116,7 @@ class MessageStore(ExpiringStore):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return None
-            raise _failed(exc) from exc
+            raise
         return int(cast(Decimal, answer.get("Attributes", {}).get("status_rank", 0)))
 
     def unfinished(self, campaign_id: str) -> list[MessageRecord]:
@@ -141,13 +143,11 @@ class MessageStore(ExpiringStore):
         records = self.to_number(number_key)
         return MessageRef.of(records[0].model_dump()) if records else None
 
+    @dynamodb_call
     def get(self, campaign_id: str, number_key: str) -> MessageRecord | None:
-        try:
-            item = self._table.get_item(
-                Key=message_key(campaign_id, number_key), ConsistentRead=True
-            ).get("Item")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(
+            Key=message_key(campaign_id, number_key), ConsistentRead=True
+        ).get("Item")
         return MessageRecord.model_validate(item) if item else None
 
     def to_number(self, number_key: str) -> list[MessageRecord]:
@@ -164,16 +164,13 @@ class MessageStore(ExpiringStore):
         delivery event arriving after an erasure (up to 72 hours after a send) moves nothing
         and writes nothing back. The table's time to live deletes it. Returns how many."""
         campaigns = sorted(set(campaign_ids))
-        try:
-            with self._table.batch_writer() as batch:
-                for campaign_id in campaigns:
-                    batch.put_item(
-                        Item={
-                            **message_key(campaign_id, number_key),
-                            "status_rank": ERASED_RANK,
-                            "expires_at": int(until.timestamp()),
-                        }
-                    )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        with dynamodb_errors(), self._table.batch_writer() as batch:
+            for campaign_id in campaigns:
+                batch.put_item(
+                    Item={
+                        **message_key(campaign_id, number_key),
+                        "status_rank": ERASED_RANK,
+                        "expires_at": int(until.timestamp()),
+                    }
+                )
         return len(campaigns)

@@ -20,11 +20,12 @@ if TYPE_CHECKING:
     from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables._dynamo import (
     Item,
-    _failed,
     _is_condition_failure,
     _item,
     _query_all,
     batch_get,
+    dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import (
     GLOBAL_SCOPE,
@@ -97,7 +98,7 @@ class OptOutListSync:
         """Remembers, sealed, a number whose opt-out the carrier's list did not take; the
         reconciliation pushes it there and forgets it."""
         sealed = self._sealer.seal(e164.encode(), _provider_context(number_key))
-        try:
+        with dynamodb_errors():
             self._table.update_item(
                 Key=suppression_key(number_key),
                 UpdateExpression=(
@@ -110,8 +111,6 @@ class OptOutListSync:
                     ":at": at.isoformat(),
                 },
             )
-        except ClientError as exc:
-            raise _failed(exc) from exc
 
     def provider_pending(self) -> list[ProviderPending]:
         """The numbers `mark_provider_pending` remembered: a query of the sparse index."""
@@ -148,26 +147,23 @@ class OptOutListSync:
             ]
         )
 
+    @dynamodb_call
     def reconciliation_cursor(self) -> str | None:
         """Where the last reconciliation stopped in the opt-out list; None: at its end."""
-        try:
-            item = self._table.get_item(Key=reconciliation_cursor_key(), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=reconciliation_cursor_key(), ConsistentRead=True).get(
+            "Item"
+        )
         token = (item or {}).get("next_token")
         return str(token) if token else None
 
+    @dynamodb_call
     def save_reconciliation_cursor(self, token: str | None, at: datetime) -> None:
         item: Item = {**reconciliation_cursor_key(), "updated_at": at.isoformat()}
         if token:
             item["next_token"] = token
-        try:
-            self._table.put_item(Item=item)
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.put_item(Item=item)
 
+    @dynamodb_call
     def _update_each(self, updates: Sequence[Item]) -> int:
         """UpdateItem requests, TRANSACT_LIMIT per call; returns how many were applied.
 
@@ -187,17 +183,18 @@ class OptOutListSync:
                 aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
             except ClientError as exc:
                 if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise _failed(exc) from exc
+                    raise
                 applied += sum(self._update_one(update) for update in chunk)
             else:
                 applied += len(chunk)
         return applied
 
+    @dynamodb_call
     def _update_one(self, update: Item) -> bool:
         try:
             self._table.update_item(**update)
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
-            raise _failed(exc) from exc
+            raise
         return True

@@ -21,9 +21,10 @@ if TYPE_CHECKING:
 from cloison.adapters.tables._dynamo import (
     Item,
     TableStore,
-    _failed,
     _is_condition_failure,
     _query_all,
+    dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import (
     PARKED_PREFIX,
@@ -45,32 +46,36 @@ class PassProgress(TableStore):
         self, campaign_id: str, key: str, worker: str, now: datetime, until: datetime
     ) -> ChunkProgress | None:
         """Takes the pass for `worker`; None if the pass is done; Conflict if another holds it."""
-        try:
-            answer = self._table.update_item(
-                Key=progress_key(campaign_id, key),
-                UpdateExpression="SET worker = :worker, lease_until = :until",
-                ConditionExpression=(
-                    "attribute_not_exists(pk) OR "
-                    "(NOT done = :true AND (lease_until < :now OR worker = :worker))"
-                ),
-                ExpressionAttributeValues={
-                    ":worker": worker,
-                    ":until": until.isoformat(),
-                    ":now": now.isoformat(),
-                    ":true": True,
-                },
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise _failed(exc) from exc
-            current = self._table.get_item(
-                Key=progress_key(campaign_id, key), ConsistentRead=True
-            ).get("Item", {})
-            if current.get("done"):
-                return None
-            raise Conflict("another worker holds this pass") from exc
-        return ChunkProgress.model_validate(answer.get("Attributes", {}))
+        with dynamodb_errors():
+            try:
+                answer = self._table.update_item(
+                    Key=progress_key(campaign_id, key),
+                    UpdateExpression="SET worker = :worker, lease_until = :until",
+                    ConditionExpression=(
+                        "attribute_not_exists(pk) OR "
+                        "(NOT done = :true AND (lease_until < :now OR worker = :worker))"
+                    ),
+                    ExpressionAttributeValues={
+                        ":worker": worker,
+                        ":until": until.isoformat(),
+                        ":now": now.isoformat(),
+                        ":true": True,
+                    },
+                    ReturnValues="ALL_NEW",
+                )
+            except ClientError as exc:
+                if not _is_condition_failure(exc):
+                    raise
+                taken = exc
+            else:
+                return ChunkProgress.model_validate(answer.get("Attributes", {}))
+        # The condition failed; this read's own errors reach the caller untranslated.
+        current = self._table.get_item(Key=progress_key(campaign_id, key), ConsistentRead=True).get(
+            "Item", {}
+        )
+        if current.get("done"):
+            return None
+        raise Conflict("another worker holds this pass") from taken
 
     def checkpoint(
         self,
@@ -236,14 +241,12 @@ class PassProgress(TableStore):
         }
 
     def unpark(self, campaign_id: str, sort_keys: Sequence[str]) -> None:
-        try:
-            with self._table.batch_writer() as batch:
-                for sort_key in sort_keys:
-                    batch.delete_item(Key={"pk": campaign_pk(campaign_id), "sk": sort_key})
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        with dynamodb_errors(), self._table.batch_writer() as batch:
+            for sort_key in sort_keys:
+                batch.delete_item(Key={"pk": campaign_pk(campaign_id), "sk": sort_key})
 
     # counters: one update per batch, never one per recipient
+    @dynamodb_call
     def add_counts(
         self, campaign_id: str, counts: Mapping[str, int], *, segments: int = 0, cost: float = 0.0
     ) -> dict[str, float]:
@@ -259,29 +262,22 @@ class PassProgress(TableStore):
             names["#cost"] = "cost"
             values[":cost"] = Decimal(str(round(cost, 6)))
             clauses.append("#cost :cost")
-        try:
-            answer = self._table.update_item(
-                Key=stats_key(campaign_id),
-                UpdateExpression="ADD " + ", ".join(clauses),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        answer = self._table.update_item(
+            Key=stats_key(campaign_id),
+            UpdateExpression="ADD " + ", ".join(clauses),
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=values,
+            ReturnValues="ALL_NEW",
+        )
         return {
             key: float(value)
             for key, value in answer.get("Attributes", {}).items()
             if isinstance(value, Decimal | int)
         }
 
+    @dynamodb_call
     def get_counts(self, campaign_id: str) -> dict[str, float]:
-        try:
-            item = self._table.get_item(Key=stats_key(campaign_id), ConsistentRead=True).get(
-                "Item", {}
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=stats_key(campaign_id), ConsistentRead=True).get("Item", {})
         return {
             key: float(value)
             for key, value in item.items()

@@ -12,10 +12,11 @@ from cloison.adapters import aws
 from cloison.adapters.tables._dynamo import (
     ExpiringStore,
     _expires_at,
-    _failed,
     _is_condition_failure,
     _item,
     _query_all,
+    dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import REVIEW_QUEUE as REVIEW_QUEUE
 from cloison.adapters.tables.keys import (
@@ -40,6 +41,7 @@ class ReplyIndex(ExpiringStore):
         """Built from the settings of the function that uses it."""
         return cls(config.replies_table, config.reply_retention_days)
 
+    @dynamodb_call
     def claim(self, record: ReplyRecord) -> ReplyRecord:
         """Writes the index entry unless the reply was seen before; returns the entry that stands."""
         item = _item(record.model_dump()) | {
@@ -81,7 +83,7 @@ class ReplyIndex(ExpiringStore):
                 "TransactionCanceledException",
                 "ConditionalCheckFailedException",
             ):
-                raise _failed(exc) from exc
+                raise
             existing = self.claimed(record.reply_id)
             if existing is None:
                 # A concurrent claim of the same reply still in progress: try again later.
@@ -89,25 +91,22 @@ class ReplyIndex(ExpiringStore):
             return existing
         return record
 
+    @dynamodb_call
     def claimed(self, reply_id: str) -> ReplyRecord | None:
         """The entry an earlier delivery claimed, in whichever compartment it went to."""
-        try:
-            guard = self._table.get_item(Key=claim_key(reply_id), ConsistentRead=True).get("Item")
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        guard = self._table.get_item(Key=claim_key(reply_id), ConsistentRead=True).get("Item")
         return self.get(str(guard["team"]), reply_id) if guard else None
 
+    @dynamodb_call
     def mark_stored(self, team: str, reply_id: str, *, answered: bool = False) -> None:
-        try:
-            self._table.update_item(
-                Key=reply_key(team, reply_id),
-                UpdateExpression="SET #stored = :true, answered = :answered",
-                ExpressionAttributeNames={"#stored": "stored"},
-                ExpressionAttributeValues={":true": True, ":answered": answered},
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.update_item(
+            Key=reply_key(team, reply_id),
+            UpdateExpression="SET #stored = :true, answered = :answered",
+            ExpressionAttributeNames={"#stored": "stored"},
+            ExpressionAttributeValues={":true": True, ":answered": answered},
+        )
 
+    @dynamodb_call
     def review(self, team: str, reply_id: str, decision: str, by: str, at: datetime) -> None:
         """Records a person's decision on a reply awaiting review; a second decision is a 409."""
         try:
@@ -126,7 +125,7 @@ class ReplyIndex(ExpiringStore):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 raise Conflict("this reply is not awaiting review") from exc
-            raise _failed(exc) from exc
+            raise
 
     def awaiting_review(
         self, *, reply_id: str | None = None, limit: int = 100
@@ -142,13 +141,9 @@ class ReplyIndex(ExpiringStore):
         items = _query_all(self._table, limit, **arguments)
         return [ReplyRecord.model_validate(item) for item in items]
 
+    @dynamodb_call
     def get(self, team: str, reply_id: str) -> ReplyRecord | None:
-        try:
-            item = self._table.get_item(Key=reply_key(team, reply_id), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=reply_key(team, reply_id), ConsistentRead=True).get("Item")
         return ReplyRecord.model_validate(item) if item else None
 
     def from_number(self, number_key: str) -> list[ReplyRecord]:
@@ -165,12 +160,9 @@ class ReplyIndex(ExpiringStore):
 
     def forget(self, team: str, reply_id: str) -> None:
         """Deletes a reply's index entry and the guard that claimed it; absent already is fine."""
-        try:
-            with self._table.batch_writer() as batch:
-                batch.delete_item(Key=reply_key(team, reply_id))
-                batch.delete_item(Key=claim_key(reply_id))
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        with dynamodb_errors(), self._table.batch_writer() as batch:
+            batch.delete_item(Key=reply_key(team, reply_id))
+            batch.delete_item(Key=claim_key(reply_id))
 
     def forget_allowance(self, number_key: str) -> int:
         """Deletes the number's reply-allowance windows (they hold its keyed hash); their count."""
@@ -179,12 +171,9 @@ class ReplyIndex(ExpiringStore):
             KeyConditionExpression=Key("pk").eq(allowance_partition(number_key)),
             ProjectionExpression="pk, sk",
         )
-        try:
-            with self._table.batch_writer() as batch:
-                for window in windows:
-                    batch.delete_item(Key={"pk": window["pk"], "sk": window["sk"]})
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        with dynamodb_errors(), self._table.batch_writer() as batch:
+            for window in windows:
+                batch.delete_item(Key={"pk": window["pk"], "sk": window["sk"]})
         return len(windows)
 
     def list(

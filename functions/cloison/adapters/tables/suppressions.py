@@ -17,11 +17,11 @@ if TYPE_CHECKING:
     from cloison.adapters.envelope import Sealer
 from cloison.adapters.tables._dynamo import (
     Item,
-    _failed,
     _is_condition_failure,
     _item,
     _table,
     batch_get,
+    dynamodb_call,
 )
 from cloison.adapters.tables.keys import GLOBAL_SCOPE, suppression_key, team_scope
 from cloison.adapters.tables.opt_out_sync import OptOutListSync
@@ -50,6 +50,7 @@ class SuppressionStore(OptOutListSync):
         self._table = _table(table_name)
         self._sealer = sealer
 
+    @dynamodb_call
     def put(self, record: SuppressionRecord) -> bool:
         """Records an opt-out; True when the number stands suppressed in its scope afterwards.
 
@@ -107,7 +108,7 @@ class SuppressionStore(OptOutListSync):
                 )
         except ClientError as exc:
             if not (conditions and _is_condition_failure(exc)):
-                raise _failed(exc) from exc
+                raise
             # Said before a START that lifted it (not suppressed), before an opt-out that
             # stands, or a review's next to a clear STOP, which stands for it: the clear one
             # then carries the later instant, so that no START said before it lifts it.
@@ -116,6 +117,7 @@ class SuppressionStore(OptOutListSync):
             return record.scope in self.get(record.number_key)
         return True
 
+    @dynamodb_call
     def _carry_later_instant(self, number_key: str, scope: str, instant: str) -> None:
         try:
             self._table.update_item(
@@ -130,8 +132,9 @@ class SuppressionStore(OptOutListSync):
             )
         except ClientError as exc:
             if not _is_condition_failure(exc):
-                raise _failed(exc) from exc
+                raise
 
+    @dynamodb_call
     def note_opt_in(
         self, number_key: str, scope: str, *, evidence: str, said_at: datetime, at: datetime
     ) -> bool:
@@ -164,34 +167,30 @@ class SuppressionStore(OptOutListSync):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
-            raise _failed(exc) from exc
+            raise
         return True
 
+    @dynamodb_call
     def delete(self, number_key: str, scope: str) -> None:
-        try:
-            self._table.update_item(
-                Key=suppression_key(number_key),
-                UpdateExpression="REMOVE #entry DELETE scopes :scope",
-                ExpressionAttributeNames={"#entry": f"scope:{scope}"},
-                ExpressionAttributeValues={":scope": {scope}},
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        self._table.update_item(
+            Key=suppression_key(number_key),
+            UpdateExpression="REMOVE #entry DELETE scopes :scope",
+            ExpressionAttributeNames={"#entry": f"scope:{scope}"},
+            ExpressionAttributeValues={":scope": {scope}},
+        )
 
     def get(self, number_key: str) -> dict[str, SuppressionRecord]:
         """The number's suppressions by scope (`all`, `team#<team>`); empty when it has none."""
         holding = self.holding(number_key)
         return dict(holding.standing) if holding is not None else {}
 
+    @dynamodb_call
     def holding(self, number_key: str) -> SuppressionHolding | None:
         """All the number's suppression item holds: what stands, what was lifted, whether the
         number waits (sealed) for the carrier's opt-out list. None when it has no item."""
-        try:
-            item = self._table.get_item(Key=suppression_key(number_key), ConsistentRead=True).get(
-                "Item"
-            )
-        except ClientError as exc:
-            raise _failed(exc) from exc
+        item = self._table.get_item(Key=suppression_key(number_key), ConsistentRead=True).get(
+            "Item"
+        )
         if not item:
             return None
         standing = {
@@ -214,6 +213,7 @@ class SuppressionStore(OptOutListSync):
         }
         return SuppressionHolding(standing, lifted, provider_pending="provider_number" in item)
 
+    @dynamodb_call
     def lift(
         self,
         number_key: str,
@@ -247,7 +247,7 @@ class SuppressionStore(OptOutListSync):
         except ClientError as exc:
             if _is_condition_failure(exc):
                 return False
-            raise _failed(exc) from exc
+            raise
         return True
 
     def suppressed(
