@@ -1,8 +1,8 @@
 """DynamoDB access: one small store per kind of record, items mapped explicitly to records.
 
 One module per table (campaigns, with its audiences, passes and teams' notices; messages;
-suppressions; the contacts table's consents and receipts; replies), and `_dynamo` for what they
-share.
+suppressions; the contacts table's consents and receipts; replies), `keys` for the format of
+every key, and `_dynamo` for what they share, the translation of DynamoDB's errors among it.
 """
 
 from cloison.adapters.tables._dynamo import BATCH_GET_LIMIT, Item, batch_get
