@@ -6,6 +6,7 @@ these very strings, so a format changes only with a migration of the items.
 | campaigns    | a campaign (*)      | campaign#<id>               | campaign                   |
 | campaigns    | an occurrence       | campaign#<recurring id>     | occurrence#<at>            |
 | campaigns    | a sender profile    | team#<team>                 | sender#<name>              |
+| campaigns    | a notice's version  | team#<team>                 | notice#<nnnnnnnn>          |
 | campaigns    | an upload's prints  | campaign#<id>               | prints#<upload>#<nnnnn>    |
 | campaigns    | a sealed chunk      | campaign#<id>               | chunk#<upload>#<nnnnn>     |
 | campaigns    | the audience index  | recipients#<hash[:3]>       | upload#<campaign>#<upload> |
@@ -70,6 +71,15 @@ SENDER_PREFIX = "sender#"
 def sender_key(team: str, name: str) -> ItemKey:
     """A team's sender profile (campaigns table)."""
     return {"pk": team_pk(team), "sk": f"{SENDER_PREFIX}{name}"}
+
+
+NOTICE_PREFIX = "notice#"
+
+
+def notice_key(team: str, version: int) -> ItemKey:
+    """A version of a team's notice (campaigns table), zero-padded so that the sort key orders
+    versions as numbers."""
+    return {"pk": team_pk(team), "sk": f"{NOTICE_PREFIX}{version:08d}"}
 
 
 PRINTS_PREFIX = "prints#"
