@@ -281,13 +281,22 @@ class World:
         return self.note_entry(text)["id"]
 
     def note_entry(self, text: str | None = None, entry: str | None = None) -> dict[str, Any]:
-        listing = Request("GET", "/audit", params={"action": "suppression.add", "limit": "50"})
-        (found,) = [
-            item
-            for item in self.ok("aurele", listing)["items"]
-            if (text is not None and item["note"] == text) or item["id"] == entry
-        ]
-        return dict(found)
+        """The suppression entry with that note or id, whatever page it is on: the listing is
+        newest first by the entries' time, which the tests before may have moved."""
+        found: list[dict[str, Any]] = []
+        params = {"action": "suppression.add", "limit": "200"}
+        while True:
+            page = self.ok("aurele", Request("GET", "/audit", params=params))
+            found += [
+                item
+                for item in page["items"]
+                if (text is not None and item["note"] == text) or item["id"] == entry
+            ]
+            if found or not page.get("next_cursor"):
+                break
+            params = {**params, "cursor": page["next_cursor"]}
+        (only,) = found
+        return dict(only)
 
     def inject(self, number: str, body: str, origination: str) -> str:
         reply_id = carrier(self.stack).inject_reply(number, origination, body)
