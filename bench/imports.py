@@ -614,8 +614,8 @@ def render(figures: dict[str, Any]) -> str:
         "",
         "*First use*: what the function's first invocation does beyond the import, which"
         " Cloison defers from import to first use: building the pydantic models it validates"
-        " (its settings, its payload, every stored-record model; the API function every model"
-        " of its requests and answers), and importing the heavy packages it uses there (the"
+        " (its settings, its payload, every stored-record model; the API function the models"
+        " of the resource it first serves), and importing the heavy packages it uses there (the"
         " Encryption SDK at the first seal or open, `holidays` at the first holiday calendar).",
         "",
         *(
