@@ -24,13 +24,11 @@ from cloison.adapters.tables import (
     ReplyIndex,
     SuppressionStore,
 )
-from cloison.adapters.tables.signups import PendingSignups
 from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
 from cloison.services.inbound import ReplyReceiver
-from cloison.services.signup_confirmation import SignupConfirmations
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -39,7 +37,6 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def receiver() -> ReplyReceiver:
     config = InboundSettings.from_environ()
     sealer = EnvelopeSealer.from_settings(config)
-    consents = ConsentStore.from_settings(config)
     return ReplyReceiver(
         hasher=PepperedHasher.from_settings(config),
         suppressions=SuppressionStore.from_settings(config, sealer),
@@ -47,11 +44,10 @@ def receiver() -> ReplyReceiver:
         index=ReplyIndex.from_settings(config),
         vault=ReplyVault.from_settings(config, sealer),
         carrier=SmsCarrier.from_settings(config),
-        consents=consents,
+        consents=ConsentStore.from_settings(config),
         campaigns=CampaignStore.from_settings(config),
         allowance=ReplyAllowance.from_settings(config),
         answer_from=config.origination_identity,
-        signups=SignupConfirmations(PendingSignups.from_settings(config), consents),
     )
 
 

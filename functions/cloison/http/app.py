@@ -72,7 +72,6 @@ ROUTERS = {
     "teams": "registry",
     "privacy": "privacy",
     "audit": "audit",
-    "signup": "signup",
 }
 _included: set[str] = set()
 
