@@ -83,6 +83,15 @@ class Audit(_Settings):
     audit_key_arn: str = Field(alias="AUDIT_KEY_ARN")
 
 
+class Signups(_Settings):
+    """Sign-up by double opt-in: how long a confirmation waits, a team's daily budget of
+    confirmation SMS, the regions whose numbers are taken (comma-separated, `FR,GP,MQ`)."""
+
+    signup_confirmation_hours: int = Field(alias="SIGNUP_CONFIRMATION_HOURS", ge=1, le=168)
+    signup_daily_budget: int = Field(alias="SIGNUP_DAILY_BUDGET", ge=1)
+    signup_regions: str = Field(alias="SIGNUP_REGIONS", pattern=r"^[A-Z]{2}(,[A-Z]{2})*$")
+
+
 class SendQueue(_Settings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL")
 
@@ -98,7 +107,9 @@ class ApiSettings(
     DataKey,
     Pepper,
     Messaging,
+    Origination,
     Launches,
+    Signups,
 ):
     """The HTTP API function."""
 

@@ -40,6 +40,7 @@ WITHDRAWN = ("+33751006022", "+33751006023")
 NEVER_CONSENTED = "+33751006024"
 SUPPRESSED = "+33751006030"
 SUBJECT = "+33751006040"
+SIGNUP = "+33751005099"
 NUMBERS = (
     REPLIER,
     *PENDING,
@@ -480,6 +481,16 @@ def on_campaign(
 MATRIX: dict[tuple[str, str], Route] = {
     ("GET", "/health"): Route(PUBLIC, lambda _: Request("GET", "/health")),
     ("GET", "/openapi.json"): Route(PUBLIC, lambda _: Request("GET", "/openapi.json")),
+    # A team's public sign-up: the same 202 for anyone (here a notice the team never had, so
+    # that nothing is sent).
+    ("POST", "/signup/{team}"): Route(
+        statuses(202, 202, 202, 202, 202, no_token=202, expired_token=202),
+        lambda _: Request(
+            "POST",
+            "/signup/sales",
+            json={"phone": SIGNUP, "notice": "0" * 64, "page": "matrice"},
+        ),
+    ),
     ("POST", "/campaigns"): Route(
         TEAM_ACTION, lambda _: Request("POST", "/campaigns", json=campaign_in())
     ),

@@ -91,8 +91,9 @@ def test_each_change_is_a_new_version_and_the_same_texts_are_none(
 def test_only_administrators_put_and_another_team_is_told_it_does_not_exist(
     stack: LocalStack, tokens: dict[str, str], seen: dict[str, Any]
 ) -> None:
-    # Given team sales' notice as it stands
+    # Given the versions of team sales' notice (other tests of the session may have put some)
     before = versions(stack, tokens["alice"], "sales")
+    assert seen["hash"] in {item["hash"] for item in before}
 
     # When a member of team sales puts her team's notice
     by_member = put_notice(stack, tokens["alice"], "sales", fr=NOTICE_FR)

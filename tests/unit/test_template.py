@@ -31,7 +31,8 @@ from cloison_local.expand import function_properties
 
 ROOT = Path(__file__).resolve().parents[2]
 FOURTEEN_DAYS = 14 * 24 * 3600
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json")}
+# The health check, the OpenAPI document, and the sign-up request of a team's public page.
+PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/signup/{team}")}
 REQUIRED_SCOPES = {"aws.cognito.signin.user.admin", "cloison/api"}
 KEPT_TABLE_VARIABLES = ("SUPPRESSIONS_TABLE", "AUDIT_TABLE")  # opt-outs and audit records stay
 SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
@@ -218,7 +219,7 @@ def test_every_resolver_route_is_declared_in_the_template() -> None:
     assert served - declared == set()
 
 
-def test_only_health_and_openapi_are_public() -> None:
+def test_only_health_openapi_and_signup_are_public() -> None:
     # Given every API event
     events = _events("Api")
 
@@ -229,7 +230,7 @@ def test_only_health_and_openapi_are_public() -> None:
         if p.get("Auth", {}).get("Authorizer") == "NONE"
     }
 
-    # Then exactly the health check and the OpenAPI document skip authorization
+    # Then exactly the health check, the OpenAPI document and the sign-up skip authorization
     assert public == PUBLIC_ROUTES
     for _, _, properties in events:
         if (str(properties["Method"]).upper(), properties["Path"]) in PUBLIC_ROUTES:

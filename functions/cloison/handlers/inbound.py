@@ -24,11 +24,13 @@ from cloison.adapters.tables import (
     ReplyIndex,
     SuppressionStore,
 )
+from cloison.adapters.tables.signups import PendingSignups
 from cloison.adapters.vault import ReplyVault
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
 from cloison.services.inbound import ReplyReceiver
+from cloison.services.signup_confirmation import SignupConfirmations
 
 processor = BatchProcessor(event_type=EventType.SQS)
 
@@ -37,6 +39,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 def receiver() -> ReplyReceiver:
     config = InboundSettings.from_environ()
     sealer = EnvelopeSealer.from_settings(config)
+    consents = ConsentStore.from_settings(config)
     return ReplyReceiver(
         hasher=PepperedHasher.from_settings(config),
         suppressions=SuppressionStore.from_settings(config, sealer),
@@ -44,10 +47,11 @@ def receiver() -> ReplyReceiver:
         index=ReplyIndex.from_settings(config),
         vault=ReplyVault.from_settings(config, sealer),
         carrier=SmsCarrier.from_settings(config),
-        consents=ConsentStore.from_settings(config),
+        consents=consents,
         campaigns=CampaignStore.from_settings(config),
         allowance=ReplyAllowance.from_settings(config),
         answer_from=config.origination_identity,
+        signups=SignupConfirmations(PendingSignups.from_settings(config), consents),
     )
 
 

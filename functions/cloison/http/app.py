@@ -72,6 +72,7 @@ ROUTERS = {
     "teams": "registry",
     "privacy": "privacy",
     "audit": "audit",
+    "signup": "signup",
 }
 _included: set[str] = set()
 

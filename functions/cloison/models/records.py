@@ -200,6 +200,30 @@ class ConsentRecord(Record):
     recorded_by: str
     # The hash of the version of the team's notice the person saw, when one was named.
     notice: str | None = None
+    # A consent given by double opt-in (services.signup): the page that took the number, from
+    # which address and when, and the reply that confirmed it, with its time.
+    page: str | None = None
+    source_address: str | None = None
+    requested_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
+
+
+class PendingSignupRecord(Record):
+    """A sign-up waiting for the person's confirmation by SMS; never a consent by itself.
+
+    The number is held only as its keyed hash: the confirmation went out when it was asked
+    for, and the person's reply brings the number back.
+    """
+
+    number_key: str
+    team: str
+    notice: str
+    page: str
+    language: str
+    source_address: str
+    requested_at: datetime
+    expires_at: datetime
 
 
 class AuditEntry(Record):

@@ -66,8 +66,9 @@ class DeliveryRecorder:
         furthest: dict[str, tuple[DeliveryEvent, MessageStatus]] = {}
         for event in events:
             status = status_of(event.event_type)
-            if status is None or "answer_to" in event.context:
-                continue  # automatic answers to HELP and CONTACT belong to no campaign
+            if status is None or "answer_to" in event.context or "signup" in event.context:
+                # Automatic answers to HELP and CONTACT, sign-up confirmations: no campaign's.
+                continue
             if not event.context.get("campaign") or not event.context.get("recipient"):
                 logger.warning(
                     "delivery event without Cloison context", extra={"event_type": event.event_type}

@@ -33,6 +33,7 @@ from cloison.models.events import InboundSms
 from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import QUARANTINE_TEAM
+from cloison.services.signup_confirmation import SignupConfirmations
 
 # The opt-out a data-subject erasure leaves (services/subjects.py).
 ERASURE_SOURCE = "data-subject-erasure"
@@ -99,6 +100,8 @@ class ReplyReceiver:
     allowance: ReplyAllowance
     # What answers go out through: the stack's pool, whose opt-out list every send honours.
     answer_from: str
+    # Sign-ups waiting for the person's confirmation by reply (double opt-in).
+    signups: SignupConfirmations | None = None
 
     def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord | None:
         """Handles one reply exactly once, whatever the number of times it is delivered.
@@ -138,7 +141,15 @@ class ReplyReceiver:
                 )
         if not self._within_allowance(number_key, sms.inbound_message_id, now):
             return None
-        match = self._match(sms, number_key, attempt, now)
+        signups = self.signups
+        signup = signups.answered(number_key, sms.message_body, now) if signups else None
+        if signups is not None and signup is not None:
+            # The reply to a sign-up's confirmation is the team's, and no campaign's. Confirmed
+            # at this function's clock, the one that timed the request.
+            signups.confirm(signup, sms.inbound_message_id, now)
+            match = Match(signup.team, None)
+        else:
+            match = self._match(sms, number_key, attempt, now)
         team, campaign_id = match.team, match.campaign_id
         resubscription = None
         if reply_class is ReplyClass.OPT_IN:
@@ -172,6 +183,9 @@ class ReplyReceiver:
             # A reply is the person's contact: their consents are kept from it (3 years).
             self.consents.touch(number_key, now)
             self.index.mark_stored(record.team, record.reply_id, answered=answered)
+        if signups is not None and signup is not None:
+            # Last: a redelivery after a crash finds the sign-up again and confirms it the same.
+            signups.close(signup)
         logger.info(
             "reply stored",
             extra={

@@ -13,6 +13,7 @@ from cloison.models.api.privacy import (
     ExportedLift,
     ExportedMessage,
     ExportedNotice,
+    ExportedSignup,
     ExportedSuppression,
 )
 from cloison.models.records import (
@@ -66,9 +67,22 @@ def exported_consents(
                 if consent.notice is not None
                 else None
             ),
+            signup=exported_signup(consent),
         )
         for consent in consents
     ]
+
+
+def exported_signup(consent: ConsentRecord) -> ExportedSignup | None:
+    if consent.page is None:
+        return None
+    return ExportedSignup(
+        page=consent.page,
+        source_address=consent.source_address,
+        requested_at=consent.requested_at,
+        confirmed_at=consent.confirmed_at,
+        confirmed_by=consent.confirmed_by,
+    )
 
 
 def exported_suppressions(holding: SuppressionHolding | None) -> list[ExportedSuppression]:

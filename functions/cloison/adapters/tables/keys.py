@@ -18,6 +18,9 @@ these very strings, so a format changes only with a migration of the items.
 | suppressions | a number's opt-outs | number#<hash>               | suppression                |
 | suppressions | opt-out list cursor | reconciliation#opt-out-list | cursor                     |
 | contacts     | a consent           | contact#<hash>              | consent#<team>#<purpose>   |
+| contacts     | a sign-up pending   | contact#<hash>              | signup#<team>              |
+| contacts     | a sign-up limit     | signuplimit#<kind>#<subject>| window                     |
+| contacts     | a team's budget     | signupbudget#<team>         | day#<YYYY-MM-DD>           |
 | contacts     | a request's receipt | request#<request id>        | receipt                    |
 | contacts     | an audit note       | auditnote#<entry id>        | note                       |
 | contacts     | a note's pointer    | contact#<hash>              | auditnote#<entry id>       |
@@ -222,6 +225,25 @@ def contact_pk(number_key: str) -> str:
 def consent_key(number_key: str, team: str, purpose: str) -> ItemKey:
     """A number's consent to a team for a purpose (contacts table)."""
     return {"pk": contact_pk(number_key), "sk": f"{CONSENT_PREFIX}{team}#{purpose}"}
+
+
+SIGNUP_PREFIX = "signup#"
+
+
+def signup_key(number_key: str, team: str) -> ItemKey:
+    """A number's sign-up to a team, waiting for its confirmation (contacts table)."""
+    return {"pk": contact_pk(number_key), "sk": f"{SIGNUP_PREFIX}{team}"}
+
+
+def signup_limit_key(kind: str, subject: str) -> ItemKey:
+    """The recent sign-up requests of one source address, number or prefix (contacts table);
+    `subject` is a keyed hash, or a prefix too short to be a number."""
+    return {"pk": f"signuplimit#{kind}#{subject}", "sk": "window"}
+
+
+def signup_budget_key(team: str, day: str) -> ItemKey:
+    """The confirmations a team sent on a UTC day (contacts table)."""
+    return {"pk": f"signupbudget#{team}", "sk": f"day#{day}"}
 
 
 def receipt_key(request_id: str) -> ItemKey:

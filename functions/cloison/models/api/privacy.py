@@ -88,6 +88,18 @@ class ExportedNotice(BaseModel):
     en: NoticeText | None
 
 
+class ExportedSignup(BaseModel):
+    """How a consent given by double opt-in was given: asked on a page, confirmed by SMS."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    page: str = Field(description="The page that took the number.")
+    source_address: str | None = Field(description="The address the request came from.")
+    requested_at: datetime | None
+    confirmed_at: datetime | None
+    confirmed_by: str | None = Field(description="The id of the reply that confirmed it.")
+
+
 class ExportedConsent(BaseModel):
     model_config = ConfigDict(defer_build=True)
     team: str
@@ -98,6 +110,9 @@ class ExportedConsent(BaseModel):
     recorded_by: str
     notice: ExportedNotice | None = Field(
         default=None, description="The notice the person saw, when the consent names one."
+    )
+    signup: ExportedSignup | None = Field(
+        default=None, description="The request and its confirmation, for a double opt-in."
     )
 
 

@@ -1,0 +1,98 @@
+"""Sign-up by double opt-in: the confirmation asked for, the keyword that answers it, and the
+limits that keep a public form from being used to run up SMS costs (SMS pumping)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from .replies import normalize_reply
+
+# The keyword a confirmation asks for, by the language of the request.
+CONFIRMATION_KEYWORDS: Final = {"fr": "OUI", "en": "YES"}
+# Metropolitan France and the overseas departments, as phonenumbers names their regions.
+DEFAULT_REGIONS: Final = ("FR", "GP", "MQ", "GF", "RE", "YT")
+# The start of a number that pumping floods walk through: `+` and its first six digits.
+PREFIX_DIGITS: Final = 6
+
+
+class Refusal(StrEnum):
+    """Why a sign-up request sent nothing: logged, never answered (the answer is the same)."""
+
+    UNKNOWN_TEAM = "unknown_team"  # the team has no notice
+    STALE_NOTICE = "stale_notice"  # the hash is not the latest version of the team's notice
+    SUPPRESSED = "suppressed"  # the number opted out, for every team or this one
+    CONFIRMED = "confirmed"  # the number already consented to the team
+    ADDRESS_LIMIT = "address_limit"
+    NUMBER_LIMIT = "number_limit"
+    PREFIX_LIMIT = "prefix_limit"
+    BUDGET = "budget"  # the team's confirmations for the day are spent
+    CARRIER_REFUSED = "carrier_refused"  # on End User Messaging's opt-out list
+
+
+@dataclass(frozen=True)
+class RollingLimit:
+    """At most `limit` requests in any `window` ending now."""
+
+    limit: int
+    window: timedelta
+
+    def __post_init__(self) -> None:
+        if self.limit < 1 or self.window <= timedelta(0):
+            raise ValueError("a limit allows at least one request in a positive window")
+
+    def admit(self, times: Iterable[datetime], now: datetime) -> list[datetime] | None:
+        """The request times to keep with the one made `now`, or None if it is one too many.
+
+        Only the times inside the window count (and are kept): the list never holds more than
+        `limit` times, however long the flood.
+        """
+        since = now - self.window
+        recent = sorted(moment for moment in times if since < moment <= now)
+        if len(recent) >= self.limit:
+            return None
+        return [*recent, now]
+
+
+# The limits of a deployment; `docs/decisions/057-...` says why these values.
+ADDRESS_LIMIT: Final = RollingLimit(5, timedelta(hours=1))
+NUMBER_LIMIT: Final = RollingLimit(3, timedelta(hours=24))
+PREFIX_LIMIT: Final = RollingLimit(10, timedelta(hours=1))
+
+
+def number_prefix(e164: str) -> str:
+    """The block a number belongs to: `+33751005001` -> `+337510`. Not a number: a key."""
+    return e164[: 1 + PREFIX_DIGITS]
+
+
+def allowed_regions(setting: str) -> frozenset[str]:
+    """The regions of a comma-separated setting (`FR,GP,MQ`), upper-cased, blanks ignored."""
+    return frozenset(part.strip().upper() for part in setting.split(",") if part.strip())
+
+
+def is_confirmation(text: str) -> bool:
+    """The reply is a confirmation keyword, in any case, with or without accents and
+    punctuation: `oui`, `Oui !`, `YES.`; nothing else, not even `oui merci`."""
+    return normalize_reply(text) in {word.lower() for word in CONFIRMATION_KEYWORDS.values()}
+
+
+def confirmation_text(language: str, organisation: str, stop: str, hours: int) -> str:
+    """The SMS asking the person to confirm: who asks, the keyword, the delay, how to stop."""
+    keyword = CONFIRMATION_KEYWORDS[language]
+    if language == "en":
+        return (
+            f"{organisation}: to confirm your sign-up to our SMS, reply {keyword}."
+            f" Without a reply within {hours} h nothing is kept. {stop}"
+        )
+    return (
+        f"{organisation} : pour confirmer votre inscription à nos SMS, répondez {keyword}."
+        f" Sans réponse sous {hours} h, rien n'est conservé. {stop}"
+    )
+
+
+def day_of(now: datetime) -> str:
+    """The UTC day a budget counts in."""
+    return now.strftime("%Y-%m-%d")

@@ -1,0 +1,57 @@
+"""The second half of a double opt-in: the person's reply to the confirmation SMS turns their
+waiting sign-up into a consent, with its proof. The inbound function runs it."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from cloison.adapters.tables import ConsentStore
+from cloison.adapters.tables.signups import PendingSignups
+from cloison.compliance.signup import is_confirmation
+from cloison.models.records import ConsentRecord, PendingSignupRecord
+from cloison.observability import logger
+
+# Who recorded a consent given by double opt-in: no person, the person's own reply.
+RECORDED_BY = "sms-double-opt-in"
+PURPOSE = "marketing"
+
+
+@dataclass
+class SignupConfirmations:
+    pending: PendingSignups
+    consents: ConsentStore
+
+    def answered(self, number_key: str, text: str, now: datetime) -> PendingSignupRecord | None:
+        """The sign-up a reply confirms: the number's latest one still waiting, when the reply
+        is the confirmation keyword; None otherwise (the reply is then an ordinary one)."""
+        if not is_confirmation(text):
+            return None
+        waiting = self.pending.waiting(number_key, now)
+        return waiting[0] if waiting else None
+
+    def confirm(self, signup: PendingSignupRecord, reply_id: str, confirmed_at: datetime) -> None:
+        """Records the consent, with the proof of both halves; the same again on a redelivery."""
+        self.consents.put(
+            ConsentRecord(
+                number_key=signup.number_key,
+                team=signup.team,
+                purpose=PURPOSE,
+                source=f"sign-up page {signup.page}",
+                proof=(
+                    "asked on the page, then confirmed by replying to the confirmation SMS"
+                    f" (inbound {reply_id})"
+                ),
+                given_at=confirmed_at,
+                recorded_by=RECORDED_BY,
+                notice=signup.notice,
+                page=signup.page,
+                source_address=signup.source_address,
+                requested_at=signup.requested_at,
+                confirmed_at=confirmed_at,
+                confirmed_by=reply_id,
+            )
+        )
+        logger.info("sign-up confirmed", extra={"team": signup.team, "reply": reply_id})
+
+    def close(self, signup: PendingSignupRecord) -> None:
+        """The sign-up is a consent now: it waits no more."""
+        self.pending.delete(signup.number_key, signup.team)

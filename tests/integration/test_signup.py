@@ -1,0 +1,203 @@
+"""Sign-up by double opt-in through a local stack of its own (a small daily budget, a clock it
+moves): the confirmation SMS, the reply that makes the consent, its proof in an access export;
+then a flood from one address, on one block of numbers and beyond the team's budget, while a
+real sign-up from another address still goes through."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from local_api import api, carrier, ok, problem_of, wait_until
+
+from cloison_local.demo import demo_clock
+from cloison_local.seed import seed
+from cloison_local.stack import LocalStack
+
+BUDGET = 15
+# Fictional mobiles of this test alone, all in one block (`+337510`).
+PERSON = "+33751005001"
+ADDRESS_FLOOD = [f"+337510050{n:02d}" for n in range(2, 22)]
+PREFIX_FLOOD = [f"+337510050{n:02d}" for n in range(22, 42)]
+BUDGET_FLOOD = [f"+337510050{n:02d}" for n in range(42, 62)]
+ONE_NUMBER = "+33751005062"
+LATE = "+33751005063"
+NOTICE_FR = {
+    "organisation": "Boutique Exemple",
+    "purpose": "Vous informer des ventes privées par SMS.",
+    "frequency": "Au plus 4 SMS par mois.",
+    "retention": "3 ans après notre dernier échange.",
+    "rights": "Accès, rectification, effacement : dpo@exemple.fr.",
+    "stop": "STOP au 36111",
+}
+PAGE = "https://exemple.fr/inscription"
+
+
+@pytest.fixture(scope="module")
+def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    """A stack whose team budget a test can exhaust, and whose clock it can move."""
+    logs: Path = tmp_path_factory.mktemp("signup-logs")
+    with LocalStack(
+        api_port=0,
+        clock_start=demo_clock(datetime.now(UTC)),
+        retry_after_seconds=1,
+        log_dir=logs,
+        parameters={"SignupDailyBudget": str(BUDGET)},
+    ) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def own_tokens(own_stack: LocalStack) -> dict[str, str]:
+    return seed(own_stack.client("cognito-idp"), own_stack.outputs, own_stack.api_url)
+
+
+@pytest.fixture(scope="module")
+def notice(own_stack: LocalStack, own_tokens: dict[str, str]) -> str:
+    put = api(own_stack, own_tokens["ada"], "PUT", "/teams/sales/notice", json={"fr": NOTICE_FR})
+    return str(ok(put)["hash"])
+
+
+def sign_up(stack: LocalStack, address: str, phone: str, notice: str, team: str = "sales") -> Any:
+    """POST /signup/{team} from `address` (a loopback address: the gateway reads the socket's)."""
+    url = urlsplit(stack.api_url)
+    connection = http.client.HTTPConnection(
+        url.hostname or "127.0.0.1", url.port, timeout=60, source_address=(address, 0)
+    )
+    try:
+        body = json.dumps({"phone": phone, "notice": notice, "page": PAGE})
+        connection.request(
+            "POST",
+            f"{url.path.rstrip('/')}/signup/{team}",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
+
+
+def confirmations(stack: LocalStack, numbers: list[str] | None = None) -> list[Any]:
+    return [
+        message
+        for message in carrier(stack).sent_messages()
+        if message.context.get("signup") == "confirmation"
+        and (numbers is None or message.destination in numbers)
+    ]
+
+
+def test_a_person_signs_up_confirms_by_reply_and_the_consent_holds_its_proof(
+    own_stack: LocalStack, own_tokens: dict[str, str], notice: str
+) -> None:
+    # When a person asks for a sign-up on team sales' page
+    status, body = sign_up(own_stack, "127.0.0.2", PERSON, notice)
+
+    # Then the answer is a 202, and one SMS asks them for OUI, naming the organisation
+    assert status == 202
+    assert body["status"] == "pending"
+    assert wait_until(lambda: len(confirmations(own_stack, [PERSON])) == 1)
+    [sms] = confirmations(own_stack, [PERSON])
+    assert "Boutique Exemple" in sms.body
+    assert "répondez OUI" in sms.body
+    assert "STOP au 36111" in sms.body
+    # And no consent exists yet
+    assert export_of(own_stack, own_tokens, PERSON)["consents"] == []
+
+    # When they reply OUI
+    reply_id = carrier(own_stack).inject_reply(PERSON, own_stack.outputs["ShortCode"], "Oui")
+    assert wait_until(lambda: bool(export_of(own_stack, own_tokens, PERSON)["consents"]))
+
+    # Then the consent holds the notice, the page, the address, both times and the reply's id
+    [consent] = export_of(own_stack, own_tokens, PERSON)["consents"]
+    assert (consent["team"], consent["purpose"]) == ("sales", "marketing")
+    assert consent["notice"]["hash"] == notice
+    assert consent["notice"]["fr"] == NOTICE_FR
+    proof = consent["signup"]
+    assert proof["page"] == PAGE
+    assert proof["source_address"] == "127.0.0.2"
+    assert proof["confirmed_by"] == reply_id
+    assert proof["requested_at"] < proof["confirmed_at"]
+
+    # And a second request for the number sends nothing, with the same answer
+    assert sign_up(own_stack, "127.0.0.2", PERSON, notice) == (status, body)
+    own_stack.wait_idle(timeout=30)
+    assert len(confirmations(own_stack, [PERSON])) == 1
+
+
+def test_answers_are_the_same_whatever_the_number_or_team_and_bad_input_is_a_422(
+    own_stack: LocalStack, notice: str
+) -> None:
+    accepted = sign_up(own_stack, "127.0.0.3", LATE, "0" * 64)
+    assert accepted[0] == 202
+    assert sign_up(own_stack, "127.0.0.3", LATE, notice, team="ghost") == accepted
+    assert confirmations(own_stack, [LATE]) == []
+    refused = problem_of(
+        api(own_stack, None, "POST", "/signup/sales", json={"phone": "+447400123456"}), 422
+    )
+    fields = {error["field"].rsplit(".", 1)[-1] for error in refused["errors"]}
+    assert {"notice", "page"} <= fields
+    foreign = api(
+        own_stack,
+        None,
+        "POST",
+        "/signup/sales",
+        json={"phone": "+447400123456", "notice": notice, "page": PAGE},
+    )
+    assert [error["field"] for error in problem_of(foreign, 422)["errors"]] == ["phone"]
+    own_stack.wait_idle(timeout=30)
+    assert confirmations(own_stack, [LATE]) == []
+
+
+def test_a_flood_is_held_by_each_limit_and_the_budget_while_real_sign_ups_go_through(
+    own_stack: LocalStack, notice: str
+) -> None:
+    # When one address asks for 20 numbers
+    for number in ADDRESS_FLOOD:
+        assert sign_up(own_stack, "127.0.0.10", number, notice)[0] == 202
+    # Then it is sent 5 confirmations at most
+    address_sent = len(confirmations(own_stack, ADDRESS_FLOOD))
+    assert address_sent == 5
+
+    # When one number is asked for from 6 addresses, Then it gets 3 confirmations at most
+    for index in range(6):
+        assert sign_up(own_stack, f"127.0.1.{index + 1}", ONE_NUMBER, notice)[0] == 202
+    assert len(confirmations(own_stack, [ONE_NUMBER])) == 3
+
+    # When 20 addresses ask for 20 numbers of the same block within the hour
+    for index, number in enumerate(PREFIX_FLOOD):
+        assert sign_up(own_stack, f"127.0.2.{index + 1}", number, notice)[0] == 202
+    # Then the block got 10 confirmations in the hour (the first test's person's among them)
+    assert len(confirmations(own_stack)) == 10
+
+    # When an hour later a real person signs up from an address of their own
+    own_stack.set_clock(datetime.now(UTC) + own_stack.clock_offset + timedelta(minutes=61))
+    assert sign_up(own_stack, "127.0.3.1", LATE, notice)[0] == 202
+    # Then they are sent their confirmation
+    assert len(confirmations(own_stack, [LATE])) == 1
+
+    # When 20 more addresses ask for 20 more numbers the same day
+    for index, number in enumerate(BUDGET_FLOOD):
+        assert sign_up(own_stack, f"127.0.4.{index + 1}", number, notice)[0] == 202
+    own_stack.wait_idle(timeout=30)
+    # Then the team's budget holds: the day's confirmations are exactly its budget
+    total = len(confirmations(own_stack))
+    assert total == BUDGET, f"{total} confirmations sent, budget {BUDGET}"
+
+
+def export_of(stack: LocalStack, tokens: dict[str, str], phone: str) -> dict[str, Any]:
+    answer = api(
+        stack,
+        tokens["priya"],
+        "POST",
+        "/privacy/requests",
+        json={"kind": "access", "phone": phone, "reason": "vérification"},
+    )
+    export: dict[str, Any] = ok(answer)["export"]
+    return export

@@ -1,0 +1,430 @@
+"""Sign-up by double opt-in: the request's rules and limits, the confirmation by reply."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+from fakes import FakeSealer, notice_in
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from in_process_aws import create_tables, in_process_aws
+from test_inbound import KEY, NOW, World
+
+from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
+from cloison.compliance.signup import (
+    ADDRESS_LIMIT,
+    DEFAULT_REGIONS,
+    NUMBER_LIMIT,
+    PREFIX_LIMIT,
+    Refusal,
+    RollingLimit,
+    allowed_regions,
+    confirmation_text,
+    is_confirmation,
+    number_prefix,
+)
+from cloison.errors import DependencyError, RuleViolation
+from cloison.models.api.signup import SignupIn
+from cloison.models.records import (
+    ConsentRecord,
+    NoticeRecord,
+    PendingSignupRecord,
+    SuppressionRecord,
+)
+from cloison.services.notices import notice_hash, wordings
+from cloison.services.signup import SignupRequests
+from cloison.services.signup_confirmation import SignupConfirmations
+
+TEAM = "sales"
+POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-0123456789abcdef"
+# Fictional mobiles next to phonenumbers' French example, and one of Réunion.
+NUMBER = "+33612345678"
+OTHER = "+33698765432"
+REUNION = "+262692123456"
+PAGE = "https://exemple.fr/inscription"
+ADDRESS = "203.0.113.7"
+TEXTS = wordings(notice_in(english=True))
+HASH = notice_hash(TEXTS)
+
+
+class Hasher:
+    def key(self, e164: str) -> str:
+        return f"h:{e164}"
+
+
+@dataclass
+class Carrier:
+    sent: list[dict[str, Any]] = field(default_factory=list)
+
+    def send(self, **message: Any) -> str:
+        self.sent.append(message)
+        return f"m-{len(self.sent)}"
+
+
+@dataclass
+class Desk:
+    """The sign-up service over the template's tables in moto, with a recording carrier."""
+
+    service: SignupRequests
+    carrier: Carrier
+    consents: ConsentStore
+    suppressions: SuppressionStore
+    pending: PendingSignups
+
+    def ask(
+        self, phone: str = NUMBER, address: str = ADDRESS, at: datetime = NOW, **body: str
+    ) -> Refusal | None:
+        request = SignupIn.model_validate({"phone": phone, "notice": HASH, "page": PAGE} | body)
+        return self.service.request(TEAM, request, address, at)
+
+
+@pytest.fixture
+def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
+    with in_process_aws(monkeypatch):
+        create_tables(
+            {
+                "campaigns": "CampaignsTable",
+                "contacts": "ContactsTable",
+                "suppressions": "SuppressionsTable",
+            }
+        )
+        yield _desk(budget=500)
+
+
+def _desk(budget: int) -> Desk:
+    campaigns = CampaignStore("campaigns")
+    campaigns.add_notice(
+        NoticeRecord(team=TEAM, version=1, hash=HASH, texts=TEXTS, created_at=NOW, created_by="ada")
+    )
+    consents = ConsentStore("contacts", 1095)
+    suppressions = SuppressionStore("suppressions", FakeSealer())
+    pending = PendingSignups("contacts")
+    carrier = Carrier()
+    service = SignupRequests(
+        hasher=Hasher(),
+        notices=campaigns,
+        consents=consents,
+        suppressions=suppressions,
+        pending=pending,
+        limits=SignupLimits("contacts", budget),
+        carrier=cast(Any, carrier),
+        origination=POOL,
+        confirmation_hours=24,
+        regions=frozenset(DEFAULT_REGIONS),
+    )
+    return Desk(service, carrier, consents, suppressions, pending)
+
+
+# ---------------------------------------------------------------- the rules, pure
+
+
+@pytest.mark.parametrize("text", ["OUI", "oui", "Oui !", " oui. ", "YES", "yes!"])
+def test_the_keyword_confirms_however_it_is_written(text: str) -> None:
+    assert is_confirmation(text)
+
+
+@pytest.mark.parametrize("text", ["oui merci", "non", "STOP", "ouiii", "", "inscription"])
+def test_nothing_else_confirms(text: str) -> None:
+    assert not is_confirmation(text)
+
+
+def test_the_confirmation_names_the_organisation_the_keyword_the_delay_and_how_to_stop() -> None:
+    text = confirmation_text("fr", "Boutique Exemple", "STOP au 36111", 24)
+    assert text.startswith("Boutique Exemple : ")
+    assert "répondez OUI" in text
+    assert "24 h" in text
+    assert text.endswith("STOP au 36111")
+    assert "reply YES" in confirmation_text("en", "Shop", "Reply STOP to 36111", 24)
+
+
+def test_a_prefix_is_the_block_of_a_number_not_the_number() -> None:
+    assert number_prefix("+33751005001") == "+337510"
+    assert allowed_regions(" fr, GP ,,re") == {"FR", "GP", "RE"}
+
+
+def test_a_limit_needs_a_request_and_a_window() -> None:
+    with pytest.raises(ValueError, match="at least one request"):
+        RollingLimit(0, timedelta(hours=1))
+    with pytest.raises(ValueError, match="positive window"):
+        RollingLimit(1, timedelta(0))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=8),
+    window_minutes=st.integers(min_value=1, max_value=180),
+    gaps=st.lists(st.integers(min_value=0, max_value=90), max_size=40),
+)
+def test_a_rolling_limit_admits_exactly_what_fits_in_any_window(
+    limit: int, window_minutes: int, gaps: list[int]
+) -> None:
+    # Given any sequence of requests, minutes apart, against a limit kept as its item keeps it
+    rule = RollingLimit(limit, timedelta(minutes=window_minutes))
+    kept: list[datetime] = []
+    admitted: list[datetime] = []
+    moment = NOW
+    for gap in gaps:
+        moment += timedelta(minutes=gap)
+        # When each request comes
+        answer = rule.admit(kept, moment)
+        # Then it is admitted exactly when fewer than `limit` were admitted in the window
+        earlier = [t for t in admitted if moment - rule.window < t <= moment]
+        assert (answer is not None) == (len(earlier) < limit)
+        if answer is not None:
+            admitted.append(moment)
+            kept = answer
+        # And the item never holds more than the limit allows
+        assert len(kept) <= limit
+
+
+# ---------------------------------------------------------------- the request
+
+
+def test_a_request_sends_one_confirmation_and_records_no_consent(desk: Desk) -> None:
+    # When a person asks for a sign-up in English
+    refusal = desk.ask(language="en")
+
+    # Then one SMS goes out through the pool, naming the organisation and asking for YES
+    assert refusal is None
+    [sms] = desk.carrier.sent
+    assert sms["destination"] == NUMBER
+    assert sms["origination"] == POOL
+    assert sms["message_type"] == "TRANSACTIONAL"
+    assert sms["context"] == {"team": TEAM, "signup": "confirmation"}
+    assert TEXTS["en"].organisation in sms["body"]
+    assert "reply YES" in sms["body"]
+    # And the sign-up waits, by the number's hash only, with its proof; no consent exists
+    [waiting] = desk.pending.waiting(Hasher().key(NUMBER), NOW)
+    assert (waiting.team, waiting.notice, waiting.page) == (TEAM, HASH, PAGE)
+    assert (waiting.source_address, waiting.language) == (ADDRESS, "en")
+    assert waiting.expires_at == NOW + timedelta(hours=24)
+    assert desk.consents.for_number(Hasher().key(NUMBER)) == []
+
+
+def test_a_waiting_sign_up_past_its_expiry_is_not_found(desk: Desk) -> None:
+    desk.ask()
+    assert desk.pending.waiting(Hasher().key(NUMBER), NOW + timedelta(hours=25)) == []
+
+
+def test_an_overseas_mobile_is_taken_and_french_is_the_default(desk: Desk) -> None:
+    assert desk.ask(phone="0692 12 34 56") is None
+    assert desk.carrier.sent[0]["destination"] == REUNION
+    assert "répondez OUI" in desk.carrier.sent[0]["body"]
+
+
+@pytest.mark.parametrize(
+    ("phone", "reason"),
+    [
+        ("06 12", "is too short"),
+        ("+44 7400 123456", "not taken here"),
+        ("01 23 45 67 89", "not a mobile"),
+    ],
+)
+def test_a_number_badly_written_or_not_served_is_a_422_naming_phone(
+    desk: Desk, phone: str, reason: str
+) -> None:
+    with pytest.raises(RuleViolation) as refused:
+        desk.ask(phone=phone)
+    assert refused.value.field == "phone"
+    assert reason in refused.value.reason
+    assert desk.carrier.sent == []
+
+
+def test_an_unknown_team_or_a_stale_notice_sends_nothing(desk: Desk) -> None:
+    request = SignupIn.model_validate({"phone": NUMBER, "notice": HASH, "page": PAGE})
+    assert desk.service.request("ghost", request, ADDRESS, NOW) is Refusal.UNKNOWN_TEAM
+    assert desk.ask(notice="0" * 64) is Refusal.STALE_NOTICE
+    assert desk.carrier.sent == []
+
+
+def test_a_suppressed_or_already_confirmed_number_is_sent_nothing(desk: Desk) -> None:
+    # Given a number that said STOP and another that consented to the team
+    desk.suppressions.put(
+        SuppressionRecord(
+            number_key=Hasher().key(NUMBER),
+            scope="all",
+            reason="OPT_OUT",
+            source="sms-reply",
+            evidence="inbound in-1",
+            created_at=NOW,
+        )
+    )
+    desk.consents.put(
+        ConsentRecord(
+            number_key=Hasher().key(OTHER),
+            team=TEAM,
+            purpose="marketing",
+            source="magasin",
+            proof="Oui",
+            given_at=NOW,
+            recorded_by="alice",
+        )
+    )
+    # When both are signed up again, Then neither is sent anything
+    assert desk.ask(phone=NUMBER) is Refusal.SUPPRESSED
+    assert desk.ask(phone=OTHER) is Refusal.CONFIRMED
+    assert desk.carrier.sent == []
+
+
+def test_one_address_is_limited_and_its_flood_leaves_other_addresses_their_own(
+    desk: Desk,
+) -> None:
+    # When one address asks for more numbers than it may within the hour
+    answers = [
+        desk.ask(phone=f"+336120000{n:02d}", at=NOW + timedelta(minutes=n)) for n in range(8)
+    ]
+
+    # Then only the first ones are sent, and another address still gets through
+    assert answers.count(None) == ADDRESS_LIMIT.limit
+    assert set(answers[ADDRESS_LIMIT.limit :]) == {Refusal.ADDRESS_LIMIT}
+    assert desk.ask(phone=OTHER, address="198.51.100.1", at=NOW + timedelta(minutes=9)) is None
+    # And an hour after its first requests the address may ask again
+    assert desk.ask(phone="+33612000099", at=NOW + timedelta(minutes=61)) is None
+
+
+def test_one_number_is_asked_for_three_times_a_day_at_most(desk: Desk) -> None:
+    answers = [desk.ask(address=f"198.51.100.{n}", at=NOW + timedelta(hours=n)) for n in range(5)]
+    assert answers.count(None) == NUMBER_LIMIT.limit
+    assert answers[-1] is Refusal.NUMBER_LIMIT
+    assert len(desk.carrier.sent) == NUMBER_LIMIT.limit
+
+
+def test_one_block_of_numbers_is_limited_whatever_the_addresses(desk: Desk) -> None:
+    answers = [
+        desk.ask(phone=f"+336123400{n:02d}", address=f"198.51.100.{n}", at=NOW) for n in range(15)
+    ]
+    assert answers.count(None) == PREFIX_LIMIT.limit
+    assert set(answers[PREFIX_LIMIT.limit :]) == {Refusal.PREFIX_LIMIT}
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(budget=st.integers(min_value=1, max_value=6), requests=st.integers(min_value=0, max_value=9))
+def test_a_team_s_budget_holds_for_the_day_and_renews_the_next(
+    monkeypatch: pytest.MonkeyPatch, budget: int, requests: int
+) -> None:
+    with in_process_aws(monkeypatch):
+        create_tables(
+            {
+                "campaigns": "CampaignsTable",
+                "contacts": "ContactsTable",
+                "suppressions": "SuppressionsTable",
+            }
+        )
+        desk = _desk(budget)
+        # When requests for distinct numbers, from distinct addresses and blocks, come in a day
+        answers = [
+            desk.ask(phone=f"+336{n}{n}000001", address=f"198.51.100.{n}", at=NOW)
+            for n in range(requests)
+        ]
+        # Then the budget's worth are sent, and the others refused for the budget
+        assert answers.count(None) == min(budget, requests) == len(desk.carrier.sent)
+        assert set(answers[budget:]) <= {Refusal.BUDGET}
+        # And the next UTC day the team may send again
+        assert desk.ask(phone="+33699000001", at=NOW + timedelta(days=1)) is None
+
+
+# ---------------------------------------------------------------- the confirmation
+
+
+@dataclass
+class Pending:
+    records: list[PendingSignupRecord] = field(default_factory=list)
+    deleted: list[tuple[str, str]] = field(default_factory=list)
+
+    def waiting(self, number_key: str, now: datetime) -> list[PendingSignupRecord]:
+        live = [r for r in self.records if r.number_key == number_key and r.expires_at > now]
+        return sorted(live, key=lambda record: record.requested_at, reverse=True)
+
+    def delete(self, number_key: str, team: str) -> None:
+        self.deleted.append((number_key, team))
+        self.records = [r for r in self.records if (r.number_key, r.team) != (number_key, team)]
+
+
+@dataclass
+class Consents:
+    recorded: list[ConsentRecord] = field(default_factory=list)
+
+    def put(self, record: ConsentRecord) -> None:
+        self.recorded.append(record)
+
+
+def signed_up(world: World, *, hours_ago: int = 1) -> tuple[Pending, Consents]:
+    """A sign-up waiting for the reply, asked for `hours_ago` (the receiver reads the clock)."""
+    requested_at = datetime.now(UTC) - timedelta(hours=hours_ago)
+    pending = Pending(
+        [
+            PendingSignupRecord(
+                number_key=KEY,
+                team=TEAM,
+                notice=HASH,
+                page=PAGE,
+                language="fr",
+                source_address=ADDRESS,
+                requested_at=requested_at,
+                expires_at=requested_at + timedelta(hours=24),
+            )
+        ]
+    )
+    consents = Consents()
+    world.receiver.signups = SignupConfirmations(cast(Any, pending), cast(Any, consents))
+    return pending, consents
+
+
+def test_the_keyword_confirms_the_sign_up_with_its_proof() -> None:
+    # Given a number with a sign-up waiting
+    world = World()
+    pending, consents = signed_up(world)
+    # When it replies OUI
+    record = world.reply("Oui !", reply_id="in-7")
+    # Then the consent is recorded with the proof of both halves, and the sign-up waits no more
+    [consent] = consents.recorded
+    assert (consent.team, consent.purpose, consent.notice) == (TEAM, "marketing", HASH)
+    assert (consent.page, consent.source_address) == (PAGE, ADDRESS)
+    assert consent.requested_at is not None
+    assert consent.confirmed_at is not None
+    assert consent.requested_at < consent.confirmed_at - timedelta(minutes=59)
+    assert consent.confirmed_at == consent.given_at
+    assert consent.confirmed_by == "in-7"
+    assert consent.recorded_by == "sms-double-opt-in"
+    assert pending.records == []
+    # And the reply is the team's, under no campaign, never quarantined
+    assert (record.team, record.campaign_id, record.quarantined) == (TEAM, None, None)
+
+
+def test_another_reply_or_an_expired_sign_up_confirms_nothing() -> None:
+    world = World()
+    pending, consents = signed_up(world)
+    world.reply("oui merci", reply_id="in-1")
+    assert consents.recorded == []
+    assert len(pending.records) == 1
+
+    late = World()
+    _, late_consents = signed_up(late, hours_ago=25)
+    late.reply("OUI", reply_id="in-2")
+    assert late_consents.recorded == []
+
+
+def test_a_redelivered_confirmation_after_a_crash_confirms_the_same() -> None:
+    # Given a confirmation whose first delivery failed after the consent was written
+    world = World()
+    pending, consents = signed_up(world)
+    world.vault.failing = True
+    with pytest.raises(DependencyError):
+        world.reply("OUI", reply_id="in-3")
+    assert len(pending.records) == 1
+    # When it is delivered again
+    world.vault.failing = False
+    record = world.reply("OUI", reply_id="in-3")
+    # Then it is stored in the team's compartment and the sign-up is closed
+    assert record.team == TEAM
+    assert pending.records == []
+    assert {consent.confirmed_by for consent in consents.recorded} == {"in-3"}
