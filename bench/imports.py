@@ -112,7 +112,7 @@ RECORDS = "cloison.models.records:*"
 SEALING = "aws_encryption_sdk"  # imported by the first seal or open (cloison.adapters.envelope)
 CALENDARS = "holidays"  # imported by the first holiday calendar (cloison.compliance.territories)
 # The API's other resources, whose routes and models wait for their first call.
-OTHER_RESOURCES = ("registry", "replies", "privacy", "audit")
+OTHER_RESOURCES = ("registry", "replies", "privacy", "audit", "signup")
 # Not a handler: what every handler imports before any code of its own (see the docstring).
 FLOOR = "cloison.observability, aws_lambda_powertools.utilities.batch, cloison.config"
 # Not a handler either: the floor with what a function that seals cannot do without, boto3

@@ -20,7 +20,7 @@ HANDLERS = sorted(
     if path.stem != "__init__"
 )
 KEY_ARN = "arn:aws:kms:eu-west-3:123456789012:key/k"
-ROUTE_MODULES = ("audit", "campaigns", "privacy", "registry", "replies")
+ROUTE_MODULES = ("audit", "campaigns", "privacy", "registry", "replies", "signup")
 
 
 def loaded_after(code: str, *packages: str) -> dict[str, bool]:
