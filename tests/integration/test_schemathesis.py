@@ -43,6 +43,12 @@ CONFIG = schemathesis.Config.from_dict(
 )
 schema = schemathesis.openapi.from_dict(DOCUMENT, config=CONFIG)
 
+# The scenarios leave out what answers by the state earlier scenarios left: a team's notice is a
+# 404 until one is put, and an answer that changes between two runs of one scenario makes
+# Hypothesis draw it differently (FlakyStrategyDefinition). It is fuzzed alone, by
+# test_each_operation_answers_as_documented.
+SCENARIO_SCHEMA = schema.exclude(method="GET", path="/teams/{team}/notice")
+
 # Who calls each part of the API: a user with the route's role, so that the code behind the
 # role check runs too (a member of team sales elsewhere).
 CALLERS = {"/audit": "aurele", "/privacy": "priya", "/teams": "ada"}
@@ -130,7 +136,7 @@ def test_each_operation_answers_as_documented(
 def test_sequences_of_operations_answer_as_documented(
     stack: LocalStack, tokens: dict[str, str]
 ) -> None:
-    class Scenarios(schema.as_state_machine()):  # type: ignore[misc]
+    class Scenarios(SCENARIO_SCHEMA.as_state_machine()):  # type: ignore[misc]
         def get_call_kwargs(self, case: Case) -> dict[str, Any]:
             return {
                 "base_url": stack.api_url,
