@@ -122,6 +122,8 @@ class ApiSettings(
     audit_retention_days: int = Field(alias="AUDIT_RETENTION_DAYS", gt=0)
     # `<prefix><team>` is the reader role replies of that team are opened with.
     reader_role_arn_prefix: str = Field(alias="READER_ROLE_ARN_PREFIX")
+    # Where a team's own pool must publish its replies (checked when a profile names it).
+    inbound_topic_arn: str = Field(alias="INBOUND_TOPIC_ARN")
 
 
 class LaunchSettings(CampaignsTable, MessagesTable, SendQueue):
@@ -161,8 +163,9 @@ class InboundSettings(
     Pepper,
     Messaging,
     Origination,
+    Signups,
 ):
-    """The inbound replies function."""
+    """The inbound replies function (sign-ups asked by keyword included)."""
 
     replies_per_number_per_hour: int = Field(alias="REPLIES_PER_NUMBER_PER_HOUR", ge=1)
 

@@ -20,7 +20,13 @@ import boto3
 import requests
 from botocore.exceptions import ClientError
 
-from cloison_local.onboarding import api_url_of, provision_team, put_senders, read_senders
+from cloison_local.onboarding import (
+    api_url_of,
+    machine_client,
+    provision_team,
+    put_senders,
+    read_senders,
+)
 from cloison_local.seed import DEMO_PASSWORD, USERS, seed, user_token
 from cloison_local.stack import CREDENTIALS, REGION, LocalStack
 
@@ -169,8 +175,10 @@ def team(arguments: argparse.Namespace) -> int:
     profiles = read_senders(arguments.senders) if arguments.senders else {}
     for name, value in CREDENTIALS.items():
         os.environ.setdefault(name, value)  # moto's placeholder credentials, as the stack uses
-    client = provision_team(
-        state["moto_url"], REGION, state["stack_name"], arguments.name, state["exports"]
+    client = machine_client(
+        provision_team(
+            state["moto_url"], REGION, state["stack_name"], arguments.name, state["exports"]
+        )
     )
     cognito = _cognito(state)
     admin = user_token(

@@ -249,6 +249,16 @@ _MAPPERS: dict[tuple[str, str], Mapper] = {
     ("pinpoint-sms-voice-v2", "DescribeOptedOutNumbers"): _opt_out_list(
         "sms-voice:DescribeOptedOutNumbers"
     ),
+    # A pool named by id or ARN; DescribePools is asked for one pool at a time here.
+    ("pinpoint-sms-voice-v2", "DescribePools"): _one(
+        "sms-voice:DescribePools", lambda arns, p: arns.sms("pool", p["PoolIds"][0])
+    ),
+    ("pinpoint-sms-voice-v2", "ListPoolOriginationIdentities"): _one(
+        "sms-voice:ListPoolOriginationIdentities", lambda arns, p: arns.sms("pool", p["PoolId"])
+    ),
+    ("pinpoint-sms-voice-v2", "ListTagsForResource"): _one(
+        "sms-voice:ListTagsForResource", lambda arns, p: str(p["ResourceArn"])
+    ),
 }
 
 

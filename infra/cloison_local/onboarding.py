@@ -14,7 +14,7 @@ from typing import Any
 
 import boto3
 
-from cloison_local.provision import Provisioner
+from cloison_local.provision import Provisioner, Stack
 from cloison_local.seed import call
 from cloison_local.template import load_template
 
@@ -44,18 +44,31 @@ def put_senders(
 
 
 def provision_team(
-    moto_url: str, region: str, stack_name: str, team: str, exports: Mapping[str, str]
-) -> dict[str, str]:
+    moto_url: str,
+    region: str,
+    stack_name: str,
+    team: str,
+    exports: Mapping[str, str],
+    origination: str = "",
+) -> Stack:
     """Creates the team's stack in moto from infra/team.yaml, with the main stack's exports;
-    returns its machine client's id, secret and scopes."""
-    stack = Provisioner(
+    `origination` is its own identity's ARN (empty: the shared pool)."""
+    return Provisioner(
         load_template(TEAM_TEMPLATE),
         endpoint_url=moto_url,
         region=region,
         stack_name=team_stack_name(stack_name, team),
-        parameter_overrides={"TeamName": team, "CloisonStack": stack_name},
+        parameter_overrides={
+            "TeamName": team,
+            "CloisonStack": stack_name,
+            "OriginationIdentity": origination,
+        },
         imports=dict(exports),
     ).provision()
+
+
+def machine_client(stack: Stack) -> dict[str, str]:
+    """The team stack's machine client: its id, secret and scopes."""
     client = stack.resources["MachineClient"]
     return {
         "client_id": str(client.ref),

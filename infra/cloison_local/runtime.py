@@ -382,6 +382,9 @@ class FunctionRuntime:
         self._idle: queue.LifoQueue[_Worker] = queue.LifoQueue()
         self._busy: set[_Worker] = set()
         self._started = 0
+        # Workers started before the role's policies last changed are not used again.
+        self._generation = 0
+        self._worker_generation: dict[_Worker, int] = {}
         self._lock = threading.Lock()
         self.invocations = 0
         self.errors = 0
@@ -415,6 +418,27 @@ class FunctionRuntime:
         worker = self._take()
         self._idle.put(worker)
 
+    def grant(self, policy: NamedPolicy) -> None:
+        """A policy attached to the role after the start (a team stack's `AWS::IAM::Policy`):
+        the next invocations are decided with it, by workers started anew."""
+        with self._lock:
+            if self.policies is None:
+                return
+            self.policies = [*self.policies, policy]
+            self._generation += 1
+        while True:
+            try:
+                worker = self._idle.get_nowait()
+            except queue.Empty:
+                return
+            self._retire(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._worker_generation.pop(worker, None)
+            self._started -= 1
+
     def kill_busy(self) -> int:
         """Fault injection: kills the workers in the middle of an invocation, as a crash would."""
         with self._lock:
@@ -434,10 +458,14 @@ class FunctionRuntime:
         finally:
             with self._lock:
                 self._busy.discard(worker)
-            if worker.alive():
+                current = self._worker_generation.get(worker) == self._generation
+            if worker.alive() and current:
                 self._idle.put(worker)
+            elif worker.alive():
+                self._retire(worker)
             else:
                 with self._lock:
+                    self._worker_generation.pop(worker, None)
                     self._started -= 1
         with self._lock:
             self.invocations += 1
@@ -466,7 +494,12 @@ class FunctionRuntime:
             if start_new:
                 self._started += 1
         if start_new:
-            return _Worker(self.spec, self.environment, self.log_path, self.policies)
+            with self._lock:
+                generation, policies = self._generation, self.policies
+            worker = _Worker(self.spec, self.environment, self.log_path, policies)
+            with self._lock:
+                self._worker_generation[worker] = generation
+            return worker
         return self._idle.get()
 
     def stop(self) -> None:

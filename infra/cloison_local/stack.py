@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -25,7 +25,7 @@ from cloison_local.carrier import CarrierSimulator
 from cloison_local.expand import EXAMPLE_PARAMETERS, EXAMPLE_SHORT_CODE
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
 from cloison_local.model import JsonDict, RoleUsage
-from cloison_local.onboarding import provision_team
+from cloison_local.onboarding import machine_client, provision_team
 from cloison_local.pollers import Scheduler, SqsPoller, StreamPoller
 from cloison_local.provision import Provisioner, Stack
 from cloison_local.runtime import FunctionRuntime
@@ -74,6 +74,8 @@ class TeamStack:
     client_id: str
     client_secret: str
     scopes: str
+    # The team stack's outputs (`TeamPoolArn` when it has its own identity).
+    outputs: dict[str, str] = field(default_factory=dict)
 
 
 class MotoServer:
@@ -268,12 +270,24 @@ class LocalStack:
         self.stop()
 
     # ------------------------------------------------------------------ parts
-    def add_team(self, team: str) -> TeamStack:
+    def add_team(self, team: str, origination: str = "") -> TeamStack:
         """Onboards `team` from infra/team.yaml, with the main stack's exports, as `make team`
-        does in AWS: its reader role, its Cognito group, its scope and its machine client."""
+        does in AWS: its reader role, its Cognito group, its scope and its machine client; with
+        `origination` (an identity registered with the carrier simulator, by ARN), its own pool,
+        and the grant its pool gives the main stack's functions."""
         assert self.stack is not None
-        client = provision_team(self.moto_url, REGION, self.stack_name, team, self.stack.exports)
-        onboarded = TeamStack(team=team, **client)
+        stack = provision_team(
+            self.moto_url, REGION, self.stack_name, team, self.stack.exports, origination
+        )
+        if stack.pools:
+            if self.carrier is None:
+                raise RuntimeError("a team's own pool is added once the stack is started")
+            self._register_pools(stack)
+        for role_name, policy in stack.attached_policies:
+            for runtime in self.runtimes.values():
+                if runtime.spec.role_arn.endswith(f":role/{role_name}"):
+                    runtime.grant(policy)
+        onboarded = TeamStack(team=team, **machine_client(stack), outputs=dict(stack.outputs))
         self.team_stacks[team] = onboarded
         return onboarded
 
@@ -304,6 +318,11 @@ class LocalStack:
         # OriginationIdentity parameter). `ShortCode` is local: the number people write to.
         self.carrier.register_phone_number(EXAMPLE_SHORT_CODE)
         stack.outputs["ShortCode"] = EXAMPLE_SHORT_CODE
+        self._register_pools(stack)
+        self.carrier.start()
+
+    def _register_pools(self, stack: Stack) -> None:
+        assert self.carrier is not None
         for pool in stack.pools:
             self.carrier.register_pool(
                 pool.name,
@@ -315,7 +334,6 @@ class LocalStack:
                 help_message=pool.help_message,
                 tags=dict(pool.tags),
             )
-        self.carrier.start()
 
     def function_environment(self, spec_name: str, memory_mb: int, handler: str) -> dict[str, str]:
         """What Lambda and the local stack add to a function's own environment."""

@@ -209,3 +209,8 @@ class RecordingAuditor:
 
     def forget_notes(self, number_key: str) -> int:
         return self.notes.erase_for_number(number_key) if self.notes is not None else 0
+
+
+# The stack's opt-out list and inbound topic, as a registry checks a team's own pool against them.
+OPT_OUT_LIST = "cloison-dev-SmsOptOutList"
+INBOUND_TOPIC = "arn:aws:sns:eu-west-3:123456789012:cloison-dev-InboundTopic"

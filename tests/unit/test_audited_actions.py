@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import pytest
-from fakes import RecordingAuditor, consent_record
+from fakes import INBOUND_TOPIC, OPT_OUT_LIST, RecordingAuditor, consent_record
 
 from cloison.errors import DependencyError, NotFound
 from cloison.models.api.registry import (
@@ -126,6 +126,9 @@ def registry(
             suppressions=cast(Any, Recorder(journal, "suppressions")),
             campaigns=cast(Any, Recorder(journal, "campaigns")),
             auditor=cast(Any, auditor),
+            originations=cast(Any, None),  # no profile names a pool here
+            opt_out_list=OPT_OUT_LIST,
+            inbound_topic=INBOUND_TOPIC,
         ),
         journal,
         auditor,

@@ -20,9 +20,11 @@ from cloison.models.kinds import CampaignStatus
 from cloison.models.records import (
     CampaignRecord,
     ConsentRecord,
+    KeywordRecord,
     MessageRecord,
     MessageStatus,
     ReplyRecord,
+    RouteRecord,
     SenderRecord,
     SuppressionRecord,
 )
@@ -186,11 +188,21 @@ class Consents:
 
 @dataclass
 class Campaigns:
+    # A team's own numbers, and the sign-up keywords on our numbers.
+    routes: dict[str, RouteRecord] = field(default_factory=dict)
+    keywords: dict[tuple[str, str], KeywordRecord] = field(default_factory=dict)
+
     def get_campaign(self, campaign_id: str) -> CampaignRecord:
         return campaign_record(campaign_id, status=CampaignStatus.COMPLETED, created_at=NOW)
 
     def get_sender(self, team: str, name: str) -> SenderRecord:
         return SENDER
+
+    def route_of(self, number: str) -> RouteRecord | None:
+        return self.routes.get(number)
+
+    def keyword_of(self, number: str, word: str) -> KeywordRecord | None:
+        return self.keywords.get((number, word))
 
 
 @dataclass

@@ -10,7 +10,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from fakes import NOTICE_EN, NOTICE_FR, RecordingAuditor, notice_in
+from fakes import INBOUND_TOPIC, NOTICE_EN, NOTICE_FR, OPT_OUT_LIST, RecordingAuditor, notice_in
 from in_process_aws import create_tables
 from pydantic import ValidationError
 
@@ -220,6 +220,9 @@ def registry(store: CampaignStore) -> tuple[Registry, ConsentStore, RecordingAud
         suppressions=None,  # type: ignore[arg-type]  # a consent never reaches them
         campaigns=store,
         auditor=auditor,  # type: ignore[arg-type]
+        originations=None,  # type: ignore[arg-type]  # no profile names a pool here
+        opt_out_list=OPT_OUT_LIST,
+        inbound_topic=INBOUND_TOPIC,
     )
     return service, consents, auditor
 

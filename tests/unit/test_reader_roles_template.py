@@ -211,7 +211,11 @@ def test_the_team_stack_names_its_role_as_the_api_function_expects() -> None:
 
 def test_the_team_stack_group_scope_and_client_follow_the_naming_the_api_reads() -> None:
     # Given a team's stack
-    resources = _team_resolver("sales").resolve(_team_template()["Resources"])
+    resolver = _team_resolver("sales")
+    resources = {
+        name: resolver.resolve(_team_template()["Resources"][name])
+        for name in ("TeamGroup", "TeamScopes", "MachineClient")
+    }
 
     # When its Cognito resources are read
     group = resources["TeamGroup"]["Properties"]

@@ -24,12 +24,14 @@ from cloison.adapters.tables import (
     ReplyIndex,
     SuppressionStore,
 )
-from cloison.adapters.tables.signups import PendingSignups
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.adapters.vault import ReplyVault
+from cloison.compliance.signup import allowed_regions
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
 from cloison.services.inbound import ReplyReceiver
+from cloison.services.signup import SignupRequests
 from cloison.services.signup_confirmation import SignupConfirmations
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -40,18 +42,36 @@ def receiver() -> ReplyReceiver:
     config = InboundSettings.from_environ()
     sealer = EnvelopeSealer.from_settings(config)
     consents = ConsentStore.from_settings(config)
+    hasher = PepperedHasher.from_settings(config)
+    suppressions = SuppressionStore.from_settings(config, sealer)
+    carrier = SmsCarrier.from_settings(config)
+    campaigns = CampaignStore.from_settings(config)
+    pending = PendingSignups.from_settings(config)
     return ReplyReceiver(
-        hasher=PepperedHasher.from_settings(config),
-        suppressions=SuppressionStore.from_settings(config, sealer),
+        hasher=hasher,
+        suppressions=suppressions,
         messages=MessageStore.from_settings(config),
         index=ReplyIndex.from_settings(config),
         vault=ReplyVault.from_settings(config, sealer),
-        carrier=SmsCarrier.from_settings(config),
+        carrier=carrier,
         consents=consents,
-        campaigns=CampaignStore.from_settings(config),
+        campaigns=campaigns,
         allowance=ReplyAllowance.from_settings(config),
         answer_from=config.origination_identity,
-        signups=SignupConfirmations(PendingSignups.from_settings(config), consents),
+        signups=SignupConfirmations(pending, consents),
+        # A team's keyword texted to its number asks for the same sign-up as its page.
+        signup_requests=SignupRequests(
+            hasher=hasher,
+            notices=campaigns,
+            consents=consents,
+            suppressions=suppressions,
+            pending=pending,
+            limits=SignupLimits.from_settings(config),
+            carrier=carrier,
+            origination=config.origination_identity,
+            confirmation_hours=config.signup_confirmation_hours,
+            regions=allowed_regions(config.signup_regions),
+        ),
     )
 
 

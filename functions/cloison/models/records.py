@@ -67,6 +67,32 @@ class SenderRecord(Record):
     price_per_segment: float
     company: str
     contact: str | None = None
+    # The team's own pool (its team stack's), or None: the stack's shared pool.
+    origination: str | None = None
+    # The pool's phone numbers and short codes, which people can write to.
+    numbers: list[str] = []
+    # Whether replies to this profile's messages reach Cloison (a sender ID takes none).
+    receives_replies: bool = True
+    # A word people text to the profile's number to sign up (double opt-in), or None.
+    keyword: str | None = None
+
+
+class RouteRecord(Record):
+    """One of our numbers that belongs to a team's own identity: replies to it are the team's."""
+
+    number: str
+    team: str
+    sender: str
+    origination: str
+
+
+class KeywordRecord(Record):
+    """A word texted to one of our numbers (or the shared pool's) that starts a sign-up."""
+
+    number: str
+    word: str
+    team: str
+    sender: str
 
 
 class NoticeWording(Record):

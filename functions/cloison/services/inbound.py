@@ -4,7 +4,8 @@ What the inbox reads (`cloison.services.inbox`) is kept apart: the inbound funct
 none of the API's models.
 """
 
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -19,9 +20,11 @@ from cloison.adapters.tables import (
     ReplyIndex,
     SuppressionStore,
 )
+from cloison.adapters.tables.keys import SHARED_NUMBERS
 from cloison.adapters.vault import ReplyVault, encryption_context, reply_object_key
 from cloison.compliance.encoding import analyze_text
 from cloison.compliance.errors import InvalidPhoneNumber
+from cloison.compliance.keywords import keyword_of
 from cloison.compliance.phone import normalize_phone
 from cloison.compliance.replies import ReplyClass, classify_reply
 from cloison.errors import (
@@ -30,9 +33,10 @@ from cloison.errors import (
     RuleViolation,
 )
 from cloison.models.events import InboundSms
-from cloison.models.records import ReplyRecord, SenderRecord, SuppressionRecord
+from cloison.models.records import ReplyRecord, RouteRecord, SenderRecord, SuppressionRecord
 from cloison.observability import logger
 from cloison.services.access import QUARANTINE_TEAM
+from cloison.services.signup import SignupRequests
 from cloison.services.signup_confirmation import SignupConfirmations
 
 # The opt-out a data-subject erasure leaves (services/subjects.py).
@@ -47,6 +51,10 @@ MATCH_ATTEMPTS = 3
 # teams share the stack's pool, and End User Messaging names as "replied to" the last message
 # sent to the person, whichever team sent it. Otherwise the reply goes to quarantine.
 REPLY_WINDOW = timedelta(days=7)
+# A number no team owns is looked up again after this long: a team that claims it (its own
+# pool named by a sender profile) gets its replies within a minute. An owned number never
+# changes team, and is kept.
+UNROUTED_SECONDS = 60.0
 
 
 class Quarantined(StrEnum):
@@ -102,6 +110,10 @@ class ReplyReceiver:
     answer_from: str
     # Sign-ups waiting for the person's confirmation by reply (double opt-in).
     signups: SignupConfirmations | None = None
+    # Sign-ups asked by texting a team's keyword.
+    signup_requests: SignupRequests | None = None
+    # Our numbers' routes to their teams, as last read (None: no team owns it), and when.
+    _routes: dict[str, tuple[RouteRecord | None, float]] = field(default_factory=dict)
 
     def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord | None:
         """Handles one reply exactly once, whatever the number of times it is delivered.
@@ -141,15 +153,22 @@ class ReplyReceiver:
                 )
         if not self._within_allowance(number_key, sms.inbound_message_id, now):
             return None
+        # The number the person wrote to: a team's own, or the stack's shared pool's.
+        route = self._route(sms.destination_number)
         signups = self.signups
         signup = signups.answered(number_key, sms.message_body, now) if signups else None
+        keyword_team = None
+        if reply_class is ReplyClass.REPLY and signup is None:
+            keyword_team = self._keyword(sms, e164, route, now)
         if signups is not None and signup is not None:
             # The reply to a sign-up's confirmation is the team's, and no campaign's. Confirmed
             # at this function's clock, the one that timed the request.
             signups.confirm(signup, sms.inbound_message_id, now)
             match = Match(signup.team, None)
+        elif keyword_team is not None:
+            match = Match(keyword_team, None)
         else:
-            match = self._match(sms, number_key, attempt, now)
+            match = self._match(sms, number_key, attempt, now, route)
         team, campaign_id = match.team, match.campaign_id
         resubscription = None
         if reply_class is ReplyClass.OPT_IN:
@@ -179,7 +198,7 @@ class ReplyReceiver:
             )
             # Answered before the entry is marked stored: a crash in between answers twice
             # rather than never (carriers require an answer to HELP).
-            answered = record.answered or self._answer(reply_class, sms, e164, record)
+            answered = record.answered or self._answer(reply_class, e164, record, route)
             # A reply is the person's contact: their consents are kept from it (3 years).
             self.consents.touch(number_key, now)
             self.index.mark_stored(record.team, record.reply_id, answered=answered)
@@ -196,6 +215,41 @@ class ReplyReceiver:
             },
         )
         return record
+
+    def _route(self, number: str) -> RouteRecord | None:
+        """The team that owns the number the reply reached, if any (read once a minute at most
+        while no team does: a GetItem per reply would double the inbound path's calls)."""
+        cached = self._routes.get(number)
+        if cached is not None and (cached[0] is not None or time.monotonic() < cached[1]):
+            return cached[0]
+        route = self.campaigns.route_of(number)
+        self._routes[number] = (route, time.monotonic() + UNROUTED_SECONDS)
+        return route
+
+    def _keyword(
+        self, sms: InboundSms, e164: str, route: RouteRecord | None, now: datetime
+    ) -> str | None:
+        """The team whose sign-up keyword the whole message is, on the number it reached; its
+        confirmation is sent (once: not again when SNS delivers the reply a second time)."""
+        word = keyword_of(sms.message_body)
+        if word is None or self.signup_requests is None:
+            return None
+        claim = self.campaigns.keyword_of(route.number if route else SHARED_NUMBERS, word)
+        if claim is None:
+            return None
+        if self.index.claimed(sms.inbound_message_id) is None:
+            try:
+                self.signup_requests.request_by_keyword(
+                    claim.team,
+                    e164,
+                    word,
+                    route.origination if route else self.answer_from,
+                    now,
+                )
+            except RuleViolation:
+                # Not a number a sign-up takes (a region not served, a landline): a reply.
+                logger.info("sign-up keyword from a number not taken", extra={"team": claim.team})
+        return claim.team
 
     def _within_allowance(self, number_key: str, reply_id: str, now: datetime) -> bool:
         """A flood from one number is counted, not stored, matched or answered.
@@ -261,14 +315,22 @@ class ReplyReceiver:
         return "lifted"
 
     def _answer(
-        self, reply_class: ReplyClass, sms: InboundSms, e164: str, record: ReplyRecord
+        self, reply_class: ReplyClass, e164: str, record: ReplyRecord, route: RouteRecord | None
     ) -> bool:
-        """Answers HELP and CONTACT with the identity of the sender the person replied to,
-        through the stack's pool (which holds the number they wrote to)."""
-        if reply_class not in ANSWERED_CLASSES or record.campaign_id is None:
+        """Answers HELP and CONTACT with the identity of the sender the person replied to, from
+        the number they wrote to: the team's own pool, or the stack's (which holds the shared
+        number)."""
+        if reply_class not in ANSWERED_CLASSES:
             return False
-        campaign = self.campaigns.get_campaign(record.campaign_id)
-        sender = campaign and self.campaigns.get_sender(campaign.team, campaign.sender)
+        sender: SenderRecord | None = None
+        if record.campaign_id is not None:
+            campaign = self.campaigns.get_campaign(record.campaign_id)
+            if campaign is not None:
+                sender = self.campaigns.get_sender(campaign.team, campaign.sender)
+        elif route is not None:
+            sender = self.campaigns.get_sender(route.team, route.sender)
+        else:
+            return False
         if not sender:
             logger.warning("no sender profile to answer with", extra={"reply": record.reply_id})
             return False
@@ -276,7 +338,7 @@ class ReplyReceiver:
             self.carrier.send(
                 destination=e164,
                 body=automatic_answer(reply_class, sender),
-                origination=self.answer_from,
+                origination=route.origination if route else self.answer_from,
                 message_type="TRANSACTIONAL",
                 context={"team": record.team, "answer_to": record.reply_id},
             )
@@ -289,13 +351,22 @@ class ReplyReceiver:
         # NotSent, Throttled and other dependency errors propagate: the reply is retried.
         return True
 
-    def _match(self, sms: InboundSms, number_key: str, attempt: int, now: datetime) -> Match:
+    def _match(
+        self,
+        sms: InboundSms,
+        number_key: str,
+        attempt: int,
+        now: datetime,
+        route: RouteRecord | None = None,
+    ) -> Match:
         """The team, and campaign, a reply unambiguously belongs to, or why it has none.
 
-        One team only may have messaged the number in the window before the reply (the message
-        replied to included, however old): its campaign is the one replied to, else its latest.
-        The id replied to must be known: while its record may still be on its way, the reply
-        waits for it rather than be decided without it.
+        A reply to a team's own number is that team's: its campaign is the one replied to if it
+        is the team's, else the team's latest to the number in the window, else none. On the
+        shared number, one team only may have messaged the number in the window before the reply
+        (the message replied to included, however old): its campaign is the one replied to,
+        else its latest. The id replied to must be known: while its record may still be on its
+        way, the reply waits for it rather than be decided without it.
         """
         sent = self.messages.to_number(number_key)
         replied_to = None
@@ -311,6 +382,11 @@ class ReplyReceiver:
             # lost. The window decides, as for a reply that names no message.
         since = (sms.said_at or now) - REPLY_WINDOW
         recent = [m for m in sent if (m.sent_at or m.updated_at) >= since]
+        if route is not None:
+            if replied_to is not None and replied_to.team == route.team:
+                return Match(route.team, replied_to.campaign_id)
+            ours = [m for m in recent if m.team == route.team]
+            return Match(route.team, ours[0].campaign_id if ours else None)
         teams = {m.team for m in recent} | ({replied_to.team} if replied_to else set())
         if len(teams) > 1:
             return Match(None, None, Quarantined.SEVERAL_TEAMS)

@@ -5,8 +5,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from cloison.adapters.identity import NumberHasher
+from cloison.adapters.originations import OriginationDirectory, PoolFacts
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
+from cloison.adapters.tables.keys import SHARED_NUMBERS
 from cloison.compliance.errors import ComplianceError
+from cloison.compliance.keywords import keyword_refusal
 from cloison.compliance.masking import mask_phone
 from cloison.compliance.message import validate_sender, validate_stop_mention
 from cloison.compliance.phone import normalize_phone
@@ -21,7 +24,13 @@ from cloison.models.api.registry import (
     Suppression,
     SuppressionIn,
 )
-from cloison.models.records import ConsentRecord, SenderRecord, SuppressionRecord
+from cloison.models.records import (
+    ConsentRecord,
+    KeywordRecord,
+    RouteRecord,
+    SenderRecord,
+    SuppressionRecord,
+)
 from cloison.observability import logger
 from cloison.services.access import Caller
 from cloison.services.audit import Auditor, scrub
@@ -43,6 +52,10 @@ class Registry:
     suppressions: SuppressionStore
     campaigns: CampaignStore
     auditor: Auditor
+    # What a team's own pool must keep to: the stack's opt-out list and inbound topic.
+    originations: OriginationDirectory
+    opt_out_list: str
+    inbound_topic: str
 
     def record_consent(self, caller: Caller, request: ConsentIn) -> Consent:
         caller.require_team(request.team)
@@ -168,6 +181,28 @@ class Registry:
             validate_stop_mention(request.stop_mention)
         except ComplianceError as exc:
             raise RuleViolation("stop_mention", exc.reason) from exc
+        pool = self._own_pool(team, request.origination) if request.origination else None
+        # The shared pool's number takes replies (the stack's two-way channel); a team's own
+        # pool only if it holds a number whose replies come to the stack's inbound topic.
+        receives_replies = pool is None or (
+            bool(pool.numbers) and pool.two_way_channel == self.inbound_topic
+        )
+        keyword = request.keyword.upper() if request.keyword else None
+        if keyword is not None:
+            refusal = keyword_refusal(keyword)
+            if refusal is not None:
+                raise RuleViolation("keyword", refusal)
+            if not receives_replies:
+                raise RuleViolation("keyword", "nobody can text it: the pool takes no replies")
+        record = SenderRecord(
+            team=team,
+            name=name,
+            **request.model_dump(exclude={"keyword", "origination"}),
+            origination=pool.arn if pool else None,
+            numbers=list(pool.numbers) if pool else [],
+            receives_replies=receives_replies,
+            keyword=keyword,
+        )
         self.auditor.record(
             caller,
             "sender.put",
@@ -177,21 +212,78 @@ class Registry:
                 "sender_id": request.sender_id,
                 "window": request.window,
                 "mps": str(request.mps),
+                "origination": record.origination or "shared",
+                "keyword": keyword or "",
             },
         )
-        self.campaigns.put_sender(SenderRecord(team=team, name=name, **request.model_dump()))
-        return SenderProfile(team=team, name=name, **request.model_dump())
+        previous = self.campaigns.get_sender(team, name)
+        # The numbers first, then the keywords on them: another team's number or keyword is a
+        # 409 before the profile changes.
+        for number in record.numbers:
+            assert record.origination is not None
+            self.campaigns.claim_route(
+                RouteRecord(number=number, team=team, sender=name, origination=record.origination)
+            )
+        wanted = keyword_records(record)
+        for claim in wanted:
+            self.campaigns.claim_keyword(claim)
+        self.campaigns.put_sender(record)
+        for old in keyword_records(previous) if previous else []:
+            if old not in wanted:
+                self.campaigns.release_keyword(old)
+        return sender_profile(record)
+
+    def _own_pool(self, team: str, origination: str) -> PoolFacts:
+        """The team's own pool, or a 422 naming `origination` and what would go wrong with it.
+
+        What End User Messaging does with it decides each check ("Opt-out lists", "Pools" and
+        "Two-way SMS messaging" in its user guide): a send is refused for the numbers on the
+        list of the pool it goes through, unless opt-outs are self-managed the service itself
+        answers and records keywords, and replies go to the pool's two-way channel.
+        """
+        pool = self.originations.pool(origination)
+        if pool is None:
+            raise RuleViolation("origination", "is not a pool of this account")
+        if pool.tags.get("cloison:team") != team:
+            raise RuleViolation(
+                "origination", f"is not team {team}'s pool (its team stack tags it cloison:team)"
+            )
+        if pool.opt_out_list != self.opt_out_list:
+            raise RuleViolation(
+                "origination",
+                f"keeps its opt-outs on {pool.opt_out_list}, not on the stack's list "
+                f"{self.opt_out_list}: a STOP said to it would not stop the other pools' sends",
+            )
+        if not pool.self_managed_opt_outs:
+            raise RuleViolation(
+                "origination",
+                "lets End User Messaging answer STOP and HELP itself: Cloison must take them",
+            )
+        if pool.numbers and pool.two_way_channel != self.inbound_topic:
+            raise RuleViolation(
+                "origination",
+                "publishes its replies elsewhere than the stack's inbound topic: they would be "
+                "lost, STOPs included",
+            )
+        return pool
 
     def senders(self, caller: Caller, team: str) -> list[SenderProfile]:
         """The team's sender profiles, by name: for its members, and for administrators, who
         put them. Anyone else is told the team does not exist, as for its campaigns."""
         if "admin" not in caller.roles:
             caller.can_see(team)
-        return [
-            SenderProfile(
-                team=record.team,
-                name=record.name,
-                **record.model_dump(exclude={"team", "name"}),
-            )
-            for record in self.campaigns.senders_of(team)
-        ]
+        return [sender_profile(record) for record in self.campaigns.senders_of(team)]
+
+
+def sender_profile(record: SenderRecord) -> SenderProfile:
+    return SenderProfile.model_validate(record.model_dump())
+
+
+def keyword_records(record: SenderRecord) -> list[KeywordRecord]:
+    """The keyword claims a profile holds: on each of its own numbers, or on the shared pool's."""
+    if record.keyword is None:
+        return []
+    return [
+        KeywordRecord(number=number, word=record.keyword, team=record.team, sender=record.name)
+        for number in record.numbers or [SHARED_NUMBERS]
+    ]

@@ -259,7 +259,13 @@ class ChunkSender:
                 if planned.status == MessageStatus.QUEUED:
                     recipient = context | {"recipient": planned.number_key}
                     outcome = self._send_one(
-                        campaign, planned, recipient, pacer, partial(late.allows, piece[offset:])
+                        campaign,
+                        planned,
+                        recipient,
+                        pacer,
+                        partial(late.allows, piece[offset:]),
+                        # The team's own pool, or the stack's shared one.
+                        sender.origination or self.origination,
                     )
                     counts[outcome] += 1
                     if outcome in ("queued", "in_doubt"):
@@ -285,6 +291,7 @@ class ChunkSender:
         context: dict[str, str],
         pacer: Pacer,
         still_allowed: Callable[[], bool],
+        origination: str,
     ) -> str:
         """`queued`, `rejected`, `in_doubt` or `suppressed` (stopped during the pass): what
         became of one send. Suppressions are looked at again right before each attempt."""
@@ -296,7 +303,7 @@ class ChunkSender:
                 self.carrier.send(
                     destination=planned.e164,
                     body=planned.text,
-                    origination=self.origination,
+                    origination=origination,
                     message_type=MESSAGE_TYPE[campaign.kind],
                     context=context,
                 )

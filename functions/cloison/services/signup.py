@@ -2,8 +2,11 @@
 the number is sent an SMS asking for a keyword reply, unless a limit or the number's state
 says no. The answer never says which (services.signup_confirmation takes the reply)."""
 
+from __future__ import annotations
+
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.identity import NumberHasher
@@ -22,11 +25,37 @@ from cloison.compliance.signup import (
     number_prefix,
 )
 from cloison.errors import OutcomeUnknown, RuleViolation
-from cloison.models.api.signup import SignupIn
 from cloison.models.records import NoticeRecord, PendingSignupRecord
 from cloison.observability import logger
-from cloison.services.notices import NoticeVersions
 from cloison.services.signup_confirmation import PURPOSE
+
+if TYPE_CHECKING:  # the API's notice models stay out of the inbound function
+    from cloison.services.notices import NoticeVersions
+
+
+class SignupFields(Protocol):
+    """What a sign-up request says: the API's `SignupIn`, or a keyword texted to a number."""
+
+    @property
+    def phone(self) -> str: ...
+    @property
+    def notice(self) -> str: ...
+    @property
+    def page(self) -> str: ...
+    @property
+    def language(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class KeywordSignup:
+    """A sign-up asked by SMS: `SMS <keyword>` stands for the page, and the team's latest
+    notice is the version recorded (the confirmation SMS names the organisation and how to
+    stop; the person saw no page)."""
+
+    phone: str
+    notice: str
+    page: str
+    language: str = "fr"
 
 
 def signup_phone(raw: str, regions: frozenset[str]) -> Phone:
@@ -57,12 +86,34 @@ class SignupRequests:
     confirmation_hours: int
     regions: frozenset[str]
 
+    def request_by_keyword(
+        self, team: str, e164: str, word: str, origination: str, now: datetime
+    ) -> Refusal | None:
+        """A sign-up asked by texting the team's keyword: the same confirmation, from the
+        number the person wrote to, under the same limits (the address limit counts the
+        person's number, an SMS having no address)."""
+        latest = self.notices.latest_notice(team)
+        if latest is None:
+            logger.info("sign-up keyword of a team without a notice", extra={"team": team})
+            return Refusal.UNKNOWN_TEAM
+        request = KeywordSignup(phone=e164, notice=latest.hash, page=f"SMS {word}")
+        return self.request(
+            team, request, f"sms:{self.hasher.key(e164)}", now, origination=origination
+        )
+
     def request(
-        self, team: str, request: SignupIn, source_address: str, now: datetime | None = None
+        self,
+        team: str,
+        request: SignupFields,
+        source_address: str,
+        now: datetime | None = None,
+        *,
+        origination: str | None = None,
     ) -> Refusal | None:
         """Sends the confirmation SMS, or says why not (None: it was sent). Bad input is a
         RuleViolation; every refusal of a well-formed request is logged, and the caller
-        answers it as a request that was sent."""
+        answers it as a request that was sent. `origination`: what it is sent from, the
+        stack's pool unless told."""
         now = now or datetime.now(UTC)
         phone = signup_phone(request.phone, self.regions)
         latest = self.notices.latest_notice(team)
@@ -91,7 +142,7 @@ class SignupRequests:
                 body=confirmation_text(
                     language, wording.organisation, wording.stop, self.confirmation_hours
                 ),
-                origination=self.origination,
+                origination=origination or self.origination,
                 message_type="TRANSACTIONAL",
                 context={"team": team, "signup": "confirmation"},
             )
@@ -113,7 +164,7 @@ class SignupRequests:
     def _refusal(
         self,
         team: str,
-        request: SignupIn,
+        request: SignupFields,
         phone: Phone,
         number_key: str,
         latest: NoticeRecord | None,

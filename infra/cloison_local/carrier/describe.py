@@ -138,6 +138,53 @@ class _Descriptions(_CarrierState):
                 ]
             }
 
+    def _list_pool_origination_identities(self, payload: Mapping[str, Any]) -> JsonObject:
+        """The identities of one pool, named by PoolId or PoolArn (ListPoolOriginationIdentities;
+        its `PhoneNumber` member is given for phone numbers only). All on one page: a pool here
+        holds a few identities, far fewer than the service's page of 100."""
+        wanted = _required_text(payload, "PoolId", pattern=_NAME_OR_ARN)
+        with self._lock:
+            [pool] = _chosen(
+                {pool.pool_id: pool for pool in self._originations.pools.values()},
+                [wanted],
+                "pool",
+            )
+            identities = []
+            for member in pool.identities:
+                number = self._originations.numbers.get(member)
+                if number is not None:
+                    identities.append(
+                        {
+                            "OriginationIdentityArn": number.arn,
+                            "OriginationIdentity": number.phone_number_id,
+                            "IsoCountryCode": number.iso_country,
+                            "NumberCapabilities": ["SMS"],
+                            "PhoneNumber": number.number,
+                        }
+                    )
+                    continue
+                sender = next(
+                    (
+                        sender
+                        for sender in self._originations.sender_ids.values()
+                        if member in (sender.sender_id, sender.arn)
+                    ),
+                    None,
+                )
+                identities.append(
+                    {
+                        "OriginationIdentityArn": sender.arn if sender else member,
+                        "OriginationIdentity": sender.sender_id if sender else member,
+                        "IsoCountryCode": sender.iso_country if sender else "FR",
+                        "NumberCapabilities": ["SMS"],
+                    }
+                )
+            return {
+                "PoolArn": pool.arn,
+                "PoolId": pool.pool_id,
+                "OriginationIdentities": identities,
+            }
+
     def _list_tags_for_resource(self, payload: Mapping[str, Any]) -> JsonObject:
         arn = _required_text(payload, "ResourceArn", pattern=_NAME_OR_ARN)
         with self._lock:

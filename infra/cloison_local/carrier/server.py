@@ -80,6 +80,7 @@ class CarrierSimulator(_Control, _Operations, _Descriptions):
             "DescribePhoneNumbers": self._describe_phone_numbers,
             "DescribeSenderIds": self._describe_sender_ids,
             "DescribePools": self._describe_pools,
+            "ListPoolOriginationIdentities": self._list_pool_origination_identities,
             "ListTagsForResource": self._list_tags_for_resource,
             "DescribeAccountAttributes": self._describe_account_attributes,
             "DescribeSpendLimits": self._describe_spend_limits,

@@ -71,6 +71,9 @@ class Stack:
     expanded: JsonDict = field(default_factory=dict)
     # Each role's policies by role ARN, resolved: inline by name, managed by ARN.
     role_policies: dict[str, list[NamedPolicy]] = field(default_factory=dict)
+    # AWS::IAM::Policy resources, by the name of each role they are put on (maybe another
+    # stack's role: a team stack grants the main stack's functions its pool).
+    attached_policies: list[tuple[str, NamedPolicy]] = field(default_factory=list)
 
     def function_by_arn(self, arn: str) -> FunctionSpec | None:
         return next((spec for spec in self.functions.values() if spec.arn == arn), None)
@@ -99,6 +102,7 @@ class Creators:
         self.permissions: list[tuple[str, str, str]] = []
         self._route_apis: list[tuple[Route, str]] = []
         self.role_policies: dict[str, list[NamedPolicy]] = {}
+        self.attached_policies: list[tuple[str, NamedPolicy]] = []
 
     def client(self, service: str) -> Any:
         return self.session.client(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]

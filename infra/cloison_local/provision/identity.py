@@ -44,6 +44,22 @@ class IdentityCreators(Creators):
         ]
         return Physical(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
 
+    def _policy(self, logical_id: str, properties: JsonDict) -> Physical:
+        """An inline policy put on roles by name, possibly another stack's (a team stack grants
+        the main stack's functions its own pool): kept for the local runtime to decide with."""
+        iam = self.client("iam")
+        name = str(properties["PolicyName"])
+        document = _versioned(properties["PolicyDocument"], logical_id)
+        for role_name in properties.get("Roles", []):
+            iam.put_role_policy(
+                RoleName=str(role_name), PolicyName=name, PolicyDocument=json.dumps(document)
+            )
+            self.attached_policies.append((str(role_name), NamedPolicy(name, document)))
+            for arn, policies in self.role_policies.items():
+                if arn.endswith(f":role/{role_name}"):  # a role of this very stack
+                    policies.append(NamedPolicy(name, document))
+        return Physical(name, {})
+
     def _user_pool(self, logical_id: str, properties: JsonDict) -> Physical:
         # CreateUserPool refuses threat protection below the Plus tier (CloudFormation reference,
         # AWS::Cognito::UserPool UserPoolAddOns), and a pool without a tier is Essentials.

@@ -68,6 +68,7 @@ class Provisioner(
             "AWS::SMSVOICE::Pool": self._pool,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
             "AWS::IAM::Role": self._role,
+            "AWS::IAM::Policy": self._policy,
             "AWS::Cognito::UserPool": self._user_pool,
             "AWS::Cognito::UserPoolClient": self._user_pool_client,
             "AWS::Cognito::UserPoolResourceServer": self._resource_server,
@@ -109,13 +110,18 @@ class Provisioner(
             if physical is not None:
                 self.resources[logical_id] = physical
         self._check_api_permissions()
-        outputs = {
-            name: str(self.resolver.resolve(output["Value"]))
+        # An output whose condition is false is not there, as in CloudFormation.
+        kept = {
+            name: output
             for name, output in self.template.get("Outputs", {}).items()
+            if "Condition" not in output or self.resolver.condition(output["Condition"])
+        }
+        outputs = {
+            name: str(self.resolver.resolve(output["Value"])) for name, output in kept.items()
         }
         exports = {
             str(self.resolver.resolve(output["Export"]["Name"])): outputs[name]
-            for name, output in self.template.get("Outputs", {}).items()
+            for name, output in kept.items()
             if "Export" in output
         }
         clients = [
@@ -142,6 +148,7 @@ class Provisioner(
             user_pool_domains=self.user_pool_domains,
             expanded=self.template,
             role_policies=self.role_policies,
+            attached_policies=self.attached_policies,
         )
 
     def _ref(self, logical_id: str) -> Any:

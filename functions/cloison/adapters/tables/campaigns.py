@@ -31,6 +31,7 @@ from cloison.adapters.tables.keys import (
 )
 from cloison.adapters.tables.notices import TeamNotices
 from cloison.adapters.tables.passes import PassProgress
+from cloison.adapters.tables.routes import NumberRoutes
 from cloison.config import CampaignsTable
 from cloison.errors import Conflict
 from cloison.models.records import (
@@ -229,9 +230,9 @@ class CampaignRecords(TableStore):
         return [SenderRecord.model_validate(item) for item in items]
 
 
-class CampaignStore(CampaignRecords, AudienceChunks, PassProgress, TeamNotices):
-    """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters, and
-    the teams' notices."""
+class CampaignStore(CampaignRecords, AudienceChunks, PassProgress, TeamNotices, NumberRoutes):
+    """Campaigns, their sender profiles, sealed audience chunks, chunk claims and counters, the
+    teams' notices, and which team each of our own numbers and keywords belongs to."""
 
     @classmethod
     def from_settings(cls, config: CampaignsTable) -> Self:

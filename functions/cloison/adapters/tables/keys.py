@@ -7,6 +7,8 @@ these very strings, so a format changes only with a migration of the items.
 | campaigns    | an occurrence       | campaign#<recurring id>     | occurrence#<at>            |
 | campaigns    | a sender profile    | team#<team>                 | sender#<name>              |
 | campaigns    | a notice's version  | team#<team>                 | notice#<nnnnnnnn>          |
+| campaigns    | a number's route    | route#<our number>          | route                      |
+| campaigns    | a sign-up keyword   | keyword#<our number|shared> | keyword#<WORD>             |
 | campaigns    | an upload's prints  | campaign#<id>               | prints#<upload>#<nnnnn>    |
 | campaigns    | a sealed chunk      | campaign#<id>               | chunk#<upload>#<nnnnn>     |
 | campaigns    | the audience index  | recipients#<hash[:3]>       | upload#<campaign>#<upload> |
@@ -74,6 +76,22 @@ SENDER_PREFIX = "sender#"
 def sender_key(team: str, name: str) -> ItemKey:
     """A team's sender profile (campaigns table)."""
     return {"pk": team_pk(team), "sk": f"{SENDER_PREFIX}{name}"}
+
+
+def route_key(number: str) -> ItemKey:
+    """Which team one of our numbers belongs to (campaigns table): a team's own identity's
+    phone number or short code, as End User Messaging names it in `destinationNumber`."""
+    return {"pk": f"route#{number}", "sk": "route"}
+
+
+# The keywords of the stack's shared pool, whose numbers no team owns.
+SHARED_NUMBERS = "shared"
+
+
+def keyword_key(number: str, word: str) -> ItemKey:
+    """A sign-up keyword texted to one of our numbers (or to the shared pool's: SHARED_NUMBERS)
+    and the team it starts a sign-up for (campaigns table)."""
+    return {"pk": f"keyword#{number}", "sk": f"keyword#{word}"}
 
 
 NOTICE_PREFIX = "notice#"

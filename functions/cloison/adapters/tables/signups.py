@@ -24,7 +24,7 @@ from cloison.adapters.tables.keys import (
     signup_limit_key,
 )
 from cloison.compliance.signup import RollingLimit
-from cloison.config import ApiSettings, ContactsTable
+from cloison.config import ApiSettings, ContactsTable, InboundSettings
 from cloison.models.records import PendingSignupRecord
 
 # Writers racing on one limit's item retry this often before the request is refused: a flood
@@ -91,8 +91,9 @@ class SignupLimits(TableStore):
     """
 
     @classmethod
-    def from_settings(cls, config: ApiSettings) -> Self:
-        """Built from the settings of the function that uses it."""
+    def from_settings(cls, config: ApiSettings | InboundSettings) -> Self:
+        """Built from the settings of the function that uses it (the API's page, the inbound
+        function's keywords)."""
         return cls(config.contacts_table, config.signup_daily_budget)
 
     def __init__(self, table_name: str, daily_budget: int) -> None:

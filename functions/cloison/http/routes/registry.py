@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
+from cloison.adapters.originations import OriginationDirectory
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
@@ -33,12 +34,16 @@ router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __in
 def service() -> Registry:
     """The consents', suppressions' and sender profiles' service, built at the first call of
     these routes."""
+    config = wiring.settings()
     return Registry(
         hasher=wiring.hasher(),
         consents=wiring.consent_store(),
         suppressions=wiring.suppression_store(),
         campaigns=wiring.campaign_store(),
         auditor=wiring.auditor(),
+        originations=OriginationDirectory.from_settings(config),
+        opt_out_list=config.opt_out_list,
+        inbound_topic=config.inbound_topic_arn,
     )
 
 

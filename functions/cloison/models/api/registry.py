@@ -9,6 +9,7 @@ from pydantic import (
     Field,
 )
 
+from cloison.compliance.keywords import KEYWORD_PATTERN
 from cloison.models.api.common import (
     AuditReason,
     FreeText,
@@ -19,6 +20,8 @@ from cloison.models.api.common import (
     TeamName,
 )
 from cloison.models.api.notices import NoticeHash
+
+POOL_ARN_PATTERN = r"^arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:[0-9]{12}:pool/[A-Za-z0-9_-]+$"
 
 
 class ConsentIn(Input):
@@ -129,11 +132,49 @@ class SenderProfileIn(Input):
             description="How to reach the sender, given in HELP and CONTACT answers.",
         ),
     ] = None
+    origination: Annotated[
+        str | None,
+        Field(
+            pattern=POOL_ARN_PATTERN,
+            max_length=256,
+            description=(
+                "The ARN of the team's own pool in End User Messaging (its team stack's "
+                "`TeamPoolArn` output), holding its own short code, number or sender ID; "
+                "absent, the profile sends from the stack's shared pool. The pool must keep its "
+                "opt-outs on the stack's opt-out list, manage them itself and publish replies "
+                "to the stack's inbound topic, as the team stack makes it: replies to its "
+                "numbers are the team's alone."
+            ),
+        ),
+    ] = None
+    keyword: Annotated[
+        str | None,
+        Field(
+            pattern=KEYWORD_PATTERN,
+            description=(
+                "A word people text to the profile's number (the shared one without "
+                "`origination`) to sign up to the team's SMS, confirmed by a reply as on the "
+                "team's sign-up page; not a word that already means something in a reply "
+                "(STOP, START, AIDE, OUI...)."
+            ),
+        ),
+    ] = None
 
 
 class SenderProfile(SenderProfileIn):
     team: str
     name: str
+    numbers: list[str] = Field(
+        default=[],
+        description="The team's own numbers people can write to; empty on the shared pool.",
+    )
+    receives_replies: bool = Field(
+        default=True,
+        description=(
+            "Whether replies to this profile's messages reach Cloison: false for a pool of "
+            "sender IDs only, which nobody can write back to (French alphanumeric sender IDs)."
+        ),
+    )
 
 
 class SenderProfileList(BaseModel):
