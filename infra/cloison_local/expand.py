@@ -42,11 +42,14 @@ TEMPLATE = Path(__file__).resolve().parents[2] / "template.yaml"
 # the parameters without a default as the local stack and the template tests give them: the
 # short code's ARN, as AWS names the phone number it registered.
 EXAMPLE_SHORT_CODE = "36111"
-EXAMPLE_PARAMETERS = {
-    "OriginationIdentity": (
-        f"arn:aws:sms-voice:eu-west-3:123456789012:phone-number/{phone_number_id_for(EXAMPLE_SHORT_CODE)}"
-    )
-}
+
+
+def phone_number_arn(number: str) -> str:
+    """The ARN AWS gives a phone number or short code it registered for the account."""
+    return f"arn:aws:sms-voice:eu-west-3:123456789012:phone-number/{phone_number_id_for(number)}"
+
+
+EXAMPLE_PARAMETERS = {"OriginationIdentity": phone_number_arn(EXAMPLE_SHORT_CODE)}
 
 
 @cache

@@ -22,12 +22,12 @@ import requests
 from botocore.exceptions import ClientError
 
 from cloison_local.carrier import CarrierSimulator
-from cloison_local.expand import EXAMPLE_PARAMETERS, EXAMPLE_SHORT_CODE
+from cloison_local.expand import EXAMPLE_PARAMETERS, EXAMPLE_SHORT_CODE, phone_number_arn
 from cloison_local.gateway import ApiGateway, CognitoAuthorizer
 from cloison_local.model import JsonDict, RoleUsage
 from cloison_local.onboarding import machine_client, provision_team
 from cloison_local.pollers import Scheduler, SqsPoller, StreamPoller
-from cloison_local.provision import Provisioner, Stack
+from cloison_local.provision import PoolSpec, Provisioner, Stack
 from cloison_local.runtime import FunctionRuntime
 from cloison_local.seed import TEAMS
 from cloison_local.template import load_template
@@ -179,6 +179,7 @@ class LocalStack:
         function_timeouts: Mapping[str, int] | None = None,
         environment_overrides: Mapping[str, Mapping[str, str]] | None = None,
         teams: Sequence[str] = TEAMS,
+        team_identities: Mapping[str, str] | None = None,
         moto_speedups: bool = True,
         console_dir: Path | None = DEFAULT_CONSOLE,
     ) -> None:
@@ -203,7 +204,11 @@ class LocalStack:
         self.retry_after_seconds = retry_after_seconds
         self.delivery_delay_seconds = delivery_delay_seconds
         self.teams = tuple(teams)
+        # A team's own short code or number (registered with the carrier simulator as AWS
+        # registers one for the account), which its team stack puts in the team's own pool.
+        self.team_identities = dict(team_identities or {})
         self.team_stacks: dict[str, TeamStack] = {}
+        self._team_pools: list[PoolSpec] = []
         self.token_endpoint: TokenEndpoint | None = None
         self.runtimes: dict[str, FunctionRuntime] = {}
         self.pollers: list[SqsPoller | StreamPoller] = []
@@ -237,7 +242,8 @@ class LocalStack:
             parameter_overrides=self.parameters,
         ).provision()
         for team in self.teams:
-            self.add_team(team)
+            number = self.team_identities.get(team)
+            self.add_team(team, phone_number_arn(number) if number else "")
         self._start_token_endpoint(self.stack)
         self._start_carrier(self.stack)
         self._start_functions(self.stack)
@@ -279,11 +285,14 @@ class LocalStack:
         stack = provision_team(
             self.moto_url, REGION, self.stack_name, team, self.stack.exports, origination
         )
-        if stack.pools:
-            if self.carrier is None:
-                raise RuntimeError("a team's own pool is added once the stack is started")
-            self._register_pools(stack)
+        self._team_pools.extend(stack.pools)
+        if self.carrier is not None:
+            self._register_pools(stack.pools)
         for role_name, policy in stack.attached_policies:
+            if not self.runtimes:  # the functions start with it
+                for arn, policies in self.stack.role_policies.items():
+                    if arn.endswith(f":role/{role_name}"):
+                        policies.append(policy)
             for runtime in self.runtimes.values():
                 if runtime.spec.role_arn.endswith(f":role/{role_name}"):
                     runtime.grant(policy)
@@ -318,12 +327,14 @@ class LocalStack:
         # OriginationIdentity parameter). `ShortCode` is local: the number people write to.
         self.carrier.register_phone_number(EXAMPLE_SHORT_CODE)
         stack.outputs["ShortCode"] = EXAMPLE_SHORT_CODE
-        self._register_pools(stack)
+        for number in self.team_identities.values():
+            self.carrier.register_phone_number(number)
+        self._register_pools([*stack.pools, *self._team_pools])
         self.carrier.start()
 
-    def _register_pools(self, stack: Stack) -> None:
+    def _register_pools(self, pools: Sequence[PoolSpec]) -> None:
         assert self.carrier is not None
-        for pool in stack.pools:
+        for pool in pools:
             self.carrier.register_pool(
                 pool.name,
                 pool.identities,

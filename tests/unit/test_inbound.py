@@ -235,6 +235,8 @@ class World:
     consents: Consents = field(default_factory=Consents)
     messages: Messages = field(default_factory=Messages)
     allowance: Allowance = field(default_factory=Allowance)
+    campaigns: Campaigns = field(default_factory=Campaigns)
+    signup_requests: Any = None
 
     def __post_init__(self) -> None:
         self.suppressions = Suppressions(self.journal)
@@ -249,25 +251,34 @@ class World:
             vault=cast(Any, self.vault),
             carrier=cast(Any, self.carrier),
             consents=cast(Any, self.consents),
-            campaigns=cast(Any, Campaigns()),
+            campaigns=cast(Any, self.campaigns),
             allowance=cast(Any, self.allowance),
             answer_from=POOL,
+            signup_requests=self.signup_requests,
         )
 
     def reply(
-        self, body: str, reply_id: str = "in-1", attempt: int = MATCH_ATTEMPTS
+        self,
+        body: str,
+        reply_id: str = "in-1",
+        attempt: int = MATCH_ATTEMPTS,
+        destination: str = OUR_NUMBER,
     ) -> ReplyRecord:
-        record = self.maybe_reply(body, reply_id, attempt)
+        record = self.maybe_reply(body, reply_id, attempt, destination)
         assert record is not None
         return record
 
     def maybe_reply(
-        self, body: str, reply_id: str = "in-1", attempt: int = MATCH_ATTEMPTS
+        self,
+        body: str,
+        reply_id: str = "in-1",
+        attempt: int = MATCH_ATTEMPTS,
+        destination: str = OUR_NUMBER,
     ) -> ReplyRecord | None:
         sms = InboundSms.model_validate(
             {
                 "originationNumber": PERSON,
-                "destinationNumber": OUR_NUMBER,
+                "destinationNumber": destination,
                 "messageBody": body,
                 "inboundMessageId": reply_id,
                 "previousPublishedMessageId": "m-1",
@@ -513,3 +524,81 @@ def test_a_retry_seals_the_body_where_the_first_claim_filed_it() -> None:
     assert record.team == "quarantine"
     assert list(world.vault.objects) == [record.object_key]
     assert world.vault.contexts[record.object_key] == {"team": "quarantine", "campaign": "none"}
+
+
+# ---------------------------------------------------------------- a team's own number
+
+SUPPORT_CODE = "36112"
+SUPPORT_POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-support"
+SUPPORT_ROUTE = RouteRecord(
+    number=SUPPORT_CODE, team="support", sender="own", origination=SUPPORT_POOL
+)
+
+
+def test_a_reply_to_a_team_s_own_number_is_that_team_s_though_another_team_messaged_too() -> None:
+    # Given team sales' message an hour ago (the one End User Messaging names as replied to)
+    # and team support's ten minutes later, from support's own short code
+    world = World(
+        messages=Messages(others=[("support", "c-2", NOW - timedelta(minutes=10))]),
+        campaigns=Campaigns(routes={SUPPORT_CODE: SUPPORT_ROUTE}),
+    )
+    # When the person writes to support's number
+    record = world.reply("Merci, à demain", destination=SUPPORT_CODE)
+    # Then the reply is support's, on support's campaign: no quarantine
+    assert (record.team, record.campaign_id, record.quarantined) == ("support", "c-2", None)
+    # And the same words to the shared number are still two teams' and quarantined
+    shared = world.reply("Merci, à demain", reply_id="in-2")
+    assert shared.quarantined == "several_teams"
+
+
+def test_help_to_a_team_s_own_number_is_answered_from_its_pool_even_without_a_campaign() -> None:
+    # Given a number support never messaged
+    world = World(
+        messages=Messages(known=False),
+        campaigns=Campaigns(routes={SUPPORT_CODE: SUPPORT_ROUTE}),
+    )
+    world.messages.others = []
+    # When the person asks support's number for help
+    record = world.reply("AIDE", destination=SUPPORT_CODE)
+    # Then the reply is support's, and the answer leaves from support's pool
+    assert (record.team, record.campaign_id) == ("support", None)
+    [answer] = world.carrier.answers
+    assert answer["origination"] == SUPPORT_POOL
+
+
+@dataclass
+class SignupRequests:
+    asked: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+    def request_by_keyword(
+        self, team: str, e164: str, word: str, origination: str, now: datetime
+    ) -> None:
+        self.asked.append((team, e164, word, origination))
+
+
+@pytest.mark.parametrize(
+    ("destination", "claimed_on", "origination"),
+    [(SUPPORT_CODE, SUPPORT_CODE, SUPPORT_POOL), (OUR_NUMBER, "shared", POOL)],
+    ids=["own-number", "shared-number"],
+)
+def test_a_team_s_keyword_asks_for_a_sign_up_from_the_number_it_reached_once(
+    destination: str, claimed_on: str, origination: str
+) -> None:
+    # Given support's keyword ALERTES on a number
+    keyword = KeywordRecord(number=claimed_on, word="ALERTES", team="support", sender="own")
+    requests = SignupRequests()
+    world = World(
+        campaigns=Campaigns(
+            routes={SUPPORT_CODE: SUPPORT_ROUTE}, keywords={(claimed_on, "ALERTES"): keyword}
+        ),
+        signup_requests=requests,
+    )
+    # When a person texts it there, twice delivered by SNS
+    first = world.reply(" alertes ! ", destination=destination)
+    world.reply(" alertes ! ", destination=destination)
+    # Then one sign-up is asked for team support, from the pool of the number they wrote to
+    assert requests.asked == [("support", PERSON, "ALERTES", origination)]
+    assert (first.team, first.campaign_id) == ("support", None)
+    # And a longer message is a reply like any other, asking for nothing
+    world.reply("alertes pour demain ?", reply_id="in-3", destination=destination)
+    assert len(requests.asked) == 1

@@ -19,7 +19,13 @@ from cloison.compliance.encoding import analyze_text
 from cloison.compliance.errors import ComplianceError
 from cloison.compliance.phone import Phone
 from cloison.compliance.window import SendWindowPolicy, next_send_time, window_close
-from cloison.models.api.campaigns import ContentWarningOut, Preview, PreviewCounts, SendingEstimate
+from cloison.models.api.campaigns import (
+    ContentWarningOut,
+    Preview,
+    PreviewCounts,
+    PreviewOrigination,
+    SendingEstimate,
+)
 from cloison.models.records import AudienceMember, CampaignRecord, MessageStatus, SenderRecord
 from cloison.services.audience import AudienceWriter
 from cloison.services.decision import decide_members
@@ -188,11 +194,19 @@ class CampaignPreviewer:
                 starts_at=plan.starts_at,
                 ends_at=plan.ends_at,
             ),
+            origination=PreviewOrigination(
+                identity=sender.origination or "shared",
+                numbers=sender.numbers,
+                receives_replies=sender.receives_replies,
+            ),
             warnings=[
-                ContentWarningOut(code=warning.code, detail=warning.detail)
-                for warning in content_warnings(
-                    first_text, template=campaign.body, kind=campaign.kind.value
-                )
+                *origination_warnings(sender),
+                *(
+                    ContentWarningOut(code=warning.code, detail=warning.detail)
+                    for warning in content_warnings(
+                        first_text, template=campaign.body, kind=campaign.kind.value
+                    )
+                ),
             ],
         )
 
@@ -227,3 +241,18 @@ class CampaignPreviewer:
             zone = (phone.region, phone.time_zones, member.departement)
             _, _, count = tally.groups.get(zone, (phone, member.departement, 0))
             tally.groups[zone] = (phone, member.departement, count + 1)
+
+
+def origination_warnings(sender: SenderRecord) -> list[ContentWarningOut]:
+    """What the preview says of the identity itself: nobody can answer a sender ID."""
+    if sender.receives_replies:
+        return []
+    return [
+        ContentWarningOut(
+            code="no-replies",
+            detail=(
+                "This sender's pool holds sender IDs only: nobody can reply to it, so a STOP "
+                "must reach a number the stop mention names."
+            ),
+        )
+    ]

@@ -226,6 +226,22 @@ class ContentWarningOut(BaseModel):
     detail: str
 
 
+class PreviewOrigination(BaseModel):
+    """What the campaign is sent from, and whether people can write back to it."""
+
+    model_config = ConfigDict(defer_build=True)
+    identity: str = Field(
+        description="`shared` (the stack's pool) or the ARN of the team's own pool."
+    )
+    numbers: list[str] = Field(description="The team's own numbers; empty on the shared pool.")
+    receives_replies: bool = Field(
+        description=(
+            "Whether replies (STOP included) reach Cloison: false for a pool of sender IDs "
+            "only, which French networks let nobody answer."
+        )
+    )
+
+
 class Preview(BaseModel):
     model_config = ConfigDict(defer_build=True)
     text: str = Field(description="Final text for the first recipient, STOP mention included.")
@@ -239,6 +255,7 @@ class Preview(BaseModel):
     counts: PreviewCounts
     estimated_cost: float = Field(description="Segments of the recipients to be sent, priced.")
     sending: SendingEstimate
+    origination: PreviewOrigination
     warnings: list[ContentWarningOut]
 
 
