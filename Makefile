@@ -171,9 +171,9 @@ admin:
 # One step per team: its stack (reader role, Cognito group, scope, machine client), then its
 # sender profiles through the API. The main stack is cloison-$(ENV), as in samconfig.toml.
 team: $(VENV)-sam/bin/sam install
-	@test -n "$(TEAM)" -a -n "$(SENDERS)" || { echo "usage: make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]"; exit 2; }
+	@test -n "$(TEAM)" -a -n "$(SENDERS)" || { echo "usage: make team TEAM=<name> SENDERS=<file> [IDENTITY=<arn>] [ENV=dev|prod]"; exit 2; }
 	$(VENV)-sam/bin/sam deploy --template-file infra/team.yaml --stack-name cloison-$(ENV)-team-$(TEAM) \
-	  --parameter-overrides TeamName=$(TEAM) CloisonStack=cloison-$(ENV) \
+	  --parameter-overrides TeamName=$(TEAM) CloisonStack=cloison-$(ENV) $(if $(IDENTITY),OriginationIdentity=$(IDENTITY)) \
 	  --capabilities CAPABILITY_NAMED_IAM --region $(REGION) --no-fail-on-empty-changeset
 	$(BIN)/cloison-local senders $(TEAM) $(SENDERS) --stack cloison-$(ENV) --region $(REGION)
 
