@@ -81,7 +81,7 @@ def system_caller(name: str) -> Caller:
     )
 
 
-# Free text is scrubbed of numbers as the API takes it in (models.api.common.FreeText); a note is
+# Free text is scrubbed of numbers as the API takes it in (models.api.common.Scrubbed); a note is
 # scrubbed again, whatever wrote it.
 scrub = scrub_numbers
 # What the trail keeps as an entry's reason: the codes people choose, and the system's own.

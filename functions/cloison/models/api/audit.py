@@ -9,7 +9,7 @@ from pydantic import (
     Field,
 )
 
-from cloison.models.api.common import AuditReason, FreeText, Input, ReasonCode
+from cloison.models.api.common import AuditReason, Input, ReasonCode, Scrubbed
 
 
 class AuditRecord(BaseModel):
@@ -46,13 +46,14 @@ class AuditRecord(BaseModel):
 
 class NoteErasureIn(Input):
     reason: Annotated[
-        FreeText,
+        str,
         Field(
             min_length=1,
             max_length=500,
             description="Why, e.g. the reference of the person's request; sealed beside the "
             "new entry in turn.",
         ),
+        Scrubbed,
     ]
     reason_code: ReasonCode = AuditReason.OTHER
 

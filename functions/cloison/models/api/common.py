@@ -30,7 +30,9 @@ PhoneText = Annotated[
 # Free text people type (a reason, where a consent was given, its proof): every run of digits
 # that could be a phone number is masked as it is taken in, so that no store, answer, export
 # or audit entry holds one in clear ("Rappeler au 06 12 34 56 78" -> "Rappeler au ***78").
-FreeText = Annotated[str, AfterValidator(scrub_numbers)]
+# It goes after the field's `Field(...)`, so that the length is measured on what was sent: a
+# text of 300 digits is refused for its length, not kept as `***00`.
+Scrubbed = AfterValidator(scrub_numbers)
 IDENTIFIER_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 Identifier = Annotated[str, Field(pattern=IDENTIFIER_PATTERN)]
 _WRITTEN_INSTANT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")

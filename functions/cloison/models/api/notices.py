@@ -3,10 +3,9 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from cloison.compliance.masking import scrub_numbers
-from cloison.models.api.common import Input
+from cloison.models.api.common import Input, Scrubbed
 
 NOTICE_HASH_PATTERN = r"^[0-9a-f]{64}$"
 NoticeHash = Annotated[
@@ -16,11 +15,6 @@ NoticeHash = Annotated[
         description="A version of the team's notice, by its hash (64 lowercase hex digits).",
     ),
 ]
-
-
-# Free text, masked of numbers as `FreeText` is, but measured before it is masked: a text of
-# thousands of digits is refused for its length, not kept as `***00`.
-Scrubbed = AfterValidator(scrub_numbers)
 
 
 class NoticeText(Input):

@@ -14,10 +14,10 @@ from pydantic import (
 from cloison.models.api.common import (
     AuditReason,
     Departement,
-    FreeText,
     Input,
     PhoneText,
     ReasonCode,
+    Scrubbed,
     VariableName,
 )
 from cloison.models.api.notices import NoticeText
@@ -53,13 +53,14 @@ class PrivacyRequestIn(Input):
     kind: PrivacyRequestKind
     phone: PhoneText = Field(description="The data subject's number, in any usual form.")
     reason: Annotated[
-        FreeText,
+        str,
         Field(
             min_length=1,
             max_length=500,
             description="Why, e.g. the reference of the person's letter; kept beside the "
             "audit entry as a sealed note (digit runs masked) that an erasure destroys.",
         ),
+        Scrubbed,
     ]
     reason_code: ReasonCode = AuditReason.OTHER
     changes: ContactChanges | None = Field(

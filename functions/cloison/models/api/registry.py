@@ -12,11 +12,11 @@ from pydantic import (
 from cloison.compliance.keywords import KEYWORD_PATTERN
 from cloison.models.api.common import (
     AuditReason,
-    FreeText,
     Input,
     Instant,
     PhoneText,
     ReasonCode,
+    Scrubbed,
     TeamName,
 )
 from cloison.models.api.notices import NoticeHash
@@ -28,10 +28,12 @@ class ConsentIn(Input):
     team: TeamName
     phone: PhoneText
     source: Annotated[
-        FreeText, Field(min_length=1, max_length=200, description="Where consent was given.")
+        str, Field(min_length=1, max_length=200, description="Where consent was given."), Scrubbed
     ]
     proof: Annotated[
-        FreeText, Field(min_length=1, max_length=2000, description="Text the person agreed to.")
+        str,
+        Field(min_length=1, max_length=2000, description="Text the person agreed to."),
+        Scrubbed,
     ]
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     given_at: Instant | None = None
@@ -59,7 +61,9 @@ class ConsentWithdrawalIn(Input):
     phone: PhoneText
     purpose: Annotated[str, Field(min_length=1, max_length=200)] = "marketing"
     reason: Annotated[
-        FreeText, Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`.")
+        str,
+        Field(min_length=1, max_length=200, description="Why, e.g. `asked by phone`."),
+        Scrubbed,
     ]
     reason_code: ReasonCode = AuditReason.OTHER
 
@@ -80,7 +84,7 @@ class ConsentWithdrawal(BaseModel):
 class SuppressionIn(Input):
     team: TeamName
     phone: PhoneText
-    reason: Annotated[FreeText, Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=200), Scrubbed]
     reason_code: ReasonCode = AuditReason.OTHER
 
 

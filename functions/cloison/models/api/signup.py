@@ -4,7 +4,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cloison.models.api.common import FreeText, Input, PhoneText
+from cloison.models.api.common import Input, PhoneText, Scrubbed
 from cloison.models.api.notices import NoticeHash
 
 
@@ -14,12 +14,13 @@ class SignupIn(Input):
         description="The hash of the version of the team's notice the page showed: the latest."
     )
     page: Annotated[
-        FreeText,
+        str,
         Field(
             min_length=1,
             max_length=300,
             description="The page that took the number: its address or an identifier.",
         ),
+        Scrubbed,
     ]
     language: Literal["fr", "en"] = Field(
         default="fr", description="The language of the confirmation SMS: `fr` or `en`."
