@@ -21,6 +21,7 @@ from cloison.models.records import NoticeRecord, NoticeWording
 from cloison.services.access import Caller
 from cloison.services.notices import Notices, notice_hash, wordings
 from cloison.services.registry import Registry
+from cloison.services.subject_export import exported_notice
 
 ADA = Caller(
     subject="sub-ada", username="ada", teams=frozenset({"sales"}), roles=frozenset({"admin"})
@@ -69,6 +70,10 @@ def test_a_first_notice_is_version_one_and_each_change_the_next(
         (2, second.hash),
         (1, first.hash),
     ]
+    assert {(item.created_by, item.created_at) for item in service.versions(ALICE, "sales")} == {
+        ("ada", first.created_at),
+        ("ada", second.created_at),
+    }
     # And the latest is the second, as put
     latest = service.latest(ALICE, "sales")
     assert latest.fr.frequency == "Au plus 2 SMS par mois."
@@ -276,3 +281,21 @@ def test_a_consent_naming_a_notice_its_team_never_had_is_refused_naming_the_fiel
 def test_a_notice_that_is_not_a_hash_is_refused_by_the_model(written: str) -> None:
     with pytest.raises(ValidationError):
         ConsentIn(team="sales", phone=PERSON, source="web form", proof="Oui", notice=written)
+
+
+def test_an_export_shows_a_version_as_it_was_put_and_an_unknown_hash_as_nothing_but_itself(
+    campaign_store: CampaignStore,
+) -> None:
+    # Given a version of team sales' notice in French only
+    book, _ = notices(campaign_store)
+    put = book.put(ADA, "sales", notice_in())
+    [record] = campaign_store.notices_of("sales")
+
+    # When an export shows it, Then it shows its words, and no English
+    shown = exported_notice(put.hash, record)
+    assert (shown.hash, shown.version, shown.created_at) == (put.hash, 1, put.created_at)
+    assert (shown.fr, shown.en) == (put.fr, None)
+    # And a hash no version has is shown alone
+    unknown = exported_notice("a" * 64, None)
+    assert (unknown.hash, unknown.version, unknown.fr, unknown.en) == ("a" * 64, None, None, None)
+    assert "en" in unknown.model_dump()

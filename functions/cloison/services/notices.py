@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from cloison.errors import NotFound
-from cloison.models.api.notices import Notice, NoticeIn, NoticeText, NoticeVersion
+from cloison.models.api.notices import Notice, NoticeIn, NoticeVersion
 from cloison.models.records import NoticeRecord, NoticeWording
 from cloison.services.access import Caller
 from cloison.services.audit import Auditor
@@ -47,19 +47,6 @@ def wordings(request: NoticeIn) -> dict[str, NoticeWording]:
     }
 
 
-def to_notice(record: NoticeRecord) -> Notice:
-    english = record.texts.get("en")
-    return Notice(
-        team=record.team,
-        version=record.version,
-        hash=record.hash,
-        fr=NoticeText(**record.texts["fr"].model_dump()),
-        en=NoticeText(**english.model_dump()) if english is not None else None,
-        created_at=record.created_at,
-        created_by=record.created_by,
-    )
-
-
 def visible_to(caller: Caller, team: str) -> None:
     """A team's notice is read by its members and by administrators, who put it; anyone else
     is told the team does not exist, as for its sender profiles."""
@@ -80,7 +67,7 @@ class Notices:
         digest = notice_hash(texts)
         latest = self.store.latest_notice(team)
         if latest is not None and latest.hash == digest:
-            return to_notice(latest)
+            return Notice.model_validate(latest)
         version = latest.version + 1 if latest is not None else 1
         self.auditor.record(
             caller,
@@ -99,24 +86,16 @@ class Notices:
         )
         # Conditional: of two administrators putting at once, one gets a 409, not a lost text.
         self.store.add_notice(record)
-        return to_notice(record)
+        return Notice.model_validate(record)
 
     def latest(self, caller: Caller, team: str) -> Notice:
         visible_to(caller, team)
         latest = self.store.latest_notice(team)
         if latest is None:
             raise NotFound(f"team {team} has no notice")
-        return to_notice(latest)
+        return Notice.model_validate(latest)
 
     def versions(self, caller: Caller, team: str) -> list[NoticeVersion]:
         """Every version of the team's notice, newest first (none: an empty list)."""
         visible_to(caller, team)
-        return [
-            NoticeVersion(
-                version=record.version,
-                hash=record.hash,
-                created_at=record.created_at,
-                created_by=record.created_by,
-            )
-            for record in self.store.notices_of(team)
-        ]
+        return [NoticeVersion.model_validate(record) for record in self.store.notices_of(team)]

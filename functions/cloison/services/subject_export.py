@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cloison.adapters.tables import AudienceHolding, SuppressionHolding
-from cloison.models.api.notices import NoticeText
 from cloison.models.api.privacy import (
     ExportedAudience,
     ExportedConsent,
@@ -21,7 +20,6 @@ from cloison.models.records import (
     ConsentRecord,
     MessageRecord,
     NoticeRecord,
-    NoticeWording,
     SuppressionRecord,
 )
 from cloison.services.notices import NoticeVersions
@@ -31,20 +29,10 @@ def standing(holding: SuppressionHolding | None) -> dict[str, SuppressionRecord]
     return dict(holding.standing) if holding is not None else {}
 
 
-def _text(wording: NoticeWording | None) -> NoticeText | None:
-    return NoticeText(**wording.model_dump()) if wording is not None else None
-
-
 def exported_notice(notice_hash: str, record: NoticeRecord | None) -> ExportedNotice:
     if record is None:
         return ExportedNotice(hash=notice_hash, version=None, created_at=None, fr=None, en=None)
-    return ExportedNotice(
-        hash=record.hash,
-        version=record.version,
-        created_at=record.created_at,
-        fr=_text(record.texts.get("fr")),
-        en=_text(record.texts.get("en")),
-    )
+    return ExportedNotice.model_validate(record)
 
 
 def exported_consents(

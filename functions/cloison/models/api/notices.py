@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, AliasPath, BaseModel, ConfigDict, Field
 
 from cloison.models.api.common import Input, Scrubbed
 
@@ -20,6 +20,9 @@ NoticeHash = Annotated[
 class NoticeText(Input):
     """The notice in one language. Digit runs long enough to be a phone number are masked, as
     in all free text: a short code (`STOP au 36111`) is kept."""
+
+    # Also read from a stored wording's attributes (`models.records.NoticeWording`).
+    model_config = ConfigDict(from_attributes=True)
 
     organisation: Annotated[
         str,
@@ -60,9 +63,23 @@ class NoticeIn(Input):
     en: NoticeText | None = Field(default=None, description="The notice in English.")
 
 
+def by_language(language: str) -> AliasChoices:
+    """A text read by its language, from an answer's field or a stored version's `texts`."""
+    return AliasChoices(language, AliasPath("texts", language))
+
+
 class Notice(NoticeIn):
     """One version of a team's notice, as it was put."""
 
+    # Read from a stored version's attributes (`models.records.NoticeRecord`).
+    model_config = ConfigDict(from_attributes=True)
+
+    fr: NoticeText = Field(
+        description="The notice in French (required).", validation_alias=by_language("fr")
+    )
+    en: NoticeText | None = Field(
+        default=None, description="The notice in English.", validation_alias=by_language("en")
+    )
     team: str
     version: int = Field(description="1 for the first version, then one more for each.")
     hash: str = Field(
@@ -73,7 +90,8 @@ class Notice(NoticeIn):
 
 
 class NoticeVersion(BaseModel):
-    model_config = ConfigDict(defer_build=True)
+    # Read from a stored version's attributes (`models.records.NoticeRecord`).
+    model_config = ConfigDict(defer_build=True, from_attributes=True)
     version: int
     hash: str
     created_at: datetime

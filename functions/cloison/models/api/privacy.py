@@ -20,7 +20,7 @@ from cloison.models.api.common import (
     Scrubbed,
     VariableName,
 )
-from cloison.models.api.notices import NoticeText
+from cloison.models.api.notices import NoticeText, by_language
 
 
 # ---------------------------------------------------------------- data-subject requests
@@ -80,13 +80,17 @@ class PrivacyRequestIn(Input):
 class ExportedNotice(BaseModel):
     """The version of the team's notice a consent names, as the person saw it."""
 
-    model_config = ConfigDict(defer_build=True)
+    # Read from a stored version's attributes (`models.records.NoticeRecord`), whose `texts`
+    # may lack `en`; every answer still has it, null or not.
+    model_config = ConfigDict(
+        defer_build=True, from_attributes=True, json_schema_serialization_defaults_required=True
+    )
 
     hash: str
     version: int | None = Field(description="Null if no version of the team's has this hash.")
     created_at: datetime | None
-    fr: NoticeText | None
-    en: NoticeText | None
+    fr: NoticeText | None = Field(validation_alias=by_language("fr"))
+    en: NoticeText | None = Field(default=None, validation_alias=by_language("en"))
 
 
 class ExportedSignup(BaseModel):
