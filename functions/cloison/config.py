@@ -85,11 +85,16 @@ class Audit(_Settings):
 
 class Signups(_Settings):
     """Sign-up by double opt-in: how long a confirmation waits, a team's daily budget of
-    confirmation SMS, the regions whose numbers are taken (comma-separated, `FR,GP,MQ`)."""
+    confirmation SMS, the regions whose numbers are taken (comma-separated, `FR,GP,MQ`), and
+    the requests allowed per source address (an hour), number (a day) and block (an hour)."""
 
     signup_confirmation_hours: int = Field(alias="SIGNUP_CONFIRMATION_HOURS", ge=1, le=168)
     signup_daily_budget: int = Field(alias="SIGNUP_DAILY_BUDGET", ge=1)
     signup_regions: str = Field(alias="SIGNUP_REGIONS", pattern=r"^[A-Z]{2}(,[A-Z]{2})*$")
+    # The template's bounds: a limit's item holds one time per request it allows.
+    signup_address_limit: int = Field(alias="SIGNUP_ADDRESS_LIMIT", ge=1, le=1000)
+    signup_number_limit: int = Field(alias="SIGNUP_NUMBER_LIMIT", ge=1, le=10)
+    signup_prefix_limit: int = Field(alias="SIGNUP_PREFIX_LIMIT", ge=1, le=1000)
 
 
 class SendQueue(_Settings):

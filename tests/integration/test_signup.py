@@ -1,5 +1,5 @@
-"""Sign-up by double opt-in through a local stack of its own (a small daily budget, a clock it
-moves): the confirmation SMS, the reply that makes the consent, its proof in an access export;
+"""Sign-up by double opt-in through a local stack of its own (a small daily budget, limits of its
+own, a clock it moves): the confirmation SMS, the reply that makes the consent, its proof in an access export;
 then a flood from one address, on one block of numbers and beyond the team's budget, while a
 real sign-up from another address still goes through."""
 
@@ -21,6 +21,11 @@ from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 BUDGET = 15
+# Requests per address an hour, confirmations per number a day, requests per block an hour:
+# stack parameters, set apart from their defaults to see them reach the function.
+ADDRESS_LIMIT = 4
+NUMBER_LIMIT = 2
+PREFIX_LIMIT = 10
 # Fictional mobiles of this test alone, all in one block (`+337510`).
 PERSON = "+33751005001"
 ADDRESS_FLOOD = [f"+337510050{n:02d}" for n in range(2, 22)]
@@ -48,7 +53,12 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
         clock_start=demo_clock(datetime.now(UTC)),
         retry_after_seconds=1,
         log_dir=logs,
-        parameters={"SignupDailyBudget": str(BUDGET)},
+        parameters={
+            "SignupDailyBudget": str(BUDGET),
+            "SignupAddressLimit": str(ADDRESS_LIMIT),
+            "SignupNumberLimit": str(NUMBER_LIMIT),
+            "SignupPrefixLimit": str(PREFIX_LIMIT),
+        },
     ) as running:
         yield running
 
@@ -161,20 +171,22 @@ def test_a_flood_is_held_by_each_limit_and_the_budget_while_real_sign_ups_go_thr
     # When one address asks for 20 numbers
     for number in ADDRESS_FLOOD:
         assert sign_up(own_stack, "127.0.0.10", number, notice)[0] == 202
-    # Then it is sent 5 confirmations at most
+    # Then it is sent its limit's worth of confirmations
     address_sent = len(confirmations(own_stack, ADDRESS_FLOOD))
-    assert address_sent == 5
+    assert address_sent == ADDRESS_LIMIT
 
-    # When one number is asked for from 6 addresses, Then it gets 3 confirmations at most
+    # When one number is asked for from 6 addresses, Then it gets its limit's worth at most
     for index in range(6):
         assert sign_up(own_stack, f"127.0.1.{index + 1}", ONE_NUMBER, notice)[0] == 202
-    assert len(confirmations(own_stack, [ONE_NUMBER])) == 3
+    assert len(confirmations(own_stack, [ONE_NUMBER])) == NUMBER_LIMIT
 
     # When 20 addresses ask for 20 numbers of the same block within the hour
     for index, number in enumerate(PREFIX_FLOOD):
         assert sign_up(own_stack, f"127.0.2.{index + 1}", number, notice)[0] == 202
-    # Then the block got 10 confirmations in the hour (the first test's person's among them)
-    assert len(confirmations(own_stack)) == 10
+    # Then the block got its limit's worth in the hour (the first test's person's among them),
+    # some of them to this flood
+    assert len(confirmations(own_stack)) == PREFIX_LIMIT
+    assert confirmations(own_stack, PREFIX_FLOOD)
 
     # When an hour later a real person signs up from an address of their own
     own_stack.set_clock(datetime.now(UTC) + own_stack.clock_offset + timedelta(minutes=61))

@@ -12,22 +12,23 @@ from fakes import FakeSealer, notice_in
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
+from sam_template import template
 from test_inbound import KEY, NOW, World
 
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.compliance.signup import (
-    ADDRESS_LIMIT,
+    DEFAULT_LIMITS,
     DEFAULT_REGIONS,
-    NUMBER_LIMIT,
-    PREFIX_LIMIT,
     Refusal,
+    RequestLimits,
     RollingLimit,
     allowed_regions,
     confirmation_text,
     is_confirmation,
     number_prefix,
 )
+from cloison.config import ApiSettings
 from cloison.errors import DependencyError, RuleViolation
 from cloison.models.api.signup import SignupIn
 from cloison.models.records import (
@@ -39,6 +40,7 @@ from cloison.models.records import (
 from cloison.services.notices import notice_hash, wordings
 from cloison.services.signup import SignupRequests
 from cloison.services.signup_confirmation import SignupConfirmations
+from cloison_local.expand import function_properties
 
 TEAM = "sales"
 POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-0123456789abcdef"
@@ -96,7 +98,7 @@ def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
         yield _desk(budget=500)
 
 
-def _desk(budget: int) -> Desk:
+def _desk(budget: int, limits: RequestLimits = DEFAULT_LIMITS) -> Desk:
     campaigns = CampaignStore("campaigns")
     campaigns.add_notice(
         NoticeRecord(team=TEAM, version=1, hash=HASH, texts=TEXTS, created_at=NOW, created_by="ada")
@@ -116,6 +118,7 @@ def _desk(budget: int) -> Desk:
         origination=POOL,
         confirmation_hours=24,
         regions=frozenset(DEFAULT_REGIONS),
+        request_limits=limits,
     )
     return Desk(service, carrier, consents, suppressions, pending)
 
@@ -280,8 +283,8 @@ def test_one_address_is_limited_and_its_flood_leaves_other_addresses_their_own(
     ]
 
     # Then only the first ones are sent, and another address still gets through
-    assert answers.count(None) == ADDRESS_LIMIT.limit
-    assert set(answers[ADDRESS_LIMIT.limit :]) == {Refusal.ADDRESS_LIMIT}
+    assert answers.count(None) == DEFAULT_LIMITS.address.limit == 5
+    assert set(answers[DEFAULT_LIMITS.address.limit :]) == {Refusal.ADDRESS_LIMIT}
     assert desk.ask(phone=OTHER, address="198.51.100.1", at=NOW + timedelta(minutes=9)) is None
     # And an hour after its first requests the address may ask again
     assert desk.ask(phone="+33612000099", at=NOW + timedelta(minutes=61)) is None
@@ -289,17 +292,64 @@ def test_one_address_is_limited_and_its_flood_leaves_other_addresses_their_own(
 
 def test_one_number_is_asked_for_three_times_a_day_at_most(desk: Desk) -> None:
     answers = [desk.ask(address=f"198.51.100.{n}", at=NOW + timedelta(hours=n)) for n in range(5)]
-    assert answers.count(None) == NUMBER_LIMIT.limit
+    assert answers.count(None) == DEFAULT_LIMITS.number.limit == 3
     assert answers[-1] is Refusal.NUMBER_LIMIT
-    assert len(desk.carrier.sent) == NUMBER_LIMIT.limit
+    assert len(desk.carrier.sent) == DEFAULT_LIMITS.number.limit
 
 
 def test_one_block_of_numbers_is_limited_whatever_the_addresses(desk: Desk) -> None:
     answers = [
         desk.ask(phone=f"+336123400{n:02d}", address=f"198.51.100.{n}", at=NOW) for n in range(15)
     ]
-    assert answers.count(None) == PREFIX_LIMIT.limit
-    assert set(answers[PREFIX_LIMIT.limit :]) == {Refusal.PREFIX_LIMIT}
+    assert answers.count(None) == DEFAULT_LIMITS.prefix.limit == 10
+    assert set(answers[DEFAULT_LIMITS.prefix.limit :]) == {Refusal.PREFIX_LIMIT}
+
+
+def test_the_limits_are_the_deployment_s(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a deployment that allows 2 requests an hour per address, 1 a day per number and
+    # 3 an hour per block
+    with in_process_aws(monkeypatch):
+        create_tables(
+            {
+                "campaigns": "CampaignsTable",
+                "contacts": "ContactsTable",
+                "suppressions": "SuppressionsTable",
+            }
+        )
+        desk = _desk(500, RequestLimits.allowing(address=2, number=1, prefix=3))
+        # When one address asks for three numbers, Then the third is refused
+        by_address = [desk.ask(phone=f"+3361200000{n}") for n in range(3)]
+        assert by_address == [None, None, Refusal.ADDRESS_LIMIT]
+        # When a number is asked for again from elsewhere, Then it is refused
+        assert desk.ask(phone="+33612000000", address="198.51.100.1") is Refusal.NUMBER_LIMIT
+        # When the block is asked for a third and a fourth number, Then the fourth is refused
+        assert desk.ask(phone="+33612000005", address="198.51.100.2") is None
+        assert desk.ask(phone="+33612000006", address="198.51.100.3") is Refusal.PREFIX_LIMIT
+        assert len(desk.carrier.sent) == 3
+
+
+@pytest.mark.parametrize(
+    ("parameter", "variable", "default"),
+    [
+        ("SignupAddressLimit", "SIGNUP_ADDRESS_LIMIT", DEFAULT_LIMITS.address.limit),
+        ("SignupNumberLimit", "SIGNUP_NUMBER_LIMIT", DEFAULT_LIMITS.number.limit),
+        ("SignupPrefixLimit", "SIGNUP_PREFIX_LIMIT", DEFAULT_LIMITS.prefix.limit),
+    ],
+)
+def test_each_limit_is_a_stack_parameter_with_the_settings_bounds(
+    parameter: str, variable: str, default: int
+) -> None:
+    # Given the template's parameter and the API's setting it becomes
+    declared = template()["Parameters"][parameter]
+    [setting] = [f for f in ApiSettings.model_fields.values() if f.alias == variable]
+    bounds = {type(item).__name__: item for item in setting.metadata}
+
+    # Then its default is the code's, its bounds the setting's, and the API is given it
+    assert (declared["Type"], declared["Default"]) == ("Number", default)
+    assert declared["MinValue"] == bounds["Ge"].ge == 1
+    assert declared["MaxValue"] == bounds["Le"].le
+    environment = function_properties("ApiFunction")["Environment"]["Variables"]
+    assert environment[variable] == {"Ref": parameter}
 
 
 @settings(

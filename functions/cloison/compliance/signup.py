@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, Self
 
 from .replies import normalize_reply
 
@@ -57,10 +57,33 @@ class RollingLimit:
         return [*recent, now]
 
 
-# The limits of a deployment; `docs/decisions/057-...` says why these values.
-ADDRESS_LIMIT: Final = RollingLimit(5, timedelta(hours=1))
-NUMBER_LIMIT: Final = RollingLimit(3, timedelta(hours=24))
-PREFIX_LIMIT: Final = RollingLimit(10, timedelta(hours=1))
+# The windows the limits count in. How many requests each allows is the deployment's
+# (`SignupAddressLimit`, `SignupNumberLimit`, `SignupPrefixLimit`); decision 057 says why.
+ADDRESS_WINDOW: Final = timedelta(hours=1)
+NUMBER_WINDOW: Final = timedelta(hours=24)
+PREFIX_WINDOW: Final = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class RequestLimits:
+    """The rolling limits on sign-up requests: per source address, per number, per block."""
+
+    address: RollingLimit
+    number: RollingLimit
+    prefix: RollingLimit
+
+    @classmethod
+    def allowing(cls, address: int, number: int, prefix: int) -> Self:
+        """So many requests per address an hour, per number a day, per block an hour."""
+        return cls(
+            RollingLimit(address, ADDRESS_WINDOW),
+            RollingLimit(number, NUMBER_WINDOW),
+            RollingLimit(prefix, PREFIX_WINDOW),
+        )
+
+
+# The template's defaults: 5 an hour per address, 3 a day per number, 10 an hour per block.
+DEFAULT_LIMITS: Final = RequestLimits.allowing(address=5, number=3, prefix=10)
 
 
 def number_prefix(e164: str) -> str:

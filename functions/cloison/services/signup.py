@@ -16,10 +16,8 @@ from cloison.compliance.errors import InvalidPhoneNumber
 from cloison.compliance.masking import mask_phone
 from cloison.compliance.phone import Phone, normalize_phone
 from cloison.compliance.signup import (
-    ADDRESS_LIMIT,
-    NUMBER_LIMIT,
-    PREFIX_LIMIT,
     Refusal,
+    RequestLimits,
     confirmation_text,
     day_of,
     number_prefix,
@@ -85,6 +83,8 @@ class SignupRequests:
     origination: str
     confirmation_hours: int
     regions: frozenset[str]
+    # How many requests per address, number and block of numbers (the stack's parameters).
+    request_limits: RequestLimits
 
     def request_by_keyword(
         self, team: str, e164: str, word: str, origination: str, now: datetime
@@ -184,11 +184,12 @@ class SignupRequests:
             return Refusal.CONFIRMED
         # The address as a keyed hash: an address is personal data too.
         address = self.hasher.key(f"address:{source_address}")
-        if not self.limits.take("address", address, ADDRESS_LIMIT, now):
+        rules = self.request_limits
+        if not self.limits.take("address", address, rules.address, now):
             return Refusal.ADDRESS_LIMIT
-        if not self.limits.take("number", number_key, NUMBER_LIMIT, now):
+        if not self.limits.take("number", number_key, rules.number, now):
             return Refusal.NUMBER_LIMIT
-        if not self.limits.take("prefix", number_prefix(phone.e164), PREFIX_LIMIT, now):
+        if not self.limits.take("prefix", number_prefix(phone.e164), rules.prefix, now):
             return Refusal.PREFIX_LIMIT
         if not self.limits.spend(team, day_of(now), now):
             return Refusal.BUDGET

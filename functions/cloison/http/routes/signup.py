@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
-from cloison.compliance.signup import Refusal, allowed_regions
+from cloison.compliance.signup import Refusal, RequestLimits, allowed_regions
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import app
@@ -36,6 +36,11 @@ def service() -> SignupRequests:
         origination=config.origination_identity,
         confirmation_hours=config.signup_confirmation_hours,
         regions=allowed_regions(config.signup_regions),
+        request_limits=RequestLimits.allowing(
+            address=config.signup_address_limit,
+            number=config.signup_number_limit,
+            prefix=config.signup_prefix_limit,
+        ),
     )
 
 
