@@ -1,11 +1,15 @@
-"""What the integration tests share: calling the local API (campaigns, audiences, consents, the
-problem documents it answers with), waiting, reaching the carrier and its opt-out list."""
+"""What the integration tests share: calling the local API (campaigns, audiences, consents,
+sign-ups, the problem documents it answers with), waiting, reaching the carrier and its opt-out
+list."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import requests
@@ -191,6 +195,35 @@ def reply(
     assert wait_until(listed), "the reply never reached the index"
     stack.wait_idle(timeout=30)
     return found[0]
+
+
+def sign_up(
+    stack: LocalStack,
+    address: str,
+    phone: str,
+    notice: str,
+    *,
+    team: str = "sales",
+    page: str = "https://exemple.fr/inscription",
+) -> tuple[int, Any]:
+    """POST /signup/{team} from `address` (a loopback address: the gateway reads the socket's,
+    as API Gateway reads the caller's), and its answer: status and document."""
+    url = urlsplit(stack.api_url)
+    connection = http.client.HTTPConnection(
+        url.hostname or "127.0.0.1", url.port, timeout=60, source_address=(address, 0)
+    )
+    try:
+        body = json.dumps({"phone": phone, "notice": notice, "page": page})
+        connection.request(
+            "POST",
+            f"{url.path.rstrip('/')}/signup/{team}",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        answer = connection.getresponse()
+        return answer.status, json.loads(answer.read())
+    finally:
+        connection.close()
 
 
 def audit_entries(stack: LocalStack, token: str, **filters: str) -> list[dict[str, Any]]:

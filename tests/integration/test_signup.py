@@ -5,16 +5,14 @@ real sign-up from another address still goes through."""
 
 from __future__ import annotations
 
-import http.client
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from local_api import api, carrier, ok, problem_of, wait_until
+from local_api import sign_up as sign_up_on
 
 from cloison_local.demo import demo_clock
 from cloison_local.seed import seed
@@ -74,24 +72,11 @@ def notice(own_stack: LocalStack, own_tokens: dict[str, str]) -> str:
     return str(ok(put)["hash"])
 
 
-def sign_up(stack: LocalStack, address: str, phone: str, notice: str, team: str = "sales") -> Any:
-    """POST /signup/{team} from `address` (a loopback address: the gateway reads the socket's)."""
-    url = urlsplit(stack.api_url)
-    connection = http.client.HTTPConnection(
-        url.hostname or "127.0.0.1", url.port, timeout=60, source_address=(address, 0)
-    )
-    try:
-        body = json.dumps({"phone": phone, "notice": notice, "page": PAGE})
-        connection.request(
-            "POST",
-            f"{url.path.rstrip('/')}/signup/{team}",
-            body=body,
-            headers={"Content-Type": "application/json"},
-        )
-        answer = connection.getresponse()
-        return answer.status, json.loads(answer.read())
-    finally:
-        connection.close()
+def sign_up(
+    stack: LocalStack, address: str, phone: str, notice: str, team: str = "sales"
+) -> tuple[int, Any]:
+    """POST /signup/{team} from `address`, from this test's page."""
+    return sign_up_on(stack, address, phone, notice, team=team, page=PAGE)
 
 
 def confirmations(stack: LocalStack, numbers: list[str] | None = None) -> list[Any]:

@@ -1,6 +1,7 @@
 """Data-subject requests through the local stack: a person who received a campaign, replied, gave
-consent and said STOP is exported, rectified, then erased; afterwards no table, bucket or log
-holds their number, only the suppression holds its keyed hash, and a new campaign skips them."""
+consent, asked for a sign-up to another team and said STOP is exported, rectified, then erased;
+afterwards no table, bucket or log holds their number, only the suppression holds its keyed
+hash, a new campaign skips them, and their late reply to the sign-up's SMS confirms nothing."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from local_api import (
     new_campaign,
     ok,
     on_provider_list,
+    sign_up,
     wait_until,
 )
 
@@ -33,6 +35,17 @@ PERSON = "+33751005101"
 NEIGHBOUR = "+33751005102"
 # How the number may be written: E.164, bare digits and national form contain the first.
 FORMS = ("751005101", "07 51 00 51 01", "7 51 00 51 01", "07.51.00.51.01")
+# Where the person's sign-up request came from, and the network an export shows of it.
+SIGNUP_ADDRESS = "127.0.5.1"
+SIGNUP_NETWORK = "127.0.5.0/24"
+NOTICE_FR = {
+    "organisation": "Exemple Services",
+    "purpose": "Vous prévenir des interventions par SMS.",
+    "frequency": "Au plus 2 SMS par mois.",
+    "retention": "3 ans après notre dernier échange.",
+    "rights": "Accès, rectification, effacement : dpo@exemple.fr.",
+    "stop": "STOP au 36111",
+}
 
 
 def number_key(stack: LocalStack, e164: str) -> str:
@@ -99,7 +112,17 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     alice, priya, aurele = tokens["alice"], tokens["priya"], tokens["aurele"]
     key = number_key(stack, PERSON)
 
-    # Given a person who consented, received a campaign and answered it
+    # Given a person who asked for a sign-up on team support's page, and was sent its SMS
+    put = api(stack, tokens["ada"], "PUT", "/teams/support/notice", json={"fr": NOTICE_FR})
+    notice = ok(put)["hash"]
+    assert sign_up(stack, SIGNUP_ADDRESS, PERSON, notice, team="support")[0] == 202
+    assert wait_until(
+        lambda: any(
+            message.destination == PERSON and message.context.get("signup") == "confirmation"
+            for message in carrier(stack).sent_messages()
+        )
+    ), "no confirmation SMS"
+    # And who consented to team sales, received a campaign and answered it
     ok(consent_answer(stack, alice, PERSON, proof="Oui aux SMS"))
     sent = campaign(
         stack, alice, [{"phone": PERSON, "variables": {"first_name": "Lea"}}], kind="marketing"
@@ -167,6 +190,17 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     assert sorted(
         (item["campaign_id"], item["variables"]["first_name"]) for item in export["audiences"]
     ) == sorted([(sent, "Lea"), (draft, "Lea")])
+    # And the sign-up waiting for its reply, with the notice the page showed, the address it
+    # came from down to its network, and the requests counted for the number
+    [waiting] = export["signups"]
+    assert (waiting["team"], waiting["notice"]["hash"]) == ("support", notice)
+    assert waiting["notice"]["fr"] == NOTICE_FR
+    assert waiting["source_address"] == SIGNUP_NETWORK
+    assert SIGNUP_ADDRESS not in access.text
+    assert waiting["requested_at"] < waiting["expires_at"]
+    [counted] = export["signup_limits"]
+    assert (counted["limit"], len(counted["requested_at"])) == ("number", 1)
+    assert access.json()["counts"]["signups"] == 1
     assert NEIGHBOUR not in access.text
     assert traces(access.text, key) == [FORMS[0]]  # what the scans below look for is there
     assert access.json()["phone"] == "***01"
@@ -224,6 +258,8 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         "dead_letters": 1,
         "audience_chunks": 2,
         "suppressions_scrubbed": 0,
+        "signups": 1,
+        "signup_limits": 1,
     }
     assert receipt["suppression"] == "kept"
     # And the neighbour's dead letter is still there, and visible
@@ -324,3 +360,10 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
     destinations = [message.destination for message in carrier(stack).sent_messages()[before:]]
     assert PERSON not in destinations
     assert NEIGHBOUR in destinations
+
+    # When the person now answers the sign-up's SMS
+    reply(stack, PERSON, "OUI")
+
+    # Then it confirms nothing: the erasure took the sign-up with it
+    after = ok(request(stack, priya, {"kind": "access", "reason": "check"}))["export"]
+    assert (after["consents"], after["signups"]) == ([], [])

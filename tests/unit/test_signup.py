@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from ipaddress import IPv4Address, IPv6Address, ip_network
 from typing import Any, cast
 
 import pytest
@@ -17,6 +18,7 @@ from test_inbound import KEY, NOW, World
 
 from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
+from cloison.compliance.masking import mask_address
 from cloison.compliance.signup import (
     DEFAULT_LIMITS,
     DEFAULT_REGIONS,
@@ -148,6 +150,33 @@ def test_the_confirmation_names_the_organisation_the_keyword_the_delay_and_how_t
 def test_a_prefix_is_the_block_of_a_number_not_the_number() -> None:
     assert number_prefix("+33751005001") == "+337510"
     assert allowed_regions(" fr, GP ,,re") == {"FR", "GP", "RE"}
+
+
+@pytest.mark.parametrize(
+    ("address", "network"),
+    [
+        ("203.0.113.7", "203.0.113.0/24"),
+        ("2001:db8:1:2::5", "2001:db8:1::/48"),
+        ("::ffff:203.0.113.7", "203.0.113.0/24"),
+        (" 198.51.100.200 ", "198.51.100.0/24"),
+        ("not an address", "***"),
+        ("", "***"),
+    ],
+)
+def test_an_address_is_masked_down_to_its_network(address: str, network: str) -> None:
+    assert mask_address(address) == network
+
+
+@settings(max_examples=200, deadline=None)
+@given(address=st.ip_addresses())
+def test_a_masked_address_keeps_its_network_and_nothing_of_its_host(
+    address: IPv4Address | IPv6Address,
+) -> None:
+    # A network with no host bits set (strict), that holds the address
+    masked = ip_network(mask_address(str(address)), strict=True)
+    host = address.ipv4_mapped if isinstance(address, IPv6Address) else None
+    assert (host or address) in masked
+    assert masked.prefixlen == (24 if masked.version == 4 else 48)
 
 
 def test_a_limit_needs_a_request_and_a_window() -> None:
@@ -401,10 +430,18 @@ class Pending:
 
 @dataclass
 class Consents:
+    """Consents recorded while their sign-up waits, as ConsentStore.put_confirmed does."""
+
+    pending: Pending
     recorded: list[ConsentRecord] = field(default_factory=list)
 
-    def put(self, record: ConsentRecord) -> None:
+    def put_confirmed(self, record: ConsentRecord) -> bool:
+        if not any(
+            (r.number_key, r.team) == (record.number_key, record.team) for r in self.pending.records
+        ):
+            return False
         self.recorded.append(record)
+        return True
 
 
 def signed_up(world: World, *, hours_ago: int = 1) -> tuple[Pending, Consents]:
@@ -424,7 +461,7 @@ def signed_up(world: World, *, hours_ago: int = 1) -> tuple[Pending, Consents]:
             )
         ]
     )
-    consents = Consents()
+    consents = Consents(pending)
     world.receiver.signups = SignupConfirmations(cast(Any, pending), cast(Any, consents))
     return pending, consents
 
@@ -478,3 +515,28 @@ def test_a_redelivered_confirmation_after_a_crash_confirms_the_same() -> None:
     assert record.team == TEAM
     assert pending.records == []
     assert {consent.confirmed_by for consent in consents.recorded} == {"in-3"}
+
+
+def test_a_sign_up_erased_once_its_reply_was_read_confirms_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a sign-up that an erasure deletes just after the reply found it
+    world = World()
+    pending, consents = signed_up(world)
+    found = pending.waiting
+
+    def found_then_erased(number_key: str, now: datetime) -> list[PendingSignupRecord]:
+        waiting = found(number_key, now)
+        pending.records = []
+        return waiting
+
+    monkeypatch.setattr(pending, "waiting", found_then_erased)
+
+    # When the reply OUI is taken in
+    record = world.reply("OUI", reply_id="in-9")
+
+    # Then no consent is recorded, and the reply is an ordinary one: matched to the campaign
+    # that messaged the number, as any reply
+    assert consents.recorded == []
+    assert record.campaign_id == "c-1"
+    assert pending.deleted == []

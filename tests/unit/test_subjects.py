@@ -37,7 +37,9 @@ from cloison.adapters.tables import (
     SuppressionStore,
     audience_print,
 )
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.adapters.vault import ReplyVault
+from cloison.compliance.signup import DEFAULT_LIMITS, LimitKind
 from cloison.compliance.window import SendWindowPolicy
 from cloison.errors import DependencyError, Forbidden, NotFound, RuleViolation
 from cloison.models.api.privacy import PrivacyRequestIn
@@ -46,6 +48,7 @@ from cloison.models.records import (
     AudienceMember,
     CampaignRecord,
     MessageStatus,
+    PendingSignupRecord,
     ReplyRecord,
     SuppressionRecord,
 )
@@ -54,6 +57,7 @@ from cloison.services.audience import AudienceWriter, open_chunk
 from cloison.services.decision import decide
 from cloison.services.delivery_events import STATUS_RANK
 from cloison.services.notices import Notices
+from cloison.services.signup_confirmation import SignupConfirmations
 from cloison.services.subjects import SubjectRights
 from cloison_local.template import load_template
 
@@ -68,6 +72,7 @@ TABLES = {
 PEPPER = b"unit-test-pepper"
 PERSON = "+33751003101"  # fictional mobiles next to phonenumbers' French example
 NEIGHBOUR = "+33751003102"
+ADDRESS = "203.0.113.7"  # where a sign-up request came from (documentation range)
 PRIYA = Caller(
     subject="sub-priya", username="priya", teams=frozenset(), roles=frozenset({"privacy_officer"})
 )
@@ -159,6 +164,8 @@ class World:
         self.replies = ReplyIndex("replies", 365)
         self.receipts = PrivacyReceipts("contacts", 1825)
         self.audiences = AudienceWriter(self.campaigns, self.sealer, 395)
+        self.signups = PendingSignups("contacts")
+        self.signup_limits = SignupLimits("contacts", 500)
         self.rights = SubjectRights(
             hasher=Hasher(),
             consents=self.consents,
@@ -172,6 +179,8 @@ class World:
             receipts=self.receipts,
             auditor=self.auditor,
             dead_letters=DeadLetters(dead_letter_urls()) if self.queues else FakeDeadLetters(),
+            signups=self.signups,
+            signup_limits=self.signup_limits,
         )
 
     # ------------------------------------------------------------------ what is held
@@ -224,6 +233,28 @@ class World:
         self.replies.claim(record)
         self.replies.mark_stored("sales", reply_id)
         self.vault.versions[record.object_key] = [body] * versions
+
+    def sign_up(
+        self, e164: str, team: str, notice: str, *, hours_ago: int = 1, address: str = ADDRESS
+    ) -> PendingSignupRecord:
+        """A sign-up asked for on the team's page `hours_ago`, as services.signup keeps it: the
+        sign-up waiting 24 hours, and the request counted by the limit per number."""
+        requested_at = self.now - timedelta(hours=hours_ago)
+        record = PendingSignupRecord(
+            number_key=key_of(e164),
+            team=team,
+            notice=notice,
+            page=f"https://exemple.fr/{team}/inscription",
+            language="fr",
+            source_address=address,
+            requested_at=requested_at,
+            expires_at=requested_at + timedelta(hours=24),
+        )
+        self.signups.put(record)
+        assert self.signup_limits.take(
+            LimitKind.NUMBER, key_of(e164), DEFAULT_LIMITS.number, requested_at
+        )
+        return record
 
     def everything_about(self, e164: str) -> None:
         """A person who received a campaign, replied twice, consented and said STOP; their
@@ -309,6 +340,8 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
         "messages": 1,
         "replies": 2,
         "audience_chunks": 2,
+        "signups": 0,
+        "signup_limits": 0,
     }
     # And nothing of the neighbour's is in it
     assert NEIGHBOUR not in export.model_dump_json()
@@ -361,6 +394,53 @@ def test_access_shows_each_consent_with_the_notice_the_person_saw(
     assert shown.en == seen.en
     # And the consent to team support shows none
     assert notices["support"] is None
+
+
+def test_access_shows_the_sign_ups_waiting_and_the_requests_counted_for_the_number(
+    tables: dict[str, str],
+) -> None:
+    # Given a sign-up to team support asked for 30 hours ago, expired but not deleted yet by
+    # TTL, on a page whose notice no version has; then one to team sales an hour ago
+    world = World()
+    admin = Caller(subject="sub-ada", username="ada", teams=frozenset(), roles=frozenset({"admin"}))
+    book = Notices(store=world.campaigns, auditor=RecordingAuditor())  # type: ignore[arg-type]
+    shown = book.put(admin, "sales", notice_in(english=True))
+    old = world.sign_up(PERSON, "support", "a" * 64, hours_ago=30, address="2001:db8:1:2::5")
+    latest = world.sign_up(PERSON, "sales", shown.hash)
+    world.sign_up(NEIGHBOUR, "sales", shown.hash)
+
+    # When the privacy officer asks for everything held about the number
+    receipt = world.submit(kind="access", reason="lettre du 4 décembre")
+    export = receipt.export
+
+    # Then both sign-ups are shown, the latest first, each with the notice its page showed
+    assert [(item.team, item.requested_at) for item in export.signups] == [
+        ("sales", latest.requested_at),
+        ("support", old.requested_at),
+    ]
+    sales, support = export.signups
+    assert (sales.notice.version, sales.notice.fr, sales.notice.en) == (1, shown.fr, shown.en)
+    assert (support.notice.hash, support.notice.version) == ("a" * 64, None)
+    assert (sales.page, sales.language) == (latest.page, "fr")
+    # (kept to the second, as TTL reads it)
+    assert (sales.expires_at, support.expires_at) == (
+        latest.expires_at.replace(microsecond=0),
+        old.expires_at.replace(microsecond=0),
+    )
+    # And the address each came from only as its network: it may be someone else's
+    assert (sales.source_address, support.source_address) == (
+        "203.0.113.0/24",
+        "2001:db8:1::/48",
+    )
+    assert ADDRESS not in export.model_dump_json()
+    # And the count of requests the limit per number keeps: the latest (the older fell out of
+    # its 24 hours when the latest was counted)
+    [counted] = export.signup_limits
+    assert (counted.limit, counted.window_hours) == ("number", 24)
+    assert counted.requested_at == [latest.requested_at]
+    assert (receipt.counts["signups"], receipt.counts["signup_limits"]) == (2, 1)
+    # And nothing of the neighbour's
+    assert NEIGHBOUR not in export.model_dump_json()
 
 
 def test_only_privacy_officers_make_or_read_requests(tables: dict[str, str]) -> None:
@@ -483,6 +563,8 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
         "dead_letters": 0,
         "audience_chunks": 2,
         "suppressions_scrubbed": 0,
+        "signups": 0,
+        "signup_limits": 0,
     }
     assert receipt.suppression == "kept"
     assert world.auditor.entries[-1]["action"] == "subject.erase"
@@ -523,6 +605,62 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
     assert world.members("c-sent") == [AudienceMember.tombstone()]
     # And the neighbour's consent is untouched
     assert world.consents.for_number(key_of(NEIGHBOUR))
+
+
+def test_erasure_deletes_the_sign_ups_waiting_and_the_requests_counted_for_the_number(
+    tables: dict[str, str],
+) -> None:
+    # Given a person with a sign-up waiting for each of two teams, and a neighbour with one
+    world = World()
+    world.sign_up(PERSON, "support", "a" * 64, hours_ago=2)
+    world.sign_up(PERSON, "sales", "b" * 64)
+    world.sign_up(NEIGHBOUR, "sales", "b" * 64)
+
+    # When the person is erased
+    receipt = world.submit(kind="erasure", reason="asked by letter")
+
+    # Then both sign-ups and the count of requests for the number went at once, and say so
+    assert (receipt.counts["signups"], receipt.counts["signup_limits"]) == (2, 1)
+    assert world.signups.held(key_of(PERSON)) == []
+    assert world.signup_limits.counted(LimitKind.NUMBER, key_of(PERSON)) is None
+    # And only the opt-out holds the keyed hash
+    holding = [item["pk"]["S"] for _, item in every_item() if holds(item, key_of(PERSON))]
+    assert holding == [f"number#{key_of(PERSON)}"]
+    # And the neighbour's sign-up still waits
+    assert len(world.signups.held(key_of(NEIGHBOUR))) == 1
+
+    # When the person's OUI to the confirmation arrives after the erasure
+    confirmations = SignupConfirmations(world.signups, world.consents)
+    # Then it finds no sign-up, and no consent exists
+    assert confirmations.answered(key_of(PERSON), "OUI", world.now) is None
+    assert world.consents.for_number(key_of(PERSON)) == []
+
+
+def test_a_confirmation_read_before_an_erasure_and_recorded_after_it_records_nothing(
+    tables: dict[str, str],
+) -> None:
+    # Given a reply OUI that found the person's waiting sign-up
+    world = World()
+    world.sign_up(PERSON, "sales", "b" * 64)
+    confirmations = SignupConfirmations(world.signups, world.consents)
+    signup = confirmations.answered(key_of(PERSON), "OUI", world.now)
+    assert signup is not None
+
+    # When the person is erased before the consent is written
+    world.submit(kind="erasure", reason="asked by letter")
+
+    # Then the consent is not written: its sign-up no longer waits
+    assert confirmations.confirm(signup, "in-late", world.now) is False
+    assert world.consents.for_number(key_of(PERSON)) == []
+
+    # And a consent confirmed before an erasure is erased with the others
+    world.sign_up(NEIGHBOUR, "sales", "b" * 64)
+    other = confirmations.answered(key_of(NEIGHBOUR), "oui", world.now)
+    assert other is not None
+    assert confirmations.confirm(other, "in-early", world.now) is True
+    erased = world.submit(kind="erasure", reason="asked", phone=NEIGHBOUR)
+    assert erased.counts["consents"] == 1
+    assert world.consents.for_number(key_of(NEIGHBOUR)) == []
 
 
 def test_erasure_of_a_number_that_never_opted_out_adds_an_opt_out(

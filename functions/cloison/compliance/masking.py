@@ -1,7 +1,9 @@
-"""Numbers hidden for logs, errors and free text: plain string work, no numbering plan loaded."""
+"""Numbers hidden for logs, errors and free text: plain string work, no numbering plan loaded.
+Network addresses too, down to their network."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 
@@ -35,3 +37,20 @@ def scrub_numbers(text: str) -> str:
         ),
         text,
     )
+
+
+# What is left of an address: its network, as analytics tools keep it (IPv4 /24, IPv6 /48).
+ADDRESS_NETWORKS = {4: 24, 6: 48}
+
+
+def mask_address(address: str) -> str:
+    """An IP address down to its network: `203.0.113.7` -> `203.0.113.0/24`, `2001:db8:1::5`
+    -> `2001:db8:1::/48`; anything else `***`. It tells a network, not who used it."""
+    try:
+        parsed = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return "***"
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        parsed = parsed.ipv4_mapped  # an IPv4 address written as IPv6 is masked as IPv4
+    network = ipaddress.ip_network(f"{parsed}/{ADDRESS_NETWORKS[parsed.version]}", strict=False)
+    return str(network)

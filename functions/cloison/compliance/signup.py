@@ -33,6 +33,14 @@ class Refusal(StrEnum):
     CARRIER_REFUSED = "carrier_refused"  # on End User Messaging's opt-out list
 
 
+class LimitKind(StrEnum):
+    """What a rolling limit counts the requests of: its item is keyed by it."""
+
+    ADDRESS = "address"  # the source address's keyed hash
+    NUMBER = "number"  # the number's keyed hash: the only one that is about a person's number
+    PREFIX = "prefix"  # a block of numbers
+
+
 @dataclass(frozen=True)
 class RollingLimit:
     """At most `limit` requests in any `window` ending now."""

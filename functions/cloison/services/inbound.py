@@ -33,7 +33,13 @@ from cloison.errors import (
     RuleViolation,
 )
 from cloison.models.events import InboundSms
-from cloison.models.records import ReplyRecord, RouteRecord, SenderRecord, SuppressionRecord
+from cloison.models.records import (
+    PendingSignupRecord,
+    ReplyRecord,
+    RouteRecord,
+    SenderRecord,
+    SuppressionRecord,
+)
 from cloison.observability import logger
 from cloison.services.access import QUARANTINE_TEAM
 from cloison.services.signup import SignupRequests
@@ -156,14 +162,12 @@ class ReplyReceiver:
         # The number the person wrote to: a team's own, or the stack's shared pool's.
         route = self._route(sms.destination_number)
         signups = self.signups
-        signup = signups.answered(number_key, sms.message_body, now) if signups else None
+        signup = self._confirmed_signup(number_key, sms, now)
         keyword_team = None
         if reply_class is ReplyClass.REPLY and signup is None:
             keyword_team = self._keyword(sms, e164, route, now)
-        if signups is not None and signup is not None:
-            # The reply to a sign-up's confirmation is the team's, and no campaign's. Confirmed
-            # at this function's clock, the one that timed the request.
-            signups.confirm(signup, sms.inbound_message_id, now)
+        if signup is not None:
+            # The reply to a sign-up's confirmation is the team's, and no campaign's.
             match = Match(signup.team, None)
         elif keyword_team is not None:
             match = Match(keyword_team, None)
@@ -250,6 +254,19 @@ class ReplyReceiver:
                 # Not a number a sign-up takes (a region not served, a landline): a reply.
                 logger.info("sign-up keyword from a number not taken", extra={"team": claim.team})
         return claim.team
+
+    def _confirmed_signup(
+        self, number_key: str, sms: InboundSms, now: datetime
+    ) -> PendingSignupRecord | None:
+        """The sign-up the reply confirms, its consent recorded at this function's clock (the
+        one that timed the request); None if it confirms none: not the keyword, no sign-up
+        waiting, or one erased meanwhile. The reply is then an ordinary one."""
+        if self.signups is None:
+            return None
+        signup = self.signups.answered(number_key, sms.message_body, now)
+        if signup is None or not self.signups.confirm(signup, sms.inbound_message_id, now):
+            return None
+        return signup
 
     def _within_allowance(self, number_key: str, reply_id: str, now: datetime) -> bool:
         """A flood from one number is counted, not stored, matched or answered.

@@ -16,6 +16,7 @@ from cloison.compliance.errors import InvalidPhoneNumber
 from cloison.compliance.masking import mask_phone
 from cloison.compliance.phone import Phone, normalize_phone
 from cloison.compliance.signup import (
+    LimitKind,
     Refusal,
     RequestLimits,
     confirmation_text,
@@ -185,11 +186,12 @@ class SignupRequests:
         # The address as a keyed hash: an address is personal data too.
         address = self.hasher.key(f"address:{source_address}")
         rules = self.request_limits
-        if not self.limits.take("address", address, rules.address, now):
+        if not self.limits.take(LimitKind.ADDRESS, address, rules.address, now):
             return Refusal.ADDRESS_LIMIT
-        if not self.limits.take("number", number_key, rules.number, now):
+        if not self.limits.take(LimitKind.NUMBER, number_key, rules.number, now):
             return Refusal.NUMBER_LIMIT
-        if not self.limits.take("prefix", number_prefix(phone.e164), rules.prefix, now):
+        prefix = number_prefix(phone.e164)
+        if not self.limits.take(LimitKind.PREFIX, prefix, rules.prefix, now):
             return Refusal.PREFIX_LIMIT
         if not self.limits.spend(team, day_of(now), now):
             return Refusal.BUDGET

@@ -28,9 +28,10 @@ class SignupConfirmations:
         waiting = self.pending.waiting(number_key, now)
         return waiting[0] if waiting else None
 
-    def confirm(self, signup: PendingSignupRecord, reply_id: str, confirmed_at: datetime) -> None:
-        """Records the consent, with the proof of both halves; the same again on a redelivery."""
-        self.consents.put(
+    def confirm(self, signup: PendingSignupRecord, reply_id: str, confirmed_at: datetime) -> bool:
+        """Records the consent, with the proof of both halves; the same again on a redelivery.
+        False if the sign-up was deleted meanwhile (an erasure of the number): nothing is."""
+        confirmed = self.consents.put_confirmed(
             ConsentRecord(
                 number_key=signup.number_key,
                 team=signup.team,
@@ -50,7 +51,11 @@ class SignupConfirmations:
                 confirmed_by=reply_id,
             )
         )
+        if not confirmed:
+            logger.info("sign-up gone before its confirmation", extra={"reply": reply_id})
+            return False
         logger.info("sign-up confirmed", extra={"team": signup.team, "reply": reply_id})
+        return True
 
     def close(self, signup: PendingSignupRecord) -> None:
         """The sign-up is a consent now: it waits no more."""

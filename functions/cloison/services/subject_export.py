@@ -1,11 +1,15 @@
 """What an access export shows of the records held about a number, each as the person reads it;
-a consent with the version of the team's notice it names, in the words the person saw."""
+a consent or a waiting sign-up with the version of the team's notice it names, in the words the
+person saw."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 
 from cloison.adapters.tables import AudienceHolding, SuppressionHolding
+from cloison.compliance.masking import mask_address
+from cloison.compliance.signup import NUMBER_WINDOW
 from cloison.models.api.privacy import (
     ExportedAudience,
     ExportedConsent,
@@ -13,13 +17,16 @@ from cloison.models.api.privacy import (
     ExportedMessage,
     ExportedNotice,
     ExportedSignup,
+    ExportedSignupLimit,
     ExportedSuppression,
+    ExportedWaitingSignup,
 )
 from cloison.models.records import (
     AudienceMember,
     ConsentRecord,
     MessageRecord,
     NoticeRecord,
+    PendingSignupRecord,
     SuppressionRecord,
 )
 from cloison.services.notices import NoticeVersions
@@ -35,13 +42,22 @@ def exported_notice(notice_hash: str, record: NoticeRecord | None) -> ExportedNo
     return ExportedNotice.model_validate(record)
 
 
+# The versions of each team's notice, by hash.
+NoticeBook = Mapping[str, Mapping[str, NoticeRecord]]
+
+
+def notice_book(teams: Iterable[str], notices: NoticeVersions) -> NoticeBook:
+    """The versions of the notices of `teams`, by team and hash: one query per team."""
+    return {
+        team: {record.hash: record for record in notices.notices_of(team)}
+        for team in sorted(set(teams))
+    }
+
+
 def exported_consents(
-    consents: Sequence[ConsentRecord], notices: NoticeVersions
+    consents: Sequence[ConsentRecord], versions: NoticeBook
 ) -> list[ExportedConsent]:
-    """The consents, each with the notice it names: one query per team that has such a one."""
-    versions: dict[str, dict[str, NoticeRecord]] = {}
-    for team in sorted({consent.team for consent in consents if consent.notice is not None}):
-        versions[team] = {record.hash: record for record in notices.notices_of(team)}
+    """The consents, each with the notice it names (`versions` holds their teams')."""
     return [
         ExportedConsent(
             team=consent.team,
@@ -58,6 +74,41 @@ def exported_consents(
             signup=exported_signup(consent),
         )
         for consent in consents
+    ]
+
+
+def exported_waiting_signups(
+    signups: Sequence[PendingSignupRecord], versions: NoticeBook
+) -> list[ExportedWaitingSignup]:
+    """The sign-ups waiting for a reply, each with the notice its page showed. The address the
+    request came from is shown as its network only: until the reply, nothing says the person
+    made the request, and the address may be that of someone who typed their number (a copy
+    must not harm others' rights, GDPR art. 15(4))."""
+    return [
+        ExportedWaitingSignup(
+            team=signup.team,
+            notice=exported_notice(signup.notice, versions[signup.team].get(signup.notice)),
+            page=signup.page,
+            language=signup.language,
+            source_address=mask_address(signup.source_address),
+            requested_at=signup.requested_at,
+            expires_at=signup.expires_at,
+        )
+        for signup in signups
+    ]
+
+
+def exported_signup_limits(number_requests: list[datetime] | None) -> list[ExportedSignupLimit]:
+    """The count the limit per number keeps of the requests for it, if it keeps one. The other
+    limits count by source address and by block of numbers: nothing that is the person's."""
+    if number_requests is None:
+        return []
+    return [
+        ExportedSignupLimit(
+            limit="number",
+            window_hours=int(NUMBER_WINDOW.total_seconds() // 3600),
+            requested_at=sorted(number_requests),
+        )
     ]
 
 

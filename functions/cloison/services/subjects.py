@@ -1,8 +1,9 @@
 """Data-subject rights over one phone number: access, rectification and erasure, each audited.
 
 Everything held about a number is found by its keyed hash, through keys and indexes only: its
-consents (the contacts table's `contact#<hash>` partition; the notice each names, from its
-team's partition of the campaigns table), its suppression item, its message
+consents and its sign-ups waiting for a reply (the contacts table's `contact#<hash>` partition;
+the notice each names, from its team's partition of the campaigns table), the count of sign-up
+requests for it (`signuplimit#number#<hash>`), its suppression item, its message
 records and replies (the `by-recipient` indexes), the reply bodies in S3 (each entry names its
 object), and the audience chunks that hold it (the audience index written at upload).
 """
@@ -24,8 +25,10 @@ from cloison.adapters.tables import (
     SuppressionHolding,
     SuppressionStore,
 )
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.adapters.vault import encryption_context
 from cloison.compliance.masking import mask_phone
+from cloison.compliance.signup import LimitKind
 from cloison.compliance.territories import normalize_departement
 from cloison.errors import DependencyError, NotFound, ReadDenied
 from cloison.models.api.privacy import (
@@ -54,7 +57,10 @@ from cloison.services.subject_export import (
     exported_consents,
     exported_lifts,
     exported_messages,
+    exported_signup_limits,
     exported_suppressions,
+    exported_waiting_signups,
+    notice_book,
     standing,
 )
 from cloison.services.subject_requests import (
@@ -92,6 +98,8 @@ class SubjectRights:
     receipts: PrivacyReceipts
     auditor: Auditor
     dead_letters: DeadLetterQueues
+    signups: PendingSignups
+    signup_limits: SignupLimits
 
     def submit(self, caller: Caller, request: PrivacyRequestIn) -> PrivacyReceipt:
         """Answers one request at once. Its audit entry is written before anything is done,
@@ -154,6 +162,13 @@ class SubjectRights:
     def _access(self, caller: Caller, e164: str, number_key: str, now: datetime) -> Outcome:
         """Everything held, replies and audience attributes decrypted; answered, not kept."""
         consents = self.consents.for_number(number_key)
+        # Those past their expiry that TTL has not deleted yet too: they are still held.
+        signups = self.signups.held(number_key)
+        versions = notice_book(
+            [consent.team for consent in consents if consent.notice is not None]
+            + [signup.team for signup in signups],
+            self.campaigns,
+        )
         holding = self.suppressions.holding(number_key)
         messages = self.messages.to_number(number_key)
         replies = self.replies.from_number(number_key)
@@ -166,7 +181,7 @@ class SubjectRights:
         export = SubjectExport(
             phone=e164,
             generated_at=now,
-            consents=exported_consents(consents, self.campaigns),
+            consents=exported_consents(consents, versions),
             suppressions=exported_suppressions(holding),
             lifted_suppressions=exported_lifts(holding),
             messages=exported_messages(messages),
@@ -186,6 +201,10 @@ class SubjectRights:
                 ExportedNote(entry=entry_id, text=text)
                 for entry_id, text in self.auditor.notes_about(number_key)
             ],
+            signups=exported_waiting_signups(signups, versions),
+            signup_limits=exported_signup_limits(
+                self.signup_limits.counted(LimitKind.NUMBER, number_key)
+            ),
         )
         return Outcome(
             counts={
@@ -194,6 +213,8 @@ class SubjectRights:
                 "messages": len(export.messages),
                 "replies": len(export.replies),
                 "audience_chunks": len(export.audiences),
+                "signups": len(export.signups),
+                "signup_limits": len(export.signup_limits),
             },
             export=export,
         )
@@ -265,6 +286,10 @@ class SubjectRights:
         )
         for place in places:
             self.campaigns.forget_audience_member(place, number_key)
+        # Sign-ups before consents: a reply confirming one records its consent only while the
+        # sign-up waits, so a confirmation racing the erasure is read below, or writes nothing.
+        signups = self.signups.forget(number_key)
+        signup_limits = self.signup_limits.forget(LimitKind.NUMBER, number_key)
         consents = self.consents.for_number(number_key)
         for consent in consents:
             self.consents.delete(number_key, consent.team, consent.purpose)
@@ -279,6 +304,8 @@ class SubjectRights:
                 "dead_letters": dead_letters,
                 "audience_chunks": chunks,
                 "suppressions_scrubbed": scrubbed,
+                "signups": signups,
+                "signup_limits": signup_limits,
             },
             suppression=suppression,
         )

@@ -10,9 +10,11 @@ from typing import Self, cast
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
+from cloison.adapters import aws
 from cloison.adapters.tables._dynamo import (
     SECONDS_PER_DAY,
     ExpiringStore,
+    Item,
     _expires_at,
     _is_condition_failure,
     _item,
@@ -20,7 +22,13 @@ from cloison.adapters.tables._dynamo import (
     batch_get,
     dynamodb_call,
 )
-from cloison.adapters.tables.keys import CONSENT_PREFIX, consent_key, contact_pk, receipt_key
+from cloison.adapters.tables.keys import (
+    CONSENT_PREFIX,
+    consent_key,
+    contact_pk,
+    receipt_key,
+    signup_key,
+)
 from cloison.config import ApiSettings, ContactsTable
 from cloison.models.records import (
     ConsentRecord,
@@ -36,13 +44,43 @@ class ConsentStore(ExpiringStore):
         """Built from the settings of the function that uses it."""
         return cls(config.contacts_table, config.prospect_retention_days)
 
-    @dynamodb_call
-    def put(self, record: ConsentRecord) -> None:
-        item = _item(record.model_dump()) | {
+    def _consent_item(self, record: ConsentRecord) -> Item:
+        return _item(record.model_dump()) | {
             **consent_key(record.number_key, record.team, record.purpose),
             "expires_at": _expires_at(record.given_at, self.retention_days),
         }
-        self._table.put_item(Item=item)
+
+    @dynamodb_call
+    def put(self, record: ConsentRecord) -> None:
+        self._table.put_item(Item=self._consent_item(record))
+
+    @dynamodb_call
+    def put_confirmed(self, record: ConsentRecord) -> bool:
+        """Records a consent given by double opt-in only while the number's sign-up to the team
+        still waits; False if it no longer does (nothing is written).
+
+        An erasure deletes the number's sign-ups before it reads its consents: a confirmation
+        racing it either lands first, and is erased with the others, or writes nothing.
+        """
+        try:
+            aws.dynamodb().meta.client.transact_write_items(
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.table_name,
+                            "Key": signup_key(record.number_key, record.team),
+                            "ConditionExpression": "attribute_exists(pk)",
+                        }
+                    },
+                    {"Put": {"TableName": self.table_name, "Item": self._consent_item(record)}},
+                ]
+            )
+        except ClientError as exc:
+            reasons = exc.response.get("CancellationReasons", [])
+            if any(reason.get("Code") == "ConditionalCheckFailed" for reason in reasons):
+                return False
+            raise
+        return True
 
     @dynamodb_call
     def delete(self, number_key: str, team: str, purpose: str) -> ConsentRecord | None:

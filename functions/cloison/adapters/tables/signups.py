@@ -23,7 +23,7 @@ from cloison.adapters.tables.keys import (
     signup_key,
     signup_limit_key,
 )
-from cloison.compliance.signup import RollingLimit
+from cloison.compliance.signup import LimitKind, RollingLimit
 from cloison.config import ApiSettings, ContactsTable, InboundSettings
 from cloison.models.records import PendingSignupRecord
 
@@ -56,8 +56,9 @@ class PendingSignups(TableStore):
         self._table.put_item(Item=item)
 
     @dynamodb_call
-    def waiting(self, number_key: str, now: datetime) -> list[PendingSignupRecord]:
-        """The number's sign-ups still waiting at `now`, the latest request first."""
+    def held(self, number_key: str) -> list[PendingSignupRecord]:
+        """Every sign-up of the number the table holds, those past their expiry that TTL has
+        not deleted yet included, the latest request first."""
         items = self._table.query(
             KeyConditionExpression=Key("pk").eq(contact_pk(number_key))
             & Key("sk").begins_with(SIGNUP_PREFIX),
@@ -74,12 +75,22 @@ class PendingSignups(TableStore):
             )
             for item in items
         ]
-        live = [record for record in records if record.expires_at > now]
-        return sorted(live, key=lambda record: record.requested_at, reverse=True)
+        return sorted(records, key=lambda record: record.requested_at, reverse=True)
+
+    def waiting(self, number_key: str, now: datetime) -> list[PendingSignupRecord]:
+        """The number's sign-ups still waiting at `now`, the latest request first."""
+        return [record for record in self.held(number_key) if record.expires_at > now]
 
     @dynamodb_call
     def delete(self, number_key: str, team: str) -> None:
         self._table.delete_item(Key=signup_key(number_key, team))
+
+    def forget(self, number_key: str) -> int:
+        """Deletes every sign-up of the number (an erasure); returns how many there were."""
+        held = self.held(number_key)
+        for record in held:
+            self.delete(number_key, record.team)
+        return len(held)
 
 
 class SignupLimits(TableStore):
@@ -103,7 +114,26 @@ class SignupLimits(TableStore):
         self.daily_budget = daily_budget
 
     @dynamodb_call
-    def take(self, kind: str, subject: str, limit: RollingLimit, now: datetime) -> bool:
+    def counted(self, kind: LimitKind, subject: str) -> list[datetime] | None:
+        """The request times a limit's item holds for `subject` (those of its window at the
+        last request), or None if it holds none."""
+        item = self._table.get_item(Key=signup_limit_key(kind, subject), ConsistentRead=True).get(
+            "Item"
+        )
+        if item is None:
+            return None
+        return [datetime.fromisoformat(moment) for moment in cast(list[str], item["times"])]
+
+    @dynamodb_call
+    def forget(self, kind: LimitKind, subject: str) -> int:
+        """Deletes the limit's item of `subject` (an erasure); returns 1 if there was one."""
+        answer = self._table.delete_item(
+            Key=signup_limit_key(kind, subject), ReturnValues="ALL_OLD"
+        )
+        return 1 if answer.get("Attributes") else 0
+
+    @dynamodb_call
+    def take(self, kind: LimitKind, subject: str, limit: RollingLimit, now: datetime) -> bool:
         """True if one more request of `subject` fits in `limit` at `now`, and it is counted."""
         key = signup_limit_key(kind, subject)
         for _attempt in range(RACE_ATTEMPTS):

@@ -7,6 +7,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from cloison.adapters.queues import DeadLetters
 from cloison.adapters.tables import MessageStore, PrivacyReceipts
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.errors import (
     RuleViolation,
 )
@@ -36,6 +37,8 @@ def service() -> SubjectRights:
         receipts=PrivacyReceipts.from_settings(config),
         auditor=wiring.auditor(),
         dead_letters=DeadLetters([config.inbound_dlq_url, config.delivery_dlq_url]),
+        signups=PendingSignups.from_settings(config),
+        signup_limits=SignupLimits.from_settings(config),
     )
 
 

@@ -105,6 +105,34 @@ class ExportedSignup(BaseModel):
     confirmed_by: str | None = Field(description="The id of the reply that confirmed it.")
 
 
+class ExportedWaitingSignup(BaseModel):
+    """A sign-up asked for the number on a team's page, waiting for the reply to its
+    confirmation SMS: no consent yet, and deleted at `expires_at` if none comes."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    team: str
+    notice: ExportedNotice = Field(description="The notice the page showed.")
+    page: str = Field(description="The page that took the number.")
+    language: str = Field(description="The language of the confirmation SMS.")
+    source_address: str = Field(
+        description="The network the request came from (IPv4 /24, IPv6 /48), not the address: "
+        "until the person confirms, whoever typed the number may be someone else."
+    )
+    requested_at: datetime
+    expires_at: datetime
+
+
+class ExportedSignupLimit(BaseModel):
+    """The recent sign-up requests for the number, as the limit per number counts them."""
+
+    model_config = ConfigDict(defer_build=True)
+
+    limit: Literal["number"] = Field(description="The limit whose count this is.")
+    window_hours: int = Field(description="How far back the limit counts.")
+    requested_at: list[datetime] = Field(description="The requests it counted, oldest first.")
+
+
 class ExportedConsent(BaseModel):
     model_config = ConfigDict(defer_build=True)
     team: str
@@ -195,6 +223,14 @@ class SubjectExport(BaseModel):
         default_factory=list,
         description="What people wrote about the number when they acted (audit notes).",
     )
+    signups: list[ExportedWaitingSignup] = Field(
+        default_factory=list,
+        description="Sign-ups waiting for the person's confirmation by SMS, the latest first.",
+    )
+    signup_limits: list[ExportedSignupLimit] = Field(
+        default_factory=list,
+        description="The counts of sign-up requests kept by the number (its keyed hash).",
+    )
 
 
 class PrivacyReceipt(BaseModel):
@@ -215,7 +251,8 @@ class PrivacyReceipt(BaseModel):
     counts: dict[str, int] = Field(
         description="Records found (access), changed (rectification) or erased (erasure): "
         "consents, suppressions, messages, replies, reply_versions, audience_chunks, "
-        "dead_letters, audit_notes (notes beside audit entries that concern the number)."
+        "dead_letters, audit_notes (notes beside audit entries that concern the number), "
+        "signups (waiting for their confirmation), signup_limits (counts of its requests)."
     )
     attributes: list[str] = Field(
         default_factory=list, description="Rectification: the attributes changed (names only)."
