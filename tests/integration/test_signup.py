@@ -1,7 +1,8 @@
 """Sign-up by double opt-in through a local stack of its own (a small daily budget, limits of its
-own, a clock it moves): the confirmation SMS, the reply that makes the consent, its proof in an access export;
-then a flood from one address, on one block of numbers and beyond the team's budget, while a
-real sign-up from another address still goes through."""
+own, a clock it moves): the confirmation SMS, the reply that makes the consent, its proof in an
+access export; then a flood from one address, on one block of numbers and beyond the team's
+budget, while a real sign-up from another address still goes through; and a number waiting for
+two teams, each confirmed by the reply its SMS asked for."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ PREFIX_FLOOD = [f"+337510050{n:02d}" for n in range(22, 42)]
 BUDGET_FLOOD = [f"+337510050{n:02d}" for n in range(42, 62)]
 ONE_NUMBER = "+33751005062"
 LATE = "+33751005063"
+TWO_TEAMS = "+33751009501"
 NOTICE_FR = {
     "organisation": "Boutique Exemple",
     "purpose": "Vous informer des ventes privées par SMS.",
@@ -40,6 +42,10 @@ NOTICE_FR = {
     "stop": "STOP au 36111",
 }
 PAGE = "https://exemple.fr/inscription"
+SUPPORT_NOTICE_FR = NOTICE_FR | {
+    "organisation": "Exemple Services",
+    "purpose": "Vous prévenir des interventions par SMS.",
+}
 
 
 @pytest.fixture(scope="module")
@@ -186,6 +192,47 @@ def test_a_flood_is_held_by_each_limit_and_the_budget_while_real_sign_ups_go_thr
     # Then the team's budget holds: the day's confirmations are exactly its budget
     total = len(confirmations(own_stack))
     assert total == BUDGET, f"{total} confirmations sent, budget {BUDGET}"
+
+
+def test_a_number_waiting_for_two_teams_confirms_each_by_the_reply_its_sms_asked_for(
+    own_stack: LocalStack, own_tokens: dict[str, str], notice: str
+) -> None:
+    # Given two days later (the flood's limits and budget behind), team support's notice
+    own_stack.set_clock(own_stack.now() + timedelta(days=2))
+    put = api(
+        own_stack,
+        own_tokens["ada"],
+        "PUT",
+        "/teams/support/notice",
+        json={"fr": SUPPORT_NOTICE_FR},
+    )
+    support_notice = str(ok(put)["hash"])
+
+    # When a number is signed up to team sales, then to team support
+    assert sign_up(own_stack, "127.0.6.1", TWO_TEAMS, notice)[0] == 202
+    assert sign_up(own_stack, "127.0.6.2", TWO_TEAMS, support_notice, team="support")[0] == 202
+
+    # Then sales' SMS asks for OUI, and support's, both from the pool, for OUI 2
+    assert wait_until(lambda: len(confirmations(own_stack, [TWO_TEAMS])) == 2)
+    first, second = confirmations(own_stack, [TWO_TEAMS])
+    assert "Boutique Exemple" in first.body
+    assert "répondez OUI." in first.body
+    assert "Exemple Services" in second.body
+    assert "répondez OUI 2." in second.body
+    waiting = export_of(own_stack, own_tokens, TWO_TEAMS)["signups"]
+    assert [(item["team"], item["keyword"]) for item in waiting] == [
+        ("support", "OUI 2"),
+        ("sales", "OUI"),
+    ]
+
+    # When the person replies OUI 2
+    carrier(own_stack).inject_reply(TWO_TEAMS, own_stack.outputs["ShortCode"], "Oui 2")
+    assert wait_until(lambda: bool(export_of(own_stack, own_tokens, TWO_TEAMS)["consents"]))
+
+    # Then team support has its consent, and team sales' sign-up still waits for its OUI
+    export = export_of(own_stack, own_tokens, TWO_TEAMS)
+    assert [consent["team"] for consent in export["consents"]] == ["support"]
+    assert [item["team"] for item in export["signups"]] == ["sales"]
 
 
 def export_of(stack: LocalStack, tokens: dict[str, str], phone: str) -> dict[str, Any]:

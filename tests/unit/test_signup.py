@@ -26,7 +26,9 @@ from cloison.compliance.signup import (
     RequestLimits,
     RollingLimit,
     allowed_regions,
+    confirmation_code,
     confirmation_text,
+    free_code,
     is_confirmation,
     number_prefix,
 )
@@ -45,6 +47,7 @@ from cloison.services.signup_confirmation import SignupConfirmations
 from cloison_local.expand import function_properties
 
 TEAM = "sales"
+OTHER_TEAM = "support"
 POOL = "arn:aws:sms-voice:eu-west-3:123456789012:pool/pool-0123456789abcdef"
 # Fictional mobiles next to phonenumbers' French example, and one of Réunion.
 NUMBER = "+33612345678"
@@ -81,10 +84,15 @@ class Desk:
     pending: PendingSignups
 
     def ask(
-        self, phone: str = NUMBER, address: str = ADDRESS, at: datetime = NOW, **body: str
+        self,
+        phone: str = NUMBER,
+        address: str = ADDRESS,
+        at: datetime = NOW,
+        team: str = TEAM,
+        **body: str,
     ) -> Refusal | None:
         request = SignupIn.model_validate({"phone": phone, "notice": HASH, "page": PAGE} | body)
-        return self.service.request(TEAM, request, address, at)
+        return self.service.request(team, request, address, at)
 
 
 @pytest.fixture
@@ -102,9 +110,12 @@ def desk(monkeypatch: pytest.MonkeyPatch) -> Iterator[Desk]:
 
 def _desk(budget: int, limits: RequestLimits = DEFAULT_LIMITS) -> Desk:
     campaigns = CampaignStore("campaigns")
-    campaigns.add_notice(
-        NoticeRecord(team=TEAM, version=1, hash=HASH, texts=TEXTS, created_at=NOW, created_by="ada")
-    )
+    for team in (TEAM, OTHER_TEAM):
+        campaigns.add_notice(
+            NoticeRecord(
+                team=team, version=1, hash=HASH, texts=TEXTS, created_at=NOW, created_by="ada"
+            )
+        )
     consents = ConsentStore("contacts", 1095)
     suppressions = SuppressionStore("suppressions", FakeSealer())
     pending = PendingSignups("contacts")
@@ -136,6 +147,37 @@ def test_the_keyword_confirms_however_it_is_written(text: str) -> None:
 @pytest.mark.parametrize("text", ["oui merci", "non", "STOP", "ouiii", "", "inscription"])
 def test_nothing_else_confirms(text: str) -> None:
     assert not is_confirmation(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("OUI", 1),
+        ("Oui !", 1),
+        ("oui 1", 1),
+        ("OUI 2", 2),
+        ("oui2", 2),
+        ("Oui-3 !", 3),
+        ("yes 12.", 12),
+        ("oui merci", None),
+        ("oui 0", None),
+        ("oui 2 3", None),
+        ("2", None),
+        ("oui 123", None),
+    ],
+)
+def test_a_confirmation_may_carry_the_code_its_sms_asked_for(text: str, code: int | None) -> None:
+    assert confirmation_code(text) == code
+
+
+def test_a_new_sign_up_asks_for_the_first_code_no_other_waiting_one_asks_for() -> None:
+    assert free_code([]) == 1
+    assert free_code([1]) == 2
+    assert free_code([2, 1]) == 3
+    assert free_code([2]) == 1
+    assert free_code([1, 3]) == 2
+    assert "répondez OUI 2." in confirmation_text("fr", "Boutique", "STOP au 36111", 24, 2)
+    assert "reply YES 3." in confirmation_text("en", "Shop", "Reply STOP to 36111", 24, 3)
 
 
 def test_the_confirmation_names_the_organisation_the_keyword_the_delay_and_how_to_stop() -> None:
@@ -236,6 +278,26 @@ def test_a_request_sends_one_confirmation_and_records_no_consent(desk: Desk) -> 
     assert (waiting.source_address, waiting.language) == (ADDRESS, "en")
     assert waiting.expires_at == NOW + timedelta(hours=24)
     assert desk.consents.for_number(Hasher().key(NUMBER)) == []
+
+
+def test_a_number_waiting_for_another_team_is_asked_for_a_reply_of_its_own(desk: Desk) -> None:
+    # Given a number whose sign-up to team sales waits for OUI
+    assert desk.ask() is None
+    # When it is signed up to team support too, from another page
+    assert desk.ask(team=OTHER_TEAM, address="198.51.100.1") is None
+
+    # Then support's SMS asks for OUI 2: both come from the pool, the reply must tell them apart
+    first, second = desk.carrier.sent
+    assert "répondez OUI." in first["body"]
+    assert "répondez OUI 2." in second["body"]
+    waiting = desk.pending.waiting(Hasher().key(NUMBER), NOW)
+    assert {(signup.team, signup.code) for signup in waiting} == {(TEAM, 1), (OTHER_TEAM, 2)}
+
+    # And a new request to team sales replaces its own sign-up and still asks for OUI
+    assert desk.ask(address="198.51.100.2", at=NOW + timedelta(minutes=5)) is None
+    assert "répondez OUI." in desk.carrier.sent[-1]["body"]
+    waiting = desk.pending.waiting(Hasher().key(NUMBER), NOW + timedelta(minutes=5))
+    assert {(signup.team, signup.code) for signup in waiting} == {(TEAM, 1), (OTHER_TEAM, 2)}
 
 
 def test_a_waiting_sign_up_past_its_expiry_is_not_found(desk: Desk) -> None:
@@ -444,23 +506,28 @@ class Consents:
         return True
 
 
-def signed_up(world: World, *, hours_ago: int = 1) -> tuple[Pending, Consents]:
-    """A sign-up waiting for the reply, asked for `hours_ago` (the receiver reads the clock)."""
+def waiting_signup(team: str = TEAM, *, hours_ago: int = 1, code: int = 1) -> PendingSignupRecord:
+    """A sign-up asked for `hours_ago` (the receiver reads the clock), its SMS asking for the
+    keyword with `code`."""
     requested_at = datetime.now(UTC) - timedelta(hours=hours_ago)
-    pending = Pending(
-        [
-            PendingSignupRecord(
-                number_key=KEY,
-                team=TEAM,
-                notice=HASH,
-                page=PAGE,
-                language="fr",
-                source_address=ADDRESS,
-                requested_at=requested_at,
-                expires_at=requested_at + timedelta(hours=24),
-            )
-        ]
+    return PendingSignupRecord(
+        number_key=KEY,
+        team=team,
+        notice=HASH,
+        page=PAGE,
+        language="fr",
+        source_address=ADDRESS,
+        requested_at=requested_at,
+        expires_at=requested_at + timedelta(hours=24),
+        code=code,
     )
+
+
+def signed_up(
+    world: World, *, hours_ago: int = 1, others: tuple[PendingSignupRecord, ...] = ()
+) -> tuple[Pending, Consents]:
+    """A sign-up to team sales waiting for the reply, and `others` of the number's."""
+    pending = Pending([waiting_signup(hours_ago=hours_ago), *others])
     consents = Consents(pending)
     world.receiver.signups = SignupConfirmations(cast(Any, pending), cast(Any, consents))
     return pending, consents
@@ -540,3 +607,33 @@ def test_a_sign_up_erased_once_its_reply_was_read_confirms_nothing(
     assert consents.recorded == []
     assert record.campaign_id == "c-1"
     assert pending.deleted == []
+
+
+def test_each_team_s_sign_up_is_confirmed_by_the_reply_its_sms_asked_for() -> None:
+    # Given a number waiting for team sales (OUI), then for team support (OUI 2)
+    world = World()
+    later = waiting_signup(OTHER_TEAM, hours_ago=0, code=2)
+    pending, consents = signed_up(world, others=(later,))
+
+    # When it replies OUI, Then team sales' sign-up is confirmed, not the latest one
+    assert world.reply("Oui", reply_id="in-1").team == TEAM
+    assert [consent.team for consent in consents.recorded] == [TEAM]
+    assert [signup.team for signup in pending.records] == [OTHER_TEAM]
+    # When it replies OUI again, Then nothing more is confirmed: support's asked for OUI 2
+    world.reply("OUI", reply_id="in-2")
+    assert [consent.team for consent in consents.recorded] == [TEAM]
+    # When it replies OUI 2, Then team support's is
+    assert world.reply("oui 2", reply_id="in-3").team == OTHER_TEAM
+    assert [consent.team for consent in consents.recorded] == [TEAM, OTHER_TEAM]
+    assert pending.records == []
+
+
+def test_two_sign_ups_that_asked_for_the_same_reply_are_confirmed_by_neither() -> None:
+    # Given two requests of one instant that both asked for OUI (neither saw the other)
+    world = World()
+    pending, consents = signed_up(world, others=(waiting_signup(OTHER_TEAM),))
+
+    # When the number replies OUI, Then it is ambiguous: no consent, both still wait
+    world.reply("OUI", reply_id="in-4")
+    assert consents.recorded == []
+    assert len(pending.records) == 2

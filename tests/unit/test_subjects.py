@@ -56,7 +56,7 @@ from cloison.services.access import Caller
 from cloison.services.audience import AudienceWriter, open_chunk
 from cloison.services.decision import decide
 from cloison.services.delivery_events import STATUS_RANK
-from cloison.services.notices import Notices
+from cloison.services.notices import Notices, notice_hash, wordings
 from cloison.services.signup_confirmation import SignupConfirmations
 from cloison.services.subjects import SubjectRights
 from cloison_local.template import load_template
@@ -235,7 +235,14 @@ class World:
         self.vault.versions[record.object_key] = [body] * versions
 
     def sign_up(
-        self, e164: str, team: str, notice: str, *, hours_ago: int = 1, address: str = ADDRESS
+        self,
+        e164: str,
+        team: str,
+        notice: str,
+        *,
+        hours_ago: int = 1,
+        address: str = ADDRESS,
+        code: int = 1,
     ) -> PendingSignupRecord:
         """A sign-up asked for on the team's page `hours_ago`, as services.signup keeps it: the
         sign-up waiting 24 hours, and the request counted by the limit per number."""
@@ -249,6 +256,7 @@ class World:
             source_address=address,
             requested_at=requested_at,
             expires_at=requested_at + timedelta(hours=24),
+            code=code,
         )
         self.signups.put(record)
         assert self.signup_limits.take(
@@ -399,46 +407,49 @@ def test_access_shows_each_consent_with_the_notice_the_person_saw(
 def test_access_shows_the_sign_ups_waiting_and_the_requests_counted_for_the_number(
     tables: dict[str, str],
 ) -> None:
-    # Given a sign-up to team support asked for 30 hours ago, expired but not deleted yet by
-    # TTL, on a page whose notice no version has; then one to team sales an hour ago
+    # Given a sign-up to team events asked for 30 hours ago, expired but not deleted yet by TTL,
+    # on a page whose notice no version has; one to team support 20 hours ago, still waiting
+    # for OUI; and one to team sales an hour ago, asked for OUI 2
     world = World()
     admin = Caller(subject="sub-ada", username="ada", teams=frozenset(), roles=frozenset({"admin"}))
     book = Notices(store=world.campaigns, auditor=RecordingAuditor())  # type: ignore[arg-type]
     shown = book.put(admin, "sales", notice_in(english=True))
-    old = world.sign_up(PERSON, "support", "a" * 64, hours_ago=30, address="2001:db8:1:2::5")
-    latest = world.sign_up(PERSON, "sales", shown.hash)
+    book.put(admin, "support", notice_in())
+    expired = world.sign_up(PERSON, "events", "a" * 64, hours_ago=30, address="2001:db8:1:2::5")
+    earlier = world.sign_up(PERSON, "support", notice_hash(wordings(notice_in())), hours_ago=20)
+    latest = world.sign_up(PERSON, "sales", shown.hash, code=2)
     world.sign_up(NEIGHBOUR, "sales", shown.hash)
 
     # When the privacy officer asks for everything held about the number
     receipt = world.submit(kind="access", reason="lettre du 4 décembre")
     export = receipt.export
 
-    # Then both sign-ups are shown, the latest first, each with the notice its page showed
+    # Then the three are shown, the latest first, each with the notice its page showed
     assert [(item.team, item.requested_at) for item in export.signups] == [
         ("sales", latest.requested_at),
-        ("support", old.requested_at),
+        ("support", earlier.requested_at),
+        ("events", expired.requested_at),
     ]
-    sales, support = export.signups
+    sales, support, events = export.signups
     assert (sales.notice.version, sales.notice.fr, sales.notice.en) == (1, shown.fr, shown.en)
-    assert (support.notice.hash, support.notice.version) == ("a" * 64, None)
+    assert (support.notice.version, support.notice.en) == (1, None)
+    assert (events.notice.hash, events.notice.version) == ("a" * 64, None)
     assert (sales.page, sales.language) == (latest.page, "fr")
-    # (kept to the second, as TTL reads it)
-    assert (sales.expires_at, support.expires_at) == (
-        latest.expires_at.replace(microsecond=0),
-        old.expires_at.replace(microsecond=0),
-    )
+    # And the reply each SMS asked for
+    assert (sales.keyword, support.keyword, events.keyword) == ("OUI 2", "OUI", "OUI")
+    # And when each expires (to the second, as TTL reads it), past for the one of team events
+    assert [item.expires_at for item in export.signups] == [
+        signup.expires_at.replace(microsecond=0) for signup in (latest, earlier, expired)
+    ]
+    assert events.expires_at < world.now
     # And the address each came from only as its network: it may be someone else's
-    assert (sales.source_address, support.source_address) == (
-        "203.0.113.0/24",
-        "2001:db8:1::/48",
-    )
+    assert (sales.source_address, events.source_address) == ("203.0.113.0/24", "2001:db8:1::/48")
     assert ADDRESS not in export.model_dump_json()
-    # And the count of requests the limit per number keeps: the latest (the older fell out of
-    # its 24 hours when the latest was counted)
+    # And the requests the limit per number counted in its 24 hours (team events' fell out)
     [counted] = export.signup_limits
     assert (counted.limit, counted.window_hours) == ("number", 24)
-    assert counted.requested_at == [latest.requested_at]
-    assert (receipt.counts["signups"], receipt.counts["signup_limits"]) == (2, 1)
+    assert counted.requested_at == [earlier.requested_at, latest.requested_at]
+    assert (receipt.counts["signups"], receipt.counts["signup_limits"]) == (3, 1)
     # And nothing of the neighbour's
     assert NEIGHBOUR not in export.model_dump_json()
 

@@ -3,6 +3,7 @@ limits that keep a public form from being used to run up SMS costs (SMS pumping)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,6 +14,9 @@ from .replies import normalize_reply
 
 # The keyword a confirmation asks for, by the language of the request.
 CONFIRMATION_KEYWORDS: Final = {"fr": "OUI", "en": "YES"}
+# A confirmation as `normalize_reply` leaves it: the keyword of either language, and the code
+# that tells apart the sign-ups of one number waiting for several teams (`oui 2`).
+_CONFIRMATION = re.compile(r"(?:oui|yes) ?([1-9][0-9]?)?")
 # Metropolitan France and the overseas departments, as phonenumbers names their regions.
 DEFAULT_REGIONS: Final = ("FR", "GP", "MQ", "GF", "RE", "YT")
 # The start of a number that pumping floods walk through: `+` and its first six digits.
@@ -104,15 +108,42 @@ def allowed_regions(setting: str) -> frozenset[str]:
     return frozenset(part.strip().upper() for part in setting.split(",") if part.strip())
 
 
+def confirmation_code(text: str) -> int | None:
+    """The code a confirmation reply carries, in any case, with or without accents and
+    punctuation: 1 for the keyword alone (`oui`, `Oui !`, `YES.`, `OUI 1`), n for the keyword
+    followed by n (`OUI 2`, `oui2`); None for anything else, even `oui merci`."""
+    match = _CONFIRMATION.fullmatch(normalize_reply(text))
+    return int(match.group(1) or 1) if match is not None else None
+
+
 def is_confirmation(text: str) -> bool:
-    """The reply is a confirmation keyword, in any case, with or without accents and
-    punctuation: `oui`, `Oui !`, `YES.`; nothing else, not even `oui merci`."""
-    return normalize_reply(text) in {word.lower() for word in CONFIRMATION_KEYWORDS.values()}
+    """The reply is a confirmation keyword, with or without its code."""
+    return confirmation_code(text) is not None
 
 
-def confirmation_text(language: str, organisation: str, stop: str, hours: int) -> str:
-    """The SMS asking the person to confirm: who asks, the keyword, the delay, how to stop."""
+def free_code(taken: Iterable[int]) -> int:
+    """The code a new sign-up asks for: the smallest that no other sign-up waiting for the
+    number asks for; 1, the keyword alone, when none does. All confirmations come from the
+    stack's one pool, so that the reply itself cannot tell which organisation it answers."""
+    used = set(taken)
+    code = 1
+    while code in used:
+        code += 1
+    return code
+
+
+def confirmation_keyword(language: str, code: int) -> str:
+    """What the person is asked to reply: `OUI`, or `OUI 2` when another sign-up of the
+    number waits with `OUI`."""
     keyword = CONFIRMATION_KEYWORDS[language]
+    return keyword if code == 1 else f"{keyword} {code}"
+
+
+def confirmation_text(
+    language: str, organisation: str, stop: str, hours: int, code: int = 1
+) -> str:
+    """The SMS asking the person to confirm: who asks, the keyword, the delay, how to stop."""
+    keyword = confirmation_keyword(language, code)
     if language == "en":
         return (
             f"{organisation}: to confirm your sign-up to our SMS, reply {keyword}."

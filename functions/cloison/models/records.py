@@ -250,6 +250,9 @@ class PendingSignupRecord(Record):
     source_address: str
     requested_at: datetime
     expires_at: datetime
+    # What the confirmation SMS asked for: 1 the keyword alone (`OUI`), n the keyword and n
+    # (`OUI 2`), when the number had another sign-up waiting (compliance.signup.free_code).
+    code: int = 1
 
 
 class AuditEntry(Record):

@@ -21,6 +21,7 @@ from cloison.compliance.signup import (
     RequestLimits,
     confirmation_text,
     day_of,
+    free_code,
     number_prefix,
 )
 from cloison.errors import OutcomeUnknown, RuleViolation
@@ -124,6 +125,10 @@ class SignupRequests:
             return self._refused(team, phone, refusal or Refusal.UNKNOWN_TEAM)
         language = request.language if request.language in latest.texts else "fr"
         wording = latest.texts[language]
+        # The reply must tell this sign-up from the number's others: they all come from the pool.
+        code = free_code(
+            signup.code for signup in self.pending.waiting(number_key, now) if signup.team != team
+        )
         # Kept before the SMS leaves: the reply may come back at once.
         self.pending.put(
             PendingSignupRecord(
@@ -135,13 +140,14 @@ class SignupRequests:
                 source_address=source_address,
                 requested_at=now,
                 expires_at=now + timedelta(hours=self.confirmation_hours),
+                code=code,
             )
         )
         try:
             self.carrier.send(
                 destination=phone.e164,
                 body=confirmation_text(
-                    language, wording.organisation, wording.stop, self.confirmation_hours
+                    language, wording.organisation, wording.stop, self.confirmation_hours, code
                 ),
                 origination=origination or self.origination,
                 message_type="TRANSACTIONAL",

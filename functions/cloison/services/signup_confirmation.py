@@ -6,7 +6,7 @@ from datetime import datetime
 
 from cloison.adapters.tables import ConsentStore
 from cloison.adapters.tables.signups import PendingSignups
-from cloison.compliance.signup import is_confirmation
+from cloison.compliance.signup import confirmation_code
 from cloison.models.records import ConsentRecord, PendingSignupRecord
 from cloison.observability import logger
 
@@ -21,12 +21,18 @@ class SignupConfirmations:
     consents: ConsentStore
 
     def answered(self, number_key: str, text: str, now: datetime) -> PendingSignupRecord | None:
-        """The sign-up a reply confirms: the number's latest one still waiting, when the reply
-        is the confirmation keyword; None otherwise (the reply is then an ordinary one)."""
-        if not is_confirmation(text):
+        """The sign-up a reply confirms: the one still waiting whose SMS asked for what the
+        reply says (`OUI`, or `OUI 2` when another waited already); None otherwise, and the
+        reply is then an ordinary one. Two that asked for the same (two requests at the same
+        instant) make the reply ambiguous: it confirms neither."""
+        code = confirmation_code(text)
+        if code is None:
             return None
-        waiting = self.pending.waiting(number_key, now)
-        return waiting[0] if waiting else None
+        asked = [signup for signup in self.pending.waiting(number_key, now) if signup.code == code]
+        if len(asked) > 1:
+            logger.warning("sign-up confirmation ambiguous", extra={"code": code})
+            return None
+        return asked[0] if asked else None
 
     def confirm(self, signup: PendingSignupRecord, reply_id: str, confirmed_at: datetime) -> bool:
         """Records the consent, with the proof of both halves; the same again on a redelivery.

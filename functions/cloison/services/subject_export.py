@@ -9,7 +9,7 @@ from datetime import datetime
 
 from cloison.adapters.tables import AudienceHolding, SuppressionHolding
 from cloison.compliance.masking import mask_address
-from cloison.compliance.signup import NUMBER_WINDOW
+from cloison.compliance.signup import NUMBER_WINDOW, confirmation_keyword
 from cloison.models.api.privacy import (
     ExportedAudience,
     ExportedConsent,
@@ -90,6 +90,7 @@ def exported_waiting_signups(
             notice=exported_notice(signup.notice, versions[signup.team].get(signup.notice)),
             page=signup.page,
             language=signup.language,
+            keyword=confirmation_keyword(signup.language, signup.code),
             source_address=mask_address(signup.source_address),
             requested_at=signup.requested_at,
             expires_at=signup.expires_at,

@@ -60,7 +60,8 @@ def count(refusal: Refusal | None) -> None:
     summary="Ask for a number's sign-up to a team (no sign-in)",
     description=(
         "For the team's public sign-up page. The number is sent an SMS asking for a keyword "
-        "reply (`OUI`, or `YES` in English); the consent exists only once that reply arrives, "
+        "reply (`OUI`, or `YES` in English; `OUI 2` when the number waits for another team's "
+        "confirmation already); the consent exists only once that reply arrives, "
         "with its proof. `notice` is the hash of the latest version of the team's notice, the "
         "one the page showed. The answer is the same 202 whether an SMS left or not (an unknown "
         "team, a stale notice, a suppressed or already signed-up number, a limit reached): only "

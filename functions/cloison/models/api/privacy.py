@@ -115,6 +115,10 @@ class ExportedWaitingSignup(BaseModel):
     notice: ExportedNotice = Field(description="The notice the page showed.")
     page: str = Field(description="The page that took the number.")
     language: str = Field(description="The language of the confirmation SMS.")
+    keyword: str = Field(
+        description="The reply that confirms it, as the SMS asked: `OUI` (`YES`), or `OUI 2` "
+        "when another sign-up of the number was waiting already."
+    )
     source_address: str = Field(
         description="The network the request came from (IPv4 /24, IPv6 /48), not the address: "
         "until the person confirms, whoever typed the number may be someone else."
