@@ -409,13 +409,13 @@ def test_the_limits_are_the_deployment_s(monkeypatch: pytest.MonkeyPatch) -> Non
         )
         desk = _desk(500, RequestLimits.allowing(address=2, number=1, prefix=3))
         # When one address asks for three numbers, Then the third is refused
-        by_address = [desk.ask(phone=f"+3361200000{n}") for n in range(3)]
+        by_address = [desk.ask(phone=f"+3375100950{n + 1}") for n in range(3)]
         assert by_address == [None, None, Refusal.ADDRESS_LIMIT]
         # When a number is asked for again from elsewhere, Then it is refused
-        assert desk.ask(phone="+33612000000", address="198.51.100.1") is Refusal.NUMBER_LIMIT
+        assert desk.ask(phone="+33751009501", address="198.51.100.1") is Refusal.NUMBER_LIMIT
         # When the block is asked for a third and a fourth number, Then the fourth is refused
-        assert desk.ask(phone="+33612000005", address="198.51.100.2") is None
-        assert desk.ask(phone="+33612000006", address="198.51.100.3") is Refusal.PREFIX_LIMIT
+        assert desk.ask(phone="+33751009505", address="198.51.100.2") is None
+        assert desk.ask(phone="+33751009506", address="198.51.100.3") is Refusal.PREFIX_LIMIT
         assert len(desk.carrier.sent) == 3
 
 
