@@ -26,7 +26,7 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.adapters.vault import ReplyVault
-from cloison.compliance.signup import allowed_regions
+from cloison.compliance.signup import RequestLimits, allowed_regions
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
@@ -71,6 +71,11 @@ def receiver() -> ReplyReceiver:
             origination=config.origination_identity,
             confirmation_hours=config.signup_confirmation_hours,
             regions=allowed_regions(config.signup_regions),
+            request_limits=RequestLimits.allowing(
+                address=config.signup_address_limit,
+                number=config.signup_number_limit,
+                prefix=config.signup_prefix_limit,
+            ),
         ),
     )
 

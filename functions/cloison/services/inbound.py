@@ -4,8 +4,7 @@ What the inbox reads (`cloison.services.inbox`) is kept apart: the inbound funct
 none of the API's models.
 """
 
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
@@ -42,6 +41,7 @@ from cloison.models.records import (
 )
 from cloison.observability import logger
 from cloison.services.access import QUARANTINE_TEAM
+from cloison.services.reply_routes import RouteCache
 from cloison.services.signup import SignupRequests
 from cloison.services.signup_confirmation import SignupConfirmations
 
@@ -57,10 +57,6 @@ MATCH_ATTEMPTS = 3
 # teams share the stack's pool, and End User Messaging names as "replied to" the last message
 # sent to the person, whichever team sent it. Otherwise the reply goes to quarantine.
 REPLY_WINDOW = timedelta(days=7)
-# A number no team owns is looked up again after this long: a team that claims it (its own
-# pool named by a sender profile) gets its replies within a minute. An owned number never
-# changes team, and is kept.
-UNROUTED_SECONDS = 60.0
 
 
 class Quarantined(StrEnum):
@@ -118,8 +114,9 @@ class ReplyReceiver:
     signups: SignupConfirmations | None = None
     # Sign-ups asked by texting a team's keyword.
     signup_requests: SignupRequests | None = None
-    # Our numbers' routes to their teams, as last read (None: no team owns it), and when.
-    _routes: dict[str, tuple[RouteRecord | None, float]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.routes = RouteCache(self.campaigns)
 
     def receive(self, sms: InboundSms, attempt: int = MATCH_ATTEMPTS) -> ReplyRecord | None:
         """Handles one reply exactly once, whatever the number of times it is delivered.
@@ -160,7 +157,7 @@ class ReplyReceiver:
         if not self._within_allowance(number_key, sms.inbound_message_id, now):
             return None
         # The number the person wrote to: a team's own, or the stack's shared pool's.
-        route = self._route(sms.destination_number)
+        route = self.routes.of(sms.destination_number)
         signups = self.signups
         signup = self._confirmed_signup(number_key, sms, now)
         keyword_team = None
@@ -220,16 +217,6 @@ class ReplyReceiver:
         )
         return record
 
-    def _route(self, number: str) -> RouteRecord | None:
-        """The team that owns the number the reply reached, if any (read once a minute at most
-        while no team does: a GetItem per reply would double the inbound path's calls)."""
-        cached = self._routes.get(number)
-        if cached is not None and (cached[0] is not None or time.monotonic() < cached[1]):
-            return cached[0]
-        route = self.campaigns.route_of(number)
-        self._routes[number] = (route, time.monotonic() + UNROUTED_SECONDS)
-        return route
-
     def _keyword(
         self, sms: InboundSms, e164: str, route: RouteRecord | None, now: datetime
     ) -> str | None:
@@ -243,13 +230,8 @@ class ReplyReceiver:
             return None
         if self.index.claimed(sms.inbound_message_id) is None:
             try:
-                self.signup_requests.request_by_keyword(
-                    claim.team,
-                    e164,
-                    word,
-                    route.origination if route else self.answer_from,
-                    now,
-                )
+                origination = route.origination if route else self.answer_from
+                self.signup_requests.request_by_keyword(claim.team, e164, word, origination, now)
             except RuleViolation:
                 # Not a number a sign-up takes (a region not served, a landline): a reply.
                 logger.info("sign-up keyword from a number not taken", extra={"team": claim.team})
