@@ -33,7 +33,7 @@ from cloison.compliance.signup import (
     number_prefix,
 )
 from cloison.config import ApiSettings
-from cloison.errors import DependencyError, RuleViolation
+from cloison.errors import DependencyError, NotFound, RuleViolation
 from cloison.models.api.signup import SignupIn
 from cloison.models.records import (
     ConsentRecord,
@@ -41,9 +41,11 @@ from cloison.models.records import (
     PendingSignupRecord,
     SuppressionRecord,
 )
+from cloison.services.access import Caller
 from cloison.services.notices import notice_hash, wordings
 from cloison.services.signup import SignupRequests
 from cloison.services.signup_confirmation import SignupConfirmations
+from cloison.services.signup_page import SignupTally, signup_page
 from cloison_local.expand import function_properties
 
 TEAM = "sales"
@@ -471,6 +473,56 @@ def test_a_team_s_budget_holds_for_the_day_and_renews_the_next(
         assert set(answers[budget:]) <= {Refusal.BUDGET}
         # And the next UTC day the team may send again
         assert desk.ask(phone="+33699000001", at=NOW + timedelta(days=1)) is None
+
+
+# ---------------------------------------------------------------- the page and the counts
+
+
+def test_the_page_shows_the_latest_notice_and_a_team_without_one_has_no_page(desk: Desk) -> None:
+    # When the team's page, and a team's without a notice, are read
+    page = signup_page(CampaignStore("campaigns"), TEAM, 24)
+
+    # Then the page holds the notice's texts, its hash and the keyword the SMS asks for
+    assert (page.team, page.version, page.hash) == (TEAM, 1, HASH)
+    assert page.fr.organisation == TEXTS["fr"].organisation
+    assert page.en is not None
+    assert page.en.stop == TEXTS["en"].stop
+    assert page.keywords == {"fr": "OUI", "en": "YES"}
+    assert page.confirmation_hours == 24
+    assert "created_by" not in page.model_dump()
+    with pytest.raises(NotFound, match="no sign-up page"):
+        signup_page(CampaignStore("campaigns"), "ghost", 24)
+
+
+def person(*teams: str, roles: tuple[str, ...] = ("member",)) -> Caller:
+    return Caller("sub-1", "someone", frozenset(teams), frozenset(roles))
+
+
+def test_the_team_s_people_see_how_many_wait_and_the_day_s_budget_never_a_number(
+    desk: Desk,
+) -> None:
+    # Given three sign-ups asked for: one confirmed since, one asked two days ago and expired
+    desk.ask(phone=NUMBER)
+    desk.ask(phone=OTHER, address="198.51.100.1")
+    desk.ask(phone=REUNION, address="198.51.100.2", at=NOW - timedelta(days=2))
+    desk.pending.delete(Hasher().key(OTHER), TEAM)
+    tally = SignupTally(desk.pending, SignupLimits("contacts", 500))
+
+    # When a member of the team reads its sign-ups
+    status = tally.status(person(TEAM), TEAM, NOW)
+
+    # Then one waits, and the day's budget shows the two confirmations sent today
+    assert status.pending == 1
+    assert (status.budget.used, status.budget.total) == (2, 500)
+    assert status.budget.day.isoformat() == "2026-12-01"
+    assert NUMBER[3:] not in status.model_dump_json()
+    # And the next day nothing is counted for it
+    later = tally.status(person(TEAM), TEAM, NOW + timedelta(days=1, hours=1))
+    assert (later.pending, later.budget.used) == (0, 0)
+    # And an administrator reads any team's, another team's member none
+    assert tally.status(person(roles=("admin",)), TEAM, NOW).pending == 1
+    with pytest.raises(NotFound):
+        tally.status(person("support"), TEAM, NOW)
 
 
 # ---------------------------------------------------------------- the confirmation

@@ -32,7 +32,12 @@ from cloison_local.expand import function_properties
 ROOT = Path(__file__).resolve().parents[2]
 FOURTEEN_DAYS = 14 * 24 * 3600
 # The health check, the OpenAPI document, and the sign-up request of a team's public page.
-PUBLIC_ROUTES = {("GET", "/health"), ("GET", "/openapi.json"), ("POST", "/signup/{team}")}
+PUBLIC_ROUTES = {
+    ("GET", "/health"),
+    ("GET", "/openapi.json"),
+    ("GET", "/signup/{team}"),
+    ("POST", "/signup/{team}"),
+}
 REQUIRED_SCOPES = {"aws.cognito.signin.user.admin", "cloison/api"}
 KEPT_TABLE_VARIABLES = ("SUPPRESSIONS_TABLE", "AUDIT_TABLE")  # opt-outs and audit records stay
 SETTINGS_OF_FUNCTION: dict[str, type[BaseModel]] = {
@@ -230,7 +235,8 @@ def test_only_health_openapi_and_signup_are_public() -> None:
         if p.get("Auth", {}).get("Authorizer") == "NONE"
     }
 
-    # Then exactly the health check, the OpenAPI document and the sign-up skip authorization
+    # Then exactly the health check, the OpenAPI document and the sign-up page's two routes skip
+    # authorization
     assert public == PUBLIC_ROUTES
     for _, _, properties in events:
         if (str(properties["Method"]).upper(), properties["Path"]) in PUBLIC_ROUTES:

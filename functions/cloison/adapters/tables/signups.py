@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Self, cast
+from typing import Any, Self, cast
 
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
@@ -15,6 +15,7 @@ from cloison.adapters.tables._dynamo import (
     _is_condition_failure,
     _item,
     dynamodb_call,
+    dynamodb_errors,
 )
 from cloison.adapters.tables.keys import (
     SIGNUP_PREFIX,
@@ -30,6 +31,9 @@ from cloison.models.records import PendingSignupRecord
 # Writers racing on one limit's item retry this often before the request is refused: a flood
 # on one key is exactly what the limit is for.
 RACE_ATTEMPTS = 5
+# The contacts table's sparse index of the sign-ups waiting, by team and expiry: only a waiting
+# sign-up carries `signup_team`. Its keys only: counted, never read for a number.
+PENDING_INDEX = "signups-by-team"
 
 
 def _epoch(moment: datetime) -> int:
@@ -39,7 +43,8 @@ def _epoch(moment: datetime) -> int:
 class PendingSignups(TableStore):
     """Sign-ups waiting for their confirmation, one per number and team, under the number's
     contact partition; DynamoDB's TTL deletes those never confirmed, and a reader ignores
-    those past their expiry that TTL has not deleted yet."""
+    those past their expiry that TTL has not deleted yet. Each is in the index PENDING_INDEX
+    under its team, so that a team's are counted without a scan."""
 
     @classmethod
     def from_settings(cls, config: ContactsTable) -> Self:
@@ -52,8 +57,27 @@ class PendingSignups(TableStore):
         item = _item(record.model_dump(exclude={"expires_at"})) | {
             **signup_key(record.number_key, record.team),
             "expires_at": _epoch(record.expires_at),
+            "signup_team": record.team,
         }
         self._table.put_item(Item=item)
+
+    def count(self, team: str, now: datetime) -> int:
+        """How many sign-ups of the team wait at `now`: DynamoDB counts the index's entries
+        that have not expired, and returns none of them."""
+        total = 0
+        arguments: dict[str, Any] = {
+            "IndexName": PENDING_INDEX,
+            "KeyConditionExpression": Key("signup_team").eq(team)
+            & Key("expires_at").gt(_epoch(now)),
+            "Select": "COUNT",
+        }
+        with dynamodb_errors():
+            while True:
+                page = self._table.query(**arguments)
+                total += page["Count"]
+                if "LastEvaluatedKey" not in page:
+                    return total
+                arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     @dynamodb_call
     def held(self, number_key: str) -> list[PendingSignupRecord]:
@@ -161,6 +185,14 @@ class SignupLimits(TableStore):
                 continue  # another request wrote it meanwhile: read it again
             return True
         return False
+
+    @dynamodb_call
+    def spent(self, team: str, day: str) -> int:
+        """How many confirmations the team sent on `day` (UTC)."""
+        item = self._table.get_item(Key=signup_budget_key(team, day), ConsistentRead=True).get(
+            "Item"
+        )
+        return int(cast(Decimal, item["sent"])) if item and "sent" in item else 0
 
     @dynamodb_call
     def spend(self, team: str, day: str, now: datetime) -> bool:

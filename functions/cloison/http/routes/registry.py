@@ -1,4 +1,4 @@
-"""Consents, suppressions, sender profiles and teams' notices."""
+"""Consents, suppressions, sender profiles, teams' notices and the state of their sign-ups."""
 
 from functools import lru_cache
 from typing import Annotated
@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
 from cloison.adapters.originations import OriginationDirectory
+from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import caller
@@ -24,8 +25,10 @@ from cloison.models.api.registry import (
     Suppression,
     SuppressionIn,
 )
+from cloison.models.api.signup import SignupStatus
 from cloison.services.notices import Notices
 from cloison.services.registry import Registry
+from cloison.services.signup_page import SignupTally
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 
@@ -51,6 +54,15 @@ def service() -> Registry:
 def notices() -> Notices:
     """The teams' notices, built at the first call of these routes."""
     return Notices(store=wiring.campaign_store(), auditor=wiring.auditor())
+
+
+@lru_cache(maxsize=1)
+def signups() -> SignupTally:
+    """The counts of the teams' sign-ups, built at the first call of their route."""
+    config = wiring.settings()
+    return SignupTally(
+        pending=PendingSignups.from_settings(config), limits=SignupLimits.from_settings(config)
+    )
 
 
 @router.post(
@@ -184,3 +196,22 @@ def get_notice(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> Notice:
 )
 def list_notice_versions(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> NoticeVersionList:
     return NoticeVersionList(items=notices().versions(caller(), team))
+
+
+@router.get(
+    "/teams/<team>/signup",
+    summary="Read the state of a team's sign-ups",
+    description=(
+        "For the team's members, and for administrators: how many sign-ups wait for the "
+        "person's reply, and how many of the day's confirmation SMS (UTC) the team has sent, "
+        "of its budget. Counts only, never a number: not audited. Another team is a 404."
+    ),
+    responses=answers(
+        200,
+        SignupStatus,
+        "The sign-ups waiting, and the day's budget.",
+        {404: "No such team among your teams.", 422: "The team is not a team slug."},
+    ),
+)
+def get_signup_status(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SignupStatus:
+    return signups().status(caller(), team)

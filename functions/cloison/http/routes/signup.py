@@ -1,4 +1,4 @@
-"""Sign-up by double opt-in: the one route a public page calls, without signing in."""
+"""Sign-up by double opt-in: the two routes a team's public page calls, without signing in."""
 
 from functools import lru_cache
 from typing import Annotated
@@ -14,9 +14,10 @@ from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import app
 from cloison.models.api.common import TEAM_PATTERN
-from cloison.models.api.signup import SignupAccepted, SignupIn
+from cloison.models.api.signup import SignupAccepted, SignupIn, SignupPage
 from cloison.observability import metrics
 from cloison.services.signup import SignupRequests
+from cloison.services.signup_page import signup_page
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
 
@@ -53,6 +54,27 @@ def count(refusal: Refusal | None) -> None:
     if refusal is Refusal.BUDGET:
         metrics.add_metric(name="SignupBudgetReached", unit=MetricUnit.Count, value=1)
     metrics.flush_metrics()  # the API's handler publishes no other metric
+
+
+@router.get(
+    "/signup/<team>",
+    summary="Read a team's sign-up page: its notice (no sign-in)",
+    description=(
+        "For the team's public sign-up page: the latest version of the team's notice, in French "
+        "and in English if it was put, the hash the page sends back with the number, and the "
+        "word the confirmation SMS asks for. The notice is public: it is what the person reads "
+        "before giving their number."
+    ),
+    responses=answers(
+        200,
+        SignupPage,
+        "The latest version of the team's notice.",
+        {404: "The team has no notice: it takes no sign-up."},
+    ),
+)
+def read_signup_page(team: Annotated[str, Path(pattern=TEAM_PATTERN)]) -> SignupPage:
+    config = wiring.settings()
+    return signup_page(wiring.campaign_store(), team, config.signup_confirmation_hours)
 
 
 @router.post(
