@@ -20,7 +20,7 @@ these very strings, so a format changes only with a migration of the items.
 | suppressions | a number's opt-outs | number#<hash>               | suppression                |
 | suppressions | opt-out list cursor | reconciliation#opt-out-list | cursor                     |
 | contacts     | a consent           | contact#<hash>              | consent#<team>#<purpose>   |
-| contacts     | a sign-up pending   | contact#<hash>              | signup#<team>              |
+| contacts     | a sign-up pending(†)| contact#<hash>              | signup#<team>              |
 | contacts     | a sign-up limit     | signuplimit#<kind>#<subject>| window                     |
 | contacts     | a team's budget     | signupbudget#<team>         | day#<YYYY-MM-DD>           |
 | contacts     | a request's receipt | request#<request id>        | receipt                    |
@@ -34,7 +34,8 @@ these very strings, so a format changes only with a migration of the items.
 
 <hash> is a number's keyed hash (its number key); the audit table's sort key is the
 number `sequence`. (*) A campaign also carries `team_pk`, team#<team>: its key in the
-`by-team` index.
+`by-team` index. (†) A sign-up pending also carries `signup_team`, <team>: its key, with
+`expires_at`, in the contacts table's `signups-by-team` index.
 """
 
 from __future__ import annotations
