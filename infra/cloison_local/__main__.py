@@ -27,7 +27,7 @@ from cloison_local.onboarding import (
     put_senders,
     read_senders,
 )
-from cloison_local.seed import DEMO_PASSWORD, USERS, seed, user_token
+from cloison_local.seed import DEMO_PASSWORD, USERS, seed, signup_page_url, user_token
 from cloison_local.stack import CREDENTIALS, REGION, LocalStack
 
 STATE_FILE = Path(".local/stack.json")
@@ -95,10 +95,12 @@ def banner(stack: LocalStack, tokens: dict[str, str]) -> str:
         f"    {team.team:<8} {team.client_id}   ({team.scopes})"
         for team in stack.team_stacks.values()
     )
+    console = stack.outputs.get("ConsoleUrl", stack.api_url + "/")
     return f"""
 Cloison is running locally.
 
-  console          {stack.outputs.get("ConsoleUrl", stack.api_url + "/")}   (sign in as a user below)
+  console          {console}   (sign in as a user below)
+  sign-up page     {signup_page_url(console, "sales")}   (team sales', no sign-in)
   API              {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
   moto server      {stack.moto_url}
   carrier (SMS v2) {carrier}   (sent messages: {carrier}/_simulator/messages)

@@ -1,4 +1,5 @@
-"""Demo data: two teams with a user each, a privacy officer, an admin, sender profiles, consents."""
+"""Demo data: two teams with a user each, a privacy officer, an admin, sender profiles, each
+team's notice (so that its sign-up page works), consents."""
 
 from __future__ import annotations
 
@@ -31,6 +32,39 @@ CONSENTED_CONTACTS = {
     "sales": ("+33612345678", "+33612345679", "+590690001234"),
     "support": ("+33612345680",),
 }
+
+
+def demo_notice(company: str, team: str, short_code: str) -> dict[str, Any]:
+    """A team's notice in French and English: what its sign-up page shows."""
+    return {
+        "fr": {
+            "organisation": company,
+            "purpose": f"Vous informer par SMS des offres et des ventes privées de {company}.",
+            "frequency": "Au plus 4 SMS par mois.",
+            "retention": "Votre numéro est gardé 3 ans après notre dernier échange.",
+            "rights": (
+                "Accès, rectification, effacement, opposition : écrivez à "
+                f"dpo@{team}.exemple.fr. Vous pouvez aussi saisir la CNIL."
+            ),
+            "stop": f"Répondez STOP au {short_code}, à tout moment.",
+        },
+        "en": {
+            "organisation": company,
+            "purpose": f"Telling you by SMS about {company}'s offers and private sales.",
+            "frequency": "At most 4 texts a month.",
+            "retention": "Your number is kept 3 years after our last exchange.",
+            "rights": (
+                "Access, rectification, erasure, objection: write to "
+                f"dpo@{team}.exemple.fr. You may also complain to the CNIL."
+            ),
+            "stop": f"Reply STOP to {short_code}, at any time.",
+        },
+    }
+
+
+def signup_page_url(console_url: str, team: str) -> str:
+    """Where a team's public sign-up page is, beside the console."""
+    return f"{console_url.rstrip('/')}/signup.html?team={team}"
 
 
 def user_token(
@@ -85,6 +119,13 @@ def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
                     "contact": f"{team}.exemple.fr/aide",
                 },
             )
+        call(
+            api_url,
+            tokens["ada"],
+            "PUT",
+            f"/teams/{team}/notice",
+            demo_notice(company, team, short_code),
+        )
     member = {"sales": "alice", "support": "bruno"}
     for team, numbers in CONSENTED_CONTACTS.items():
         for number in numbers:
