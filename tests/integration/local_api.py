@@ -1,6 +1,6 @@
 """What the integration tests share: calling the local API (campaigns, audiences, consents,
-sign-ups, the problem documents it answers with), waiting, reaching the carrier and its opt-out
-list."""
+sign-ups, the problem documents it answers with, access exports), waiting, reaching the carrier
+and its opt-out list, and the sign-up confirmations it was asked to send."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import boto3
 import requests
 
 from cloison_local.carrier import CarrierSimulator
+from cloison_local.carrier.state import SentMessage
 from cloison_local.stack import LocalStack
 
 PROBLEM = "application/problem+json"
@@ -239,3 +240,47 @@ def audit_entries(stack: LocalStack, token: str, **filters: str) -> list[dict[st
         cursor = page["next_cursor"]
         if cursor is None:
             return found
+
+
+def signup_confirmations(stack: LocalStack, numbers: list[str] | None = None) -> list[SentMessage]:
+    """The sign-up confirmation SMS the carrier was asked to send (to `numbers`, if named)."""
+    return [
+        message
+        for message in carrier(stack).sent_messages()
+        if message.context.get("signup") == "confirmation"
+        and (numbers is None or message.destination in numbers)
+    ]
+
+
+def confirm_sign_up(stack: LocalStack, number: str, keyword: str = "OUI") -> str:
+    """The number's reply to its confirmation SMS, through the carrier; the reply's id."""
+    return carrier(stack).inject_reply(number, stack.outputs["ShortCode"], keyword)
+
+
+def access_export(stack: LocalStack, token: str, phone: str) -> dict[str, Any]:
+    """Everything held about the number, as a privacy officer's access request answers it."""
+    answer = api(
+        stack,
+        token,
+        "POST",
+        "/privacy/requests",
+        json={"kind": "access", "phone": phone, "reason": "vérification"},
+    )
+    export: dict[str, Any] = ok(answer)["export"]
+    return export
+
+
+def team_consent(stack: LocalStack, token: str, phone: str, team: str = "sales") -> Any:
+    """The number's marketing consent to `team` in its access export (`token`: a privacy
+    officer's), once it is there; None if it never came."""
+    found: list[Any] = []
+
+    def recorded() -> bool:
+        found[:] = [
+            consent
+            for consent in access_export(stack, token, phone)["consents"]
+            if (consent["team"], consent["purpose"]) == (team, "marketing")
+        ]
+        return bool(found)
+
+    return found[0] if wait_until(recorded, timeout=60, every=0.5) else None

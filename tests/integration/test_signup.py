@@ -12,7 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from local_api import api, carrier, ok, problem_of, wait_until
+from local_api import (
+    access_export,
+    api,
+    carrier,
+    ok,
+    problem_of,
+    signup_confirmations,
+    wait_until,
+)
 from local_api import sign_up as sign_up_on
 
 from cloison_local.demo import demo_clock
@@ -85,15 +93,6 @@ def sign_up(
     return sign_up_on(stack, address, phone, notice, team=team, page=PAGE)
 
 
-def confirmations(stack: LocalStack, numbers: list[str] | None = None) -> list[Any]:
-    return [
-        message
-        for message in carrier(stack).sent_messages()
-        if message.context.get("signup") == "confirmation"
-        and (numbers is None or message.destination in numbers)
-    ]
-
-
 def test_a_person_signs_up_confirms_by_reply_and_the_consent_holds_its_proof(
     own_stack: LocalStack, own_tokens: dict[str, str], notice: str
 ) -> None:
@@ -103,20 +102,22 @@ def test_a_person_signs_up_confirms_by_reply_and_the_consent_holds_its_proof(
     # Then the answer is a 202, and one SMS asks them for OUI, naming the organisation
     assert status == 202
     assert body["status"] == "pending"
-    assert wait_until(lambda: len(confirmations(own_stack, [PERSON])) == 1)
-    [sms] = confirmations(own_stack, [PERSON])
+    assert wait_until(lambda: len(signup_confirmations(own_stack, [PERSON])) == 1)
+    [sms] = signup_confirmations(own_stack, [PERSON])
     assert "Boutique Exemple" in sms.body
     assert "répondez OUI" in sms.body
     assert "STOP au 36111" in sms.body
     # And no consent exists yet
-    assert export_of(own_stack, own_tokens, PERSON)["consents"] == []
+    assert access_export(own_stack, own_tokens["priya"], PERSON)["consents"] == []
 
     # When they reply OUI
     reply_id = carrier(own_stack).inject_reply(PERSON, own_stack.outputs["ShortCode"], "Oui")
-    assert wait_until(lambda: bool(export_of(own_stack, own_tokens, PERSON)["consents"]))
+    assert wait_until(
+        lambda: bool(access_export(own_stack, own_tokens["priya"], PERSON)["consents"])
+    )
 
     # Then the consent holds the notice, the page, the address, both times and the reply's id
-    [consent] = export_of(own_stack, own_tokens, PERSON)["consents"]
+    [consent] = access_export(own_stack, own_tokens["priya"], PERSON)["consents"]
     assert (consent["team"], consent["purpose"]) == ("sales", "marketing")
     assert consent["notice"]["hash"] == notice
     assert consent["notice"]["fr"] == NOTICE_FR
@@ -129,7 +130,7 @@ def test_a_person_signs_up_confirms_by_reply_and_the_consent_holds_its_proof(
     # And a second request for the number sends nothing, with the same answer
     assert sign_up(own_stack, "127.0.0.2", PERSON, notice) == (status, body)
     own_stack.wait_idle(timeout=30)
-    assert len(confirmations(own_stack, [PERSON])) == 1
+    assert len(signup_confirmations(own_stack, [PERSON])) == 1
 
 
 def test_answers_are_the_same_whatever_the_number_or_team_and_bad_input_is_a_422(
@@ -138,7 +139,7 @@ def test_answers_are_the_same_whatever_the_number_or_team_and_bad_input_is_a_422
     accepted = sign_up(own_stack, "127.0.0.3", LATE, "0" * 64)
     assert accepted[0] == 202
     assert sign_up(own_stack, "127.0.0.3", LATE, notice, team="ghost") == accepted
-    assert confirmations(own_stack, [LATE]) == []
+    assert signup_confirmations(own_stack, [LATE]) == []
     refused = problem_of(
         api(own_stack, None, "POST", "/signup/sales", json={"phone": "+447400123456"}), 422
     )
@@ -153,7 +154,7 @@ def test_answers_are_the_same_whatever_the_number_or_team_and_bad_input_is_a_422
     )
     assert [error["field"] for error in problem_of(foreign, 422)["errors"]] == ["phone"]
     own_stack.wait_idle(timeout=30)
-    assert confirmations(own_stack, [LATE]) == []
+    assert signup_confirmations(own_stack, [LATE]) == []
 
 
 def test_a_flood_is_held_by_each_limit_and_the_budget_while_real_sign_ups_go_through(
@@ -163,35 +164,66 @@ def test_a_flood_is_held_by_each_limit_and_the_budget_while_real_sign_ups_go_thr
     for number in ADDRESS_FLOOD:
         assert sign_up(own_stack, "127.0.0.10", number, notice)[0] == 202
     # Then it is sent its limit's worth of confirmations
-    address_sent = len(confirmations(own_stack, ADDRESS_FLOOD))
+    address_sent = len(signup_confirmations(own_stack, ADDRESS_FLOOD))
     assert address_sent == ADDRESS_LIMIT
 
     # When one number is asked for from 6 addresses, Then it gets its limit's worth at most
     for index in range(6):
         assert sign_up(own_stack, f"127.0.1.{index + 1}", ONE_NUMBER, notice)[0] == 202
-    assert len(confirmations(own_stack, [ONE_NUMBER])) == NUMBER_LIMIT
+    assert len(signup_confirmations(own_stack, [ONE_NUMBER])) == NUMBER_LIMIT
 
     # When 20 addresses ask for 20 numbers of the same block within the hour
     for index, number in enumerate(PREFIX_FLOOD):
         assert sign_up(own_stack, f"127.0.2.{index + 1}", number, notice)[0] == 202
     # Then the block got its limit's worth in the hour (the first test's person's among them),
     # some of them to this flood
-    assert len(confirmations(own_stack)) == PREFIX_LIMIT
-    assert confirmations(own_stack, PREFIX_FLOOD)
+    assert len(signup_confirmations(own_stack)) == PREFIX_LIMIT
+    assert signup_confirmations(own_stack, PREFIX_FLOOD)
 
     # When an hour later a real person signs up from an address of their own
     own_stack.set_clock(datetime.now(UTC) + own_stack.clock_offset + timedelta(minutes=61))
     assert sign_up(own_stack, "127.0.3.1", LATE, notice)[0] == 202
     # Then they are sent their confirmation
-    assert len(confirmations(own_stack, [LATE])) == 1
+    assert len(signup_confirmations(own_stack, [LATE])) == 1
 
     # When 20 more addresses ask for 20 more numbers the same day
     for index, number in enumerate(BUDGET_FLOOD):
         assert sign_up(own_stack, f"127.0.4.{index + 1}", number, notice)[0] == 202
     own_stack.wait_idle(timeout=30)
     # Then the team's budget holds: the day's confirmations are exactly its budget
-    total = len(confirmations(own_stack))
+    total = len(signup_confirmations(own_stack))
     assert total == BUDGET, f"{total} confirmations sent, budget {BUDGET}"
+
+
+def test_the_page_reads_the_notice_without_a_token_and_the_team_reads_its_counts(
+    own_stack: LocalStack, own_tokens: dict[str, str], notice: str
+) -> None:
+    # When the team's page, and the page of a team without a notice, are read without a token
+    page = ok(api(own_stack, None, "GET", "/signup/sales"))
+    absent = api(own_stack, None, "GET", "/signup/ghost")
+
+    # Then the page has the latest notice, its hash and the keywords; the other is a 404
+    assert (page["team"], page["hash"], page["fr"], page["en"]) == (
+        "sales",
+        notice,
+        NOTICE_FR,
+        None,
+    )
+    assert page["keywords"] == {"fr": "OUI", "en": "YES"}
+    assert page["confirmation_hours"] == 24
+    assert "created_by" not in page
+    problem_of(absent, 404)
+
+    # When a member of team sales reads its sign-ups, after the floods above
+    own_stack.wait_idle(timeout=30)
+    status = ok(api(own_stack, own_tokens["alice"], "GET", "/teams/sales/signup"))
+
+    # Then every number sent a confirmation waits but the one that confirmed, and the day's
+    # budget is spent; a member of another team is told the team does not exist
+    waiting = {message.destination for message in signup_confirmations(own_stack)} - {PERSON}
+    assert status["pending"] == len(waiting)
+    assert (status["budget"]["used"], status["budget"]["total"]) == (BUDGET, BUDGET)
+    problem_of(api(own_stack, own_tokens["bruno"], "GET", "/teams/sales/signup"), 404)
 
 
 def test_a_number_waiting_for_two_teams_confirms_each_by_the_reply_its_sms_asked_for(
@@ -213,13 +245,13 @@ def test_a_number_waiting_for_two_teams_confirms_each_by_the_reply_its_sms_asked
     assert sign_up(own_stack, "127.0.6.2", TWO_TEAMS, support_notice, team="support")[0] == 202
 
     # Then sales' SMS asks for OUI, and support's, both from the pool, for OUI 2
-    assert wait_until(lambda: len(confirmations(own_stack, [TWO_TEAMS])) == 2)
-    first, second = confirmations(own_stack, [TWO_TEAMS])
+    assert wait_until(lambda: len(signup_confirmations(own_stack, [TWO_TEAMS])) == 2)
+    first, second = signup_confirmations(own_stack, [TWO_TEAMS])
     assert "Boutique Exemple" in first.body
     assert "répondez OUI." in first.body
     assert "Exemple Services" in second.body
     assert "répondez OUI 2." in second.body
-    waiting = export_of(own_stack, own_tokens, TWO_TEAMS)["signups"]
+    waiting = access_export(own_stack, own_tokens["priya"], TWO_TEAMS)["signups"]
     assert [(item["team"], item["keyword"]) for item in waiting] == [
         ("support", "OUI 2"),
         ("sales", "OUI"),
@@ -227,21 +259,11 @@ def test_a_number_waiting_for_two_teams_confirms_each_by_the_reply_its_sms_asked
 
     # When the person replies OUI 2
     carrier(own_stack).inject_reply(TWO_TEAMS, own_stack.outputs["ShortCode"], "Oui 2")
-    assert wait_until(lambda: bool(export_of(own_stack, own_tokens, TWO_TEAMS)["consents"]))
+    assert wait_until(
+        lambda: bool(access_export(own_stack, own_tokens["priya"], TWO_TEAMS)["consents"])
+    )
 
     # Then team support has its consent, and team sales' sign-up still waits for its OUI
-    export = export_of(own_stack, own_tokens, TWO_TEAMS)
+    export = access_export(own_stack, own_tokens["priya"], TWO_TEAMS)
     assert [consent["team"] for consent in export["consents"]] == ["support"]
     assert [item["team"] for item in export["signups"]] == ["sales"]
-
-
-def export_of(stack: LocalStack, tokens: dict[str, str], phone: str) -> dict[str, Any]:
-    answer = api(
-        stack,
-        tokens["priya"],
-        "POST",
-        "/privacy/requests",
-        json={"kind": "access", "phone": phone, "reason": "vérification"},
-    )
-    export: dict[str, Any] = ok(answer)["export"]
-    return export
