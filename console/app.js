@@ -1,4 +1,5 @@
-// The operator console: campaigns, their progress, the team inbox, privacy requests.
+// The operator console: campaigns, their progress, the team inbox, teams' sign-up pages, privacy
+// requests.
 // Every page asks the API, which decides what the signed-in person may see; nothing is kept
 // between people (signing out reloads the page).
 
@@ -6,12 +7,18 @@ import { answerChallenge, ApiError, call, currentUser, freshen, loadConfig, sign
 import { formatDate, formatNumber, h } from "./dom.js";
 import { funnel } from "./funnel.js";
 import { language, LANGUAGES, setLanguage, t } from "./i18n.js";
+import { qrCode } from "./qr.js";
 
 const POLL_MS = 2000;
 // Campaigns per page offered; the second is the default.
 const PAGE_SIZES = [20, 50, 100];
 const STATUSES = ["draft", "scheduled", "launching", "sending", "paused", "completed", "cancelled"];
 const CLASSES = ["REPLY", "OPT_OUT", "OPT_OUT_REVIEW", "OPT_IN", "HELP", "CONTACT", "SENSITIVE"];
+// A notice's texts, in the order a person reads them (models.api.notices.NoticeText).
+const NOTICE_FIELDS = ["organisation", "purpose", "frequency", "retention", "rights", "stop"];
+// The longer texts get a text area.
+const NOTICE_LONG = new Set(["purpose", "rights"]);
+const NOTICE_LIMITS = { organisation: 300, purpose: 1000, frequency: 300, retention: 500, rights: 2000, stop: 300 };
 const ACTIONS = {
   draft: ["launch", "cancel"],
   scheduled: ["cancel"],
@@ -126,7 +133,7 @@ function renderHeader(user) {
   const links = [];
   if (user) {
     if (user.teams.length) {
-      links.push(["#/campaigns", t("nav.campaigns")], ["#/inbox", t("nav.inbox")]);
+      links.push(["#/campaigns", t("nav.campaigns")], ["#/inbox", t("nav.inbox")], ["#/signup", t("nav.signup")]);
     }
     if (user.teams.length || user.roles.includes("privacy_officer")) {
       links.push(["#/review", t("nav.review")]);
@@ -886,6 +893,196 @@ async function review(user) {
   }
 }
 
+// ------------------------------------------------------------------ sign-up page
+// Where a team's public sign-up page is: beside the console, on its origin.
+function signupUrl(team) {
+  const url = new URL("signup.html", location.href);
+  url.search = new URLSearchParams({ team }).toString();
+  return url.href;
+}
+
+// What the API answers, or null for a 404 (no notice yet); any other failure is shown.
+async function orNothing(request, error) {
+  try {
+    return await request;
+  } catch (failure) {
+    if (failure instanceof ApiError && failure.status === 404) return null;
+    showError(error, failure);
+    return undefined;
+  }
+}
+
+function noticeTexts(notice) {
+  return ["fr", "en"]
+    .filter((code) => notice[code])
+    .map((code) => [
+      h("h3", {}, t(`notice.${code}`)),
+      h(
+        "dl",
+        { class: "facts", lang: code },
+        NOTICE_FIELDS.map((name) => [h("dt", {}, t(`notice.${name}`)), h("dd", {}, notice[code][name])]),
+      ),
+    ]);
+}
+
+// Administrators put a new version; the form starts from the latest texts.
+function noticeForm(team, latest, done) {
+  const error = alertBox();
+  const controls = {};
+  const group = (code, legend, required) => {
+    controls[code] = {};
+    return h(
+      "fieldset",
+      {},
+      h("legend", {}, legend),
+      NOTICE_FIELDS.map((name) => {
+        const attributes = { name: `${code}-${name}`, required, maxlength: NOTICE_LIMITS[name], lang: code };
+        const control = NOTICE_LONG.has(name) ? h("textarea", { ...attributes, rows: 3 }) : h("input", attributes);
+        control.value = latest?.[code]?.[name] || "";
+        controls[code][name] = control;
+        return field(t(`notice.${name}`), control);
+      }),
+    );
+  };
+  const submit = h("button", { type: "submit" }, t("notice.submit"));
+  const texts = (code) => Object.fromEntries(NOTICE_FIELDS.map((name) => [name, controls[code][name].value.trim()]));
+  const form = h(
+    "form",
+    {
+      class: "card notice-form",
+      "aria-labelledby": "notice-put-title",
+      onsubmit: async (event) => {
+        event.preventDefault();
+        error.hidden = true;
+        submit.disabled = true;
+        const english = texts("en");
+        const body = { fr: texts("fr") };
+        if (Object.values(english).some(Boolean)) body.en = english;
+        try {
+          const put = await call("PUT", `/teams/${encodeURIComponent(team)}/notice`, { json: body });
+          await done(t("notice.saved", { version: put.version }));
+        } catch (failure) {
+          showError(error, failure);
+          submit.disabled = false;
+        }
+      },
+    },
+    h("h2", { id: "notice-put-title" }, t("notice.put")),
+    h("p", { class: "hint" }, t("notice.putIntro")),
+    error,
+    group("fr", t("notice.frLegend"), true),
+    group("en", t("notice.enLegend"), false),
+    submit,
+  );
+  return form;
+}
+
+async function signups(user) {
+  const params = hashParams();
+  const team = user.teams.includes(params.get("team")) ? params.get("team") : user.teams[0];
+  const error = alertBox();
+  const saved = h("p", { class: "notice", role: "status", hidden: true });
+  const chooser = select("team", user.teams.map((name) => [name, name]), team);
+  chooser.addEventListener("change", () => go("#/signup", { team: chooser.value }));
+  const body = h("div", { "aria-live": "polite" }, h("p", {}, t("loading")));
+  page(
+    t("signup.title"),
+    h("p", { class: "hint" }, t("signup.intro")),
+    user.teams.length > 1 ? h("div", { class: "filters" }, field(t("filter.team"), chooser)) : null,
+    error,
+    saved,
+    body,
+  );
+
+  async function load() {
+    const path = `/teams/${encodeURIComponent(team)}`;
+    const [latest, versions, status] = await Promise.all([
+      orNothing(call("GET", `${path}/notice`), error),
+      orNothing(call("GET", `${path}/notice/versions`), error),
+      orNothing(call("GET", `${path}/signup`), error),
+    ]);
+    const url = signupUrl(team);
+    const link = h(
+      "section",
+      { class: "card", "aria-labelledby": "signup-page-title" },
+      h("h2", { id: "signup-page-title" }, t("signup.page")),
+      latest === null ? h("p", { class: "notice" }, t("signup.noNotice", { team })) : null,
+      h("p", {}, h("a", { href: url, class: "signup-link", target: "_blank", rel: "noopener" }, url)),
+      h("figure", { class: "qr-figure" }, qrCode(url, t("signup.qr", { url })), h("figcaption", { class: "hint" }, t("signup.qrCaption"))),
+      h("p", { class: "hint" }, t("signup.pageHint")),
+    );
+    const counts = status
+      ? h(
+          "section",
+          { class: "card", "aria-labelledby": "signup-counts-title", "data-signup-status": team },
+          h("h2", { id: "signup-counts-title" }, t("signup.confirmations")),
+          dl([
+            [t("signup.pending"), h("span", { "data-count": "pending" }, formatNumber(status.pending, language()))],
+            [
+              t("signup.budget", { day: formatDay(status.budget.day) }),
+              h(
+                "span",
+                { "data-count": "budget" },
+                h("progress", { max: status.budget.total, value: Math.min(status.budget.used, status.budget.total), "aria-hidden": "true" }),
+                " ",
+                t("signup.budgetUsed", {
+                  used: formatNumber(status.budget.used, language()),
+                  total: formatNumber(status.budget.total, language()),
+                }),
+              ),
+            ],
+          ]),
+          h("p", { class: "hint" }, t("signup.budgetHint")),
+        )
+      : null;
+    const notice = h(
+      "section",
+      { class: "card", "aria-labelledby": "notice-title" },
+      h("h2", { id: "notice-title" }, t("notice.title")),
+      latest
+        ? [
+            h("p", { "data-notice-version": latest.version }, t("notice.latest", { version: latest.version, at: formatDate(latest.created_at, language()), by: latest.created_by })),
+            noticeTexts(latest),
+          ]
+        : null,
+      versions?.items.length
+        ? [
+            h("h3", {}, t("notice.versions")),
+            table(
+              [t("notice.version"), t("notice.hash"), t("notice.at"), t("notice.by")],
+              versions.items.map((item) =>
+                h(
+                  "tr",
+                  { "data-version": item.version },
+                  h("td", { class: "number" }, String(item.version)),
+                  h("td", {}, h("code", { title: item.hash }, `${item.hash.slice(0, 12)}…`)),
+                  h("td", {}, formatDate(item.created_at, language())),
+                  h("td", {}, item.created_by),
+                ),
+              ),
+              "",
+            ),
+          ]
+        : null,
+    );
+    const admin = user.roles.includes("admin")
+      ? noticeForm(team, latest, async (message) => {
+          saved.textContent = message;
+          saved.hidden = false;
+          await load();
+        })
+      : null;
+    body.replaceChildren(link, counts, notice, admin);
+  }
+
+  await load();
+}
+
+// A UTC day (YYYY-MM-DD) as the reader writes dates.
+function formatDay(day) {
+  return new Intl.DateTimeFormat(language(), { dateStyle: "medium", timeZone: "UTC" }).format(new Date(`${day}T00:00:00Z`));
+}
+
 // ------------------------------------------------------------------ privacy officer
 // The codes the audit trail keeps as a reason (models.api.AuditReason).
 const REASON_CODES = ["person_asked", "complaint", "legal_obligation", "data_error", "team_policy", "other"];
@@ -1018,6 +1215,7 @@ const ROUTES = [
   [/^#\/campaigns$/, campaigns],
   [/^#\/inbox$/, inbox],
   [/^#\/review$/, review],
+  [/^#\/signup$/, signups],
   [/^#\/privacy$/, privacy],
   [/^#\/none$/, nothing],
 ];

@@ -2,10 +2,12 @@
 sign in (a first password, an authenticator's code) and stay signed in, create and launch a
 campaign, watch it to delivery, open a reply, and see nothing of another team's; page through
 campaigns, upload a CSV file, choose the sender among the team's profiles, pause and resume; lift
-an opt-out, rectify and erase a number."""
+an opt-out, rectify and erase a number; sign up on a team's public page and confirm by reply, and
+see the page's link, QR code and counts in the console."""
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import uuid
@@ -16,8 +18,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import requests
-from local_api import api, campaign_for, carrier, wait_until
-from playwright.sync_api import Browser, FilePayload, Page, expect, sync_playwright
+import zxingcpp
+from local_api import (
+    api,
+    campaign_for,
+    carrier,
+    confirm_sign_up,
+    signup_confirmations,
+    team_consent,
+    wait_until,
+)
+from PIL import Image
+from playwright.sync_api import Browser, FilePayload, Locator, Page, expect, sync_playwright
 
 from cloison.compliance.phone import normalize_phone
 from cloison.compliance.window import SendWindowPolicy, next_send_time
@@ -769,3 +781,213 @@ def test_a_privacy_officer_rectifies_then_erases_a_number_and_reads_the_receipt_
     page.get_by_role("button", name="Read the receipt").click()
     expect(page.locator(f'[data-receipt="{receipt_id}"] dl')).to_contain_text("Erasure")
     page.context.close()
+
+
+# ---------------------------------------------------------------- a team's sign-up page
+
+# Fictional mobiles of this module's sign-ups.
+SIGNER = "+33751008501"
+# phonenumbers' example of a French landline: a number the page does not take.
+LANDLINE = "01 23 45 67 89"
+
+
+def signup_url(stack: LocalStack, team: str = "sales") -> str:
+    """The team's public sign-up page, as the console links to it and its QR code opens it."""
+    return f"{stack.outputs['ConsoleUrl']}signup.html?team={team}"
+
+
+def public_page(browser: Browser, url: str, locale: str = "fr-FR") -> tuple[Page, list[str]]:
+    """The page in a fresh browser context whose language is `locale` (a phone's, say), not
+    signed in, and the errors its scripts raise."""
+    page = browser.new_context(locale=locale, viewport={"width": 400, "height": 900}).new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(url)
+    return page, errors
+
+
+def sign_up_on(page: Page, number: str, *, agree: bool = True) -> None:
+    """Fills the page's form with the number, ticks the consent (unless told), and sends it;
+    the labels in either language."""
+    page.get_by_label(re.compile("Votre numéro de mobile|Your mobile number")).fill(number)
+    if agree:
+        page.get_by_label(re.compile("J'accepte|I agree")).check()
+    page.get_by_role("button", name=re.compile("M'inscrire|Sign me up")).click()
+
+
+def signup_counts(stack: LocalStack, token: str, team: str = "sales") -> tuple[int, int]:
+    """The team's sign-ups waiting and the day's confirmations sent, as the API counts them."""
+    status = api(stack, token, "GET", f"/teams/{team}/signup").json()
+    return status["pending"], status["budget"]["used"]
+
+
+def test_a_person_signs_up_on_the_team_s_page_and_confirms_by_replying_oui(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given team sales' page, opened as its QR code opens it on a phone set in French
+    latest = api(stack, tokens["alice"], "GET", "/teams/sales/notice").json()
+    before = signup_counts(stack, tokens["alice"])
+    page, errors = public_page(browser, signup_url(stack))
+
+    # Then it speaks French and shows the notice: who, why, how often, how long, rights, stop
+    organisation = latest["fr"]["organisation"]
+    expect(page.get_by_role("heading", name=f"Les SMS de {organisation}")).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "fr"
+    notice = page.locator(".notice-texts")
+    for text in latest["fr"].values():
+        expect(notice).to_contain_text(text)
+
+    # When she gives her number without ticking the consent
+    sign_up_on(page, SIGNER, agree=False)
+
+    # Then nothing is sent: the consent is required
+    consent = page.get_by_label("J'accepte")
+    assert consent.evaluate("box => box.validity.valid") is False
+    assert signup_confirmations(stack, [SIGNER]) == []
+
+    # When she ticks it and sends the form
+    consent.check()
+    page.get_by_role("button", name="M'inscrire").click()
+
+    # Then the page tells her to check her phone and reply OUI
+    sent = page.get_by_role("status")
+    expect(sent.get_by_role("heading", name="Regardez votre téléphone")).to_be_focused()
+    expect(sent).to_contain_text("Répondez-y OUI sous 24 heures")
+    # And one SMS asks her number for OUI, naming the organisation; her sign-up waits
+    assert wait_until(lambda: len(signup_confirmations(stack, [SIGNER])) == 1)
+    [sms] = signup_confirmations(stack, [SIGNER])
+    assert organisation in sms.body
+    assert "répondez OUI" in sms.body
+    assert signup_counts(stack, tokens["alice"]) == (before[0] + 1, before[1] + 1)
+
+    # When she replies OUI from her phone
+    reply = confirm_sign_up(stack, SIGNER)
+
+    # Then her consent to team sales exists, with the notice the page showed and the page
+    given = team_consent(stack, tokens["priya"], SIGNER)
+    assert given is not None, "the reply never made a consent"
+    assert given["notice"]["hash"] == latest["hash"]
+    # (the page's address as free text: the local host and port, digits, are masked as a number)
+    assert given["signup"]["page"].endswith("/signup.html?team=sales")
+    assert given["signup"]["confirmed_by"] == reply
+    # And her sign-up waits no more
+    assert signup_counts(stack, tokens["alice"]) == (before[0], before[1] + 1)
+    assert errors == []
+    page.context.close()
+
+
+def test_the_page_speaks_english_refuses_a_landline_and_a_team_without_a_notice_has_none(
+    stack: LocalStack, browser: Browser
+) -> None:
+    # Given team sales' page in a browser set in English
+    page, errors = public_page(browser, signup_url(stack), locale="en-GB")
+    expect(page.get_by_role("heading", name=re.compile("'s texts$"))).to_be_visible()
+    assert page.evaluate("document.documentElement.lang") == "en"
+
+    # When the visitor switches it to French and back
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name=re.compile("^Les SMS de"))).to_be_visible()
+    assert page.url.endswith("&lang=fr")
+    page.get_by_label("Langue").select_option("en")
+
+    # And sends a landline
+    sign_up_on(page, LANDLINE)
+
+    # Then the page says the number is not taken, on the field, and sends nothing
+    expect(page.get_by_role("alert")).to_have_text(
+        "This is not a mobile number this page takes: check it and try again."
+    )
+    phone = page.get_by_label("Your mobile number")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_be_focused()
+    assert signup_confirmations(stack, ["+33123456789"]) == []
+
+    # When a team without a notice is asked for, Then its page says it takes no sign-up
+    page.goto(signup_url(stack, "sans-notice"))
+    expect(
+        page.get_by_role("heading", name="This organisation takes no sign-up here.")
+    ).to_be_visible()
+    expect(page.get_by_role("button", name="Sign me up")).to_have_count(0)
+    assert errors == []
+    page.context.close()
+
+
+def decoded_qr_code(element: Locator) -> str:
+    """The text of the QR code the element shows, read from a screenshot of it."""
+    image = Image.open(io.BytesIO(element.screenshot()))
+    found = zxingcpp.read_barcodes(image)
+    assert len(found) == 1, f"{len(found)} codes read"
+    return str(found[0].text)
+
+
+def test_a_member_sees_the_page_s_link_its_qr_code_and_counts_and_an_admin_puts_a_notice(
+    stack: LocalStack, tokens: dict[str, str], browser: Browser
+) -> None:
+    # Given alice, of team sales, on the console's sign-up page
+    page = signed_in(browser, stack, "alice")
+    page.get_by_role("link", name="Sign-up page").click()
+    expect(page.get_by_role("heading", name="Sign-up page")).to_be_visible()
+
+    # Then the page's link is the console's own origin, and its QR code reads the same
+    link = page.locator("a.signup-link")
+    expect(link).to_have_text(signup_url(stack))
+    assert link.get_attribute("href") == signup_url(stack)
+    qr_code = page.get_by_role("img", name=re.compile("^QR code of the sign-up page"))
+    assert decoded_qr_code(qr_code) == signup_url(stack)
+
+    # And the sign-ups waiting and the day's budget are the API's counts, with the notice
+    pending, used = signup_counts(stack, tokens["alice"])
+    counts = page.locator("[data-signup-status='sales']")
+    expect(counts.locator("[data-count='pending']")).to_have_text(str(pending))
+    expect(counts.locator("[data-count='budget']")).to_have_text(f"{used} of 500")
+    latest = api(stack, tokens["alice"], "GET", "/teams/sales/notice").json()
+    expect(page.locator(f"[data-notice-version='{latest['version']}']")).to_be_visible()
+    expect(page.locator("tr[data-version]").first).to_have_attribute(
+        "data-version", str(latest["version"])
+    )
+    # And, not an administrator, she is offered no form to change it; in French too
+    expect(page.get_by_role("button", name="Put this version")).to_have_count(0)
+    page.get_by_label("Language").select_option("fr")
+    expect(page.get_by_role("heading", name="Page d'inscription")).to_be_visible()
+    expect(page.locator("dt", has_text="En attente de réponse")).to_be_visible()
+    page.get_by_label("Langue").select_option("en")
+    page.context.close()
+
+    # When ada, an administrator, changes the French frequency of the notice
+    admin = signed_in(browser, stack, "ada")
+    admin.goto(f"{stack.api_url}/#/signup?team=sales")
+    french = admin.get_by_role("group", name="In French (required)")
+    expect(french.get_by_label("Frequency")).to_have_value(latest["fr"]["frequency"])
+    frequency = f"Au plus {uuid.uuid4().int % 9 + 1} SMS par mois, jamais le dimanche."
+    french.get_by_label("Frequency").fill(frequency)
+    admin.get_by_role("button", name="Put this version").click()
+
+    # Then it is the next version, and the public page shows it
+    version = latest["version"] + 1
+    expect(admin.get_by_role("status")).to_have_text(f"Version {version} is the notice now.")
+    expect(admin.locator("tr[data-version]").first).to_have_attribute("data-version", str(version))
+    visitor, errors = public_page(browser, signup_url(stack))
+    expect(visitor.locator(".notice-texts")).to_contain_text(frequency)
+    assert errors == []
+    visitor.context.close()
+    admin.context.close()
+
+
+def test_the_sign_up_page_is_served_with_the_console_s_security_headers(
+    stack: LocalStack,
+) -> None:
+    # When the page, its script and the QR code library are asked for
+    index = requests.get(stack.outputs["ConsoleUrl"], timeout=10)
+    files = {
+        name: requests.get(stack.outputs["ConsoleUrl"] + name, timeout=10)
+        for name in ("signup.html", "signup.js", "vendor/qrcode-generator/qrcode.esm.js")
+    }
+
+    # Then each comes with the console's headers, and the scripts as JavaScript
+    for name, answer in files.items():
+        assert answer.status_code == 200, name
+        for header in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+            assert answer.headers[header] == index.headers[header], f"{name}: {header}"
+    for name in ("signup.js", "vendor/qrcode-generator/qrcode.esm.js"):
+        assert files[name].headers["Content-Type"].startswith("text/javascript"), name
