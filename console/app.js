@@ -980,6 +980,10 @@ function noticeForm(team, latest, done) {
 async function signups(user) {
   const params = hashParams();
   const team = user.teams.includes(params.get("team")) ? params.get("team") : user.teams[0];
+  if (!team) {
+    location.hash = defaultRoute(user);
+    return;
+  }
   const error = alertBox();
   const saved = h("p", { class: "notice", role: "status", hidden: true });
   const chooser = select("team", user.teams.map((name) => [name, name]), team);
