@@ -15,9 +15,11 @@ import pytest
 from local_api import (
     access_export,
     api,
+    campaign_for,
     carrier,
     ok,
     problem_of,
+    sent,
     signup_confirmations,
     wait_until,
 )
@@ -40,6 +42,8 @@ PREFIX_FLOOD = [f"+337510050{n:02d}" for n in range(22, 42)]
 BUDGET_FLOOD = [f"+337510050{n:02d}" for n in range(42, 62)]
 ONE_NUMBER = "+33751005062"
 LATE = "+33751005063"
+# Of another block than the others: asked for, never confirmed.
+UNCONFIRMED = "+33612300064"
 TWO_TEAMS = "+33751009501"
 NOTICE_FR = {
     "organisation": "Boutique Exemple",
@@ -267,3 +271,27 @@ def test_a_number_waiting_for_two_teams_confirms_each_by_the_reply_its_sms_asked
     export = access_export(own_stack, own_tokens["priya"], TWO_TEAMS)
     assert [consent["team"] for consent in export["consents"]] == ["support"]
     assert [item["team"] for item in export["signups"]] == ["sales"]
+
+
+def test_the_signed_up_person_is_sent_the_team_s_next_campaign_and_an_unconfirmed_one_is_not(
+    own_stack: LocalStack, own_tokens: dict[str, str], notice: str
+) -> None:
+    # Given the first person, confirmed, and a number asked for but never confirmed
+    assert sign_up(own_stack, "127.0.0.4", UNCONFIRMED, notice)[0] == 202
+    assert wait_until(lambda: len(signup_confirmations(own_stack, [UNCONFIRMED])) == 1)
+
+    # When team sales sends its next marketing campaign to both
+    campaign = campaign_for(own_stack, own_tokens["alice"], [PERSON, UNCONFIRMED])
+    launch = api(own_stack, own_tokens["alice"], "POST", f"/campaigns/{campaign}/launch", json={})
+    assert launch.status_code == 202
+
+    # Then the confirmed person is sent it, and the other is recorded without consent
+    assert wait_until(lambda: PERSON in sent(own_stack, campaign))
+    assert own_stack.wait_idle(timeout=90)
+    assert sent(own_stack, campaign) == [PERSON]
+    stats = ok(api(own_stack, own_tokens["alice"], "GET", f"/campaigns/{campaign}/stats"))
+    assert stats["counts"]["no_consent"] == 1
+    # And the proof of the consent the send relied on is in the person's access export
+    [consent] = access_export(own_stack, own_tokens["priya"], PERSON)["consents"]
+    assert consent["signup"]["page"] == PAGE
+    assert consent["notice"]["hash"] == notice
