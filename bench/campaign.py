@@ -272,7 +272,7 @@ def write_consents(stack: LocalStack, people: Sequence[Recipient], like: Recipie
             given_at=given_at,
             recorded_by="alice",
         )
-        fields = record.model_dump(mode="json") | {
+        fields = record.model_dump(mode="json", exclude_none=True) | {
             "pk": f"contact#{number_key}",
             "sk": f"consent#{TEAM}#{record.purpose}",
             "expires_at": int((given_at + timedelta(days=retention_days)).timestamp()),
