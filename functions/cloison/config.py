@@ -97,6 +97,15 @@ class Signups(_Settings):
     signup_prefix_limit: int = Field(alias="SIGNUP_PREFIX_LIMIT", ge=1, le=1000)
 
 
+class FrequencyCapSettings(ContactsTable):
+    """The frequency cap of marketing messages, every team's together: at most
+    `frequency_cap_messages` to one number in any `frequency_cap_days` days (0 messages: no
+    cap). Its items are in the contacts table."""
+
+    frequency_cap_messages: int = Field(alias="FREQUENCY_CAP_MESSAGES", ge=0)
+    frequency_cap_days: int = Field(alias="FREQUENCY_CAP_DAYS", ge=1)
+
+
 class SendQueue(_Settings):
     send_queue_url: str = Field(alias="SEND_QUEUE_URL")
 
@@ -105,6 +114,7 @@ class SendQueue(_Settings):
 class ApiSettings(
     CampaignsTable,
     MessagesTable,
+    FrequencyCapSettings,
     ContactsTable,
     SuppressionsTable,
     Replies,
@@ -137,6 +147,7 @@ class LaunchSettings(CampaignsTable, MessagesTable, SendQueue):
 
 class SendSettings(
     CampaignsTable,
+    FrequencyCapSettings,
     ContactsTable,
     SuppressionsTable,
     DataKey,

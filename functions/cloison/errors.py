@@ -18,6 +18,15 @@ class Conflict(CloisonError):
     """The request makes no sense in the object's current state."""
 
 
+class CapRaced(Conflict):
+    """Numbers' frequency caps changed between their read and the write that counts sends
+    against them (another campaign sent to them meanwhile): nothing was written."""
+
+    def __init__(self, number_keys: list[str]) -> None:
+        super().__init__(f"{len(number_keys)} frequency caps changed meanwhile")
+        self.number_keys = number_keys
+
+
 class TooLarge(CloisonError):
     """The input exceeds a size limit; nothing of it was kept."""
 

@@ -424,6 +424,7 @@ def test_the_preview_counts_a_known_audience_and_warns_about_its_content(
         "deferred": 1,
         "suppressed": 1,
         "no_consent": 1,
+        "capped": 0,
         "invalid": 2,
     }
     assert preview["estimated"] is False

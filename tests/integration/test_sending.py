@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from local_api import wait_until as poll
 
-from cloison.services.send_worker import SLICE_SIZE
+from cloison.services.slices import SLICE_SIZE
 from cloison_local.seed import call, seed
 from cloison_local.stack import LocalStack
 

@@ -7,18 +7,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
 
 from cloison.adapters.audit_notes import NoteStore
+from cloison.adapters.tables import CapHolding
+from cloison.compliance.frequency import FrequencyCap
 from cloison.errors import ContextMismatch, DependencyError
 from cloison.models.api.notices import NoticeIn
 from cloison.models.events import LaunchRequest
 from cloison.models.kinds import CampaignKind, CampaignStatus
 from cloison.models.records import CampaignRecord, ConsentRecord, SenderRecord, UploadRecord
 from cloison.services.access import Caller
+
+# The template's default frequency cap, and none.
+WEEKLY_CAP = FrequencyCap(4, timedelta(days=7))
+NO_CAP = FrequencyCap(0, timedelta(days=7))
 
 # When alice created the campaigns of the tests, and when the consents were given.
 CREATED = datetime(2026, 12, 1, tzinfo=UTC)
@@ -125,6 +131,23 @@ class FakeSealer:
         if json.loads(stored) != dict(context):
             raise ContextMismatch("the ciphertext belongs to another context")
         return body[::-1]
+
+
+@dataclass
+class FakeCaps:
+    """Frequency caps read from memory: the times counted (epoch seconds) by number key."""
+
+    rule: FrequencyCap = WEEKLY_CAP
+    counted: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def holdings(
+        self, number_keys: Sequence[str], *, consistent: bool = False
+    ) -> dict[str, CapHolding]:
+        return {
+            key: CapHolding(self.counted[key], version=1)
+            for key in number_keys
+            if key in self.counted
+        }
 
 
 @dataclass

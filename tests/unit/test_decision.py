@@ -14,12 +14,12 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import FakeSealer, campaign_record, consent_record, sender_record
+from fakes import WEEKLY_CAP, FakeSealer, campaign_record, consent_record, sender_record
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from in_process_aws import create_tables, in_process_aws
 
-from cloison.adapters.tables import GLOBAL_SCOPE, ConsentStore, SuppressionStore
+from cloison.adapters.tables import GLOBAL_SCOPE, ConsentStore, FrequencyCaps, SuppressionStore
 from cloison.compliance.phone import normalize_phone
 from cloison.compliance.window import SendWindowPolicy, next_send_time
 from cloison.models.kinds import CampaignKind, CampaignStatus
@@ -51,6 +51,7 @@ ELIGIBLE = frozenset({MessageStatus.QUEUED, MessageStatus.DEFERRED})
 class Stores:
     consents: ConsentStore
     suppressions: SuppressionStore
+    caps: FrequencyCaps
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +61,7 @@ def stores() -> Iterator[Stores]:
         yield Stores(
             ConsentStore("contacts", retention_days=1095),
             SuppressionStore("suppressions", FakeSealer()),
+            FrequencyCaps("contacts", WEEKLY_CAP),
         )
 
 
@@ -115,6 +117,7 @@ def decided(
         [0],
         suppressions=stores.suppressions,
         consents=stores.consents,
+        caps=stores.caps,
         policy=POLICY,
         now=now,
     )

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
-from fakes import FakeQueue, FakeSealer, campaign_record, sender_record
+from fakes import NO_CAP, FakeCaps, FakeQueue, FakeSealer, campaign_record, sender_record
 
 from cloison.adapters.tables import CampaignStore
 from cloison.models.events import ChunkRef
@@ -133,6 +133,7 @@ def sender(
         campaigns=campaign_store,
         suppressions=Everyone(),  # type: ignore[arg-type]
         consents=Everyone(),  # type: ignore[arg-type]
+        caps=FakeCaps(NO_CAP),  # type: ignore[arg-type]
         sealer=FakeSealer(),
         carrier=carrier,  # type: ignore[arg-type]
         send_queue=queue or FakeQueue(),  # type: ignore[arg-type]

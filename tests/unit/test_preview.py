@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import campaign_record, sender_record
+from fakes import FakeCaps, campaign_record, sender_record
 
 from cloison.compliance.phone import normalize_phone
 from cloison.compliance.window import SendWindowPolicy, window_close
@@ -159,7 +159,10 @@ SENDER = sender_record(sender_id="36111", price_per_segment=0.05, company="Bouti
 
 
 def previewer(
-    chunks: dict[tuple[str, int], list[AudienceMember]], suppressed: set[str], consented: set[str]
+    chunks: dict[tuple[str, int], list[AudienceMember]],
+    suppressed: set[str],
+    consented: set[str],
+    counted: Mapping[str, tuple[int, ...]] | None = None,
 ) -> tuple[CampaignPreviewer, FakeAudiences]:
     audiences = FakeAudiences(chunks)
     return (
@@ -167,28 +170,33 @@ def previewer(
             audiences=cast(Any, audiences),
             suppressions=cast(Any, FakeSuppressions(suppressed)),
             consents=cast(Any, FakeConsents(consented)),
+            caps=cast(Any, FakeCaps(counted=dict(counted or {}))),
         ),
         audiences,
     )
 
 
 def test_each_recipient_is_counted_once_as_the_send_path_would_decide() -> None:
-    # Given five recipients: sendable, suppressed (and consented), without consent, in Nouméa, and
-    # one whose variable holds a line break; the upload also refused two rows
+    # Given six recipients: sendable, suppressed (and consented), without consent, in Nouméa,
+    # one whose variable holds a line break, and one that had four marketing messages in the past
+    # week (of any team); the upload also refused two rows
     members = [
         member("+33612345601"),
         member("+33612345602"),
         member("+33612345603"),
         member("+687751234"),
         member("+33612345605", name="a\nb"),
+        member("+33612345606"),
     ]
     keys = {one.number_key for one in members}
+    this_week = int(TUESDAY_10H.timestamp()) - 86_400
     service, _ = previewer(
         {("u-1", 0): members},
         suppressed={"key-+33612345602"},
         consented=keys - {"key-+33612345603"},
+        counted={"key-+33612345606": (this_week,) * 4},
     )
-    record = campaign([UploadRecord(upload_id="u-1", chunks=1, recipients=5, rejected=2)])
+    record = campaign([UploadRecord(upload_id="u-1", chunks=1, recipients=6, rejected=2)])
 
     # When it is previewed on a Tuesday at 10:00 in Paris
     preview = service.preview(record, SENDER, TUESDAY_10H, first_text="Bonjour Léa\nSTOP au 36111")
@@ -200,6 +208,7 @@ def test_each_recipient_is_counted_once_as_the_send_path_would_decide() -> None:
         "deferred": 1,
         "suppressed": 1,
         "no_consent": 1,
+        "capped": 1,
         "invalid": 3,
     }
     assert preview.sending.recipients == 2

@@ -17,7 +17,7 @@ from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import EnvelopeSealer
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
-from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
+from cloison.adapters.tables import CampaignStore, ConsentStore, FrequencyCaps, SuppressionStore
 from cloison.config import SendSettings
 from cloison.models.events import ChunkRef, parse_payload
 from cloison.observability import logger, metrics, tracer
@@ -34,6 +34,7 @@ def chunk_sender(worker_id: str) -> ChunkSender:
         campaigns=CampaignStore.from_settings(config),
         suppressions=SuppressionStore.from_settings(config, sealer),
         consents=ConsentStore.from_settings(config),
+        caps=FrequencyCaps.from_settings(config),
         sealer=sealer,
         carrier=SmsCarrier.from_settings(config),
         send_queue=WorkQueue(config.send_queue_url),

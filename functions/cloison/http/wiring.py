@@ -14,6 +14,7 @@ from cloison.adapters.reader_roles import ReaderRoles
 from cloison.adapters.tables import (
     CampaignStore,
     ConsentStore,
+    FrequencyCaps,
     ReplyIndex,
     SuppressionStore,
 )
@@ -47,6 +48,11 @@ def campaign_store() -> CampaignStore:
 @lru_cache(maxsize=1)
 def consent_store() -> ConsentStore:
     return ConsentStore.from_settings(settings())
+
+
+@lru_cache(maxsize=1)
+def frequency_caps() -> FrequencyCaps:
+    return FrequencyCaps.from_settings(settings())
 
 
 @lru_cache(maxsize=1)

@@ -163,6 +163,8 @@ class MessageStatus(StrEnum):
     FAILED = "failed"
     SUPPRESSED = "suppressed"
     NO_CONSENT = "no_consent"
+    # Marketing over the number's frequency cap: not sent, for good.
+    CAPPED = "capped"
     DEFERRED = "deferred"
     EXPIRED = "expired"
     INVALID = "invalid"

@@ -42,6 +42,7 @@ STATUSES = (
     "rejected",
     "suppressed",
     "no_consent",
+    "capped",
     "invalid",
     "deferred",
     "in_doubt",

@@ -20,6 +20,7 @@ STATUS_RANK = {
     MessageStatus.EXPIRED: 3,
     MessageStatus.SUPPRESSED: 9,
     MessageStatus.NO_CONSENT: 9,
+    MessageStatus.CAPPED: 9,
     MessageStatus.INVALID: 9,
     MessageStatus.IN_DOUBT: 9,
 }

@@ -1,7 +1,7 @@
 """Dry run of a campaign: what its committed audience would get now, decided as the send path does.
 
-The sealed chunks are opened and checked against suppressions and consents with the same
-batched reads as the send path. Above `SAMPLE_CHUNKS` chunks, chunks spread evenly over the
+The sealed chunks are opened and checked against suppressions, consents and frequency caps with
+the same batched reads as the send path. Above `SAMPLE_CHUNKS` chunks, chunks spread evenly over the
 audience are read and the counts extrapolated (the preview then says `estimated`).
 """
 
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from cloison.adapters.tables import ConsentStore, SuppressionStore
+from cloison.adapters.tables import ConsentStore, FrequencyCaps, SuppressionStore
 from cloison.compliance.content import content_warnings
 from cloison.compliance.encoding import analyze_text
 from cloison.compliance.errors import ComplianceError
@@ -137,6 +137,7 @@ class CampaignPreviewer:
     audiences: AudienceWriter
     suppressions: SuppressionStore
     consents: ConsentStore
+    caps: FrequencyCaps
 
     def preview(
         self, campaign: CampaignRecord, sender: SenderRecord, now: datetime, *, first_text: str
@@ -156,7 +157,9 @@ class CampaignPreviewer:
         scale = campaign.recipient_count / tally.sampled if tally.sampled else 0.0
         scaled = {name: round(value * scale) for name, value in tally.counts.items()}
         deferred = scaled.get("deferred", 0)
-        blocked = sum(scaled.get(name, 0) for name in ("suppressed", "no_consent", "invalid"))
+        blocked = sum(
+            scaled.get(name, 0) for name in ("suppressed", "no_consent", "capped", "invalid")
+        )
         valid = max(0, campaign.recipient_count - blocked - deferred)
         sendable = tally.counts["valid"] + tally.counts["deferred"]
         mean_segments = tally.segments / sendable if sendable else 0.0
@@ -182,6 +185,7 @@ class CampaignPreviewer:
                 deferred=deferred,
                 suppressed=scaled.get("suppressed", 0),
                 no_consent=scaled.get("no_consent", 0),
+                capped=scaled.get("capped", 0),
                 invalid=scaled.get("invalid", 0)
                 + sum(upload.rejected for upload in campaign.uploads),
             ),
@@ -219,7 +223,8 @@ class CampaignPreviewer:
         now: datetime,
         tally: _Tally,
     ) -> None:
-        """Decides each member as the send path would, in its order: STOP, consent, text, window."""
+        """Decides each member as the send path would, in its order: STOP, consent, text, window,
+        frequency cap."""
         plan = decide_members(
             campaign,
             sender,
@@ -227,6 +232,7 @@ class CampaignPreviewer:
             range(len(members)),
             suppressions=self.suppressions,
             consents=self.consents,
+            caps=self.caps,
             policy=policy,
             now=now,
         )

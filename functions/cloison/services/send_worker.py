@@ -1,8 +1,10 @@
-"""The send path: consent, suppression, window and STOP rules for one chunk pass, then the carrier.
+"""The send path: consent, suppression, window, frequency cap and STOP rules for one chunk pass,
+then the carrier.
 
 At most once per (campaign, recipient), at a few AWS calls per hundred recipients: a pass is
 leased as a whole, its progress is checkpointed once per slice of recipients (the slice about to
-be sent is written down first), and the recipients of a slice whose worker died are in doubt:
+be sent is written down first, with its marketing sends counted against their numbers' frequency
+caps in the same transaction), and the recipients of a slice whose worker died are in doubt:
 they are settled from the carrier's delivery events, never sent again. Recipients outside their
 sending window are parked until it opens, and released by an EventBridge schedule.
 """
@@ -19,7 +21,7 @@ from cloison.adapters.carrier import SmsCarrier
 from cloison.adapters.envelope import Sealer
 from cloison.adapters.queues import WorkQueue
 from cloison.adapters.schedules import LaunchSchedules
-from cloison.adapters.tables import CampaignStore, ConsentStore, SuppressionStore
+from cloison.adapters.tables import CampaignStore, ConsentStore, FrequencyCaps, SuppressionStore
 from cloison.compliance.encoding import analyze_text
 from cloison.errors import (
     Conflict,
@@ -37,12 +39,12 @@ from cloison.services.audience import open_chunk
 from cloison.services.decision import Planned, decide_members
 from cloison.services.pacing import LateStops, Pacer
 from cloison.services.parking import release_parked
+from cloison.services.slices import SliceWriter, slices
 from cloison.services.windows import window_policy
 
 FINISHED = frozenset({CampaignStatus.CANCELLED, CampaignStatus.COMPLETED})
 THROTTLE_BACKOFF_SECONDS = (0.2, 0.5, 1.0, 2.0, 4.0, 8.0)
 MESSAGE_TYPE = {CampaignKind.MARKETING: "PROMOTIONAL", CampaignKind.TRANSACTIONAL: "TRANSACTIONAL"}
-SLICE_SIZE = 100
 # A lease outlives the longest invocation, so a live worker is never taken over.
 LEASE = timedelta(minutes=16)
 # End User Messaging's default time to live is 72 hours; an hour more for late events.
@@ -56,7 +58,7 @@ SAFETY_MILLIS = 20_000
 # this (and one batch read) after it, whatever the provider's opt-out list answered.
 RECHECK_SECONDS = 4.0
 # Statuses that settle a recipient for good on the send side (delivery events come on top).
-SETTLED = ("queued", "rejected", "suppressed", "no_consent", "invalid", "in_doubt")
+SETTLED = ("queued", "rejected", "suppressed", "no_consent", "capped", "invalid", "in_doubt")
 
 
 class CampaignNotSending(Exception):
@@ -68,6 +70,7 @@ class ChunkSender:
     campaigns: CampaignStore
     suppressions: SuppressionStore
     consents: ConsentStore
+    caps: FrequencyCaps
     sealer: Sealer
     carrier: SmsCarrier
     send_queue: WorkQueue
@@ -77,6 +80,9 @@ class ChunkSender:
     concurrency: int = 2
     recheck_seconds: float = RECHECK_SECONDS
     _scheduled: set[tuple[str, datetime]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._slices = SliceWriter(self.campaigns, self.caps, self.worker_id)
 
     def send(self, ref: ChunkRef, remaining_millis: Callable[[], int]) -> dict[str, int]:
         """Sends one chunk pass, or as much of it as the invocation allows; returns the counts."""
@@ -205,6 +211,7 @@ class ChunkSender:
             indexes,
             suppressions=self.suppressions,
             consents=self.consents,
+            caps=self.caps,
             policy=window_policy(sender.window),
             now=now,
         )
@@ -231,27 +238,16 @@ class ChunkSender:
         total: Counter[str] = Counter()
         context = {"campaign": campaign.campaign_id, "team": campaign.team}
         late = LateStops(self.suppressions, campaign, self.recheck_seconds, read_at)
-        for first in range(0, max(len(plan), 1), SLICE_SIZE):
-            piece = plan[first : first + SLICE_SIZE]
-            if first and remaining_millis() < safety:
+        bounds = slices(plan)
+        for number, bound in enumerate(bounds):
+            piece = list(plan[bound.start : bound.stop])
+            if number and remaining_millis() < safety:
                 self.campaigns.checkpoint(
                     campaign.campaign_id, ref.key, self.worker_id, next_index=position, release=True
                 )
                 return total, position
             late.refresh(piece)
-            sendable = [
-                planned
-                for planned in piece
-                if planned.status == MessageStatus.QUEUED and planned.number_key not in late.stopped
-            ]
-            if sendable:
-                self.campaigns.checkpoint(
-                    campaign.campaign_id,
-                    ref.key,
-                    self.worker_id,
-                    next_index=position,
-                    in_flight=[planned.index for planned in sendable],
-                )
+            piece = self._slices.write_down(campaign, ref, piece, position, late.stopped)
             counts: Counter[str] = Counter()
             for offset, planned in enumerate(piece):
                 if ref.pass_no:
@@ -278,7 +274,7 @@ class ChunkSender:
                 ref.key,
                 self.worker_id,
                 next_index=position,
-                done=first + SLICE_SIZE >= len(plan),
+                done=number == len(bounds) - 1,
                 counts={**counts, "cost": counts["segments"] * sender.price_per_segment},
             )
             total += counts

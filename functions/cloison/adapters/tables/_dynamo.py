@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import wraps
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, cast
 
 from botocore.exceptions import ClientError
 
@@ -141,7 +141,19 @@ class TableStore:
         self._table = _table(table_name)
 
     @dynamodb_call
-    def _transact(self, actions: list[Any], *, conflict: str) -> None:
+    def _transact(
+        self,
+        actions: list[Any],
+        *,
+        conflict: str,
+        on_cancel: Callable[[list[str]], None] | None = None,
+    ) -> None:
+        """Writes `actions` whole or not at all; Conflict(`conflict`) when a condition failed.
+
+        `on_cancel` is handed the code of each action's failure in a cancelled transaction, in
+        the actions' order (`None` for an action that did not fail), to raise a Conflict of
+        its own naming what failed.
+        """
         try:
             if len(actions) == 1:
                 # One item needs no transaction: the same write at half the capacity.
@@ -154,6 +166,12 @@ class TableStore:
                 aws.dynamodb().meta.client.transact_write_items(TransactItems=actions)
         except ClientError as exc:
             code = exc.response["Error"]["Code"]
+            if code == "TransactionCanceledException" and on_cancel is not None:
+                reasons = cast(list[dict[str, Any]], exc.response.get("CancellationReasons", []))
+                try:
+                    on_cancel([str(reason.get("Code", "None")) for reason in reasons])
+                except Conflict as named:
+                    raise named from exc
             if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
                 raise Conflict(conflict) from exc
             raise

@@ -21,6 +21,7 @@ these very strings, so a format changes only with a migration of the items.
 | suppressions | opt-out list cursor | reconciliation#opt-out-list | cursor                     |
 | contacts     | a consent           | contact#<hash>              | consent#<team>#<purpose>   |
 | contacts     | a sign-up pending(†)| contact#<hash>              | signup#<team>              |
+| contacts     | its frequency cap   | contact#<hash>              | frequency                  |
 | contacts     | a sign-up limit     | signuplimit#<kind>#<subject>| window                     |
 | contacts     | a team's budget     | signupbudget#<team>         | day#<YYYY-MM-DD>           |
 | contacts     | a request's receipt | request#<request id>        | receipt                    |
@@ -237,7 +238,8 @@ NOTE_PREFIX = "auditnote#"
 
 
 def contact_pk(number_key: str) -> str:
-    """The partition of a number's consents and of its pointers to audit notes (contacts table)."""
+    """The partition of a number's consents, sign-ups, frequency cap and pointers to audit notes
+    (contacts table)."""
     return f"contact#{number_key}"
 
 
@@ -252,6 +254,12 @@ SIGNUP_PREFIX = "signup#"
 def signup_key(number_key: str, team: str) -> ItemKey:
     """A number's sign-up to a team, waiting for its confirmation (contacts table)."""
     return {"pk": contact_pk(number_key), "sk": f"{SIGNUP_PREFIX}{team}"}
+
+
+def frequency_cap_key(number_key: str) -> ItemKey:
+    """The marketing messages counted against a number's frequency cap, every team's together
+    (contacts table)."""
+    return {"pk": contact_pk(number_key), "sk": "frequency"}
 
 
 def signup_limit_key(kind: str, subject: str) -> ItemKey:

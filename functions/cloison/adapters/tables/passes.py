@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ClientError
 
-from cloison.errors import Conflict
+from cloison.errors import CapRaced, Conflict
 from cloison.models.records import (
     ChunkProgress,
 )
@@ -88,12 +88,16 @@ class PassProgress(TableStore):
         done: bool = False,
         release: bool = False,
         counts: Mapping[str, float] | None = None,
+        reservations: Mapping[str, Any] | None = None,
     ) -> None:
         """Records how far the pass got, and which recipients are being sent right now.
 
         `counts` (the campaign counters' share of the recipients settled since the last
         checkpoint) are added in the same transaction: a crash never counts a recipient twice
         nor loses one. With `release`, the lease ends now, so the next worker goes on from here.
+        `reservations` (a number key's conditional write of its frequency cap, another table's
+        item) are written in the same transaction too: CapRaced names the numbers whose cap
+        changed since it was read; Conflict, as ever, says the lease was taken over.
         """
         update = "SET next_index = :next, in_flight = :flight, done = :done"
         values: Item = {
@@ -112,9 +116,26 @@ class PassProgress(TableStore):
             "ConditionExpression": "worker = :worker",
             "ExpressionAttributeValues": values,
         }
+        counters = self._counter_update(campaign_id, counts or {})
+        reserved = list((reservations or {}).items())
+        actions = [{"Update": progress}, *counters, *(action for _, action in reserved)]
+
+        def name_raced_caps(codes: list[str]) -> None:
+            if codes[:1] == ["ConditionalCheckFailed"]:
+                return  # the lease: a Conflict as without reservations
+            first = 1 + len(counters)
+            raced = [
+                number_key
+                for (number_key, _), code in zip(reserved, codes[first:], strict=False)
+                if code in ("ConditionalCheckFailed", "TransactionConflict")
+            ]
+            if raced:
+                raise CapRaced(raced)
+
         self._transact(
-            [{"Update": progress}, *self._counter_update(campaign_id, counts or {})],
+            actions,
             conflict="the chunk's lease was taken over",
+            on_cancel=name_raced_caps if reserved else None,
         )
 
     def park(

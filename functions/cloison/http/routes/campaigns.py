@@ -52,6 +52,7 @@ def service() -> CampaignService:
             audiences=audiences,
             suppressions=wiring.suppression_store(),
             consents=wiring.consent_store(),
+            caps=wiring.frequency_caps(),
         ),
         hasher=wiring.hasher(),
         launch_queue=WorkQueue(config.launch_queue_url),

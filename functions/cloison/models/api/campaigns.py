@@ -203,6 +203,12 @@ class PreviewCounts(BaseModel):
     deferred: int = Field(description="Outside their sending window now; sent at its opening.")
     suppressed: int = Field(description="Opted out (STOP) or suppressed for the team.")
     no_consent: int = Field(description="Marketing without a recorded consent.")
+    capped: int = Field(
+        description=(
+            "Marketing to numbers that already had the deployment's most marketing messages in "
+            "its period (every team's), at the time each would be sent."
+        )
+    )
     invalid: int = Field(
         description="Rows rejected at upload, and recipients whose message cannot be composed."
     )
