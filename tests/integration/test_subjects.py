@@ -182,6 +182,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         ("all", "sms-reply")
     ]
     assert [message["campaign_id"] for message in export["messages"]] == [sent]
+    assert export["marketing_messages_counted"] == 1  # that campaign's, against the cap
     assert [note["text"] for note in export["notes"]] == ["letter ref. A-12"]
     assert {item["id"]: item["body"] for item in export["replies"]} == {
         answered: "Super, je passe samedi avec ma fille",
@@ -260,6 +261,7 @@ def test_a_person_is_exported_rectified_and_erased_and_then_skipped(
         "suppressions_scrubbed": 0,
         "signups": 1,
         "signup_limits": 1,
+        "frequency_caps": 1,
     }
     assert receipt["suppression"] == "kept"
     # And the neighbour's dead letter is still there, and visible

@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from fakes import (
+    WEEKLY_CAP,
     FakeSealer,
     RecordingAuditor,
     campaign_record,
@@ -25,12 +26,15 @@ from fakes import (
 )
 from in_process_aws import create_tables, in_process_aws
 
+from cloison.adapters import aws
 from cloison.adapters.audit_notes import AuditNotes
 from cloison.adapters.queues import DeadLetters
 from cloison.adapters.tables import (
     GLOBAL_SCOPE,
     CampaignStore,
+    CapHolding,
     ConsentStore,
+    FrequencyCaps,
     MessageStore,
     PrivacyReceipts,
     ReplyIndex,
@@ -160,6 +164,7 @@ class World:
         self.campaigns = CampaignStore("campaigns")
         self.consents = ConsentStore("contacts", 1095)
         self.suppressions = SuppressionStore("suppressions", self.sealer)
+        self.caps = FrequencyCaps("contacts", WEEKLY_CAP)
         self.messages = MessageStore("messages", 395)
         self.replies = ReplyIndex("replies", 365)
         self.receipts = PrivacyReceipts("contacts", 1825)
@@ -170,6 +175,7 @@ class World:
             hasher=Hasher(),
             consents=self.consents,
             suppressions=self.suppressions,
+            caps=self.caps,
             messages=self.messages,
             replies=self.replies,
             vault=self.vault,
@@ -219,6 +225,13 @@ class World:
             campaign_id, "sales", key_of(e164), f"m-{campaign_id}", MessageStatus.DELIVERED, 3, at
         )
 
+    def counted(self, e164: str, at: datetime) -> None:
+        """A marketing send to the number at `at`, counted against its frequency cap as the
+        send path counts it."""
+        key = key_of(e164)
+        write = self.caps.reservation(key, self.caps.get(key) or CapHolding(), at)
+        aws.dynamodb().meta.client.transact_write_items(TransactItems=[write])
+
     def reply(self, e164: str, reply_id: str, body: str, *, versions: int = 1) -> None:
         record = ReplyRecord(
             reply_id=reply_id,
@@ -265,8 +278,8 @@ class World:
         return record
 
     def everything_about(self, e164: str) -> None:
-        """A person who received a campaign, replied twice, consented and said STOP; their
-        number also waits in a draft, beside a neighbour's."""
+        """A person who received a campaign (and another team's, nine days ago), replied twice,
+        consented and said STOP; their number also waits in a draft, beside a neighbour's."""
         self.consent(e164)
         self.stop(e164)
         self.campaign(
@@ -287,7 +300,10 @@ class World:
                 ),
             ],
         )
+        # two marketing messages counted against the cap: one of them too old to count now
+        self.counted(e164, self.now - timedelta(days=9))
         self.message(e164, "c-sent", self.now - timedelta(days=5))
+        self.counted(e164, self.now - timedelta(days=5))
         self.reply(e164, "in-1", "Super, je passe samedi", versions=2)
         self.reply(e164, "in-2", "STOP")
 
@@ -342,6 +358,8 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
         ("c-draft", "Lea"),
         ("c-sent", "Lea"),
     ]
+    # the marketing messages counted against its frequency cap now: the past week's
+    assert export.marketing_messages_counted == 1
     assert receipt.counts == {
         "consents": 1,
         "suppressions": 1,
@@ -350,6 +368,7 @@ def test_access_exports_everything_held_with_replies_decrypted(tables: dict[str,
         "audience_chunks": 2,
         "signups": 0,
         "signup_limits": 0,
+        "frequency_caps": 1,
     }
     # And nothing of the neighbour's is in it
     assert NEIGHBOUR not in export.model_dump_json()
@@ -576,6 +595,7 @@ def test_erasure_leaves_only_the_opt_out_as_the_numbers_keyed_hash(
         "suppressions_scrubbed": 0,
         "signups": 0,
         "signup_limits": 0,
+        "frequency_caps": 1,
     }
     assert receipt.suppression == "kept"
     assert world.auditor.entries[-1]["action"] == "subject.erase"

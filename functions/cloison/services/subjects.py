@@ -1,9 +1,10 @@
 """Data-subject rights over one phone number: access, rectification and erasure, each audited.
 
 Everything held about a number is found by its keyed hash, through keys and indexes only: its
-consents and its sign-ups waiting for a reply (the contacts table's `contact#<hash>` partition;
-the notice each names, from its team's partition of the campaigns table), the count of sign-up
-requests for it (`signuplimit#number#<hash>`), its suppression item, its message
+consents, its sign-ups waiting for a reply and its frequency cap's item (the contacts
+table's `contact#<hash>` partition; the notice each names, from its team's partition of
+the campaigns table), the count of sign-up requests for it (`signuplimit#number#<hash>`),
+its suppression item, its message
 records and replies (the `by-recipient` indexes), the reply bodies in S3 (each entry names its
 object), and the audience chunks that hold it (the audience index written at upload).
 """
@@ -19,6 +20,7 @@ from cloison.adapters.tables import (
     AudienceHolding,
     CampaignStore,
     ConsentStore,
+    FrequencyCaps,
     MessageStore,
     PrivacyReceipts,
     ReplyIndex,
@@ -89,6 +91,7 @@ class SubjectRights:
     hasher: NumberHasher
     consents: ConsentStore
     suppressions: SuppressionStore
+    caps: FrequencyCaps
     messages: MessageStore
     replies: ReplyIndex
     vault: ReplyBodies
@@ -170,6 +173,7 @@ class SubjectRights:
             self.campaigns,
         )
         holding = self.suppressions.holding(number_key)
+        cap = self.caps.get(number_key)
         messages = self.messages.to_number(number_key)
         replies = self.replies.from_number(number_key)
         audiences = [
@@ -205,6 +209,7 @@ class SubjectRights:
             signup_limits=exported_signup_limits(
                 self.signup_limits.counted(LimitKind.NUMBER, number_key)
             ),
+            marketing_messages_counted=len(self.caps.rule.counted(cap.times, now)) if cap else 0,
         )
         return Outcome(
             counts={
@@ -215,6 +220,7 @@ class SubjectRights:
                 "audience_chunks": len(export.audiences),
                 "signups": len(export.signups),
                 "signup_limits": len(export.signup_limits),
+                "frequency_caps": int(cap is not None),
             },
             export=export,
         )
@@ -293,6 +299,7 @@ class SubjectRights:
         consents = self.consents.for_number(number_key)
         for consent in consents:
             self.consents.delete(number_key, consent.team, consent.purpose)
+        frequency_caps = int(self.caps.forget(number_key))
         audit_notes = self.auditor.forget_notes(number_key)
         return Outcome(
             counts={
@@ -306,6 +313,7 @@ class SubjectRights:
                 "suppressions_scrubbed": scrubbed,
                 "signups": signups,
                 "signup_limits": signup_limits,
+                "frequency_caps": frequency_caps,
             },
             suppression=suppression,
         )

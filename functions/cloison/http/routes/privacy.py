@@ -28,6 +28,7 @@ def service() -> SubjectRights:
         hasher=wiring.hasher(),
         consents=wiring.consent_store(),
         suppressions=wiring.suppression_store(),
+        caps=wiring.frequency_caps(),
         messages=MessageStore.from_settings(config),
         replies=wiring.reply_index(),
         vault=wiring.vault(),

@@ -235,6 +235,13 @@ class SubjectExport(BaseModel):
         default_factory=list,
         description="The counts of sign-up requests kept by the number (its keyed hash).",
     )
+    marketing_messages_counted: int = Field(
+        default=0,
+        description=(
+            "Marketing messages, every team's, counted against the number's frequency cap now: "
+            "those sent within the cap's period (FrequencyCapDays) before the export."
+        ),
+    )
 
 
 class PrivacyReceipt(BaseModel):
@@ -256,7 +263,8 @@ class PrivacyReceipt(BaseModel):
         description="Records found (access), changed (rectification) or erased (erasure): "
         "consents, suppressions, messages, replies, reply_versions, audience_chunks, "
         "dead_letters, audit_notes (notes beside audit entries that concern the number), "
-        "signups (waiting for their confirmation), signup_limits (counts of its requests)."
+        "signups (waiting for their confirmation), signup_limits (counts of its requests),"
+        "frequency_caps (the item counting its marketing messages, 0 or 1)."
     )
     attributes: list[str] = Field(
         default_factory=list, description="Rectification: the attributes changed (names only)."
