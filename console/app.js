@@ -564,6 +564,7 @@ function previewSection(preview) {
       [t("status.deferred"), String(counts.deferred)],
       [t("status.suppressed"), String(counts.suppressed)],
       [t("status.no_consent"), String(counts.no_consent)],
+      [t("status.capped"), String(counts.capped)],
       [t("status.invalid"), String(counts.invalid)],
       [t("preview.ends"), formatDate(preview.sending.ends_at, language())],
     ]),
@@ -683,7 +684,7 @@ async function campaignDetail(user, campaignId) {
     const counts = stats.counts;
     // Settled on the send side: each recipient once (sent and delivered are later stages of
     // those queued, not more recipients).
-    const done = ["queued", "rejected", "suppressed", "no_consent", "invalid", "in_doubt"]
+    const done = ["queued", "rejected", "suppressed", "no_consent", "capped", "invalid", "in_doubt"]
       .reduce((sum, status) => sum + (counts[status] || 0), 0);
     progress.replaceChildren(
       h("h2", { id: "progress-title" }, t("campaign.progress")),

@@ -3,7 +3,7 @@
 import { s } from "./dom.js";
 import { t } from "./i18n.js";
 
-export const FUNNEL = ["queued", "sent", "delivered", "failed", "suppressed", "deferred"];
+export const FUNNEL = ["queued", "sent", "delivered", "failed", "suppressed", "capped", "deferred"];
 
 const ROW = 30;
 const LABEL = 160;
