@@ -70,7 +70,15 @@ NO_CONSENT_EVERY, NO_CONSENT_AT = 50, 7
 SUPPRESSED_EVERY, SUPPRESSED_AT = 100, 3
 # One malformed row per 1,000 recipients (3 at least), on top of the N recipients.
 INVALID_ROWS = ("06 13", "+33 6 13", "0613 00")
-FINAL_STATUSES = ("delivered", "failed", "expired", "suppressed", "no_consent", "invalid")
+FINAL_STATUSES = (
+    "delivered",
+    "failed",
+    "expired",
+    "suppressed",
+    "no_consent",
+    "capped",
+    "invalid",
+)
 SETUP_THREADS = 4
 # Consents through the API before the rest are written in bulk (a check of the bulk items' shape).
 API_CONSENTS = 100
@@ -419,7 +427,9 @@ def run_campaign(
         stats = call(api, member, "GET", f"/campaigns/{campaign_id}/stats")
         counts = stats["counts"]
         now = time.perf_counter()
-        handled = sum(counts.get(name, 0) for name in ("queued", "suppressed", "no_consent"))
+        handled = sum(
+            counts.get(name, 0) for name in ("queued", "suppressed", "no_consent", "capped")
+        )
         if sends_done is None and (stats["status"] == "completed" or handled >= count):
             sends_done = now
             deadline = now + settle_seconds

@@ -53,6 +53,8 @@ ALLOWANCE = 20  # the template's default RepliesPerNumberPerHour
 
 # Neighbours of phonenumbers' example mobiles (France, Guadeloupe, Martinique): fictional.
 METRO = [f"+3361234{index:04d}" for index in range(300)]
+# The template's default: marketing messages per number in a week, every team's together.
+FREQUENCY_CAP = 4
 ANTILLES = [f"+59069000{index:04d}" for index in range(12)] + [
     f"+59669620{index:04d}" for index in range(12)
 ]
@@ -542,6 +544,16 @@ def test_soak_accounting(soak: tuple[Soak, dict[str, Any]]) -> None:
         and by_id[m.context["campaign"]].kind == "marketing"
         and m.destination in NO_CONSENT
     )
+    # No number sent more marketing than the deployment's frequency cap allows (the soak's
+    # traffic fits in one of its periods)
+    marketing_per_number = Counter(
+        m.destination
+        for m in sends
+        if m.context["campaign"] in by_id and by_id[m.context["campaign"]].kind == "marketing"
+    )
+    problems["numbers sent marketing beyond the frequency cap"] = sum(
+        1 for count in marketing_per_number.values() if count > FREQUENCY_CAP
+    )
     # No send outside the recipient's window, in the recipient's local time
     outside = 0
     for m in sends:
@@ -568,7 +580,15 @@ def test_soak_accounting(soak: tuple[Soak, dict[str, Any]]) -> None:
         sent = sends_of[campaign.campaign_id]
         settled = sum(
             counts.get(status, 0)
-            for status in ("queued", "rejected", "suppressed", "no_consent", "invalid", "in_doubt")
+            for status in (
+                "queued",
+                "rejected",
+                "suppressed",
+                "no_consent",
+                "capped",
+                "invalid",
+                "in_doubt",
+            )
         )
         checks = {
             "completed": stats["status"] == "completed",
