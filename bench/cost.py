@@ -497,7 +497,7 @@ class Model:
             chunks = usage.per_million(1.0) / CHUNK_SIZE
             self.add(
                 "DynamoDB",
-                f"reads, {name}: suppressions and consents",
+                f"reads, {name}: suppressions, consents and frequency caps",
                 take("dynamodb BatchGetItem") * BATCH_GET_LIMIT * 0.5,
                 "dynamodb_rru",
                 f"BatchGetItem of {BATCH_GET_LIMIT} keys, eventually consistent, items under"
@@ -522,9 +522,20 @@ class Model:
             self.add(
                 "DynamoDB",
                 f"writes, {name}: slice progress + campaign counters",
-                take("dynamodb TransactWriteItems") * 2 * 2 * progress,
+                take("dynamodb TransactWriteItems") * 1.5 * 2 * progress,
                 "dynamodb_wru",
-                "TransactWriteItems of 2 items at 2 WRU each",
+                "TransactWriteItems at 2 WRU an item: before a slice its progress (and the"
+                " frequency caps, below), after it its progress and the campaign's counters:"
+                " 1.5 items a call",
+            )
+            # The campaign measured is marketing: each message it sends was counted.
+            self.add(
+                "DynamoDB",
+                f"writes, {name}: frequency caps counted",
+                usage.per_million(1.0) * 2,
+                "dynamodb_wru",
+                "one item (under 1 KB) per marketing message, in the transaction before its"
+                " slice: 2 WRU",
             )
         elif usage.path == "delivery":
             record = message_record()
