@@ -546,6 +546,14 @@ function markedText(text, nonGsm) {
   return h("p", { class: "sms-text" }, parts);
 }
 
+// What a campaign is sent from: the stack's shared number, or the team's own numbers (or its
+// sender IDs, which nobody can answer).
+function originationText(origination) {
+  if (origination.identity === "shared") return t("preview.from_shared");
+  if (origination.numbers.length) return t("preview.from_own", { numbers: origination.numbers.join(", ") });
+  return t("preview.from_own_ids");
+}
+
 function previewSection(preview) {
   const counts = preview.counts;
   return h(
@@ -567,6 +575,8 @@ function previewSection(preview) {
       [t("status.capped"), String(counts.capped)],
       [t("status.invalid"), String(counts.invalid)],
       [t("preview.ends"), formatDate(preview.sending.ends_at, language())],
+      [t("preview.from"), originationText(preview.origination)],
+      [t("preview.replies"), t(preview.origination.receives_replies ? "preview.replies_yes" : "preview.replies_no")],
     ]),
     preview.warnings.length
       ? h("ul", { class: "warnings" }, preview.warnings.map((warning) => h("li", {}, warning.detail)))

@@ -140,6 +140,9 @@ def test_a_member_runs_a_campaign_reads_its_reply_and_another_team_sees_none_of_
     expect(page.get_by_text("2 kept, 1 rejected.")).to_be_visible()
     expect(page.locator(".sms-text mark")).to_have_text("ê")
     expect(page.locator("dd", has_text="UCS-2")).to_be_visible()
+    # And says it goes from the shared number, whose replies reach the team
+    expect(page.locator("dd", has_text="the shared number")).to_be_visible()
+    expect(page.locator("dd", has_text="reach the team")).to_be_visible()
     campaign = page.url.rsplit("/", 1)[1]
 
     # When she launches it now
