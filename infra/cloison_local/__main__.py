@@ -27,7 +27,16 @@ from cloison_local.onboarding import (
     put_senders,
     read_senders,
 )
-from cloison_local.seed import DEMO_PASSWORD, USERS, seed, signup_page_url, user_token
+from cloison_local.seed import (
+    DEMO_IDENTITIES,
+    DEMO_PASSWORD,
+    OWN_KEYWORD,
+    USERS,
+    seed,
+    seed_own_numbers,
+    signup_page_url,
+    user_token,
+)
 from cloison_local.stack import CREDENTIALS, REGION, LocalStack
 
 STATE_FILE = Path(".local/stack.json")
@@ -63,12 +72,20 @@ def write_state(stack: LocalStack, path: Path) -> None:
 
 def run(arguments: argparse.Namespace) -> int:
     stack = LocalStack(
-        api_port=arguments.port, moto_port=arguments.moto_port, clock_start=arguments.clock
+        api_port=arguments.port,
+        moto_port=arguments.moto_port,
+        clock_start=arguments.clock,
+        team_identities=DEMO_IDENTITIES,
     )
     print("Starting the local stack (moto server, template resources, functions)...", flush=True)
     stack.start()
     try:
         tokens = seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
+        seed_own_numbers(
+            stack.api_url,
+            tokens["ada"],
+            {team: stack.team_stacks[team].outputs["TeamPoolArn"] for team in DEMO_IDENTITIES},
+        )
         STATE_FILE.parent.mkdir(exist_ok=True)
         write_state(stack, STATE_FILE)
         print(banner(stack, tokens), flush=True)
@@ -101,6 +118,7 @@ Cloison is running locally.
 
   console          {console}   (sign in as a user below)
   sign-up page     {signup_page_url(console, "sales")}   (team sales', no sign-in)
+  own number       team support sends from {DEMO_IDENTITIES["support"]} (sender `own`; text {OWN_KEYWORD} to it to sign up)
   API              {stack.api_url}   (OpenAPI: {stack.api_url}/openapi.json)
   moto server      {stack.moto_url}
   carrier (SMS v2) {carrier}   (sent messages: {carrier}/_simulator/messages)

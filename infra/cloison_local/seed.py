@@ -10,6 +10,10 @@ import requests
 
 DEMO_PASSWORD = "Cloison-Demo-2026"  # noqa: S105 - local demo users only, printed on start
 TEAMS = ("sales", "support")
+# Team support's own short code (fictional), which `make run` gives it through its team stack:
+# its sender profile `own` sends from it, and people text OWN_KEYWORD to it to sign up.
+DEMO_IDENTITIES = {"support": "36112"}
+OWN_KEYWORD = "ALERTES"
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,27 @@ def seed(cognito: Any, outputs: dict[str, str], api_url: str) -> dict[str, str]:
                 },
             )
     return tokens
+
+
+def seed_own_numbers(api_url: str, admin_token: str, pools: dict[str, str]) -> None:
+    """Each team given its own number gets a sender profile `own` that sends from its pool
+    (`pools`: the team stacks' TeamPoolArn by team), with the sign-up keyword OWN_KEYWORD."""
+    for team, pool in pools.items():
+        code = DEMO_IDENTITIES[team]
+        call(
+            api_url,
+            admin_token,
+            "PUT",
+            f"/teams/{team}/senders/own",
+            {
+                "sender_id": code,
+                "stop_mention": f"STOP au {code}",
+                "company": "Exemple Services",
+                "contact": f"{team}.exemple.fr/aide",
+                "origination": pool,
+                "keyword": OWN_KEYWORD,
+            },
+        )
 
 
 def call(
