@@ -19,7 +19,7 @@ help:
 	@echo "make bench-large   a campaign of 100,000 recipients alone (over half an hour)"
 	@echo "make build   sam build;  make deploy ENV=dev|prod   sam deploy, then make console"
 	@echo "make console ENV=dev|prod   upload the operator console to its bucket (AWS CLI)"
-	@echo "make team TEAM=<name> SENDERS=<file> [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
+	@echo "make team TEAM=<name> SENDERS=<file> [IDENTITY=<arn>] [ENV=dev|prod]   onboard a team (TOKEN: an admin's token)"
 	@echo "make preflight ORIGINATION=<id> [ALARM_TOPIC=<arn>] [ENV=dev|prod]   check an AWS account before deploying"
 	@echo "make admin EMAIL=<address> [ENV=dev|prod]   the first administrator of a deployed stack"
 	@echo "make grants  the grant report (docs/iam-grants.md) from an integration run"

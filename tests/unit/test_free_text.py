@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from pydantic import AfterValidator, BaseModel, ValidationError
 
 import cloison.models.api
-from cloison.compliance.masking import scrub_numbers
+from cloison.compliance.masking import scrub_numbers, scrub_page
 from cloison.models.api.audit import NoteErasureIn
 from cloison.models.api.notices import NoticeText
 from cloison.models.api.privacy import PrivacyRequestIn
@@ -184,7 +184,7 @@ def test_every_masked_field_of_the_api_measures_its_length_before_it_masks() -> 
         for model in _api_models()
         for name, info in model.model_fields.items()
         if any(
-            isinstance(item, AfterValidator) and item.func is scrub_numbers
+            isinstance(item, AfterValidator) and item.func in (scrub_numbers, scrub_page)
             for item in info.metadata
         )
     }
@@ -198,3 +198,23 @@ def test_every_masked_field_of_the_api_measures_its_length_before_it_masks() -> 
     # And every free-text field the tests above fill is one of them
     filled = {f"{type(build('texte')).__name__}.{name}" for build, name in FREE_TEXT.values()}
     assert filled == set(masked)
+
+
+@pytest.mark.parametrize(
+    ("page", "kept"),
+    [
+        (
+            "http://127.0.0.1:3000/signup.html?team=sales",
+            "http://127.0.0.1:3000/signup.html?team=sales",
+        ),
+        ("https://exemple.fr/inscription", "https://exemple.fr/inscription"),
+        ("https://exemple.fr/l?phone=0612345678", "https://exemple.fr/l?phone=***78"),
+        ("https://exemple.fr/0612345678/ok", "https://exemple.fr/***78/ok"),
+        ("https://exemple.fr?n=0612345678", "https://exemple.fr?n=***78"),
+        ("salon 0612345678", "salon ***78"),
+        ("SMS ALERTES", "SMS ALERTES"),
+    ],
+    ids=["host-and-port", "plain", "query", "path", "query-on-host", "free-text", "keyword"],
+)
+def test_a_page_keeps_its_host_and_masks_a_number_anywhere_else(page: str, kept: str) -> None:
+    assert SignupIn(phone="+33612345678", notice="0" * 64, page=page).page == kept

@@ -39,6 +39,20 @@ def scrub_numbers(text: str) -> str:
     )
 
 
+def scrub_page(page: str) -> str:
+    """A page's address with numbers masked after its host: `https://127.0.0.1:3000/signup.html`
+    keeps its host and port (a host is no one's number), while a number in its path, query or
+    fragment (`?phone=0612345678`) is masked. Anything that is not an http(s) address is free
+    text."""
+    scheme, separator, rest = page.partition("://")
+    if not separator or scheme.lower() not in ("http", "https"):
+        return scrub_numbers(page)
+    host, slash, tail = rest.partition("/")
+    if "?" in host or "#" in host:
+        return scrub_numbers(page)
+    return f"{scheme}://{host}{slash}{scrub_numbers(tail)}"
+
+
 # What is left of an address: its network, as analytics tools keep it (IPv4 /24, IPv6 /48).
 ADDRESS_NETWORKS = {4: 24, 6: 48}
 

@@ -219,11 +219,11 @@ class Registry:
         previous = self.campaigns.get_sender(team, name)
         # The numbers first, then the keywords on them: another team's number or keyword is a
         # 409 before the profile changes.
-        for number in record.numbers:
-            assert record.origination is not None
-            self.campaigns.claim_route(
-                RouteRecord(number=number, team=team, sender=name, origination=record.origination)
-            )
+        if pool is not None:
+            for number in pool.numbers:
+                self.campaigns.claim_route(
+                    RouteRecord(number=number, team=team, sender=name, origination=pool.arn)
+                )
         wanted = keyword_records(record)
         for claim in wanted:
             self.campaigns.claim_keyword(claim)

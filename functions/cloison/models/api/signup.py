@@ -4,9 +4,10 @@ and what the team's people see of their sign-ups."""
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from cloison.models.api.common import Input, PhoneText, Scrubbed
+from cloison.compliance.masking import scrub_page
+from cloison.models.api.common import Input, PhoneText
 from cloison.models.api.notices import NoticeHash, NoticeText
 
 SignupLanguage = Literal["fr", "en"]
@@ -42,7 +43,8 @@ class SignupIn(Input):
             max_length=300,
             description="The page that took the number: its address or an identifier.",
         ),
-        Scrubbed,
+        # A number in the address is masked, never its host (decision 059).
+        AfterValidator(scrub_page),
     ]
     language: SignupLanguage = Field(
         default="fr", description="The language of the confirmation SMS: `fr` or `en`."
