@@ -7,18 +7,44 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 import boto3
+import pytest
 import requests
 
 from cloison_local.carrier import CarrierSimulator
 from cloison_local.carrier.state import SentMessage
+from cloison_local.demo import demo_clock
+from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 PROBLEM = "application/problem+json"
+
+
+@contextmanager
+def stack_of_its_own(
+    tmp_path_factory: pytest.TempPathFactory, name: str, **options: Any
+) -> Iterator[LocalStack]:
+    """A local stack for one module's tests (its parameters, identities or clock), its clock
+    inside the demo recipients' sending window, its logs in a folder of their own."""
+    with LocalStack(
+        api_port=0,
+        clock_start=demo_clock(datetime.now(UTC)),
+        retry_after_seconds=1,
+        log_dir=tmp_path_factory.mktemp(f"{name}-logs"),
+        **options,
+    ) as running:
+        yield running
+
+
+def demo_tokens(stack: LocalStack) -> dict[str, str]:
+    """The demo data seeded on `stack`; the demo users' access tokens by name."""
+    return seed(stack.client("cognito-idp"), stack.outputs, stack.api_url)
 
 
 def api(
@@ -284,3 +310,15 @@ def team_consent(stack: LocalStack, token: str, phone: str, team: str = "sales")
         return bool(found)
 
     return found[0] if wait_until(recorded, timeout=60, every=0.5) else None
+
+
+def launched_and_settled(stack: LocalStack, token: str, campaign: str) -> dict[str, Any]:
+    """Launches the campaign and waits until every recipient is settled; returns its stats."""
+    answer = api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={})
+    assert answer.status_code == 202, answer.text
+    stats = f"/campaigns/{campaign}/stats"
+    assert wait_until(
+        lambda: api(stack, token, "GET", stats).json()["status"] == "completed", 60
+    ), "the campaign never completed"
+    stack.wait_idle(timeout=30)
+    return dict(api(stack, token, "GET", stats).json())

@@ -6,15 +6,20 @@ access export says how many marketing messages count against the cap."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
 
 import pytest
-from local_api import api, campaign_for, consent, ok, send_to, sent, wait_until
+from local_api import (
+    api,
+    campaign_for,
+    consent,
+    demo_tokens,
+    launched_and_settled,
+    ok,
+    send_to,
+    sent,
+    stack_of_its_own,
+)
 
-from cloison_local.demo import demo_clock
-from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 CAP = 2
@@ -26,12 +31,9 @@ SELDOM = "+33751007062"  # has none yet
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack whose deployment caps marketing at two messages per number a week."""
-    logs: Path = tmp_path_factory.mktemp("frequency-cap-logs")
-    with LocalStack(
-        api_port=0,
-        clock_start=demo_clock(datetime.now(UTC)),
-        retry_after_seconds=1,
-        log_dir=logs,
+    with stack_of_its_own(
+        tmp_path_factory,
+        "frequency-cap",
         parameters={"FrequencyCapMessages": str(CAP), "FrequencyCapDays": "7"},
     ) as running:
         yield running
@@ -39,18 +41,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def own_tokens(own_stack: LocalStack) -> dict[str, str]:
-    return seed(own_stack.client("cognito-idp"), own_stack.outputs, own_stack.api_url)
-
-
-def settled(stack: LocalStack, token: str, campaign: str) -> dict[str, Any]:
-    """Launches the campaign and waits until it is completed; returns its stats."""
-    ok(api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={}))
-    stats = f"/campaigns/{campaign}/stats"
-    assert wait_until(
-        lambda: api(stack, token, "GET", stats).json()["status"] == "completed", 60
-    ), "the campaign never completed"
-    stack.wait_idle(timeout=30)
-    return dict(api(stack, token, "GET", stats).json())
+    return demo_tokens(own_stack)
 
 
 def test_a_number_is_capped_across_teams_while_another_is_sent(
@@ -68,7 +59,7 @@ def test_a_number_is_capped_across_teams_while_another_is_sent(
     # When team sales previews, then sends, a third marketing campaign to both
     campaign = campaign_for(own_stack, alice, [OFTEN, SELDOM], team="sales")
     preview = ok(api(own_stack, alice, "GET", f"/campaigns/{campaign}/preview"))
-    stats = settled(own_stack, alice, campaign)
+    stats = launched_and_settled(own_stack, alice, campaign)
 
     # Then the preview and the counts say one is capped, and only the other number is sent
     assert (preview["counts"]["capped"], preview["counts"]["valid"]) == (1, 1)

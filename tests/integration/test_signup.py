@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,16 +16,16 @@ from local_api import (
     api,
     campaign_for,
     carrier,
+    demo_tokens,
     ok,
     problem_of,
     sent,
     signup_confirmations,
+    stack_of_its_own,
     wait_until,
 )
 from local_api import sign_up as sign_up_on
 
-from cloison_local.demo import demo_clock
-from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 BUDGET = 15
@@ -63,12 +62,9 @@ SUPPORT_NOTICE_FR = NOTICE_FR | {
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     """A stack whose team budget a test can exhaust, and whose clock it can move."""
-    logs: Path = tmp_path_factory.mktemp("signup-logs")
-    with LocalStack(
-        api_port=0,
-        clock_start=demo_clock(datetime.now(UTC)),
-        retry_after_seconds=1,
-        log_dir=logs,
+    with stack_of_its_own(
+        tmp_path_factory,
+        "signup",
         parameters={
             "SignupDailyBudget": str(BUDGET),
             "SignupAddressLimit": str(ADDRESS_LIMIT),
@@ -81,7 +77,7 @@ def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
 
 @pytest.fixture(scope="module")
 def own_tokens(own_stack: LocalStack) -> dict[str, str]:
-    return seed(own_stack.client("cognito-idp"), own_stack.outputs, own_stack.api_url)
+    return demo_tokens(own_stack)
 
 
 @pytest.fixture(scope="module")

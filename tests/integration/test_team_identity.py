@@ -6,15 +6,20 @@ messaged them too), HELP is answered from it, and its keyword starts a sign-up t
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from local_api import api, campaign_for, carrier, ok, problem_of, wait_until
+from local_api import (
+    api,
+    campaign_for,
+    carrier,
+    demo_tokens,
+    ok,
+    problem_of,
+    stack_of_its_own,
+    wait_until,
+)
 
-from cloison_local.demo import demo_clock
-from cloison_local.seed import seed
 from cloison_local.stack import LocalStack
 
 # Team support's own short code (fictional), and made-up mobiles of this test alone.
@@ -39,20 +44,14 @@ NOTICE_FR = {
 
 @pytest.fixture(scope="module")
 def own_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    logs: Path = tmp_path_factory.mktemp("identity-logs")
-    with LocalStack(
-        api_port=0,
-        clock_start=demo_clock(datetime.now(UTC)),
-        retry_after_seconds=1,
-        log_dir=logs,
-        team_identities={"support": SUPPORT_CODE},
-    ) as running:
+    own = {"support": SUPPORT_CODE}
+    with stack_of_its_own(tmp_path_factory, "identity", team_identities=own) as running:
         yield running
 
 
 @pytest.fixture(scope="module")
 def own_tokens(own_stack: LocalStack) -> dict[str, str]:
-    return seed(own_stack.client("cognito-idp"), own_stack.outputs, own_stack.api_url)
+    return demo_tokens(own_stack)
 
 
 @pytest.fixture(scope="module")

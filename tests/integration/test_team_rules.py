@@ -3,9 +3,16 @@ one team's campaign holds for every team's, marketing and transactional alike.""
 
 from __future__ import annotations
 
-from typing import Any
-
-from local_api import api, campaign_for, carrier, consent, reply, send_to, sent, wait_until
+from local_api import (
+    api,
+    campaign_for,
+    carrier,
+    consent,
+    launched_and_settled,
+    reply,
+    send_to,
+    sent,
+)
 
 from cloison_local.stack import LocalStack
 
@@ -14,18 +21,6 @@ SALES_ONLY = "+33751007001"
 SUPPORTED = "+33751007002"
 STOPPED = "+33751007003"
 STILL_SENDABLE = "+33751007004"
-
-
-def launched_and_settled(stack: LocalStack, token: str, campaign: str) -> dict[str, Any]:
-    """Launches the campaign and waits until every recipient is settled; returns its stats."""
-    answer = api(stack, token, "POST", f"/campaigns/{campaign}/launch", json={})
-    assert answer.status_code == 202, answer.text
-    stats = f"/campaigns/{campaign}/stats"
-    assert wait_until(
-        lambda: api(stack, token, "GET", stats).json()["status"] == "completed", 60
-    ), "the campaign never completed"
-    stack.wait_idle(timeout=30)
-    return dict(api(stack, token, "GET", stats).json())
 
 
 def test_a_consent_to_sales_never_lets_support_send_marketing_to_the_number(

@@ -26,12 +26,12 @@ from cloison.adapters.tables import (
 )
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
 from cloison.adapters.vault import ReplyVault
-from cloison.compliance.signup import RequestLimits, allowed_regions
+from cloison.compliance.signup import allowed_regions
 from cloison.config import InboundSettings
 from cloison.models.events import inbound_from_queue
 from cloison.observability import logger, metrics, tracer
 from cloison.services.inbound import ReplyReceiver
-from cloison.services.signup import SignupRequests
+from cloison.services.signup import SignupRequests, request_limits
 from cloison.services.signup_confirmation import SignupConfirmations
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -71,11 +71,7 @@ def receiver() -> ReplyReceiver:
             origination=config.origination_identity,
             confirmation_hours=config.signup_confirmation_hours,
             regions=allowed_regions(config.signup_regions),
-            request_limits=RequestLimits.allowing(
-                address=config.signup_address_limit,
-                number=config.signup_number_limit,
-                prefix=config.signup_prefix_limit,
-            ),
+            request_limits=request_limits(config),
         ),
     )
 

@@ -24,6 +24,7 @@ from cloison.compliance.signup import (
     free_code,
     number_prefix,
 )
+from cloison.config import Signups
 from cloison.errors import OutcomeUnknown, RuleViolation
 from cloison.models.records import NoticeRecord, PendingSignupRecord
 from cloison.observability import logger
@@ -56,6 +57,15 @@ class KeywordSignup:
     notice: str
     page: str
     language: str = "fr"
+
+
+def request_limits(config: Signups) -> RequestLimits:
+    """The deployment's limits of sign-up requests (the Signup*Limit parameters)."""
+    return RequestLimits.allowing(
+        address=config.signup_address_limit,
+        number=config.signup_number_limit,
+        prefix=config.signup_prefix_limit,
+    )
 
 
 def signup_phone(raw: str, regions: frozenset[str]) -> Phone:

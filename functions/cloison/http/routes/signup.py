@@ -9,14 +9,14 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.metrics import MetricUnit
 
 from cloison.adapters.tables.signups import PendingSignups, SignupLimits
-from cloison.compliance.signup import Refusal, RequestLimits, allowed_regions
+from cloison.compliance.signup import Refusal, allowed_regions
 from cloison.http import wiring
 from cloison.http.answers import answers
 from cloison.http.resolver import app
 from cloison.models.api.common import TEAM_PATTERN
 from cloison.models.api.signup import SignupAccepted, SignupIn, SignupPage
 from cloison.observability import metrics
-from cloison.services.signup import SignupRequests
+from cloison.services.signup import SignupRequests, request_limits
 from cloison.services.signup_page import signup_page
 
 router = Router()  # type: ignore[no-untyped-call]  # Powertools leaves its __init__ unannotated
@@ -37,11 +37,7 @@ def service() -> SignupRequests:
         origination=config.origination_identity,
         confirmation_hours=config.signup_confirmation_hours,
         regions=allowed_regions(config.signup_regions),
-        request_limits=RequestLimits.allowing(
-            address=config.signup_address_limit,
-            number=config.signup_number_limit,
-            prefix=config.signup_prefix_limit,
-        ),
+        request_limits=request_limits(config),
     )
 
 
