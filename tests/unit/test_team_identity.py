@@ -111,11 +111,24 @@ def test_a_pool_that_would_lose_stops_or_replies_is_refused_naming_origination(
     assert campaign_store.senders_of("support") == []
 
 
-def test_a_pool_the_account_does_not_have_is_refused_naming_origination(
-    campaign_store: CampaignStore,
+@pytest.mark.parametrize(
+    "pool",
+    [
+        OTHER_POOL,
+        "arn:aws:sms-voice:us-east-1:123456789012:pool/pool-support",
+        "arn:aws:sms-voice:eu-west-3:000000000000:pool/pool-support",
+        "arn:aws-cn:sms-voice:eu-west-3:123456789012:pool/pool-support",
+    ],
+    ids=["unknown", "other-region", "other-account", "other-partition"],
+)
+def test_a_pool_the_account_does_not_have_here_is_refused_naming_origination(
+    campaign_store: CampaignStore, pool: str
 ) -> None:
+    # Given support's pool, of this account and region (the inbound topic's)
+    directory = registry(campaign_store, SUPPORT_POOL)
+    # When a profile names another pool, Then a 422 names `origination`, before any call
     with pytest.raises(RuleViolation) as refused:
-        put(registry(campaign_store), "support", "own", origination=OTHER_POOL)
+        put(directory, "support", "own", origination=pool)
     assert refused.value.field == "origination"
 
 

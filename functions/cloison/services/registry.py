@@ -241,6 +241,10 @@ class Registry:
         list of the pool it goes through, unless opt-outs are self-managed the service itself
         answers and records keywords, and replies go to the pool's two-way channel.
         """
+        # The pool must be where the stack's inbound topic is: the stack's roles may describe
+        # and send through pools of their own account and region only.
+        if arn_place(origination) != arn_place(self.inbound_topic):
+            raise RuleViolation("origination", "is not a pool of this account and region")
         pool = self.originations.pool(origination)
         if pool is None:
             raise RuleViolation("origination", "is not a pool of this account")
@@ -273,6 +277,12 @@ class Registry:
         if "admin" not in caller.roles:
             caller.can_see(team)
         return [sender_profile(record) for record in self.campaigns.senders_of(team)]
+
+
+def arn_place(arn: str) -> tuple[str, ...]:
+    """An ARN's partition, region and account (`arn:<partition>:<service>:<region>:<account>:`)."""
+    parts = arn.split(":")
+    return (parts[1], parts[3], parts[4]) if len(parts) > 5 else ()
 
 
 def sender_profile(record: SenderRecord) -> SenderProfile:
